@@ -1,0 +1,56 @@
+// Bundles everything Octet ships or tests:
+//   dist/engine.js     engine + CLI (`octet`), run headless or as the extension's child process
+//   dist/extension.js  the VS Code extension (CommonJS, `vscode` external)
+//   dist/media/*.js    webview front ends
+//   dist/test/*.js     node:test suites (unit + engine tests)
+import * as esbuild from 'esbuild';
+import { existsSync, readdirSync, statSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+const nativeExternals = ['onnxruntime-node', 'sharp'];
+const common = {
+  bundle: true,
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'warning',
+  loader: { '.proto': 'text' },
+};
+
+function listFiles(dir, pattern) {
+  if (!existsSync(dir)) return [];
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const full = join(dir, name);
+    if (statSync(full).isDirectory()) out.push(...listFiles(full, pattern));
+    else if (pattern.test(name)) out.push(full);
+  }
+  return out;
+}
+
+const builds = [
+  { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/engine.js', platform: 'node', format: 'cjs',
+    target: 'node20', external: nativeExternals, banner: { js: '#!/usr/bin/env node' } },
+];
+if (existsSync('src/extension/extension.ts')) {
+  builds.push({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', platform: 'node',
+    format: 'cjs', target: 'node20', external: ['vscode', ...nativeExternals] });
+}
+const mediaEntries = listFiles('media', /\.main\.ts$/);
+if (mediaEntries.length > 0) {
+  builds.push({ ...common, entryPoints: mediaEntries, outdir: 'dist/media', platform: 'browser', format: 'iife',
+    target: 'es2022' });
+}
+const testEntries = listFiles('test', /\.test\.ts$/);
+if (testEntries.length > 0) {
+  builds.push({ ...common, entryPoints: testEntries, outdir: 'dist/test', outbase: 'test', platform: 'node',
+    format: 'cjs', target: 'node20', external: ['vscode', ...nativeExternals] });
+}
+
+rmSync('dist/test', { recursive: true, force: true });
+if (watch) {
+  for (const b of builds) await (await esbuild.context(b)).watch();
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+}

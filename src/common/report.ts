@@ -1,0 +1,148 @@
+// The Report: what one Octet run measured. Defined once here; the CLI writes it (JSON), the extension's report
+// panel renders it, the graph viewer overlays its per-layer table on the nodes (keyed by node name).
+// Schema documented in docs/report-schema.md; bump REPORT_SCHEMA_VERSION on any incompatible change.
+// Accuracies are fractions in 0..1; drops are in percentage points (0.4 means 0.4 points of top-1 lost).
+
+export const REPORT_SCHEMA_VERSION = 1;
+
+export type CalibrationMethod = 'minmax' | 'entropy' | 'percentile' | 'mse';
+export type ActivationType = 'u8' | 's8';
+export type PreprocessPreset = 'torch' | 'tf' | 'caffe' | 'raw' | 'unit' | 'none';
+export type Layout = 'NCHW' | 'NHWC';
+
+export interface ModelInfo {
+  path: string;
+  bytes: number;
+  opset: number;
+  irVersion: number;
+  producer: string;
+  inputs: { name: string; shape: (number | string)[]; type: string }[];
+  outputs: { name: string; shape: (number | string)[]; type: string }[];
+  /** Node count per op type. */
+  opHistogram: Record<string, number>;
+}
+
+export interface QuantizeSettings {
+  method: CalibrationMethod;
+  percentile: number;
+  perChannel: boolean;
+  activations: ActivationType;
+  reduceRange: boolean;
+  calibCount: number;
+  calibBatch: number;
+  opTypes: string[];
+  exclude: string[];
+  preprocess: PreprocessPreset;
+  resize: number | null;
+  crop: number | null;
+  layout: Layout | null;
+}
+
+export interface DatasetInfo {
+  path: string;
+  kind: 'image-folder' | 'idx' | 'npy' | 'onnx-pb';
+  count: number;
+  labelled: boolean;
+  labelsSource: string | null;
+}
+
+export interface TopK { top1: number; top5: number | null }
+
+export interface AccuracyResult {
+  n: number;
+  labelled: boolean;
+  fp32: TopK | null;
+  int8: TopK | null;
+  /** Share of samples where FP32 and INT8 pick the same top-1 class (0..1). */
+  agreement: number;
+  /** FP32 top-1 minus INT8 top-1, in percentage points; null without labels. */
+  top1DropPoints: number | null;
+  /** Signal-to-quantization-noise ratio of the INT8 outputs against FP32, dB (mean over samples). */
+  outputSqnrDb: number;
+  /** Mean cosine similarity of INT8 and FP32 outputs. */
+  outputCosine: number;
+}
+
+export interface LatencyStats { medianMs: number; p90Ms: number; meanMs: number; minMs: number; runs: number }
+
+export interface BenchResult {
+  threads: number;
+  batch: number;
+  fp32: LatencyStats;
+  int8: LatencyStats;
+  /** FP32 median / INT8 median. */
+  speedup: number;
+}
+
+export interface CalibrationTensorStats {
+  tensor: string;
+  min: number;
+  max: number;
+  /** The range chosen by the calibration method. */
+  rangeMin: number;
+  rangeMax: number;
+  scale: number;
+  zeroPoint: number;
+}
+
+export interface LayerError {
+  /** Node name as in the INT8 (and FP32 optimized) graph: the graph viewer overlays by this key. */
+  node: string;
+  opType: string;
+  /** Output tensor compared. */
+  tensor: string;
+  shape: number[];
+  sqnrDb: number;
+  cosine: number;
+  maxAbsError: number;
+  /** Share of values outside the quantization range (0..1). */
+  clippedRatio: number;
+  scale: number;
+  zeroPoint: number;
+  method: CalibrationMethod;
+}
+
+export interface KeptFloatOp {
+  node: string;
+  opType: string;
+  reason: string;
+}
+
+export interface MachineInfo {
+  cpu: string;
+  cores: number;
+  vnni: boolean;
+  avx512: boolean;
+  avx2: boolean;
+  ortVersion: string;
+  nodeVersion: string;
+  platform: string;
+}
+
+export interface Report {
+  schemaVersion: number;
+  octetVersion: string;
+  createdAt: string;
+  fp32Model: ModelInfo;
+  int8Model: ModelInfo;
+  /** The FP32 model after ORT basic optimization (BatchNorm folded), which is what was quantized. */
+  optimizedFp32Ops: Record<string, number>;
+  settings: QuantizeSettings;
+  calibration: {
+    dataset: DatasetInfo;
+    images: number;
+    seconds: number;
+    peakRssMb: number;
+    tensors: CalibrationTensorStats[];
+  };
+  quantizedNodes: { node: string; opType: string }[];
+  keptFloat: KeptFloatOp[];
+  /** Op histogram of the INT8 model as ONNX Runtime optimizes it (QLinearConv etc.): what actually runs. */
+  int8RuntimeOps: Record<string, number>;
+  accuracy: AccuracyResult | null;
+  evaluation: { dataset: DatasetInfo; skip: number; limit: number } | null;
+  bench: BenchResult[];
+  layers: LayerError[];
+  warnings: string[];
+  machine: MachineInfo;
+}

@@ -1,0 +1,13 @@
+// Extension entry point: wires each feature's registration. Only src/extension imports `vscode`.
+import * as vscode from 'vscode';
+import { registerQuantizeFeature } from './quantize/registerQuantize';
+import { registerGraphViewer } from './graph/registerGraphViewer';
+
+export function activate(context: vscode.ExtensionContext): void {
+  registerQuantizeFeature(context);
+  registerGraphViewer(context);
+}
+
+export function deactivate(): void {
+  // Child processes are owned by the features and killed through their disposables.
+}

@@ -1,0 +1,147 @@
+// The ONNX protobuf schema, parsed once with protobufjs, and the plain-object shapes Octet works with.
+// Messages are decoded with `keepCase` (field names as in onnx.proto), int64 as JS numbers, repeated fields as arrays.
+// Fields Octet never reads stay on the objects untouched, so decode -> encode is byte-identical.
+import * as protobuf from 'protobufjs';
+import onnxProtoText from './onnx.proto';
+
+export enum DataType {
+  UNDEFINED = 0, FLOAT = 1, UINT8 = 2, INT8 = 3, UINT16 = 4, INT16 = 5, INT32 = 6, INT64 = 7, STRING = 8, BOOL = 9,
+  FLOAT16 = 10, DOUBLE = 11, UINT32 = 12, UINT64 = 13, COMPLEX64 = 14, COMPLEX128 = 15, BFLOAT16 = 16,
+}
+
+export enum AttributeType {
+  UNDEFINED = 0, FLOAT = 1, INT = 2, STRING = 3, TENSOR = 4, GRAPH = 5, FLOATS = 6, INTS = 7, STRINGS = 8,
+  TENSORS = 9, GRAPHS = 10, SPARSE_TENSOR = 11, SPARSE_TENSORS = 12, TYPE_PROTO = 13, TYPE_PROTOS = 14,
+}
+
+export interface StringStringEntry { key?: string; value?: string }
+
+export interface TensorProto {
+  name?: string;
+  dims: number[];
+  data_type?: number;
+  raw_data?: Uint8Array;
+  float_data: number[];
+  int32_data: number[];
+  int64_data: number[];
+  double_data: number[];
+  uint64_data: number[];
+  string_data: Uint8Array[];
+  external_data: StringStringEntry[];
+  data_location?: number;
+  doc_string?: string;
+}
+
+export interface AttributeProto {
+  name?: string;
+  type?: number;
+  f?: number;
+  i?: number;
+  s?: Uint8Array;
+  t?: TensorProto;
+  g?: GraphProto;
+  floats: number[];
+  ints: number[];
+  strings: Uint8Array[];
+  tensors: TensorProto[];
+  graphs: GraphProto[];
+}
+
+export interface NodeProto {
+  input: string[];
+  output: string[];
+  name?: string;
+  op_type?: string;
+  domain?: string;
+  attribute: AttributeProto[];
+  doc_string?: string;
+}
+
+export interface Dimension { dim_value?: number; dim_param?: string; denotation?: string }
+
+export interface TypeProto {
+  tensor_type?: { elem_type?: number; shape?: { dim: Dimension[] } };
+  sequence_type?: { elem_type?: TypeProto };
+  map_type?: { key_type?: number; value_type?: TypeProto };
+  optional_type?: { elem_type?: TypeProto };
+  denotation?: string;
+}
+
+export interface ValueInfoProto { name?: string; type?: TypeProto; doc_string?: string }
+
+export interface GraphProto {
+  node: NodeProto[];
+  name?: string;
+  initializer: TensorProto[];
+  sparse_initializer: unknown[];
+  doc_string?: string;
+  input: ValueInfoProto[];
+  output: ValueInfoProto[];
+  value_info: ValueInfoProto[];
+  quantization_annotation: unknown[];
+}
+
+export interface OperatorSetId { domain?: string; version?: number }
+
+export interface FunctionProto {
+  name?: string;
+  domain?: string;
+  input: string[];
+  output: string[];
+  node: NodeProto[];
+  opset_import: OperatorSetId[];
+}
+
+export interface ModelProto {
+  ir_version?: number;
+  opset_import: OperatorSetId[];
+  producer_name?: string;
+  producer_version?: string;
+  domain?: string;
+  model_version?: number;
+  doc_string?: string;
+  graph?: GraphProto;
+  metadata_props: StringStringEntry[];
+  training_info: unknown[];
+  functions: FunctionProto[];
+}
+
+let modelType: protobuf.Type | undefined;
+let tensorType: protobuf.Type | undefined;
+
+function root(): protobuf.Root {
+  return protobuf.parse(onnxProtoText, { keepCase: true }).root;
+}
+
+function types(): { model: protobuf.Type; tensor: protobuf.Type } {
+  if (!modelType || !tensorType) {
+    const r = root();
+    modelType = r.lookupType('onnx.ModelProto');
+    tensorType = r.lookupType('onnx.TensorProto');
+  }
+  return { model: modelType, tensor: tensorType };
+}
+
+const toObjectOptions: protobuf.IConversionOptions = { longs: Number, enums: Number, arrays: true, defaults: false };
+
+/** Decodes ONNX ModelProto bytes. Throws protobufjs' error on malformed input (callers add the file name). */
+export function decodeModel(bytes: Uint8Array): ModelProto {
+  const { model } = types();
+  return model.toObject(model.decode(bytes), toObjectOptions) as ModelProto;
+}
+
+export function encodeModel(model: ModelProto): Uint8Array {
+  const type = types().model;
+  return type.encode(type.fromObject(model as unknown as Record<string, unknown>)).finish();
+}
+
+/** Decodes a standalone TensorProto (ONNX test_data_set `input_N.pb` files). */
+export function decodeTensor(bytes: Uint8Array): TensorProto {
+  const { tensor } = types();
+  return tensor.toObject(tensor.decode(bytes), toObjectOptions) as TensorProto;
+}
+
+export function encodeTensor(t: TensorProto): Uint8Array {
+  const { tensor } = types();
+  return tensor.encode(tensor.fromObject(t as unknown as Record<string, unknown>)).finish();
+}
