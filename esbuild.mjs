@@ -1,5 +1,6 @@
 // Bundles everything Octet ships or tests:
 //   dist/engine.js     engine + CLI (`octet`), run headless or as the extension's child process
+//   dist/demo.js       `npm run demo`: quantize the bundled default and print what was gained
 //   dist/extension.js  the VS Code extension (CommonJS, `vscode` external)
 //   dist/media/*.js    webview front ends
 //   dist/test/*.js     node:test suites (unit + engine tests)
@@ -32,6 +33,8 @@ function listFiles(dir, pattern) {
 const builds = [
   { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/engine.js', platform: 'node', format: 'cjs',
     target: 'node20', external: nativeExternals, banner: { js: '#!/usr/bin/env node' } },
+  { ...common, entryPoints: ['src/demo/main.ts'], outfile: 'dist/demo.js', platform: 'node', format: 'cjs',
+    target: 'node20', external: nativeExternals },
 ];
 if (existsSync('src/extension/extension.ts')) {
   builds.push({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', platform: 'node',
@@ -39,13 +42,21 @@ if (existsSync('src/extension/extension.ts')) {
 }
 const mediaEntries = listFiles('media', /\.main\.ts$/);
 if (mediaEntries.length > 0) {
-  builds.push({ ...common, entryPoints: mediaEntries, outdir: 'dist/media', platform: 'browser', format: 'iife',
+  builds.push({ ...common, entryPoints: mediaEntries, outdir: 'dist/media', outbase: 'media', platform: 'browser', format: 'iife',
     target: 'es2022' });
 }
 const testEntries = listFiles('test', /\.test\.ts$/);
 if (testEntries.length > 0) {
   builds.push({ ...common, entryPoints: testEntries, outdir: 'dist/test', outbase: 'test', platform: 'node',
-    format: 'cjs', target: 'node20', external: ['vscode', ...nativeExternals] });
+    format: 'cjs', target: 'node20', external: ['vscode', 'playwright-core', ...nativeExternals] });
+}
+
+// VS Code tests (not node:test files, so outside dist/test): the in-host suite run by code-server or
+// @vscode/test-electron (dist/vscode/suite.vscode.js) and the drivers of scripts/e2e (dist/e2e/*.e2e.js).
+const vscodeTestEntries = [...listFiles('test/vscode', /\.vscode\.ts$/), ...listFiles('test/e2e', /\.e2e\.ts$/)];
+if (vscodeTestEntries.length > 0) {
+  builds.push({ ...common, entryPoints: vscodeTestEntries, outdir: 'dist', outbase: 'test', platform: 'node', format: 'cjs',
+    target: 'node20', external: ['vscode', 'playwright-core', '@vscode/test-electron', ...nativeExternals] });
 }
 
 rmSync('dist/test', { recursive: true, force: true });

@@ -4,9 +4,9 @@ export class OctetError extends Error {
     /** File, folder or setting the problem is about. */
     readonly subject: string,
     /** What is wrong and, where known, what to do. */
-    readonly cause: string,
+    readonly reason: string,
   ) {
-    super(`${subject}: ${cause}`);
+    super(`${subject}: ${reason}`);
     this.name = 'OctetError';
   }
 }

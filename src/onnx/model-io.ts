@@ -36,7 +36,7 @@ export function parseModel(bytes: Uint8Array, label: string): ModelProto {
     model = decodeModel(bytes);
   } catch (err) {
     const detail = err instanceof Error ? err.message : String(err);
-    const truncated = /index out of range|premature|offset/i.test(detail);
+    const truncated = /index out of range|premature|unexpected end/i.test(detail);
     throw new OctetError(label, truncated
       ? `the ONNX file is truncated or corrupt (protobuf: ${detail})`
       : `not a valid ONNX model (protobuf: ${detail})`);

@@ -85,7 +85,10 @@ export function tensorToFloat32(t: TensorProto): Float32Array {
 
 /** Integer-valued tensor (int64 shapes, axes) as plain numbers. */
 export function tensorToNumbers(t: TensorProto): number[] {
-  return Array.from(tensorToArray(t), (v) => Number(v));
+  const values = tensorToArray(t);
+  const out: number[] = new Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = Number(values[i]);
+  return out;
 }
 
 const arrayDataType = new Map<Function, DataType>([

@@ -1,0 +1,61 @@
+// Runs layouts in a web worker (started from a blob: URL, as webviews cannot load workers cross-origin); falls back
+// to the page's own thread when no worker can start.
+import { layoutGraph } from '../../../src/graphmodel/layout';
+import type { LayoutAlgorithm, LayoutInput, LayoutResult } from '../../../src/graphmodel/layout/types';
+
+type Pending = { resolve: (r: LayoutResult) => void; reject: (e: Error) => void };
+
+export class LayoutClient {
+  private worker: Worker | undefined;
+  private starting: Promise<Worker | undefined>;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  /** Why the worker is not used, if it is not. */
+  fallbackReason: string | undefined;
+
+  constructor(workerUrl: string) {
+    this.starting = this.start(workerUrl);
+  }
+
+  private async start(url: string): Promise<Worker | undefined> {
+    if (!url || typeof Worker === 'undefined') { this.fallbackReason = 'no worker support'; return undefined; }
+    try {
+      const response = await fetch(url);
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const blob = new Blob([await response.text()], { type: 'text/javascript' });
+      const worker = new Worker(URL.createObjectURL(blob));
+      worker.onmessage = (event: MessageEvent<{ id: number; result?: LayoutResult; error?: string }>) => {
+        const p = this.pending.get(event.data.id);
+        if (!p) return;
+        this.pending.delete(event.data.id);
+        if (event.data.result) p.resolve(event.data.result); else p.reject(new Error(event.data.error ?? 'layout failed'));
+      };
+      worker.onerror = (event) => {
+        event.preventDefault();
+        const error = new Error(event.message || 'layout worker crashed');
+        for (const p of this.pending.values()) p.reject(error);
+        this.pending.clear();
+      };
+      this.worker = worker;
+      // Warm the worker (JIT-compile the layout code) while the host is still reading the model.
+      void this.layout({ sizes: Float64Array.of(80, 30, 80, 30, 80, 30), edges: Int32Array.of(0, 1, 1, 2, 0, 2), direction: 'TB' }).catch(() => undefined);
+      return worker;
+    } catch (err) {
+      this.fallbackReason = `layout worker unavailable (${err instanceof Error ? err.message : String(err)})`;
+      return undefined;
+    }
+  }
+
+  async layout(input: LayoutInput, preferred?: LayoutAlgorithm): Promise<LayoutResult> {
+    const worker = this.worker ?? await this.starting;
+    if (!worker) return layoutGraph(input, preferred);
+    const id = this.nextId++;
+    return new Promise<LayoutResult>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.postMessage({ id, input, preferred });
+    }).catch((err: unknown) => {
+      this.fallbackReason = err instanceof Error ? err.message : String(err);
+      return layoutGraph(input, preferred);
+    });
+  }
+}

@@ -1,0 +1,72 @@
+// Report panel webview: renders one Octet Report (accuracy, latency, size, per-layer error with a chart, ops kept
+// in FP32, settings, machine). Keeps what it shows in webview state so it comes back after hide/show and reloads.
+import './report.css';
+import type { ReportPanelState, ReportView, WebviewToHost } from '../../src/extension/report/protocol';
+import { isReportPanelState } from '../../src/extension/report/protocol';
+import { baseName } from '../../src/extension/report/format';
+import { detailsSection, keptFloatSection, warningsSection } from './details';
+import { el } from './dom';
+import { LayerChart } from './layerChart';
+import { LayerTable } from './layerTable';
+import { latencyTable, summaryCards } from './summary';
+import { onHostMessage, vscodeApi } from './vscodeApi';
+
+const app = document.getElementById('app') as HTMLElement;
+const saved = vscodeApi.getState();
+let state: ReportPanelState | null = isReportPanelState(saved) ? saved : null;
+
+const send = (message: WebviewToHost) => vscodeApi.postMessage(message);
+const revealNode = (node: string) => send({ type: 'revealNode', node });
+
+function button(id: string, text: string, title: string, message: WebviewToHost, secondary = true): HTMLButtonElement {
+  const b = el('button', { id, title, class: secondary ? 'secondary' : undefined }, text);
+  b.addEventListener('click', () => send(message));
+  return b;
+}
+
+function render(view: ReportView): void {
+  const { report } = view;
+  const sort = state?.sort ?? { column: 'index', descending: false };
+  state = { view, sort };
+  vscodeApi.setState(state);
+
+  const header = el('header', {},
+    el('div', { class: 'title' },
+      el('h1', {}, 'INT8 report — ', el('span', { id: 'model-name' }, baseName(view.fp32ModelPath))),
+      el('p', { class: 'muted' }, `${baseName(view.fp32ModelPath)} → ${baseName(view.int8ModelPath)} · `,
+        el('time', { datetime: report.createdAt }, new Date(report.createdAt).toLocaleString()), ` · Octet ${report.octetVersion}`)),
+    el('div', { class: 'toolbar' },
+      button('open-graph', 'Open INT8 graph', `Open ${baseName(view.int8ModelPath)} in the graph viewer`, { type: 'openGraph' }, false),
+      button('reveal', 'Reveal in Explorer', `Show ${baseName(view.int8ModelPath)} in the Explorer`, { type: 'revealInExplorer' }),
+      button('rerun', 'Re-run…', 'Quantize again with other settings', { type: 'rerun' }),
+      button('export-json', 'Export JSON', 'Save this report as JSON', { type: 'export', format: 'json' }),
+      button('export-md', 'Export Markdown', 'Save this report as Markdown', { type: 'export', format: 'markdown' })));
+
+  const layerSection = el('section', { id: 'layers' }, el('h2', {}, `Per-layer error (${report.layers.length} outputs)`));
+  if (report.layers.length === 0) {
+    layerSection.append(el('p', { class: 'muted' }, 'The engine measured no per-layer error for this run.'));
+  } else {
+    const canvas = el('canvas', { id: 'layer-chart', 'aria-label': 'Per-layer SQNR chart', role: 'img' });
+    layerSection.append(el('p', { class: 'muted' }, 'INT8 vs FP32 output of each quantized layer. Click a bar or a row to show the layer in the graph; red marks low SQNR.'),
+      el('div', { class: 'chart' }, canvas));
+    const table = new LayerTable(sort, (next) => {
+      if (state) { state = { ...state, sort: next }; vscodeApi.setState(state); }
+    }, revealNode);
+    layerSection.append(el('div', { class: 'table-scroll' }, table.element));
+    table.show(report.layers);
+    // The chart needs its canvas in the document to measure it.
+    queueMicrotask(() => new LayerChart(canvas, revealNode).show(report.layers));
+  }
+
+  app.replaceChildren(header, summaryCards(report), latencyTable(report) ?? '', warningsSection(report) ?? '', layerSection,
+    keptFloatSection(report, revealNode), detailsSection(report));
+  document.body.dataset.rendered = view.reportPath;
+}
+
+onHostMessage((message) => {
+  if (message.type === 'showReport') render(message.view);
+  else if (message.type === 'notice') app.prepend(el('p', { class: 'notice' }, message.text));
+});
+
+if (state) render(state.view);
+send({ type: 'ready' });

@@ -1,0 +1,83 @@
+// Per-layer error overlay: the Report's per-layer SQNR mapped onto view nodes, and the colour scale with its legend.
+import type { LayerError, Report } from '../common/report';
+import { ViewNode } from './types';
+
+export interface LayerOverlay {
+  node: string;
+  opType: string;
+  tensor: string;
+  sqnrDb: number;
+  cosine: number;
+  maxAbsError: number;
+  clippedRatio: number;
+}
+
+export interface ErrorOverlay {
+  /** Where it came from: a report file path, or 'quantize run'. */
+  source: string;
+  layers: LayerOverlay[];
+  /** Output SQNR and top-1 drop of the whole model, when measured. */
+  outputSqnrDb?: number;
+  top1DropPoints?: number | null;
+}
+
+export function overlayFromReport(report: Pick<Report, 'layers'> & Partial<Pick<Report, 'accuracy'>>, source: string): ErrorOverlay {
+  const layers = (report.layers ?? []).map((l: LayerError) => ({
+    node: l.node, opType: l.opType, tensor: l.tensor, sqnrDb: l.sqnrDb, cosine: l.cosine, maxAbsError: l.maxAbsError,
+    clippedRatio: l.clippedRatio,
+  }));
+  const overlay: ErrorOverlay = { source, layers };
+  if (report.accuracy) {
+    overlay.outputSqnrDb = report.accuracy.outputSqnrDb;
+    overlay.top1DropPoints = report.accuracy.top1DropPoints;
+  }
+  return overlay;
+}
+
+/** Lookup by node name, else by the compared output tensor (unnamed nodes). */
+export class OverlayIndex {
+  private byName = new Map<string, LayerOverlay>();
+  private byTensor = new Map<string, LayerOverlay>();
+
+  constructor(readonly overlay: ErrorOverlay) {
+    for (const l of overlay.layers) {
+      if (l.node) this.byName.set(l.node, l);
+      if (l.tensor) this.byTensor.set(l.tensor, l);
+    }
+  }
+
+  forNode(node: ViewNode): LayerOverlay | undefined {
+    if (node.kind !== 'op') return undefined;
+    if (node.name) {
+      const hit = this.byName.get(node.name);
+      if (hit) return hit;
+    }
+    for (const o of node.outputs) {
+      const hit = this.byTensor.get(o.name) ?? this.byName.get(o.name);
+      if (hit) return hit;
+    }
+    return undefined;
+  }
+}
+
+/** SQNR bands of the legend, worst first: red below 10 dB to green at 40 dB and above. */
+export const SQNR_LEGEND: { label: string; minDb: number }[] = [
+  { label: '< 10 dB', minDb: -Infinity },
+  { label: '10–20 dB', minDb: 10 },
+  { label: '20–30 dB', minDb: 20 },
+  { label: '30–40 dB', minDb: 30 },
+  { label: '≥ 40 dB', minDb: 40 },
+];
+
+/** Continuous red -> amber -> green colour for an SQNR in dB. */
+export function sqnrColor(db: number): string {
+  const t = Number.isFinite(db) ? Math.min(1, Math.max(0, (db - 5) / 37)) : db > 0 ? 1 : 0;
+  const hue = Math.round(t * 125);
+  return `hsl(${hue}, 68%, 46%)`;
+}
+
+/** Colour of a legend band (its middle). */
+export function legendColor(index: number): string {
+  const mids = [5, 15, 25, 35, 45];
+  return sqnrColor(mids[index] ?? 45);
+}

@@ -1,0 +1,138 @@
+// Quantization planning: which nodes run in int8, which float tensors get a QuantizeLinear/DequantizeLinear pair,
+// which Relu/Clip fold into their producer, which tensors must share scales, and why the rest stays FP32.
+// Pure: decides from the graph, the op registry and the user's filters; no ranges needed yet.
+import { Graph, attrFloat } from '../onnx/graph';
+import { tensorToFloat32 } from '../onnx/tensor';
+import { NodeProto } from '../onnx/proto';
+import { ruleFor } from './registry';
+
+export interface PlanOptions {
+  /** Only these op types are quantized (null = every type the registry knows). */
+  opTypes: ReadonlySet<string> | null;
+  /** Node names the user keeps in FP32. */
+  exclude: ReadonlySet<string>;
+  /** Tensors known to hold float32 (from a probe run); others are never quantized. */
+  isFloat: (tensor: string) => boolean;
+  opset: number;
+}
+
+export interface KeptNode { node: string; opType: string; reason: string }
+
+export interface QuantPlan {
+  /** Nodes that will run on int8 data (by node name). */
+  quantized: NodeProto[];
+  /** Relu/Clip nodes removed, mapped to the producer whose output takes over their output name. */
+  folded: Map<NodeProto, NodeProto>;
+  /** Float activation tensors that get a Q/DQ pair, in graph order (names after folding). */
+  qdqTensors: string[];
+  /** Tensor -> tensor whose scale/zero point it must reuse (outputs of passthrough ops). */
+  sharedParams: Map<string, string>;
+  /** Tensors that need a calibrated range (qdqTensors not in sharedParams, not constants). */
+  calibrationTensors: string[];
+  kept: KeptNode[];
+}
+
+function nodeLabel(node: NodeProto): string {
+  return node.name || node.output[0] || node.op_type || '?';
+}
+
+/** Clamp bounds of a Relu/Clip node, or null when they are not constant. */
+export function activationBounds(node: NodeProto, graph: Graph, opset: number): { lo: number; hi: number } | null {
+  if (node.op_type === 'Relu') return { lo: 0, hi: Infinity };
+  if (node.op_type !== 'Clip') return null;
+  if (opset < 11) return { lo: attrFloat(node, 'min', -3.4028234663852886e38), hi: attrFloat(node, 'max', 3.4028234663852886e38) };
+  const bound = (index: number, fallback: number): number | null => {
+    const name = node.input[index];
+    if (!name) return fallback;
+    const t = graph.initializers.get(name);
+    if (!t) return null;
+    const values = tensorToFloat32(t);
+    return values.length === 1 ? values[0] : null;
+  };
+  const lo = bound(1, -Infinity);
+  const hi = bound(2, Infinity);
+  return lo === null || hi === null ? null : { lo, hi };
+}
+
+export function planQuantization(graph: Graph, options: PlanOptions): QuantPlan {
+  const order = graph.topologicalOrder();
+  const quantized: NodeProto[] = [];
+  const quantizedSet = new Set<NodeProto>();
+  const folded = new Map<NodeProto, NodeProto>();
+  const qdq = new Set<string>();
+  const qdqOrder: string[] = [];
+  const sharedParams = new Map<string, string>();
+  const kept: KeptNode[] = [];
+  const addQdq = (t: string) => { if (t && !qdq.has(t)) { qdq.add(t); qdqOrder.push(t); } };
+  const isActivation = (t: string) => t !== '' && !graph.isConstant(t) && options.isFloat(t);
+
+  /** The tensor that carries this node's output after folding a following Relu/Clip. */
+  const outputAfterFolding = (node: NodeProto): string => {
+    const out = node.output[0];
+    const consumers = graph.consumersOf(out);
+    if (consumers.length !== 1 || graph.graphOutputs.has(out)) return out;
+    const next = consumers[0];
+    const rule = ruleFor(next);
+    if (rule?.kind !== 'foldable-activation' || options.exclude.has(next.name ?? '')) return out;
+    const bounds = activationBounds(next, graph, options.opset);
+    if (!bounds || bounds.lo > 0 || bounds.hi < 0) return out;
+    folded.set(next, node);
+    return next.output[0];
+  };
+
+  for (const node of order) {
+    const rule = ruleFor(node);
+    const label = nodeLabel(node);
+    if (folded.has(node)) continue;
+    if (!rule) {
+      kept.push({ node: label, opType: node.op_type ?? '', reason: 'no int8 kernel for this op type' });
+      continue;
+    }
+    if (rule.kind === 'foldable-activation') {
+      kept.push({ node: label, opType: node.op_type ?? '', reason: 'activation not after a quantized op (not folded)' });
+      continue;
+    }
+    if (options.exclude.has(node.name ?? '')) {
+      kept.push({ node: label, opType: node.op_type ?? '', reason: 'excluded by the user (--exclude)' });
+      continue;
+    }
+    if (options.opTypes && !options.opTypes.has(node.op_type ?? '')) {
+      kept.push({ node: label, opType: node.op_type ?? '', reason: 'op type not selected (--op-types)' });
+      continue;
+    }
+    const blocked = rule.blocker?.(node, graph) ?? null;
+    if (blocked) {
+      kept.push({ node: label, opType: node.op_type ?? '', reason: blocked });
+      continue;
+    }
+    const inputs = rule.activationInputs(node).map((i) => node.input[i]).filter((t) => t !== undefined && t !== '');
+    const out = node.output[0];
+    if (!options.isFloat(out) || inputs.some((t) => !graph.isConstant(t) && !options.isFloat(t))) {
+      kept.push({ node: label, opType: node.op_type ?? '', reason: 'works on non-float tensors' });
+      continue;
+    }
+    if (rule.kind === 'passthrough') {
+      const input = inputs[0];
+      if (!input || !qdq.has(input)) {
+        kept.push({ node: label, opType: node.op_type ?? '', reason: 'its input is not quantized, so moving data in int8 gains nothing' });
+        continue;
+      }
+      quantized.push(node);
+      quantizedSet.add(node);
+      addQdq(out);
+      sharedParams.set(out, sharedParams.get(input) ?? input);
+      continue;
+    }
+    if (rule.kind === 'requantizing' && inputs.every((t) => graph.isConstant(t))) {
+      kept.push({ node: label, opType: node.op_type ?? '', reason: 'all inputs are constants' });
+      continue;
+    }
+    quantized.push(node);
+    quantizedSet.add(node);
+    for (const t of inputs) if (isActivation(t)) addQdq(t);
+    addQdq(outputAfterFolding(node));
+  }
+
+  const calibrationTensors = qdqOrder.filter((t) => !sharedParams.has(t));
+  return { quantized, folded, qdqTensors: qdqOrder, sharedParams, calibrationTensors, kept };
+}

@@ -1,0 +1,166 @@
+// The QDQ rewrite: applies a QuantPlan and the chosen scales to the graph, in the layout ONNX Runtime fuses:
+//   producer -> T_f -> QuantizeLinear -> T_q -> DequantizeLinear -> T (every consumer keeps reading T),
+//   int8 weights (per-channel) and int32 biases behind DequantizeLinear, Relu/Clip folded into the producer.
+// Tensor and node names of the FP32 graph survive, so the INT8 model's T (dequantized) can be compared with FP32's T.
+import { Graph, intAttribute, makeNode } from '../onnx/graph';
+import { makeTensor, tensorToFloat32 } from '../onnx/tensor';
+import { NodeProto } from '../onnx/proto';
+import { QuantPlan } from './plan';
+import { computeQParams, QParams, quantizeBias, quantizeWeights, QuantType } from './qparams';
+import { ruleFor } from './registry';
+
+export interface RewriteOptions {
+  activations: QuantType;
+  perChannel: boolean;
+  reduceRange: boolean;
+}
+
+export interface WeightRecord { node: string; tensor: string; scales: Float32Array; perChannel: boolean }
+
+export interface RewriteResult {
+  /** Scale/zero point used for each Q/DQ'd activation tensor. */
+  activationParams: Map<string, QParams>;
+  weights: WeightRecord[];
+}
+
+function scalarParams(graph: Graph, base: string, p: QParams, type: QuantType): [string, string] {
+  const scaleName = graph.uniqueName(`${base}_scale`);
+  const zpName = graph.uniqueName(`${base}_zero_point`);
+  graph.addInitializer(makeTensor(scaleName, [], Float32Array.of(p.scale)));
+  graph.addInitializer(makeTensor(zpName, [], type === 'u8' ? Uint8Array.of(p.zeroPoint) : Int8Array.of(p.zeroPoint)));
+  return [scaleName, zpName];
+}
+
+/**
+ * Rewrites `graph` in place. `paramsFor(tensor)` gives the activation scale/zero point of each calibrated tensor
+ * (tensors in plan.sharedParams reuse their source's). Returns what was chosen, for the report.
+ */
+export function applyPlan(graph: Graph, plan: QuantPlan, paramsFor: (tensor: string) => QParams, options: RewriteOptions): RewriteResult {
+  const activationParams = new Map<string, QParams>();
+  const resolveParams = (t: string): QParams => {
+    const cached = activationParams.get(t);
+    if (cached) return cached;
+    const p = paramsFor(plan.sharedParams.get(t) ?? t);
+    activationParams.set(t, p);
+    return p;
+  };
+  const inserted = new Set<NodeProto>();
+  const insertedAfter = new Map<NodeProto | null, NodeProto[]>();
+  const place = (anchor: NodeProto | null, node: NodeProto) => {
+    const list = insertedAfter.get(anchor);
+    if (list) list.push(node); else insertedAfter.set(anchor, [node]);
+    inserted.add(node);
+  };
+
+  // 1. Fold Relu/Clip into their producers: the producer writes the activation's output name.
+  for (const [activation, producer] of plan.folded) {
+    producer.output[0] = activation.output[0];
+  }
+  graph.proto.node = graph.proto.node.filter((n) => !plan.folded.has(n));
+  graph.reindex();
+
+  // 2. Q/DQ pairs on activations.
+  for (const t of plan.qdqTensors) {
+    const p = resolveParams(t);
+    const [scale, zp] = scalarParams(graph, t, p, options.activations);
+    const quantizedName = graph.uniqueName(`${t}_quantized`);
+    const producer = graph.producers.get(t);
+    if (producer) {
+      const floatName = graph.uniqueName(`${t}_float`);
+      producer.output[producer.output.indexOf(t)] = floatName;
+      place(producer, makeNode('QuantizeLinear', [floatName, scale, zp], [quantizedName], graph.uniqueName(`${t}_QuantizeLinear`)));
+      place(producer, makeNode('DequantizeLinear', [quantizedName, scale, zp], [t], graph.uniqueName(`${t}_DequantizeLinear`)));
+    } else {
+      // A graph input: consumers switch to the dequantized copy.
+      const dequantizedName = graph.uniqueName(`${t}_dequantized`);
+      for (const consumer of graph.consumersOf(t)) {
+        consumer.input = consumer.input.map((i) => (i === t ? dequantizedName : i));
+      }
+      place(null, makeNode('QuantizeLinear', [t, scale, zp], [quantizedName], graph.uniqueName(`${t}_QuantizeLinear`)));
+      place(null, makeNode('DequantizeLinear', [quantizedName, scale, zp], [dequantizedName], graph.uniqueName(`${t}_DequantizeLinear`)));
+      activationParams.set(dequantizedName, p);
+    }
+  }
+
+  // 3. Weights, biases and constant operands of quantized nodes.
+  const weights: WeightRecord[] = [];
+  for (const node of plan.quantized) {
+    const rule = ruleFor(node);
+    if (!rule) continue;
+    if (rule.kind === 'weighted' && rule.weight) {
+      const spec = rule.weight;
+      const weightName = node.input[spec.input];
+      const w = graph.initializers.get(weightName);
+      if (!w) throw new Error(`node '${node.name}': weight '${weightName}' vanished`);
+      const axis = options.perChannel ? spec.axis(node, w.dims.length) : null;
+      const q = quantizeWeights(tensorToFloat32(w), w.dims, axis, { reduceRange: options.reduceRange });
+      const base = `${weightName}_${node.name || node.output[0]}`;
+      const qName = graph.uniqueName(`${base}_quantized`);
+      graph.addInitializer(makeTensor(qName, w.dims, q.values));
+      const scaleName = graph.uniqueName(`${base}_scale`);
+      const zpName = graph.uniqueName(`${base}_zero_point`);
+      const perChannel = axis !== null;
+      graph.addInitializer(makeTensor(scaleName, perChannel ? [q.scales.length] : [], q.scales));
+      graph.addInitializer(makeTensor(zpName, perChannel ? [q.zeroPoints.length] : [], q.zeroPoints));
+      const dqName = graph.uniqueName(`${base}_dequantized`);
+      place(null, makeNode('DequantizeLinear', [qName, scaleName, zpName], [dqName], graph.uniqueName(`${base}_DequantizeLinear`),
+        perChannel ? [intAttribute('axis', axis)] : []));
+      node.input[spec.input] = dqName;
+      weights.push({ node: node.name ?? '', tensor: weightName, scales: q.scales, perChannel });
+
+      const biasName = spec.bias !== undefined ? node.input[spec.bias] : undefined;
+      const b = biasName ? graph.initializers.get(biasName) : undefined;
+      const biasFits = b !== undefined && (!perChannel || tensorToFloat32(b).length === q.scales.length);
+      if (biasName && b && biasFits && spec.bias !== undefined) {
+        const inputParams = activationParams.get(node.input[0]) ?? resolveParams(node.input[0]);
+        const qb = quantizeBias(tensorToFloat32(b), inputParams.scale, q.scales);
+        const biasBase = `${biasName}_${node.name || node.output[0]}`;
+        const qbName = graph.uniqueName(`${biasBase}_quantized`);
+        graph.addInitializer(makeTensor(qbName, [qb.values.length], qb.values));
+        const bScale = graph.uniqueName(`${biasBase}_scale`);
+        const bZp = graph.uniqueName(`${biasBase}_zero_point`);
+        graph.addInitializer(makeTensor(bScale, perChannel ? [qb.scales.length] : [], perChannel ? qb.scales : qb.scales.subarray(0, 1)));
+        graph.addInitializer(makeTensor(bZp, perChannel ? [qb.scales.length] : [], new Int32Array(perChannel ? qb.scales.length : 1)));
+        const bDq = graph.uniqueName(`${biasBase}_dequantized`);
+        place(null, makeNode('DequantizeLinear', [qbName, bScale, bZp], [bDq], graph.uniqueName(`${biasBase}_DequantizeLinear`),
+          perChannel ? [intAttribute('axis', 0)] : []));
+        node.input[spec.bias] = bDq;
+      }
+    } else if (rule.kind === 'requantizing') {
+      for (const index of rule.activationInputs(node)) {
+        const name = node.input[index];
+        const c = name ? graph.initializers.get(name) : undefined;
+        if (!name || !c) continue;
+        const values = tensorToFloat32(c);
+        let lo = 0;
+        let hi = 0;
+        for (const v of values) { if (v < lo) lo = v; if (v > hi) hi = v; }
+        const p = computeQParams({ min: lo, max: hi }, options.activations, { symmetric: false, reduceRange: false });
+        const qValues = options.activations === 'u8' ? new Uint8Array(values.length) : new Int8Array(values.length);
+        const [qlo, qhi] = options.activations === 'u8' ? [0, 255] : [-128, 127];
+        for (let i = 0; i < values.length; i++) {
+          qValues[i] = Math.min(qhi, Math.max(qlo, Math.round(values[i] / p.scale) + p.zeroPoint));
+        }
+        const base = `${name}_${node.name || node.output[0]}`;
+        const qName = graph.uniqueName(`${base}_quantized`);
+        graph.addInitializer(makeTensor(qName, c.dims, qValues));
+        const [scale, zp] = scalarParams(graph, base, p, options.activations);
+        const dq = graph.uniqueName(`${base}_dequantized`);
+        place(null, makeNode('DequantizeLinear', [qName, scale, zp], [dq], graph.uniqueName(`${base}_DequantizeLinear`)));
+        node.input[index] = dq;
+      }
+    }
+  }
+
+  // 4. Splice the new nodes in next to their anchors, then restore a valid topological order.
+  const nodes: NodeProto[] = [...(insertedAfter.get(null) ?? [])];
+  for (const n of graph.proto.node) {
+    if (inserted.has(n)) continue;
+    nodes.push(n, ...(insertedAfter.get(n) ?? []));
+  }
+  graph.proto.node = nodes;
+  graph.reindex();
+  graph.sortTopologically();
+  graph.removeUnusedInitializers();
+  return { activationParams, weights };
+}

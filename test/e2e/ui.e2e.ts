@@ -1,0 +1,239 @@
+// UI test in a real browser against code-server with the packaged .vsix installed: right-click a model in the
+// Explorer → "Quantize to INT8…" → answer the prompts → the report panel shows accuracy and speedup, compared with
+// the Report JSON the engine wrote. Also: the panel comes back after a window reload, a layer click is handled,
+// and a corrupt model shows an error notification with "Show log". Screenshots go to $SHOTS.
+import { FrameLocator, Locator, Page } from 'playwright-core';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Report } from '../../src/common/report';
+import { formatPercent, formatPoints, formatSpeedup, headlineBench } from '../../src/extension/report/format';
+import { launchBrowser, log, requireEnv } from './browser';
+
+const base = requireEnv('CS_URL');
+const folder = requireEnv('CS_FOLDER');
+const shots = requireEnv('SHOTS');
+const resultsPath = requireEnv('UI_RESULTS');
+const RUN_TIMEOUT_MS = 300_000;
+
+interface Step { name: string; ok: boolean; detail: string }
+const steps: Step[] = [];
+let page: Page | undefined;
+
+async function step(name: string, fn: () => Promise<string | void>): Promise<void> {
+  try {
+    const detail = (await fn()) ?? '';
+    steps.push({ name, ok: true, detail });
+    log(`ok - ${name}${detail ? `: ${detail}` : ''}`);
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err);
+    steps.push({ name, ok: false, detail });
+    log(`not ok - ${name}: ${detail}`);
+    if (page) await page.screenshot({ path: join(shots, `fail-${steps.length}.png`) }).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function shot(name: string): Promise<string> {
+  const path = join(shots, name);
+  await page?.screenshot({ path });
+  return path;
+}
+
+/** The report webview: outer iframe.webview → inner #active-frame. */
+function reportFrame(p: Page): FrameLocator {
+  return p.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
+}
+
+/** Explorer contributions arrive after the extension host has scanned extensions: retry the right-click. */
+async function openContextEntry(p: Page, row: Locator, entry: string): Promise<void> {
+  const item = p.locator('.context-view .action-item', { hasText: entry });
+  for (let attempt = 0; ; attempt++) {
+    await row.click({ button: 'right' });
+    await p.locator('.context-view .action-item').first().waitFor({ timeout: 10_000 });
+    if (await item.count() > 0) break;
+    if (attempt > 30) throw new Error(`the Explorer context menu never showed '${entry}'`);
+    await p.keyboard.press('Escape');
+    await p.waitForTimeout(1000);
+  }
+  await shot(`02-context-menu.png`);
+  await item.first().click();
+}
+
+async function quickInput(p: Page, titlePart: string): Promise<Locator> {
+  const widget = p.locator('.quick-input-widget');
+  await widget.locator('.quick-input-title', { hasText: titlePart }).waitFor({ timeout: 30_000 });
+  return widget;
+}
+
+async function main(): Promise<void> {
+  mkdirSync(shots, { recursive: true });
+  const browser = await launchBrowser();
+  const context = await browser.newContext({ viewport: { width: 1440, height: 960 } });
+  page = await context.newPage();
+  const p = page;
+  p.on('pageerror', (e) => log('[page error]', e.message.slice(0, 200)));
+  try {
+    await step('workbench loads with the workspace', async () => {
+      await p.goto(`${base}/?folder=${encodeURIComponent(folder)}`);
+      await p.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+      await p.locator('.explorer-folders-view .monaco-list-row', { hasText: 'resnet20.onnx' }).waitFor({ timeout: 60_000 });
+      return await shot('01-workbench.png');
+    });
+
+    await step('Explorer right-click on resnet20.onnx offers "Quantize to INT8…"', async () => {
+      const row = p.locator('.explorer-folders-view .monaco-list-row', { hasText: 'resnet20.onnx' }).first();
+      await openContextEntry(p, row, 'Quantize to INT8');
+    });
+
+    await step('prompts: calibration folder, labels, preprocessing (guessed), method, count', async () => {
+      let widget = await quickInput(p, '(1/5)');
+      await widget.locator('.quick-input-list .monaco-list-row', { hasText: 'calib' }).first().waitFor({ timeout: 30_000 });
+      await shot('03-prompt-calibration-folder.png');
+      await p.keyboard.press('Enter');
+      widget = await quickInput(p, '(2/5)');
+      const labels = await widget.locator('.quick-input-list .monaco-list-row').first().textContent();
+      if (!/Class subfolders \(10 classes\)/.test(labels ?? '')) throw new Error(`labels step did not detect class subfolders: ${labels}`);
+      await shot('04-prompt-labels.png');
+      await p.keyboard.press('Enter');
+      widget = await quickInput(p, '(3/5)');
+      const preset = await widget.locator('.quick-input-list .monaco-list-row').first().textContent();
+      if (!/torch/.test(preset ?? '') || !/Guessed/.test(preset ?? '')) throw new Error(`preprocessing step did not pre-select the guess: ${preset}`);
+      await shot('05-prompt-preprocess.png');
+      await p.keyboard.press('Enter');
+      await quickInput(p, '(4/5)');
+      await p.keyboard.press('Enter');
+      widget = await quickInput(p, '(5/5)');
+      const input = widget.locator('input');
+      await input.fill('32');
+      await p.keyboard.press('Enter');
+      return `labels: ${labels?.trim()}; preprocessing: ${preset?.trim()}`;
+    });
+
+    await step('progress notification shows while the engine runs', async () => {
+      const notification = p.locator('.notifications-toasts .notification-toast', { hasText: 'Octet: quantizing resnet20.onnx' });
+      await notification.waitFor({ timeout: 30_000 });
+      await shot('06-progress.png');
+    });
+
+    const reportPath = join(folder, 'resnet20.int8.report.json');
+    let report: Report | undefined;
+    await step('report panel shows accuracy and speedup equal to the Report JSON', async () => {
+      const frame = reportFrame(p);
+      await frame.locator('#acc-int8-top1').waitFor({ timeout: RUN_TIMEOUT_MS });
+      const loaded = JSON.parse(readFileSync(reportPath, 'utf8')) as Report;
+      report = loaded;
+      const acc = loaded.accuracy;
+      if (!acc?.fp32 || !acc.int8) throw new Error('the report has no labelled accuracy');
+      const { singleThread } = headlineBench(loaded);
+      if (!singleThread) throw new Error('the report has no benchmark');
+      const expected: Record<string, string> = {
+        '#acc-fp32-top1': formatPercent(acc.fp32.top1),
+        '#acc-int8-top1': formatPercent(acc.int8.top1),
+        '#acc-drop': formatPoints(acc.top1DropPoints),
+        '#speedup-1t': formatSpeedup(singleThread.speedup),
+      };
+      const seen: string[] = [];
+      for (const [selector, want] of Object.entries(expected)) {
+        const got = (await frame.locator(selector).textContent())?.trim();
+        if (got !== want) throw new Error(`${selector} shows '${got}', the report says '${want}'`);
+        seen.push(`${selector}=${got}`);
+      }
+      const rows = await frame.locator('#layer-table tbody tr').count();
+      if (rows !== loaded.layers.length) throw new Error(`layer table has ${rows} rows, report has ${loaded.layers.length} layers`);
+      await p.waitForTimeout(500);
+      await shot('07-report-panel-dark.png');
+      return seen.join(', ');
+    });
+
+    await step('per-layer chart and sortable table render', async () => {
+      const frame = reportFrame(p);
+      if (report && report.layers.length > 0) {
+        await frame.locator('#layer-chart').waitFor({ timeout: 10_000 });
+        const sqnr = frame.locator('#layer-table th[data-column="sqnrDb"]');
+        await sqnr.click();
+        const sorted = await frame.locator('#layer-table th[data-column="sqnrDb"]').getAttribute('aria-sort');
+        if (sorted !== 'ascending') throw new Error(`SQNR column aria-sort after click: ${sorted}`);
+        await frame.locator('#layers').scrollIntoViewIfNeeded();
+      } else {
+        await frame.locator('#layers').scrollIntoViewIfNeeded();
+      }
+      await p.waitForTimeout(300);
+      return await shot('08-report-layers-dark.png');
+    });
+
+    await step('report panel follows the light and high-contrast themes', async () => {
+      const taken: string[] = [];
+      for (const [theme, file] of [['Light Modern', '08b-report-light.png'], ['Dark High Contrast', '08c-report-high-contrast.png'], ['Dark Modern', '']]) {
+        await p.keyboard.press('F1');
+        const input = p.locator('.quick-input-widget input');
+        await input.waitFor({ timeout: 20_000 });
+        await input.fill('>Preferences: Color Theme');
+        await p.locator('.quick-input-list .monaco-list-row', { hasText: 'Color Theme' }).first().waitFor({ timeout: 20_000 });
+        await p.keyboard.press('Enter');
+        await p.locator('.quick-input-list .monaco-list-row', { hasText: theme }).first().waitFor({ timeout: 20_000 });
+        await input.fill(theme);
+        await p.waitForTimeout(300);
+        await p.keyboard.press('Enter');
+        await p.waitForTimeout(1200);
+        if (file) taken.push(await shot(file));
+      }
+      const background = await reportFrame(p).locator('body').evaluate((b) => getComputedStyle(b).backgroundColor);
+      return `${taken.join(', ')}; back to dark (body ${background})`;
+    });
+
+    await step('clicking a layer asks the graph viewer to reveal it (or says it is unavailable)', async () => {
+      const frame = reportFrame(p);
+      const first = frame.locator('#layer-table tbody tr, #kept-table tbody tr').first();
+      const node = await first.getAttribute('data-node');
+      await first.click();
+      const unavailable = p.locator('.notifications-toasts .notification-toast', { hasText: 'graph viewer is not available' });
+      const graphTab = p.locator('.tabs-container .tab', { hasText: 'resnet20.int8.onnx' });
+      await Promise.race([unavailable.waitFor({ timeout: 30_000 }), graphTab.waitFor({ timeout: 30_000 })]);
+      await p.waitForTimeout(1000);
+      await shot('09-layer-click.png');
+      return `node ${node}: ${await graphTab.count() > 0 ? 'graph viewer opened' : 'info message shown'}`;
+    });
+
+    await step('report panel is restored after a window reload', async () => {
+      // "Developer: Reload Window" goes through the workbench's shutdown (state is saved) like a person's reload.
+      await p.keyboard.press('F1');
+      const input = p.locator('.quick-input-widget input');
+      await input.waitFor({ timeout: 20_000 });
+      await input.fill('>Developer: Reload Window');
+      await p.locator('.quick-input-list .monaco-list-row', { hasText: 'Reload Window' }).first().waitFor({ timeout: 20_000 });
+      await Promise.all([p.waitForEvent('load', { timeout: 60_000 }), p.keyboard.press('Enter')]);
+      await p.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+      const tab = p.locator('.tabs-container .tab', { hasText: 'INT8 report' }).first();
+      await tab.waitFor({ timeout: 60_000 });
+      await tab.click();
+      const frame = reportFrame(p);
+      await frame.locator('#acc-int8-top1').waitFor({ timeout: 60_000 });
+      const text = (await frame.locator('#acc-int8-top1').textContent())?.trim();
+      await shot('10-report-restored.png');
+      return `restored, INT8 top-1 ${text}`;
+    });
+
+    await step('a corrupt model shows an error notification with "Show log"', async () => {
+      const row = p.locator('.explorer-folders-view .monaco-list-row', { hasText: 'corrupt.onnx' }).first();
+      await openContextEntry(p, row, 'Quantize to INT8');
+      const toast = p.locator('.notifications-toasts .notification-toast', { hasText: 'could not quantize corrupt.onnx' });
+      await toast.waitFor({ timeout: 30_000 });
+      const text = (await toast.textContent()) ?? '';
+      await p.waitForTimeout(800);
+      await shot('11-corrupt-model-error.png');
+      await toast.locator('.monaco-button', { hasText: 'Show log' }).click();
+      await p.locator('.part.panel', { hasText: 'Failed:' }).first().waitFor({ timeout: 15_000 });
+      await shot('12-output-log.png');
+      return text.slice(0, 200);
+    });
+  } finally {
+    await browser.close();
+    const failed = steps.filter((s) => !s.ok).length;
+    writeFileSync(resultsPath, `${JSON.stringify({ steps, summary: `ui: ${steps.length - failed} passed, ${failed} failed` }, null, 2)}\n`);
+  }
+}
+
+main().then(() => process.exit(steps.every((s) => s.ok) ? 0 : 1), (err: unknown) => {
+  console.error('UI test failed:', err instanceof Error ? err.message : err);
+  process.exit(1);
+});

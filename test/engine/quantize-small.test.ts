@@ -1,0 +1,79 @@
+// End to end on a small CNN built in the test: quantize with real onnxruntime-node, check that ORT turns every
+// quantized op into an int8 kernel, that INT8 stays close to FP32, and that the source model is left untouched.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { encodeModel } from '../../src/onnx/proto';
+import { readModel } from '../../src/onnx/model-io';
+import { quantizeModel, QuantizeRequest } from '../../src/engine/quantize';
+import { smallCnn, tempDir, writeImageNpy } from '../fixtures/models';
+
+function request(model: string, calib: string, overrides: Partial<QuantizeRequest> = {}): QuantizeRequest {
+  return {
+    model, calib, calibCount: 32, calibBatch: 8, method: 'minmax', percentile: 99.999, perChannel: true,
+    activations: 'u8', reduceRange: false, preprocess: 'raw', evalCount: 32, evaluate: true, benchmark: false,
+    benchRuns: 5, threads: 1, ...overrides,
+  };
+}
+
+function setup() {
+  const dir = tempDir();
+  const modelPath = join(dir, 'cnn.onnx');
+  writeFileSync(modelPath, encodeModel(smallCnn()));
+  const data = writeImageNpy(dir, 64);
+  return { dir, modelPath, data };
+}
+
+for (const method of ['minmax', 'percentile', 'entropy', 'mse'] as const) {
+  test(`quantize small CNN with ${method}: all ops fused into int8 kernels, output SQNR high`, async () => {
+    const { dir, modelPath, data } = setup();
+    const before = createHash('sha256').update(readFileSync(modelPath)).digest('hex');
+    const outcome = await quantizeModel(request(modelPath, data, { method }));
+    assert.equal(outcome.modelPath, join(dir, 'cnn.int8.onnx'));
+    assert.equal(createHash('sha256').update(readFileSync(modelPath)).digest('hex'), before, 'source model untouched');
+    const report = outcome.report;
+    const ops = report.int8RuntimeOps;
+    assert.equal(ops.QLinearConv, 4, `every Conv runs as QLinearConv: ${JSON.stringify(ops)}`);
+    assert.ok(!ops.Conv && !ops.FusedConv, 'no float Conv left');
+    assert.equal(ops.QLinearAdd, 1);
+    assert.equal(ops.QLinearConcat, 1);
+    assert.equal(ops.QLinearGlobalAveragePool, 1);
+    assert.ok((ops.QGemm ?? 0) + (ops.QLinearMatMul ?? 0) >= 1, 'Gemm runs in int8');
+    assert.ok(report.accuracy, 'evaluated');
+    assert.equal(report.accuracy!.n, 32);
+    assert.ok(report.accuracy!.outputSqnrDb > 20, `SQNR ${report.accuracy!.outputSqnrDb} dB`);
+    assert.ok(report.accuracy!.agreement >= 0.8, `agreement ${report.accuracy!.agreement}`);
+    const written = JSON.parse(readFileSync(outcome.reportPath, 'utf8'));
+    assert.equal(written.schemaVersion, 1);
+    assert.equal(written.settings.method, method);
+    assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'no temp files left');
+  });
+}
+
+test('per-tensor weights and s8 activations also produce a runnable model', async () => {
+  const { modelPath, data } = setup();
+  const outcome = await quantizeModel(request(modelPath, data, { perChannel: false, activations: 's8' }));
+  const model = readModel(outcome.modelPath).model;
+  const weightScales = model.graph!.initializer.filter((t) => t.name?.startsWith('w1_conv1_scale'));
+  assert.deepEqual(weightScales[0].dims, [], 'per-tensor weight scale is a scalar');
+  assert.ok(outcome.report.accuracy!.outputSqnrDb > 15);
+});
+
+test('refuses --out equal to the input and leaves no output behind', async () => {
+  const { dir, modelPath, data } = setup();
+  await assert.rejects(quantizeModel(request(modelPath, data, { out: modelPath })), /overwrite the input model/);
+  assert.ok(!existsSync(join(dir, 'cnn.int8.onnx')));
+});
+
+test('cancelling stops the pipeline and writes nothing', async () => {
+  const { dir, modelPath, data } = setup();
+  const controller = new AbortController();
+  const pending = quantizeModel(request(modelPath, data, {
+    signal: controller.signal,
+    onEvent: (e) => { if (e.type === 'progress' && e.stage === 'calibrate') controller.abort(); },
+  }));
+  await assert.rejects(pending, /cancelled/);
+  assert.deepEqual(readdirSync(dir).sort(), ['cnn.onnx', 'data.npy']);
+});

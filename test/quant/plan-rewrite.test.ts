@@ -1,0 +1,81 @@
+// The QDQ plan and rewrite on a small CNN built in the test: which nodes are quantized, Relu/Clip folding,
+// weight/bias layout, names preserved, and the user's filters.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Graph } from '../../src/onnx/graph';
+import { DataType } from '../../src/onnx/proto';
+import { planQuantization } from '../../src/quant/plan';
+import { applyPlan } from '../../src/quant/rewrite';
+import { smallCnn } from '../fixtures/models';
+
+const allFloat = () => true;
+
+function plan(exclude: string[] = [], opTypes: string[] | null = null) {
+  const model = smallCnn();
+  const graph = new Graph(model.graph!);
+  const p = planQuantization(graph, { opTypes: opTypes ? new Set(opTypes) : null, exclude: new Set(exclude), isFloat: allFloat, opset: 13 });
+  return { model, graph, plan: p };
+}
+
+test('plan quantizes every conv, add, pool, concat and gemm and folds Relu/Clip into their producers', () => {
+  const { plan: p } = plan();
+  const names = p.quantized.map((n) => n.name).sort();
+  assert.deepEqual(names, ['concat', 'conv1', 'conv4', 'dwconv', 'fc', 'flatten', 'gap', 'maxpool', 'pwconv', 'residual_add'].sort());
+  assert.deepEqual([...p.folded.keys()].map((n) => n.name).sort(), ['relu1', 'relu3', 'relu6']);
+  // Folded activations: the Q/DQ sits on the activation's output, not the producer's.
+  assert.ok(p.qdqTensors.includes('r1') && !p.qdqTensors.includes('c1'));
+  assert.ok(p.qdqTensors.includes('r2') && !p.qdqTensors.includes('c2'));
+  // MaxPool and Flatten move data: their outputs reuse their input's scale.
+  assert.equal(p.sharedParams.get('p1'), 'r3');
+  assert.equal(p.sharedParams.get('flat'), 'gap');
+  assert.ok(!p.calibrationTensors.includes('p1'));
+  assert.ok(p.calibrationTensors.includes('image'));
+});
+
+test('--exclude keeps a node in FP32 with the reason, and a Relu after it stays', () => {
+  const { plan: p } = plan(['conv1']);
+  assert.ok(!p.quantized.some((n) => n.name === 'conv1'));
+  assert.deepEqual(p.kept.find((k) => k.node === 'conv1'), { node: 'conv1', opType: 'Conv', reason: 'excluded by the user (--exclude)' });
+  assert.ok(p.kept.some((k) => k.node === 'relu1'));
+  assert.ok(![...p.folded.keys()].some((n) => n.name === 'relu1'));
+});
+
+test('--op-types narrows quantization to the listed types', () => {
+  const { plan: p } = plan([], ['Conv']);
+  assert.deepEqual([...new Set(p.quantized.map((n) => n.op_type))], ['Conv']);
+  assert.equal(p.kept.find((k) => k.node === 'fc')?.reason, 'op type not selected (--op-types)');
+});
+
+test('rewrite: int8 per-channel weights, int32 bias, Q/DQ pairs keep tensor and node names', () => {
+  const { graph, plan: p } = plan();
+  const result = applyPlan(graph, p, () => ({ scale: 0.05, zeroPoint: 3 }), { activations: 'u8', perChannel: true, reduceRange: false });
+  const nodes = graph.nodes;
+  assert.ok(!nodes.some((n) => n.op_type === 'Relu' || n.op_type === 'Clip'), 'Relu/Clip folded away');
+  const conv1 = nodes.find((n) => n.name === 'conv1')!;
+  assert.equal(conv1.output[0], 'r1_float', 'conv1 now writes the folded Relu output (before its Q/DQ)');
+  const weightDq = graph.producers.get(conv1.input[1])!;
+  assert.equal(weightDq.op_type, 'DequantizeLinear');
+  const wq = graph.initializers.get(weightDq.input[0])!;
+  assert.equal(wq.data_type, DataType.INT8);
+  assert.deepEqual(graph.initializers.get(weightDq.input[1])!.dims, [8], 'one scale per output channel');
+  assert.equal(weightDq.attribute.find((a) => a.name === 'axis')?.i, 0);
+  const biasDq = graph.producers.get(conv1.input[2])!;
+  assert.equal(graph.initializers.get(biasDq.input[0])!.data_type, DataType.INT32);
+  const fc = nodes.find((n) => n.name === 'fc')!;
+  const fcWeightDq = graph.producers.get(fc.input[1])!;
+  assert.equal(fcWeightDq.attribute.find((a) => a.name === 'axis')?.i, 0, 'Gemm transB=1: per output row');
+  // Graph output keeps its name and is produced by a DequantizeLinear.
+  assert.equal(graph.producers.get('logits')?.op_type, 'DequantizeLinear');
+  // The graph input is quantized for conv1 through a dequantized copy.
+  assert.equal(graph.producers.get(conv1.input[0])?.op_type, 'DequantizeLinear');
+  // Every non-Q/DQ node reads only dequantized activations or constants.
+  for (const n of nodes) {
+    if (n.op_type === 'QuantizeLinear' || n.op_type === 'DequantizeLinear') continue;
+    for (const i of n.input) {
+      if (!i || graph.isConstant(i)) continue;
+      assert.equal(graph.producers.get(i)?.op_type, 'DequantizeLinear', `${n.name} reads ${i}`);
+    }
+  }
+  assert.equal(result.weights.length, 5);
+  assert.ok(result.weights.every((w) => w.perChannel));
+});
