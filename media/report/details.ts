@@ -44,7 +44,7 @@ export function detailsSection(report: Report): HTMLElement {
       ['Method', s.method + (s.method === 'percentile' ? ` (${s.percentile})` : '')],
       ['Weights', s.perChannel ? 'int8 per-channel' : 'int8 per-tensor'],
       ['Activations', s.activations === 'u8' ? 'uint8 (U8S8)' : 'int8 (S8S8)'],
-      ['Reduce range', yes(s.reduceRange)],
+      ['Weight range', s.weightRange],
       ['Preprocessing', [s.preprocess, s.resize ? `resize ${s.resize}` : '', s.crop ? `crop ${s.crop}` : '', s.layout ?? ''].filter(Boolean).join(', ')],
       ['Op types', s.opTypes.length > 0 ? s.opTypes.join(', ') : 'all supported'],
       ['Excluded', s.exclude.length > 0 ? s.exclude.join(', ') : 'none'],

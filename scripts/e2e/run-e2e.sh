@@ -5,6 +5,7 @@
 #   3. start code-server on 127.0.0.1 (own process group, killed at exit)
 #   4. in-host tests: test/vscode/suite.vscode.ts inside the real extension host (dist/e2e/inhost.e2e.js)
 #   5. UI test: Chromium right-clicks a model, answers the prompts, reads the report webview (dist/e2e/ui.e2e.js)
+#   6. graph viewer: opens the FP32 and INT8 models in the octet.graph editor, searches, clicks (dist/e2e/graph.e2e.js)
 # Results: test-output/e2e/summary.json, logs and screenshots beside it. Exit 0 only when both suites pass;
 # exit 3 when the shared model/images are absent (nothing to test with).
 set -euo pipefail
@@ -110,14 +111,20 @@ CS_FOLDER="$SCRATCH/ws-ui" node dist/e2e/ui.e2e.js > "$OUT/ui.log" 2>&1 || UI_RC
 grep -E '(not )?ok - ' "$OUT/ui.log" | sed 's/^/   /' || tail -20 "$OUT/ui.log"
 cp "$SCRATCH/ws-ui/resnet20.int8.report.json" "$OUT/ui-report.json" 2>/dev/null || true
 
+say "7. graph viewer (Chromium: open models in the octet.graph editor, search, click, INT8 overlay)"
+GRAPH_RC=0
+CS_FOLDER="$SCRATCH/ws-ui" GRAPH_RESULTS="$OUT/graph-results.json" node dist/e2e/graph.e2e.js > "$OUT/graph.log" 2>&1 || GRAPH_RC=$?
+grep -E '(not )?ok - ' "$OUT/graph.log" | sed 's/^/   /' || tail -20 "$OUT/graph.log"
+
 node -e '
 const fs = require("fs");
 const read = (p) => { try { return JSON.parse(fs.readFileSync(p, "utf8")); } catch { return null; } };
-const [out, inhostRc, uiRc, vsixBytes] = process.argv.slice(1);
+const [out, inhostRc, uiRc, vsixBytes, graphRc] = process.argv.slice(1);
 const summary = { inhost: { exitCode: Number(inhostRc), ...(read(out + "/inhost-results.json") ?? {}) },
-  ui: { exitCode: Number(uiRc), ...(read(out + "/ui-results.json") ?? {}) }, vsixBytes: Number(vsixBytes),
+  ui: { exitCode: Number(uiRc), ...(read(out + "/ui-results.json") ?? {}) },
+  graph: { exitCode: Number(graphRc), ...(read(out + "/graph-results.json") ?? {}) }, vsixBytes: Number(vsixBytes),
   screenshots: fs.readdirSync(out + "/shots").map((f) => out + "/shots/" + f) };
 fs.writeFileSync(out + "/summary.json", JSON.stringify(summary, null, 2) + "\n");
-' "$OUT" "$INHOST_RC" "$UI_RC" "$VSIX_BYTES"
-say "summary: $OUT/summary.json (in-host exit $INHOST_RC, UI exit $UI_RC)"
-[ "$INHOST_RC" = 0 ] && [ "$UI_RC" = 0 ]
+' "$OUT" "$INHOST_RC" "$UI_RC" "$VSIX_BYTES" "$GRAPH_RC"
+say "summary: $OUT/summary.json (in-host exit $INHOST_RC, UI exit $UI_RC, graph exit $GRAPH_RC)"
+[ "$INHOST_RC" = 0 ] && [ "$UI_RC" = 0 ] && [ "$GRAPH_RC" = 0 ]

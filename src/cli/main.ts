@@ -19,7 +19,8 @@ const USAGE = `octet ${OCTET_VERSION} — FP32 ONNX to INT8 (QDQ) with calibrati
 usage:
   octet quantize MODEL.onnx --calib DIR [--labels FILE] [--calib-count N] [--calib-batch B]
         [--method minmax|entropy|percentile|mse] [--percentile P] [--per-tensor] [--activations u8|s8]
-        [--reduce-range] [--preprocess auto|torch|tf|caffe|raw|unit] [--resize N] [--crop N] [--layout auto|NCHW|NHWC]
+        [--weight-range auto|full|pair-safe|7bit] [--reduce-range (= 7bit)] [--no-equalize] [--equalize-strength S]
+        [--preprocess auto|torch|tf|caffe|raw|unit] [--resize N] [--crop N] [--layout auto|NCHW|NHWC]
         [--op-types T,...] [--exclude NODE,...] [--out OUT.onnx] [--report REPORT.json]
         [--eval-data DIR] [--eval-labels FILE] [--eval-count N] [--no-eval] [--no-bench] [--bench-runs N]
         [--threads N] [--progress text|json|none] [--json]
@@ -97,7 +98,7 @@ async function main(argv: string[]): Promise<number> {
         exclude: { type: 'string' }, out: { type: 'string' }, report: { type: 'string' }, 'eval-data': { type: 'string' },
         'eval-labels': { type: 'string' }, 'eval-count': { type: 'string' }, 'no-eval': { type: 'boolean' },
         'no-bench': { type: 'boolean' }, 'bench-runs': { type: 'string' }, threads: { type: 'string' },
-        progress: { type: 'string' },
+        progress: { type: 'string' }, 'no-equalize': { type: 'boolean' }, 'weight-range': { type: 'string' }, 'equalize-strength': { type: 'string' },
       },
     });
     const [model] = positionalModels(positionals, 1, 'octet quantize MODEL.onnx --calib DIR [options]; see octet --help');
@@ -112,11 +113,13 @@ async function main(argv: string[]): Promise<number> {
         model, calib: values.calib, labels: values.labels ?? null,
         calibCount: intFlag('calib-count', values['calib-count'], 100, 1),
         calibBatch: intFlag('calib-batch', values['calib-batch'], 8, 1),
-        method: oneOf('method', values.method, METHODS, 'percentile'),
+        method: oneOf('method', values.method, METHODS, 'mse'),
         percentile: floatFlag('percentile', values.percentile, 99.999, 50, 100),
         perChannel: !values['per-tensor'],
         activations: oneOf<ActivationType>('activations', values.activations, ['u8', 's8'], 'u8'),
-        reduceRange: values['reduce-range'] ?? false,
+        weightRange: values['reduce-range'] ? '7bit' : oneOf('weight-range', values['weight-range'], ['auto', 'full', 'pair-safe', '7bit'] as const, 'auto'),
+        equalize: !values['no-equalize'],
+        equalizeStrength: floatFlag('equalize-strength', values['equalize-strength'], 0.5, 0, 1),
         preprocess: oneOf('preprocess', values.preprocess, PRESETS, 'auto'),
         resize: values.resize ? intFlag('resize', values.resize, 0, 1) : null,
         crop: values.crop ? intFlag('crop', values.crop, 0, 1) : null,

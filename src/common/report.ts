@@ -27,7 +27,8 @@ export interface QuantizeSettings {
   percentile: number;
   perChannel: boolean;
   activations: ActivationType;
-  reduceRange: boolean;
+  /** Weight code range: full −127..127, pair-safe (only as coarse as non-VNNI U8S8 kernels need), 7bit −63..63. */
+  weightRange: 'full' | 'pair-safe' | '7bit';
   calibCount: number;
   calibBatch: number;
   opTypes: string[];

@@ -1,6 +1,8 @@
-// Calibration: run the FP32 model over the calibration images with the tensors that need ranges exposed as extra
-// outputs, and fold each batch into streaming per-tensor statistics (min/max + growing histogram). Memory stays
-// bounded by one batch of activations plus fixed-size histograms, whatever the data-set size.
+// Calibration: run the FP32 model over the calibration samples with the tensors that need statistics exposed as
+// extra outputs, folding each batch into streaming statistics. Memory stays bounded by one batch of activations plus
+// fixed-size accumulators, whatever the data-set size. Two kinds of statistics: per-tensor (min/max + growing
+// histogram, for ranges) and per-channel maxima (for activation equalization).
+import type * as ort from 'onnxruntime-node';
 import { encodeModel, ModelProto } from '../onnx/proto';
 import { TensorStats } from '../quant/histogram';
 import { Dataset, readBatch } from './dataset';
@@ -22,12 +24,10 @@ export interface CalibrationResult {
   seconds: number;
 }
 
-export async function collectStatistics(model: ModelProto, tensors: readonly string[], dataset: Dataset, indices: readonly number[],
-  input: ModelInput, options: CalibrationOptions, label: string): Promise<CalibrationResult> {
-  const started = performance.now();
-  const calibrationModel = withExtraOutputs(model, tensors);
-  const session = await openSession(encodeModel(calibrationModel), { threads: options.threads, level: 'disabled' }, label);
-  const stats = new Map<string, TensorStats>(tensors.map((t) => [t, new TensorStats()]));
+/** Runs the model over `indices` in batches and hands every exposed float tensor to `visit`. */
+async function forEachBatch(model: ModelProto, tensors: readonly string[], dataset: Dataset, indices: readonly number[],
+  input: ModelInput, options: CalibrationOptions, label: string, visit: (tensor: string, value: ort.Tensor) => void): Promise<number> {
+  const session = await openSession(encodeModel(withExtraOutputs(model, tensors)), { threads: options.threads, level: 'disabled' }, label);
   const batches: number[][] = [];
   for (let i = 0; i < indices.length; i += options.batch) batches.push(indices.slice(i, i + options.batch));
   let done = 0;
@@ -40,7 +40,7 @@ export async function collectStatistics(model: ModelProto, tensors: readonly str
       const outputs = await runFloat(session, input.name, current.data, batchShape(input, batches[b].length), tensors);
       for (const t of tensors) {
         const value = outputs[t];
-        if (value && value.type === 'float32') stats.get(t)!.update(value.data as Float32Array);
+        if (value && value.type === 'float32') visit(t, value);
         value?.dispose?.();
       }
       done += batches[b].length;
@@ -50,5 +50,41 @@ export async function collectStatistics(model: ModelProto, tensors: readonly str
   } finally {
     await session.release();
   }
-  return { stats, images: done, seconds: (performance.now() - started) / 1000 };
+  return done;
+}
+
+export async function collectStatistics(model: ModelProto, tensors: readonly string[], dataset: Dataset, indices: readonly number[],
+  input: ModelInput, options: CalibrationOptions, label: string): Promise<CalibrationResult> {
+  const started = performance.now();
+  const stats = new Map<string, TensorStats>(tensors.map((t) => [t, new TensorStats()]));
+  const images = await forEachBatch(model, tensors, dataset, indices, input, options, label,
+    (t, value) => stats.get(t)!.update(value.data as Float32Array));
+  return { stats, images, seconds: (performance.now() - started) / 1000 };
+}
+
+/** Per-channel maximum of |x| along dim 1 (channels of NCHW / features of [N, F]) for each tensor. */
+export async function collectChannelMaxima(model: ModelProto, tensors: readonly string[], dataset: Dataset, indices: readonly number[],
+  input: ModelInput, options: CalibrationOptions, label: string): Promise<Map<string, Float32Array>> {
+  const maxima = new Map<string, Float32Array>();
+  await forEachBatch(model, tensors, dataset, indices, input, options, label, (t, value) => {
+    const dims = value.dims;
+    const channels = dims[1] ?? 1;
+    const inner = dims.slice(2).reduce((a, b) => a * b, 1);
+    const data = value.data as Float32Array;
+    let m = maxima.get(t);
+    if (!m) { m = new Float32Array(channels); maxima.set(t, m); }
+    for (let n = 0; n < dims[0]; n++) {
+      for (let c = 0; c < channels; c++) {
+        let top = m[c];
+        const base = (n * channels + c) * inner;
+        for (let i = 0; i < inner; i++) {
+          const v = data[base + i];
+          const a = v < 0 ? -v : v;
+          if (a > top) top = a;
+        }
+        m[c] = top;
+      }
+    }
+  });
+  return maxima;
 }

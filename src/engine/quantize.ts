@@ -14,9 +14,10 @@ import { chooseRange } from '../quant/calibrators';
 import { prepareOpset } from '../quant/opset';
 import { planQuantization } from '../quant/plan';
 import { computeQParams, QParams } from '../quant/qparams';
-import { applyPlan } from '../quant/rewrite';
+import { applyPlan, WeightRange } from '../quant/rewrite';
+import { equalizePairs, findEqualizationPairs } from '../quant/equalize';
 import { benchmarkPair } from './bench';
-import { collectStatistics } from './calibrate';
+import { collectChannelMaxima, collectStatistics } from './calibrate';
 import { openDataset, splitIndices } from './dataset';
 import { loadEvalSet, runOutputs, scoreOutputs } from './evaluate';
 import { EventSink, Stage } from './events';
@@ -41,7 +42,12 @@ export interface QuantizeRequest {
   percentile: number;
   perChannel: boolean;
   activations: ActivationType;
-  reduceRange: boolean;
+  /** Weight code range; 'auto' = 'pair-safe' on CPUs without VNNI (U8S8 saturation), else 'full'. */
+  weightRange: WeightRange | 'auto';
+  /** Equalize activation channel ranges across consecutive convolutions (needs per-channel weights). */
+  equalize: boolean;
+  /** 0..1: how far small channels are scaled up towards the tensor maximum. */
+  equalizeStrength: number;
   preprocess: PreprocessPreset | 'auto';
   resize?: number | null;
   crop?: number | null;
@@ -122,6 +128,13 @@ export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeO
     const probeShape = [1, ...input.shape.slice(1)];
     const facts = await probeTensors(optimized, input.name, probeSample.data, input.fixedBatch && input.fixedBatch > 1 ? input.shape : probeShape, modelPath);
 
+    const machine = machineInfo(ortVersion());
+    const weightRange: WeightRange = request.weightRange === 'auto' ? (machine.vnni ? 'full' : 'pair-safe') : request.weightRange;
+    if (!machine.vnni) {
+      warnings.push(`This CPU has no VNNI: ONNX Runtime's U8S8 kernels add pairs of int8 products in saturating 16-bit sums here. `
+        + (weightRange === 'full' ? 'Weights use the full int8 range, so some layers may saturate; --weight-range pair-safe avoids it.'
+          : `Weights were quantized '${weightRange}' to rule saturation out; on a VNNI CPU, --weight-range full keeps one more bit where it matters.`));
+    }
     progress('convert', 0, 1, 'planning');
     const quantModel: ModelProto = structuredClone(optimized);
     const opset = prepareOpset(quantModel);
@@ -140,8 +153,23 @@ export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeO
       throw new OctetError(modelPath, `no quantizable op found (the model has ${types}; Octet quantizes Conv, Gemm, MatMul, Add, Concat, pooling)`);
     }
 
+    const calibrationOptions = { batch, threads: request.threads, signal: request.signal };
+    let equalizedTensors = 0;
+    if (request.equalize && perChannel) {
+      const quantizedNodes = new Set(plan.quantized);
+      const pairs = findEqualizationPairs(graph, opset.to, (n) => quantizedNodes.has(n));
+      if (pairs.length > 0) {
+        progress('calibrate', 0, calibIndices.length, `measuring channel ranges of ${pairs.length} conv pairs`);
+        const maxima = await collectChannelMaxima(quantModel, pairs.map((p) => p.tensor), calibSet, calibIndices, input,
+          { ...calibrationOptions, onProgress: (d, t) => progress('calibrate', d, t * 2, `channel ranges ${d}/${t}`) }, modelPath);
+        equalizedTensors = equalizePairs(graph, pairs, maxima, { strength: request.equalizeStrength, deadRatio: Number(process.env.OCTET_DEAD ?? 1e-3) }).size;
+        log(`equalized channel ranges of ${equalizedTensors} tensors`);
+      }
+    }
+    const referenceFp32: ModelProto = equalizedTensors > 0 ? structuredClone(quantModel) : optimized;
+
     progress('calibrate', 0, calibIndices.length, `calibrating ${plan.calibrationTensors.length} tensors`);
-    const calibration = await collectStatistics(optimized, plan.calibrationTensors, calibSet, calibIndices, input,
+    const calibration = await collectStatistics(referenceFp32, plan.calibrationTensors, calibSet, calibIndices, input,
       { batch, threads: request.threads, signal: request.signal, onProgress: (d, t) => progress('calibrate', d, t, `${d}/${t} samples`) }, modelPath);
     const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
 
@@ -162,7 +190,8 @@ export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeO
       const p = paramsByTensor.get(t);
       if (!p) throw new Error(`no calibrated range for tensor '${t}'`);
       return p;
-    }, { activations: request.activations, perChannel, reduceRange: request.reduceRange });
+    }, { activations: request.activations, perChannel, weightRange,
+      channelsOf: (t) => facts.get(t)?.dims[1] });
     quantModel.producer_name = 'octet';
     quantModel.producer_version = OCTET_VERSION;
     progress('convert', 1, 1, `${plan.quantized.length} nodes quantized`);
@@ -174,10 +203,6 @@ export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeO
 
     const int8RuntimeOps = await runtimeOpHistogram(int8Bytes, workDir, outPath);
     warnings.push(...diagnoseRuntime(int8RuntimeOps));
-    const machine = machineInfo(ortVersion());
-    if (!machine.vnni) {
-      warnings.push('This CPU has no VNNI (AVX512-VNNI/AVX-VNNI): ONNX Runtime runs U8S8 int8 with AVX2 instructions whose 16-bit intermediate sums can saturate; if accuracy drops, try --reduce-range.');
-    }
 
     const report: Report = {
       schemaVersion: REPORT_SCHEMA_VERSION,
@@ -188,7 +213,7 @@ export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeO
       optimizedFp32Ops: opHistogram(optimized),
       settings: {
         method: request.method, percentile: request.percentile, perChannel, activations: request.activations,
-        reduceRange: request.reduceRange, calibCount: calibIndices.length, calibBatch: batch,
+        weightRange, calibCount: calibIndices.length, calibBatch: batch,
         opTypes: request.opTypes ?? [], exclude: request.exclude ?? [], preprocess, resize: request.resize ?? null,
         crop: request.crop ?? null, layout: input.layout,
       },
@@ -222,7 +247,7 @@ export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeO
         report.evaluation = { dataset: evalSet.info, skip, limit: request.evalCount };
         progress('evaluate', evalIndices.length * 2, evalIndices.length * 2, 'per-layer error');
         const [qmin, qmax] = request.activations === 'u8' ? [0, 255] : [-128, 127];
-        report.layers = await measureLayerErrors(optimized, quantModel, samples, input, {
+        report.layers = await measureLayerErrors(referenceFp32, quantModel, samples, input, {
           params: rewrite.activationParams, method: request.method, samples: 16,
           activationRange: (p) => ({ lo: (qmin - p.zeroPoint) * p.scale, hi: (qmax - p.zeroPoint) * p.scale }),
           shapes: new Map([...facts].map(([name, f]) => [name, f.dims])),

@@ -69,10 +69,11 @@ function quantAnnotation(node: NodeProto, constants: Map<string, TensorProto>, v
   return annotation;
 }
 
-export function buildViewGraph(source: ScopeSource, links: Map<NodeProto, SubgraphLink[]>, options: ViewOptions): ViewGraph {
+export function buildViewGraph(source: ScopeSource, links: Map<NodeProto, SubgraphLink[]>, options: ViewOptions,
+  known?: { constants: Map<string, TensorProto>; types: Map<string, TensorType> }): ViewGraph {
   const { nodes } = source;
-  const constants = constantTensors(source);
-  const types = scopeTypes(source, constants);
+  const constants = known?.constants ?? constantTensors(source);
+  const types = known?.types ?? scopeTypes(source, constants);
   const initializerNames = new Set(source.initializers.map((t) => t.name ?? ''));
   const graphOutputs = new Set(source.outputs.map((o) => o.name));
   const producerOf = new Map<string, number>();

@@ -6,6 +6,7 @@ import { buildViewGraph, constantTensors, scopeTypes } from './build';
 import { isDequantizeOp, isIntegerOp, isQuantizeOp } from './categories';
 import { NodeDetails, QUANT_VALUES_SHOWN, QuantParamsDetails, TensorDetails } from './protocol';
 import { flattenScopes, FlatScopes, MAIN_SCOPE } from './scopes';
+import { TensorType } from './shapes';
 import { dequantize, tensorStats } from './tensorStats';
 import { Dim, ModelSummary, QuantAnnotation, ScopeInfo, ValueSummary, ViewGraph, ViewOptions } from './types';
 
@@ -20,6 +21,7 @@ export class ModelView {
   readonly flat: FlatScopes;
   private readonly graphCache = new Map<boolean, ViewGraph[]>();
   private readonly constantCache = new Map<string, Map<string, TensorProto>>();
+  private readonly typeCache = new Map<string, Map<string, TensorType>>();
   private readonly detailsCache = new Map<string, TensorDetails>();
 
   constructor(readonly model: ModelProto, readonly file: ModelFileInfo, private readonly lazyData?: LazyTensorData) {
@@ -33,7 +35,8 @@ export class ModelView {
   graphs(options: ViewOptions): ViewGraph[] {
     let cached = this.graphCache.get(options.fold);
     if (!cached) {
-      cached = this.flat.scopes.map((s) => buildViewGraph(s, this.flat.linksByNode, options));
+      cached = this.flat.scopes.map((s) => buildViewGraph(s, this.flat.linksByNode, options,
+        { constants: this.constants(s.info.id), types: this.types(s.info.id) }));
       this.graphCache.set(options.fold, cached);
     }
     return cached;
@@ -46,8 +49,7 @@ export class ModelView {
   summary(): ModelSummary {
     const m = this.model;
     const g = m.graph;
-    const main = this.flat.byId.get(MAIN_SCOPE);
-    const types = main ? scopeTypes(main, this.constants(MAIN_SCOPE)) : new Map();
+    const types = this.types(MAIN_SCOPE);
     const initializerNames = new Set((g?.initializer ?? []).map((t) => t.name));
     const value = (name: string, docString?: string): ValueSummary => {
       const t = types.get(name);
@@ -88,6 +90,17 @@ export class ModelView {
       hadExternalData: this.file.hadExternalData,
       quantized,
     };
+  }
+
+  /** Element types and shapes (declared or inferred) of a scope's tensors. */
+  private types(scope: string): Map<string, TensorType> {
+    let cached = this.typeCache.get(scope);
+    if (!cached) {
+      const source = this.flat.byId.get(scope);
+      cached = source ? scopeTypes(source, this.constants(scope)) : new Map();
+      this.typeCache.set(scope, cached);
+    }
+    return cached;
   }
 
   private constants(scope: string): Map<string, TensorProto> {

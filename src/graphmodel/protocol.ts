@@ -65,7 +65,6 @@ export type WebviewToHost =
   | { type: 'setFold'; fold: boolean }
   | { type: 'export'; format: 'svg' | 'png'; data: string; suggestedName: string }
   | { type: 'painted'; firstPaintMs: number; layoutMs: number; algorithm: string; nodes: number; at: number }
-  | { type: 'revealed'; node: string; found: boolean }
-  | { type: 'openReport' };
+  | { type: 'revealed'; node: string; found: boolean };
 
 export const QUANT_VALUES_SHOWN = 16;

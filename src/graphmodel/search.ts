@@ -14,7 +14,8 @@ export interface SearchHit {
 function matchNode(node: ViewNode, needle: string): { field: SearchField; text: string } | undefined {
   if (node.label.toLowerCase().includes(needle) || node.name.toLowerCase().includes(needle)) return { field: 'name', text: node.label };
   if (node.kind === 'op' && node.opType.toLowerCase().includes(needle)) return { field: 'op', text: node.opType };
-  for (const ref of [...node.inputs, ...node.outputs]) {
+  // Tensors a node owns: what it produces and its constants (an activation it reads is found at its producer).
+  for (const ref of node.kind === 'output' ? node.inputs : [...node.outputs, ...node.inputs.filter((i) => i.constant)]) {
     if (ref.name && ref.name.toLowerCase().includes(needle)) return { field: 'tensor', text: ref.name };
   }
   return undefined;

@@ -93,7 +93,7 @@ export function dequantizeValue(q: number, p: QParams): number {
  * end, as in ONNX.
  */
 export function quantizeWeights(weights: Float32Array, dims: readonly number[], axis: number | null,
-  opts: { reduceRange: boolean }): { values: Int8Array; scales: Float32Array; zeroPoints: Int8Array } {
+  opts: { reduceRange: boolean; minScales?: Float32Array }): { values: Int8Array; scales: Float32Array; zeroPoints: Int8Array } {
   const elements = dims.reduce((n, d) => n * d, 1);
   if (elements !== weights.length) {
     throw new RangeError(`quantizeWeights: dims [${dims.join(', ')}] hold ${elements} values, got ${weights.length}`);
@@ -122,7 +122,11 @@ export function quantizeWeights(weights: Float32Array, dims: readonly number[], 
   const qOpts: QParamsOptions = { symmetric: true, reduceRange: opts.reduceRange };
   const { qmin, qmax } = integerRange('s8', qOpts);
   const scales = new Float32Array(channels);
-  for (let c = 0; c < channels; c++) scales[c] = computeQParams({ min: -absMax[c], max: absMax[c] }, 's8', qOpts).scale;
+  for (let c = 0; c < channels; c++) {
+    scales[c] = computeQParams({ min: -absMax[c], max: absMax[c] }, 's8', qOpts).scale;
+    const floor = opts.minScales?.[opts.minScales.length === 1 ? 0 : c] ?? 0;
+    if (floor > scales[c]) scales[c] = Math.fround(floor);
+  }
   const values = new Int8Array(weights.length);
   for (let start = 0, c = 0; start < weights.length; start += inner, c = (c + 1) % channels) {
     const scale = scales[c];

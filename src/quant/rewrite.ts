@@ -2,18 +2,30 @@
 //   producer -> T_f -> QuantizeLinear -> T_q -> DequantizeLinear -> T (every consumer keeps reading T),
 //   int8 weights (per-channel) and int32 biases behind DequantizeLinear, Relu/Clip folded into the producer.
 // Tensor and node names of the FP32 graph survive, so the INT8 model's T (dequantized) can be compared with FP32's T.
-import { Graph, intAttribute, makeNode } from '../onnx/graph';
+import { attrInt, Graph, intAttribute, makeNode } from '../onnx/graph';
 import { makeTensor, tensorToFloat32 } from '../onnx/tensor';
 import { NodeProto } from '../onnx/proto';
 import { QuantPlan } from './plan';
 import { computeQParams, QParams, quantizeBias, quantizeWeights, QuantType } from './qparams';
 import { ruleFor } from './registry';
+import { pairSafeMinScales } from './saturation';
+
+export type WeightRange = 'full' | 'pair-safe' | '7bit';
 
 export interface RewriteOptions {
   activations: QuantType;
   perChannel: boolean;
-  reduceRange: boolean;
+  /**
+   * full: int8 weights in −127..127; pair-safe: per channel, only as coarse as needed so that ORT's non-VNNI U8S8
+   * kernels cannot saturate; 7bit: −63..63 everywhere (ORT's reduce_range). Depthwise convolutions always use full.
+   */
+  weightRange: WeightRange;
+  /** Size of dim 1 (channels / features) of an activation tensor, when known. */
+  channelsOf?: (tensor: string) => number | undefined;
 }
+
+/** Ops ONNX Runtime re-quantizes on its own (per-tensor weights) when they read a scalar-scale DequantizeLinear. */
+const AUTO_QUANTIZED_BY_ORT = new Set(['Conv', 'ConvTranspose', 'Gemm']);
 
 export interface WeightRecord { node: string; tensor: string; scales: Float32Array; perChannel: boolean }
 
@@ -93,7 +105,13 @@ export function applyPlan(graph: Graph, plan: QuantPlan, paramsFor: (tensor: str
       const w = graph.initializers.get(weightName);
       if (!w) throw new Error(`node '${node.name}': weight '${weightName}' vanished`);
       const axis = options.perChannel ? spec.axis(node, w.dims.length) : null;
-      const q = quantizeWeights(tensorToFloat32(w), w.dims, axis, { reduceRange: options.reduceRange });
+      const weightValues = tensorToFloat32(w);
+      const depthwise = node.op_type === 'Conv' && w.dims[1] === 1 && attrInt(node, 'group', 1) === w.dims[0] && w.dims[0] > 1;
+      const reduceRange = options.weightRange === '7bit' && !depthwise;
+      const minScales = options.weightRange === 'pair-safe' && !depthwise
+        ? pairSafeMinScales(weightValues, w.dims, node.op_type === 'Conv' ? 'conv' : axis === 0 ? 'rows' : 'columns', axis === null)
+        : undefined;
+      const q = quantizeWeights(weightValues, w.dims, axis, { reduceRange, minScales });
       const base = `${weightName}_${node.name || node.output[0]}`;
       const qName = graph.uniqueName(`${base}_quantized`);
       graph.addInitializer(makeTensor(qName, w.dims, q.values));
@@ -152,7 +170,34 @@ export function applyPlan(graph: Graph, plan: QuantPlan, paramsFor: (tensor: str
     }
   }
 
-  // 4. Splice the new nodes in next to their anchors, then restore a valid topological order.
+  // 4. Keep FP32 the weighted ops the plan left in float. ORT's WeightBiasQuantization (level basic) would otherwise
+  //    quantize a float Conv/Gemm that reads a scalar-scale DequantizeLinear, with per-tensor weights — exactly what
+  //    excluding a sensitive layer must avoid. A DequantizeLinear with the same scale repeated per channel computes
+  //    the same values and is not matched by that rule.
+  const quantizedSet = new Set(plan.quantized);
+  const dequantizerOf = new Map([...inserted].filter((n) => n.op_type === 'DequantizeLinear').map((n) => [n.output[0], n] as const));
+  for (const node of graph.proto.node) {
+    if (!AUTO_QUANTIZED_BY_ORT.has(node.op_type ?? '') || quantizedSet.has(node) || inserted.has(node)) continue;
+    const input = node.input[0];
+    const p = activationParams.get(input);
+    if (!p) continue;
+    const channels = options.channelsOf?.(input);
+    const dq = dequantizerOf.get(input);
+    if (!dq) continue;
+    if (channels && channels > 1) {
+      const scale = graph.uniqueName(`${input}_channel_scale`);
+      const zp = graph.uniqueName(`${input}_channel_zero_point`);
+      graph.addInitializer(makeTensor(scale, [channels], new Float32Array(channels).fill(p.scale)));
+      graph.addInitializer(makeTensor(zp, [channels], options.activations === 'u8'
+        ? new Uint8Array(channels).fill(p.zeroPoint) : new Int8Array(channels).fill(p.zeroPoint)));
+      const copy = graph.uniqueName(`${input}_dequantized_for_float`);
+      place(null, makeNode('DequantizeLinear', [dq.input[0], scale, zp], [copy], graph.uniqueName(`${input}_DequantizeLinear_float`),
+        [intAttribute('axis', 1)]));
+      node.input[0] = copy;
+    }
+  }
+
+  // 5. Splice the new nodes in next to their anchors, then restore a valid topological order.
   const nodes: NodeProto[] = [...(insertedAfter.get(null) ?? [])];
   for (const n of graph.proto.node) {
     if (inserted.has(n)) continue;

@@ -3,7 +3,7 @@
 // the Report JSON the engine wrote. Also: the panel comes back after a window reload, a layer click is handled,
 // and a corrupt model shows an error notification with "Show log". Screenshots go to $SHOTS.
 import { FrameLocator, Locator, Page } from 'playwright-core';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Report } from '../../src/common/report';
 import { formatPercent, formatPoints, formatSpeedup, headlineBench } from '../../src/extension/report/format';
@@ -72,6 +72,14 @@ async function main(): Promise<void> {
   page = await context.newPage();
   const p = page;
   p.on('pageerror', (e) => log('[page error]', e.message.slice(0, 200)));
+  // The webview's console (all frames): a CSP violation or a script error in the report panel is a failure.
+  const webviewProblems: string[] = [];
+  p.on('console', (m) => {
+    const text = m.text();
+    const fromReport = /report\.main\.(js|css)|vscode-resource|vscode-cdn|webview/i.test(`${m.location().url} ${text}`);
+    if (/Content Security Policy|Refused to (load|apply|execute)/i.test(text) && fromReport) webviewProblems.push(text.slice(0, 300));
+    if (m.type() === 'error' && /report\.main\.js/.test(m.location().url)) webviewProblems.push(text.slice(0, 300));
+  });
   try {
     await step('workbench loads with the workspace', async () => {
       await p.goto(`${base}/?folder=${encodeURIComponent(folder)}`);
@@ -112,7 +120,9 @@ async function main(): Promise<void> {
     await step('progress notification shows while the engine runs', async () => {
       const notification = p.locator('.notifications-toasts .notification-toast', { hasText: 'Octet: quantizing resnet20.onnx' });
       await notification.waitFor({ timeout: 30_000 });
+      await p.waitForTimeout(300);
       await shot('06-progress.png');
+      return ((await notification.textContent().catch(() => '')) ?? '').trim().slice(0, 120);
     });
 
     const reportPath = join(folder, 'resnet20.int8.report.json');
@@ -163,25 +173,31 @@ async function main(): Promise<void> {
 
     await step('report panel follows the light and high-contrast themes', async () => {
       const taken: string[] = [];
-      for (const [theme, file] of [['Light Modern', '08b-report-light.png'], ['Dark High Contrast', '08c-report-high-contrast.png'], ['Dark Modern', '']]) {
-        await p.keyboard.press('F1');
-        const input = p.locator('.quick-input-widget input');
+      const bodyClass = async () => (await reportFrame(p).locator('body').getAttribute('class')) ?? '';
+      for (const [theme, file, cls] of [['Light Modern', '08b-report-light.png', 'vscode-light'],
+        ['Dark High Contrast', '08c-report-high-contrast.png', 'vscode-high-contrast'], ['Dark Modern', '', 'vscode-dark']]) {
+        // The installed-theme picker (Ctrl+K Ctrl+T); its marketplace entry is never chosen (no network here).
+        await p.keyboard.press('Control+K');
+        await p.keyboard.press('Control+T');
+        const widget = p.locator('.quick-input-widget');
+        const input = widget.locator('input[placeholder*="Select Color Theme"]');
         await input.waitFor({ timeout: 20_000 });
-        await input.fill('>Preferences: Color Theme');
-        await p.locator('.quick-input-list .monaco-list-row', { hasText: 'Color Theme' }).first().waitFor({ timeout: 20_000 });
-        await p.keyboard.press('Enter');
-        await p.locator('.quick-input-list .monaco-list-row', { hasText: theme }).first().waitFor({ timeout: 20_000 });
         await input.fill(theme);
-        await p.waitForTimeout(300);
-        await p.keyboard.press('Enter');
-        await p.waitForTimeout(1200);
+        const row = widget.locator('.quick-input-list .monaco-list-row', { hasText: theme }).first();
+        await row.waitFor({ timeout: 10_000 });
+        await row.click();
+        const end = Date.now() + 20_000;
+        while (!(await bodyClass()).includes(cls)) {
+          if (Date.now() > end) throw new Error(`the report webview never switched to ${theme} (body class: ${await bodyClass()})`);
+          await p.waitForTimeout(250);
+        }
+        await p.waitForTimeout(600);
         if (file) taken.push(await shot(file));
       }
-      const background = await reportFrame(p).locator('body').evaluate((b) => getComputedStyle(b).backgroundColor);
-      return `${taken.join(', ')}; back to dark (body ${background})`;
+      return taken.join(', ');
     });
 
-    await step('clicking a layer asks the graph viewer to reveal it (or says it is unavailable)', async () => {
+    await step('clicking a layer asks the graph viewer to reveal it (or says it is unavailable); the hidden report comes back', async () => {
       const frame = reportFrame(p);
       const first = frame.locator('#layer-table tbody tr, #kept-table tbody tr').first();
       const node = await first.getAttribute('data-node');
@@ -191,7 +207,13 @@ async function main(): Promise<void> {
       await Promise.race([unavailable.waitFor({ timeout: 30_000 }), graphTab.waitFor({ timeout: 30_000 })]);
       await p.waitForTimeout(1000);
       await shot('09-layer-click.png');
-      return `node ${node}: ${await graphTab.count() > 0 ? 'graph viewer opened' : 'info message shown'}`;
+      // Back to the report tab (its webview was hidden): it renders again from its saved state, sort order included.
+      await p.locator('.tabs-container .tab', { hasText: 'INT8 report' }).first().click();
+      const shownAgain = reportFrame(p);
+      await shownAgain.locator('#acc-int8-top1').waitFor({ timeout: 30_000 });
+      const sort = await shownAgain.locator('#layer-table th[data-column="sqnrDb"]').getAttribute('aria-sort');
+      if (sort !== 'ascending') throw new Error(`after hide/show the SQNR sort is '${sort}'`);
+      return `node ${node}: ${await graphTab.count() > 0 ? 'graph viewer opened' : 'info message shown'}; report restored after hide/show with its sort`;
     });
 
     await step('report panel is restored after a window reload', async () => {
@@ -213,6 +235,37 @@ async function main(): Promise<void> {
       return `restored, INT8 top-1 ${text}`;
     });
 
+    await step('"Re-run…" in the panel asks again, with the last answers pre-selected', async () => {
+      await reportFrame(p).locator('#rerun').click();
+      const widget = await quickInput(p, '(1/5)');
+      const first = widget.locator('.quick-input-list .monaco-list-row').first();
+      await first.waitFor({ timeout: 20_000 });
+      const text = (await first.textContent()) ?? '';
+      if (!/calib/.test(text) || !/last used for this model/.test(text)) throw new Error(`first choice is not the last folder: ${text}`);
+      await shot('10b-rerun-prompt.png');
+      await p.keyboard.press('Escape');
+      return text.trim().slice(0, 120);
+    });
+
+    await step('Cancel on the progress notification stops the run; earlier outputs stay as they were', async () => {
+      const before = readFileSync(reportPath, 'utf8');
+      await reportFrame(p).locator('#rerun').click();
+      for (const stepTitle of ['(1/5)', '(2/5)', '(3/5)', '(4/5)', '(5/5)']) {
+        await quickInput(p, stepTitle);
+        await p.keyboard.press('Enter');
+      }
+      const progress = p.locator('.notifications-toasts .notification-toast', { hasText: 'Octet: quantizing resnet20.onnx' });
+      await progress.locator('.monaco-button', { hasText: 'Cancel' }).click({ timeout: 30_000 });
+      const cancelled = p.locator('.notifications-toasts .notification-toast', { hasText: 'was cancelled; nothing was written' });
+      await cancelled.waitFor({ timeout: 10_000 });
+      await p.waitForTimeout(500);
+      await shot('10c-cancelled.png');
+      if (readFileSync(reportPath, 'utf8') !== before) throw new Error('the cancelled run changed the earlier report');
+      const leftovers = readdirSync(folder).filter((f) => f.endsWith('.tmp'));
+      if (leftovers.length > 0) throw new Error(`temp files left: ${leftovers.join(', ')}`);
+      return 'cancelled; report unchanged, no temp files';
+    });
+
     await step('a corrupt model shows an error notification with "Show log"', async () => {
       const row = p.locator('.explorer-folders-view .monaco-list-row', { hasText: 'corrupt.onnx' }).first();
       await openContextEntry(p, row, 'Quantize to INT8');
@@ -225,6 +278,9 @@ async function main(): Promise<void> {
       await p.locator('.part.panel', { hasText: 'Failed:' }).first().waitFor({ timeout: 15_000 });
       await shot('12-output-log.png');
       return text.slice(0, 200);
+    });
+    await step('the report webview logged no CSP violation or script error', async () => {
+      if (webviewProblems.length > 0) throw new Error(webviewProblems.join(' | '));
     });
   } finally {
     await browser.close();

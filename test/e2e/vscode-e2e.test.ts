@@ -17,11 +17,14 @@ const HARNESS_TIMEOUT_MS = 15 * 60_000;
 /** The linux-x64 package must stay far below the all-platform one (~110 MB); see scripts/e2e/run-e2e.sh. */
 const VSIX_LIMIT_BYTES = 30 * 1024 * 1024;
 
+interface BrowserSuite { exitCode: number; steps?: { name: string; ok: boolean; detail: string }[]; summary?: string }
+
 interface Summary {
   inhost: { exitCode: number; results?: { name: string; ok: boolean; ms: number; error?: string }[]; summary?: string };
-  ui: { exitCode: number; steps?: { name: string; ok: boolean; detail: string }[]; summary?: string };
+  ui: BrowserSuite;
   vsixBytes: number;
   screenshots: string[];
+  [suite: string]: unknown;
 }
 
 function skipReason(): string | false {
@@ -65,10 +68,15 @@ test('Octet in a real VS Code (code-server 4.100.3): in-host tests and UI test',
   for (const result of inhost) {
     await t.test(`in-host: ${result.name}`, () => assert.ok(result.ok, result.error));
   }
-  const steps = summary.ui.steps ?? [];
-  await t.test('UI test ran', () => assert.ok(steps.length > 0, `no UI results (exit ${summary.ui.exitCode}); see ${join(OUT, 'ui.log')}`));
-  for (const step of steps) {
-    await t.test(`UI: ${step.name}`, () => assert.ok(step.ok, step.detail));
+  // Browser suites: the quantize/report UI test, and any other suite the harness runs (e.g. the graph viewer's).
+  const browserSuites = Object.entries(summary).filter((entry): entry is [string, BrowserSuite] =>
+    typeof entry[1] === 'object' && entry[1] !== null && 'exitCode' in entry[1] && entry[0] !== 'inhost');
+  for (const [name, suite] of browserSuites) {
+    const steps = suite.steps ?? [];
+    await t.test(`${name} test ran`, () => assert.ok(steps.length > 0, `no ${name} results (exit ${suite.exitCode}); see ${join(OUT, `${name}.log`)}`));
+    for (const step of steps) {
+      await t.test(`${name}: ${step.name}`, () => assert.ok(step.ok, step.detail));
+    }
   }
   assert.equal(exitCode, 0, `harness exit code ${exitCode}; logs in ${OUT}`);
 });

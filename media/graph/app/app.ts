@@ -215,8 +215,10 @@ export class GraphApp {
     if (options.select === undefined && !leaving && this.state.selected) {
       selected = scene.graph.nodes.find((n) => n.label === this.state.selected)?.id ?? null;
     }
+    // A new layout of the same scope (direction or Q/DQ toggled) keeps the selection in view.
+    const keepInView = options.restore && !saved && selected !== null;
     this.applyHits();
-    this.select(selected, { center: options.select !== undefined && options.select !== null, keepPanel: true });
+    this.select(selected, { center: keepInView || (options.select !== undefined && options.select !== null), keepPanel: true });
     this.setOverlay();
     const algorithm = scene.layout.algorithm;
     this.setStatus(`${scene.graph.nodes.length.toLocaleString('en-US')} nodes · ${scene.graph.edges.length.toLocaleString('en-US')} edges · ${algorithm} layout ${Math.round(scene.layout.ms)} ms${this.layoutClient.fallbackReason ? ` (${this.layoutClient.fallbackReason})` : ''}`);
@@ -391,7 +393,12 @@ export class GraphApp {
   }
 
   private persist(): void {
-    // Keep only the viewports of scopes in this model (state survives across reloads of the same editor).
+    // Keep only the viewports of this model's scopes (the state survives reloads of the same editor).
+    if (this.scopes.size) {
+      for (const key of Object.keys(this.state.viewports)) {
+        if (!this.scopes.has(key.split('|')[0])) delete this.state.viewports[key];
+      }
+    }
     this.host.setState(this.state);
   }
 

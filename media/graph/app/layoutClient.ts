@@ -1,6 +1,6 @@
 // Runs layouts in a web worker (started from a blob: URL, as webviews cannot load workers cross-origin); falls back
-// to the page's own thread when no worker can start.
-import { layoutGraph } from '../../../src/graphmodel/layout';
+// to the layered layout on the page's own thread when no worker can start (dagre stays out of the page bundle).
+import { layoutLayered } from '../../../src/graphmodel/layout/layered';
 import type { LayoutAlgorithm, LayoutInput, LayoutResult } from '../../../src/graphmodel/layout/types';
 
 type Pending = { resolve: (r: LayoutResult) => void; reject: (e: Error) => void };
@@ -48,14 +48,14 @@ export class LayoutClient {
 
   async layout(input: LayoutInput, preferred?: LayoutAlgorithm): Promise<LayoutResult> {
     const worker = this.worker ?? await this.starting;
-    if (!worker) return layoutGraph(input, preferred);
+    if (!worker) return layoutLayered(input);
     const id = this.nextId++;
     return new Promise<LayoutResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       worker.postMessage({ id, input, preferred });
     }).catch((err: unknown) => {
       this.fallbackReason = err instanceof Error ? err.message : String(err);
-      return layoutGraph(input, preferred);
+      return layoutLayered(input);
     });
   }
 }

@@ -18,6 +18,6 @@ export class Legend {
     const grey = h('span', { class: 'swatch' });
     grey.style.background = unmeasuredColor;
     this.element.append(h('div', { class: 'row' }, grey, 'not measured'));
-    this.element.append(h('div', { class: 'note' }, `${matched} of ${overlay.layers.length} layers on this graph`));
+    this.element.append(h('div', { class: 'note' }, `${matched} nodes coloured · report: ${overlay.layers.length} layers`));
   }
 }

@@ -157,9 +157,15 @@ export function drawScene(ctx: CanvasRenderingContext2D, scene: Scene, camera: C
       const list = byColor.get(c);
       if (list) list.push(i); else byColor.set(c, [i]);
     }
+    // Zoomed far out, keep every node at least ~2 screen pixels so the graph's structure stays visible.
+    const minSize = 2 * px;
     for (const [color, ids] of byColor) {
       ctx.beginPath();
-      for (const i of ids) ctx.rect(b[4 * i], b[4 * i + 1], b[4 * i + 2] - b[4 * i], b[4 * i + 3] - b[4 * i + 1]);
+      for (const i of ids) {
+        const w = Math.max(minSize, b[4 * i + 2] - b[4 * i]);
+        const hh = Math.max(minSize, b[4 * i + 3] - b[4 * i + 1]);
+        ctx.rect((b[4 * i] + b[4 * i + 2] - w) / 2, (b[4 * i + 1] + b[4 * i + 3] - hh) / 2, w, hh);
+      }
       ctx.fillStyle = color;
       ctx.fill();
     }
@@ -187,7 +193,7 @@ export function drawScene(ctx: CanvasRenderingContext2D, scene: Scene, camera: C
     ctx.lineWidth = widthPx * px;
     ctx.stroke();
   };
-  for (const i of opts.hits) if (i !== opts.currentHit && nodeVisible(b, i, world)) ring(i, theme.searchCurrent, 1.5, theme.searchHit);
+  for (const i of opts.hits) if (i !== opts.currentHit && nodeVisible(b, i, world)) ring(i, theme.searchCurrent, 2);
   if (opts.currentHit !== null) ring(opts.currentHit, theme.searchCurrent, 3);
   if (opts.hover !== null && opts.hover !== opts.selected) ring(opts.hover, theme.muted, 1.5);
   if (opts.selected !== null) ring(opts.selected, theme.selection, 3);

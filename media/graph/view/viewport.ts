@@ -1,7 +1,7 @@
 // Pan and zoom: screen = world * scale + offset. Animated moves for fit / zoom-to-selection.
 import { Bounds } from './scene';
 
-export const MIN_SCALE = 0.005;
+export const MIN_SCALE = 0.0002;
 export const MAX_SCALE = 4;
 
 export interface ViewportState { scale: number; x: number; y: number }

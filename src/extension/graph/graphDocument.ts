@@ -10,7 +10,6 @@ import { loadModelView } from './loadModelView';
 import { findReportOverlay, reportCandidates } from './reportLocator';
 
 export class GraphDocument implements vscode.CustomDocument, SessionSource {
-  openedAt = Date.now();
   private loading: Promise<ModelView> | undefined;
   private fileOverlay: ErrorOverlay | null | undefined;
   private pushedOverlay: ErrorOverlay | null = null;

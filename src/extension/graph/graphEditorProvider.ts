@@ -31,6 +31,7 @@ export class GraphEditorProvider implements vscode.CustomReadonlyEditorProvider<
   }
 
   resolveCustomEditor(document: GraphDocument, panel: vscode.WebviewPanel): void {
+    const openedAt = Date.now();
     const mediaRoot = vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'media', 'graph');
     const webview = panel.webview;
     webview.options = { enableScripts: true, localResourceRoots: [mediaRoot] };
@@ -50,7 +51,7 @@ export class GraphEditorProvider implements vscode.CustomReadonlyEditorProvider<
       },
       revealed: (node, found) => { if (!found) void vscode.window.showWarningMessage(`Octet: no node '${node}' in ${file}.`); },
       log: this.log,
-    });
+    }, openedAt);
     const editor: OpenEditor = { panel, session, document };
     this.editors.add(editor);
     const sessionRegistration = document.addSession(session);

@@ -16,8 +16,6 @@ export interface SessionSource {
   /** Resolves to the loaded model, or rejects with a readable error (OctetError for bad files). */
   model(): Promise<ModelView>;
   overlay(): ErrorOverlay | null;
-  /** When opening started (ms since epoch). */
-  openedAt: number;
 }
 
 function errorText(err: unknown): string {
@@ -29,8 +27,9 @@ export class GraphSession {
   private initialised = false;
   private pendingReveals: string[] = [];
 
+  /** `openedAt`: when this editor started opening (ms since epoch), for first-paint figures. */
   constructor(private readonly source: SessionSource, private readonly post: (message: HostToWebview) => void,
-    private readonly hooks: SessionHooks = {}) {}
+    private readonly hooks: SessionHooks = {}, private readonly openedAt = Date.now()) {}
 
   async handle(message: WebviewToHost): Promise<void> {
     switch (message.type) {
@@ -77,7 +76,7 @@ export class GraphSession {
     }
     this.post({
       type: 'init', model: view.summary(), scopes: view.scopes, graphs: view.graphs({ fold: this.fold }), fold: this.fold,
-      overlay: this.source.overlay(), openedAt: this.source.openedAt,
+      overlay: this.source.overlay(), openedAt: this.openedAt,
     });
     this.initialised = true;
     for (const node of this.pendingReveals.splice(0)) this.post({ type: 'reveal', node });

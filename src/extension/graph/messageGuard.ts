@@ -8,7 +8,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 export function asWebviewMessage(value: unknown): WebviewToHost | undefined {
   if (!isRecord(value) || typeof value.type !== 'string') return undefined;
   switch (value.type) {
-    case 'ready': case 'openReport':
+    case 'ready':
       return value as WebviewToHost;
     case 'details':
       return typeof value.requestId === 'number' && typeof value.scope === 'string' && typeof value.node === 'number'

@@ -2,7 +2,7 @@
 // under a cancellable progress notification, then open the report — or explain what went wrong.
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, isAbsolute } from 'node:path';
 import type { ReportView } from '../report/protocol';
 import type { ReportPanels } from '../report/reportPanels';
 import { describeProgress, EngineEvent, EngineProgressEvent, OverallProgress } from './engineEvents';
@@ -107,7 +107,7 @@ export class QuantizeRunner implements vscode.Disposable {
     const previous: QuantizeCommandOptions = {
       prompt: true,
       calibrationDir: report.calibration.dataset.path,
-      labelsFile: labelsSource && existsSync(labelsSource) && !labelsSource.endsWith('/') ? labelsSource : null,
+      labelsFile: labelsSource && isAbsolute(labelsSource) && existsSync(labelsSource) ? labelsSource : null,
       method: report.settings.method,
       percentile: report.settings.percentile,
       perChannel: report.settings.perChannel,
@@ -270,8 +270,7 @@ export class QuantizeRunner implements vscode.Disposable {
   }
 
   /** Logs, shows the error with "Show log" (and "Re-run…" when the model is known), and returns the outcome. */
-  private fail(message: string, modelUri?: vscode.Uri, enginePid?: number): QuantizeOutcome {
-    const text = message;
+  private fail(text: string, modelUri?: vscode.Uri, enginePid?: number): QuantizeOutcome {
     this.log(`Failed: ${text}`);
     const actions = modelUri ? ['Show log', 'Re-run…'] : ['Show log'];
     void vscode.window.showErrorMessage(`Octet could not quantize${modelUri ? ` ${basename(modelUri.fsPath)}` : ''}: ${text}`, ...actions)

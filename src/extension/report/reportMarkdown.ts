@@ -81,7 +81,7 @@ export function reportToMarkdown(report: Report): string {
     ['Method', s.method + (s.method === 'percentile' ? ` (${s.percentile})` : '')],
     ['Weights', s.perChannel ? 'per-channel' : 'per-tensor'],
     ['Activations', s.activations],
-    ['Reduce range', String(s.reduceRange)],
+    ['Weight range', s.weightRange],
     ['Calibration images', `${s.calibCount} (batch ${s.calibBatch})`],
     ['Preprocessing', s.preprocess + (s.resize ? `, resize ${s.resize}` : '') + (s.crop ? `, crop ${s.crop}` : '') + (s.layout ? `, ${s.layout}` : '')],
     ['Op types', s.opTypes.length > 0 ? s.opTypes.join(', ') : 'all supported'],

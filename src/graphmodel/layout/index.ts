@@ -1,8 +1,8 @@
 // Picks the layout algorithm: dagre while it is fast and safe, Octet's linear layered layout past that.
 import { collapseChains } from './chains';
 import { dagreLayout } from './dagreLayout';
-import { layeredLayout } from './layeredLayout';
-import { LayoutAlgorithm, LayoutInput, LayoutResult, transposeResult, transposeSizes } from './types';
+import { layoutLayered } from './layered';
+import { LayoutAlgorithm, LayoutInput, LayoutResult } from './types';
 
 /**
  * dagre needs ~1.5 s per 1,000 nodes and overflows the stack on chains of ~2,000: past this many nodes after chain
@@ -28,10 +28,7 @@ export function layoutGraph(input: LayoutInput, preferred?: LayoutAlgorithm): La
       // Deep recursion or a degenerate graph: the layered layout handles every input.
     }
   }
-  if (input.direction === 'LR') {
-    return transposeResult(layeredLayout({ ...input, sizes: transposeSizes(input.sizes), direction: 'TB' }));
-  }
-  return layeredLayout(input);
+  return layoutLayered(input);
 }
 
 export type { LayoutInput, LayoutResult, LayoutAlgorithm, Direction } from './types';

@@ -150,6 +150,9 @@ function placeLayer(desired: Float64Array, weight: Float64Array, sep: Float64Arr
   }
 }
 
+/** Weight of the pull towards x = 0 (a neighbour weighs 1): small enough not to bend chains. */
+const ANCHOR = 0.05;
+
 /** Dummy nodes per long edge past which edges are drawn straight instead (keeps pathological graphs linear). */
 const MAX_DUMMIES = 300_000;
 
@@ -302,7 +305,10 @@ export function layeredLayout(input: LayoutInput, spacing: LayoutSpacing = DEFAU
         };
         if (mode !== 1) gather(vIn);
         if (mode !== 0) gather(vOut);
-        if (wsum === 0) { desired[i] = x[v]; weight[i] = 0.05; } else { desired[i] = sum / wsum; weight[i] = wsum; }
+        // A weak pull towards the axis keeps long graphs from drifting sideways block after block.
+        wsum += ANCHOR;
+        desired[i] = sum / wsum;
+        weight[i] = wsum;
         if (i > 0) sep[i - 1] = gap(layer[i - 1], v);
       }
       placeLayer(desired, weight, sep, count, placed, blockStart, blockSum, blockWeight);

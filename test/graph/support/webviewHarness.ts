@@ -45,6 +45,7 @@ export class WebviewHarness {
   private server: Server | undefined;
   private origin = '';
   private pages = new Map<string, string>();
+  private servedListeners: ((file: string) => void)[] = [];
   private nextPage = 1;
 
   constructor(private readonly distMedia: string) {}
@@ -79,6 +80,7 @@ export class WebviewHarness {
         if (file.startsWith(this.distMedia) && existsSync(file)) {
           res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream' });
           res.end(readFileSync(file));
+          for (const listener of this.servedListeners) listener(url.pathname.slice('/media/'.length));
           return;
         }
       }
@@ -89,12 +91,30 @@ export class WebviewHarness {
     this.origin = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
+  /** Resolves once all `files` have been served (or after `timeoutMs`). */
+  private waitServed(files: string[], timeoutMs: number): Promise<void> {
+    return new Promise((ok) => {
+      const left = new Set(files);
+      const done = () => {
+        clearTimeout(timer);
+        this.servedListeners = this.servedListeners.filter((l) => l !== listener);
+        ok();
+      };
+      const listener = (file: string) => { left.delete(file); if (left.size === 0) done(); };
+      const timer = setTimeout(done, timeoutMs);
+      this.servedListeners.push(listener);
+    });
+  }
+
   async stop(): Promise<void> {
     await new Promise<void>((ok) => (this.server ? this.server.close(() => ok()) : ok()));
   }
 
-  /** Opens `model` in a fresh page of `browser`, answering the page like the extension host. */
-  async open(browser: Browser, model: HarnessModel, options: { viewport?: { width: number; height: number }; theme?: 'dark' | 'light'; hooks?: SessionHooks } = {}): Promise<OpenedGraph> {
+  /**
+   * Opens `model` in a fresh page of `browser`, answering the page like the extension host. `state` is what an
+   * earlier page saved with setState (VS Code hands it back when it re-creates a hidden webview).
+   */
+  async open(browser: Browser, model: HarnessModel, options: { viewport?: { width: number; height: number }; theme?: 'dark' | 'light'; hooks?: SessionHooks; state?: unknown } = {}): Promise<OpenedGraph> {
     const viewport = options.viewport ?? { width: 1400, height: 900 };
     const themeKind = options.theme ?? 'dark';
     const hooks = options.hooks ?? {};
@@ -115,7 +135,8 @@ export class WebviewHarness {
             document.body.dataset.vscodeThemeKind = 'vscode-${themeKind}';
             observer.disconnect();
           }).observe(document.documentElement, { childList: true });
-          let state = null;
+          let state = ${JSON.stringify(options.state ?? null).replace(/</g, '\\u003c')};
+          window.__octetState = () => state;
           window.__octetSent = [];
           window.acquireVsCodeApi = () => ({
             postMessage: (m) => { window.__octetSent.push(m); window.__octetHost(m); },
@@ -142,12 +163,12 @@ export class WebviewHarness {
       void page.evaluate((json) => { window.dispatchEvent(new MessageEvent('message', { data: JSON.parse(json) })); }, JSON.stringify(message))
         .catch(() => undefined);
     };
-    let openedAt = Date.now();
-    const source = { model: loadModel, overlay: () => model.overlay ?? null, get openedAt() { return openedAt; } };
-    const session = new GraphSession(source, post, {
+    const source = { model: loadModel, overlay: () => model.overlay ?? null };
+    const sessionHooks: SessionHooks = {
       ...hooks,
       saveExport: async (format, data, suggestedName) => { exports.push({ format, data, suggestedName }); return `/virtual/${suggestedName}`; },
-    });
+    };
+    let session = new GraphSession(source, post, sessionHooks);
     await page.exposeBinding('__octetHost', async (_source, message: WebviewToHost) => {
       sent.push(message);
       if (message.type === 'painted') resolvePainted(message);
@@ -157,9 +178,15 @@ export class WebviewHarness {
     page.on('pageerror', (err) => errors.push(err.message));
     page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
     // "The editor opens" here: VS Code has created the webview and the provider sets its HTML and starts reading.
-    openedAt = Date.now();
+    // In VS Code the extension host reads the model while other processes serve the webview's files; this process
+    // does both, so it starts reading once the page has its files (or after 1.5 s).
+    const openedAt = Date.now();
+    session = new GraphSession(source, post, sessionHooks, openedAt);
+    const served = this.waitServed(['graph.main.js', 'graph.main.css', 'layout-worker.main.js'], 1500);
+    const navigation = page.goto(`${this.origin}${path}`);
+    await served;
     void loadModel().catch(() => undefined);
-    await page.goto(`${this.origin}${path}`);
+    await navigation;
     return { page, session, sent, errors, exports, openedAt, painted };
   }
 }
