@@ -6,17 +6,40 @@
 //   dist/test/*.js     node:test suites (unit + engine tests)
 import * as esbuild from 'esbuild';
 import { existsSync, readdirSync, statSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
 const nativeExternals = ['onnxruntime-node', 'sharp'];
+
+// `import script from 'octet:report-page'` (src/report/html.ts): src/report/html-page.ts bundled with Chart.js for the
+// browser, as a string the HTML report inlines, so neither the page nor the engine needs node_modules at run time.
+// Built once per run and shared by every bundle that imports it (rebuilt on change under --watch).
+let reportPageBuild = null;
+const reportPagePlugin = {
+  name: 'octet-report-page',
+  setup(build) {
+    build.onResolve({ filter: /^octet:report-page$/ }, (args) => ({ path: args.path, namespace: 'octet-report-page' }));
+    build.onLoad({ filter: /.*/, namespace: 'octet-report-page' }, async () => {
+      if (!reportPageBuild || watch) {
+        reportPageBuild = esbuild.build({
+          entryPoints: ['src/report/html-page.ts'], bundle: true, write: false, minify: true, format: 'iife',
+          platform: 'browser', target: 'es2020', legalComments: 'eof', metafile: true, logLevel: 'warning',
+        });
+      }
+      const result = await reportPageBuild;
+      return { contents: result.outputFiles[0].text, loader: 'text', watchFiles: Object.keys(result.metafile.inputs).map((p) => resolve(p)) };
+    });
+  },
+};
+
 const common = {
   bundle: true,
   sourcemap: !production,
   minify: production,
   logLevel: 'warning',
   loader: { '.proto': 'text' },
+  plugins: [reportPagePlugin],
 };
 
 function listFiles(dir, pattern) {

@@ -1,10 +1,10 @@
-// `octet` command line: quantize | eval | bench | inspect. Runs headless, and as the VS Code extension's child
+// `octet` command line: quantize | eval | bench | inspect | report. Runs headless, and as the VS Code extension's child
 // process (`--progress json` streams EngineEvents as JSON lines on stderr).
 import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { OctetError } from '../common/errors';
-import { CalibrationMethod, ActivationType, Layout, PreprocessPreset } from '../common/report';
+import { MethodChoice, ActivationType, Layout, PreprocessPreset } from '../common/report';
 import { CancelledError } from '../engine/cancel';
 import { EngineEvent } from '../engine/events';
 import { OCTET_VERSION, quantizeModel } from '../engine/quantize';
@@ -13,25 +13,27 @@ import { benchPair } from '../engine/bench-command';
 import { inspectModel } from '../engine/inspect';
 import { quantizableOpTypes } from '../quant/registry';
 import { formatBench, formatEval, formatQuantizeSummary } from './format';
+import { runReportCommand } from '../report/command';
 
 const USAGE = `octet ${OCTET_VERSION} — FP32 ONNX to INT8 (QDQ) with calibration, evaluation and benchmark
 
 usage:
   octet quantize MODEL.onnx --calib DIR [--labels FILE] [--calib-count N] [--calib-batch B]
-        [--method minmax|entropy|percentile|mse] [--percentile P] [--per-tensor] [--activations u8|s8]
+        [--method mse|percentile|entropy|minmax|auto] [--percentile P] [--per-tensor] [--activations u8|s8]
         [--weight-range auto|full|pair-safe|7bit] [--reduce-range (= 7bit)] [--no-equalize] [--equalize-strength S]
         [--preprocess auto|torch|tf|caffe|raw|unit] [--resize N] [--crop N] [--layout auto|NCHW|NHWC]
         [--op-types T,...] [--exclude NODE,...] [--out OUT.onnx] [--report REPORT.json]
         [--eval-data DIR] [--eval-labels FILE] [--eval-count N] [--no-eval] [--no-bench] [--bench-runs N]
-        [--threads N] [--progress text|json|none] [--json]
+        [--max-drop P] [--tune-timeout SECONDS=600] [--threads N] [--progress text|json|none] [--json]
   octet eval FP32.onnx INT8.onnx --data DIR [--labels FILE] [--skip N] [--limit N] [preprocess flags] [--json]
   octet bench FP32.onnx INT8.onnx [--threads N] [--batch N] [--runs N] [--json]
   octet inspect MODEL.onnx [--json]
+  octet report REPORT.json [--format md|html] [--out FILE]   (md: stdout; html: REPORT.html beside the json; '-' = stdout)
 
 Quantizable op types: ${quantizableOpTypes().join(', ')} (Relu/Clip fold into their producer).
 Outputs are written atomically; the input model is never overwritten (default output MODEL.int8.onnx).`;
 
-const METHODS: CalibrationMethod[] = ['minmax', 'entropy', 'percentile', 'mse'];
+const METHODS: MethodChoice[] = ['minmax', 'entropy', 'percentile', 'mse', 'auto'];
 const PRESETS: (PreprocessPreset | 'auto')[] = ['auto', 'torch', 'tf', 'caffe', 'raw', 'unit'];
 
 function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
@@ -98,7 +100,8 @@ async function main(argv: string[]): Promise<number> {
         exclude: { type: 'string' }, out: { type: 'string' }, report: { type: 'string' }, 'eval-data': { type: 'string' },
         'eval-labels': { type: 'string' }, 'eval-count': { type: 'string' }, 'no-eval': { type: 'boolean' },
         'no-bench': { type: 'boolean' }, 'bench-runs': { type: 'string' }, threads: { type: 'string' },
-        progress: { type: 'string' }, 'no-equalize': { type: 'boolean' }, 'weight-range': { type: 'string' }, 'equalize-strength': { type: 'string' },
+        progress: { type: 'string' }, 'no-equalize': { type: 'boolean' }, 'weight-range': { type: 'string' }, 'max-drop': { type: 'string' },
+        'tune-timeout': { type: 'string' }, 'equalize-strength': { type: 'string' },
       },
     });
     const [model] = positionalModels(positionals, 1, 'octet quantize MODEL.onnx --calib DIR [options]; see octet --help');
@@ -132,6 +135,8 @@ async function main(argv: string[]): Promise<number> {
         evaluate: !values['no-eval'], benchmark: !values['no-bench'],
         benchRuns: intFlag('bench-runs', values['bench-runs'], 20, 1),
         threads: intFlag('threads', values.threads, 0, 0),
+        maxDrop: values['max-drop'] !== undefined ? floatFlag('max-drop', values['max-drop'], 0, 0, 100) : null,
+        tuneTimeout: intFlag('tune-timeout', values['tune-timeout'], 600, 1),
         signal: controller.signal, onEvent: sink,
       });
       if (values.json) process.stdout.write(JSON.stringify(outcome.report, null, 2) + '\n');
@@ -185,7 +190,18 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write((values.json ? JSON.stringify(info, null, 2) : info.text) + '\n');
     return 0;
   }
-  throw new OctetError(command, `unknown command; expected quantize, eval, bench or inspect (see octet --help)`);
+  if (command === 'report') {
+    const { values, positionals } = parseArgs({
+      args: rest, allowPositionals: true, strict: true, options: { format: { type: 'string' }, out: { type: 'string' } },
+    });
+    if (positionals.length !== 1) throw new OctetError('usage', 'octet report REPORT.json [--format md|html] [--out FILE]');
+    const format = oneOf('format', values.format, ['md', 'html'] as const, 'md');
+    const result = runReportCommand({ input: positionals[0], format, out: values.out ?? null });
+    if (result.path === null) process.stdout.write(result.text.endsWith('\n') ? result.text : `${result.text}\n`);
+    else process.stderr.write(`octet: wrote ${result.path}\n`);
+    return 0;
+  }
+  throw new OctetError(command, `unknown command; expected quantize, eval, bench, inspect or report (see octet --help)`);
 }
 
 function errorEvent(err: unknown): EngineEvent {

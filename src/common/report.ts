@@ -6,6 +6,8 @@
 export const REPORT_SCHEMA_VERSION = 1;
 
 export type CalibrationMethod = 'minmax' | 'entropy' | 'percentile' | 'mse';
+/** What the user may ask for: a method, or 'auto' (the one with the least output error on calibration samples). */
+export type MethodChoice = CalibrationMethod | 'auto';
 export type ActivationType = 'u8' | 's8';
 export type PreprocessPreset = 'torch' | 'tf' | 'caffe' | 'raw' | 'unit' | 'none';
 export type Layout = 'NCHW' | 'NHWC';
@@ -23,7 +25,14 @@ export interface ModelInfo {
 }
 
 export interface QuantizeSettings {
+  /** The method whose ranges the written model uses. */
   method: CalibrationMethod;
+  /** What the user asked for ('auto' lets Octet compare the methods). */
+  methodRequested: MethodChoice;
+  /** Activation range equalization across consecutive convolutions was applied. */
+  equalize: boolean;
+  /** Accuracy-aware mode bound in points, or null. */
+  maxDrop: number | null;
   percentile: number;
   perChannel: boolean;
   activations: ActivationType;
@@ -109,6 +118,32 @@ export interface KeptFloatOp {
   reason: string;
 }
 
+export interface TuningTrial {
+  /** What this trial changed relative to the starting point. */
+  changed: string;
+  method: CalibrationMethod;
+  /** Nodes kept in FP32 in this trial (user's --exclude included). */
+  excluded: string[];
+  top1DropPoints: number | null;
+  agreement: number;
+  outputSqnrDb: number;
+  /** FP32 median / INT8 median at batch 1, one thread (short run). */
+  speedup: number | null;
+  meetsBound: boolean;
+  /** The trial whose model was written. */
+  kept: boolean;
+}
+
+export interface TuningReport {
+  maxDrop: number;
+  metric: 'top1-drop-points' | 'agreement-loss-points';
+  trials: TuningTrial[];
+  stoppedBy: 'bound-met' | 'exhausted' | 'timeout';
+  boundMet: boolean;
+  seconds: number;
+  note: string | null;
+}
+
 export interface MachineInfo {
   cpu: string;
   cores: number;
@@ -135,6 +170,8 @@ export interface Report {
     seconds: number;
     peakRssMb: number;
     tensors: CalibrationTensorStats[];
+    /** With --method auto: mean output SQNR (dB) of each method on calibration samples. */
+    methodScores: Partial<Record<CalibrationMethod, number>> | null;
   };
   quantizedNodes: { node: string; opType: string }[];
   keptFloat: KeptFloatOp[];
@@ -144,6 +181,8 @@ export interface Report {
   evaluation: { dataset: DatasetInfo; skip: number; limit: number } | null;
   bench: BenchResult[];
   layers: LayerError[];
+  /** Accuracy-aware mode (--max-drop) or --method auto: every trial; null when neither ran. */
+  tuning: TuningReport | null;
   warnings: string[];
   machine: MachineInfo;
 }

@@ -27,7 +27,7 @@ export interface CalibrationResult {
 /** Runs the model over `indices` in batches and hands every exposed float tensor to `visit`. */
 async function forEachBatch(model: ModelProto, tensors: readonly string[], dataset: Dataset, indices: readonly number[],
   input: ModelInput, options: CalibrationOptions, label: string, visit: (tensor: string, value: ort.Tensor) => void): Promise<number> {
-  const session = await openSession(encodeModel(withExtraOutputs(model, tensors)), { threads: options.threads, level: 'disabled' }, label);
+  const session = await openSession(encodeModel(withExtraOutputs(model, tensors)), { threads: options.threads, level: 'disabled', lowMemory: true }, label);
   const batches: number[][] = [];
   for (let i = 0; i < indices.length; i += options.batch) batches.push(indices.slice(i, i + options.batch));
   let done = 0;

@@ -29,7 +29,7 @@ export async function loadEvalSet(dataset: Dataset, indices: readonly number[], 
 /** First output of the model for every sample, flattened per sample. */
 export async function runOutputs(model: Uint8Array | string, set: EvalSet, input: ModelInput, label: string,
   options: { threads?: number; signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {}): Promise<Float32Array[]> {
-  const session = await openSession(model, { threads: options.threads ?? 0, level: (process.env.OCTET_EVAL_LEVEL as 'all' | undefined) ?? 'all' }, label);
+  const session = await openSession(model, { threads: options.threads ?? 0, level: 'all' }, label);
   const outputName = session.outputNames[0];
   const results: Float32Array[] = [];
   const total = set.ids.length;

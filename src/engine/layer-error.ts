@@ -39,8 +39,8 @@ export async function measureLayerErrors(fp32: ModelProto, int8: ModelProto, set
   const tensors = [...options.params.keys()].filter((t) => fp32Graph.producers.has(t) && producingNode(int8Graph, t));
   if (tensors.length === 0) return [];
   const sessions = [
-    await openSession(encodeModel(withExtraOutputs(fp32, tensors)), { threads: 0, level: 'basic' }, labels[0]),
-    await openSession(encodeModel(withExtraOutputs(int8, tensors)), { threads: 0, level: 'basic' }, labels[1]),
+    await openSession(encodeModel(withExtraOutputs(fp32, tensors)), { threads: 0, level: 'basic', lowMemory: true }, labels[0]),
+    await openSession(encodeModel(withExtraOutputs(int8, tensors)), { threads: 0, level: 'basic', lowMemory: true }, labels[1]),
   ];
   const acc = new Map<string, Accumulator>(tensors.map((t) => [t, { signal: 0, noise: 0, dot: 0, normF: 0, normQ: 0, maxAbs: 0, clipped: 0, count: 0 }]));
   try {

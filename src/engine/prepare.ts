@@ -37,7 +37,7 @@ export async function probeTensors(model: ModelProto, inputName: string, sample:
   const probe = { ...model, graph: { ...graph, output: [...graph.output, ...names.filter((n) => !graph.output.some((o) => o.name === n)).map((name) => ({ name }))] } };
   let session;
   try {
-    session = await openSession(encodeModel(probe), { threads: 0, level: 'disabled' }, label);
+    session = await openSession(encodeModel(probe), { threads: 0, level: 'disabled', lowMemory: true }, label);
   } catch (err) {
     if (err instanceof OctetError) throw err;
     throw new OctetError(label, `could not probe intermediate tensors: ${String(err)}`);

@@ -1,7 +1,9 @@
-// Image -> model input tensor: decode (sharp), geometry (resize shorter side + centre crop, or plain resize for small
-// inputs), colour (RGB/BGR/greyscale) and the normalization presets. Pure pixel math lives in pixelsToTensor so it can be
-// tested exactly; everything that touches sharp is in decodeImage/resizePixels.
-import sharp, { type Sharp } from 'sharp';
+// Image -> model input tensor: decode (JPEG via jpeg-js, PNG via pngjs: pure JavaScript, no native image library),
+// EXIF orientation, geometry (resize shorter side + centre crop, or plain resize for small inputs; Pillow's antialiased
+// bilinear, bit for bit, as torchvision applies it), colour (RGB/BGR/greyscale) and the normalization presets. Pure
+// pixel math lives in pixelsToTensor so it can be tested exactly.
+import { decode as decodeJpegBytes } from 'jpeg-js';
+import { PNG } from 'pngjs';
 import { OctetError } from '../common/errors';
 import type { PreprocessPreset } from '../common/report';
 import type { InputSpec } from './dataset';
@@ -125,62 +127,327 @@ export function planGeometry(srcWidth: number, srcHeight: number, input: InputSp
   };
 }
 
-/** Bilinear-quality (antialiased when shrinking, like PIL's BILINEAR) and fast. */
-const RESIZE_KERNEL = 'linear' as const;
+// ---------------------------------------------------------------------------------------------------------------
+// Resampling: Pillow's BILINEAR resize (what torchvision's Resize does to PIL images), reproduced bit for bit.
 
-/** The pipeline's output as Pixels; checks sharp gave what was asked. */
-async function toPixels(image: Sharp): Promise<Pixels> {
-  const { data, info } = await image.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
-  if (info.channels !== 1 && info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, channels: info.channels };
-}
+/** Pillow's fixed-point precision for 8-bit resampling (32 - 8 - 2 bits). */
+const PRECISION_BITS = 22;
+const ONE = 1 << PRECISION_BITS;
+const HALF = 1 << (PRECISION_BITS - 1);
 
-/** Applies the plan's resize + crop to a sharp pipeline (whose source orientation is already applied). */
-function applyPlan(image: Sharp, plan: GeometryPlan): Sharp {
-  image.resize({ width: plan.resizeWidth, height: plan.resizeHeight, fit: 'fill', kernel: RESIZE_KERNEL });
-  const cropsSomething = plan.cropWidth !== plan.resizeWidth || plan.cropHeight !== plan.resizeHeight;
-  if (cropsSomething) image.extract({ left: plan.cropLeft, top: plan.cropTop, width: plan.cropWidth, height: plan.cropHeight });
-  return image;
-}
-
-/** A pipeline over decoded pixels that keeps their channel count (sharp would otherwise output grey as sRGB). */
-function fromPixels(pixels: Pixels): Sharp {
-  return sharp(pixels.data, { raw: { width: pixels.width, height: pixels.height, channels: pixels.channels } })
-    .toColourspace(pixels.channels === 1 ? 'b-w' : 'srgb');
-}
-
-/** A `crop` override that differs from the model size: one more plain resize of the crop to H x W. */
-async function finishResize(pixels: Pixels, input: InputSpec): Promise<Pixels> {
-  return toPixels(fromPixels(pixels).resize({ width: input.width, height: input.height, fit: 'fill', kernel: RESIZE_KERNEL }));
+/** One direction of a resize: output i reads `count[i]` source samples from `first[i]` with `weights[i * stride + k]`. */
+interface Taps {
+  first: Int32Array;
+  count: Int32Array;
+  /** Fixed point, ONE = 1.0. */
+  weights: Int32Array;
+  stride: number;
 }
 
 /**
- * Decodes an encoded image (JPEG, PNG, WebP, TIFF, GIF...) to 8-bit sRGB, EXIF orientation applied, alpha dropped,
- * resized and cropped to the model's H x W. Always 3 channels (grey sources are replicated); pixelsToTensor makes grey.
- * `name` (the file) is what errors name.
+ * Taps for outputs [from, from + n) of a bilinear resize from `inSize` to `outSize` samples, as Pillow's
+ * precompute_coeffs + normalize_coeffs_8bpc make them: a triangle filter widened by the scale when shrinking (every
+ * source pixel contributes: antialiased, area-aware), normalized, in 22-bit fixed point. Triangle weights are >= 0.
+ */
+function bilinearTaps(inSize: number, outSize: number, from: number, n: number): Taps {
+  const scale = inSize / outSize;
+  const filterScale = Math.max(scale, 1);
+  const support = filterScale; // the triangle's support (1) times the filter scale
+  const inverse = 1 / filterScale;
+  const stride = Math.ceil(support) * 2 + 1;
+  const first = new Int32Array(n);
+  const count = new Int32Array(n);
+  const weights = new Int32Array(n * stride);
+  const k = new Float64Array(stride);
+  for (let i = 0; i < n; i++) {
+    const centre = (from + i + 0.5) * scale;
+    const lo = Math.max(Math.trunc(centre - support + 0.5), 0);
+    const taps = Math.min(Math.trunc(centre + support + 0.5), inSize) - lo;
+    let sum = 0;
+    for (let x = 0; x < taps; x++) {
+      const distance = Math.abs((x + lo - centre + 0.5) * inverse);
+      k[x] = distance < 1 ? 1 - distance : 0;
+      sum += k[x];
+    }
+    for (let x = 0; x < taps; x++) weights[i * stride + x] = Math.trunc(0.5 + (sum !== 0 ? k[x] / sum : k[x]) * ONE);
+    first[i] = lo;
+    count[i] = taps;
+  }
+  return { first, count, weights, stride };
+}
+
+/** A fixed-point sum back to an 8-bit sample (Pillow's clip8). */
+function clip8(sum: number): number {
+  const value = sum >> PRECISION_BITS;
+  return value < 0 ? 0 : value > 255 ? 255 : value;
+}
+
+/** Horizontal pass over source rows [rowFirst, rowFirst + rowCount): each row becomes taps.first.length pixels. */
+function resampleRows(src: Pixels, taps: Taps, rowFirst: number, rowCount: number): Uint8Array {
+  const { first, count, weights, stride } = taps;
+  const channels = src.channels;
+  const data = src.data;
+  const n = first.length;
+  const srcRow = src.width * channels;
+  const out = new Uint8Array(rowCount * n * channels);
+  let o = 0;
+  for (let y = 0; y < rowCount; y++) {
+    const row = (rowFirst + y) * srcRow;
+    if (channels === 3) {
+      for (let i = 0; i < n; i++) {
+        const end = i * stride + count[i];
+        let s0 = HALF, s1 = HALF, s2 = HALF;
+        for (let k = i * stride, p = row + first[i] * 3; k < end; k++, p += 3) {
+          const w = weights[k];
+          s0 += data[p] * w;
+          s1 += data[p + 1] * w;
+          s2 += data[p + 2] * w;
+        }
+        out[o++] = clip8(s0);
+        out[o++] = clip8(s1);
+        out[o++] = clip8(s2);
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const end = i * stride + count[i];
+        for (let c = 0; c < channels; c++) {
+          let s = HALF;
+          for (let k = i * stride, p = row + first[i] * channels + c; k < end; k++, p += channels) s += data[p] * weights[k];
+          out[o++] = clip8(s);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Vertical pass: output row j blends rows taps.first[j].. of `rows`, where source row r's `rowLength` samples start
+ * at rows[start + (r - rowFirst) * rowStride].
+ */
+function resampleColumns(rows: Uint8Array, start: number, rowStride: number, rowFirst: number, taps: Taps, rowLength: number): Uint8Array {
+  const { first, count, weights, stride } = taps;
+  const out = new Uint8Array(first.length * rowLength);
+  let o = 0;
+  for (let j = 0; j < first.length; j++) {
+    const kFirst = j * stride;
+    const kEnd = kFirst + count[j];
+    const base = start + (first[j] - rowFirst) * rowStride;
+    for (let x = 0; x < rowLength; x++) {
+      let s = HALF;
+      for (let k = kFirst, p = base + x; k < kEnd; k++, p += rowStride) s += rows[p] * weights[k];
+      out[o++] = clip8(s);
+    }
+  }
+  return out;
+}
+
+/**
+ * Resizes `src` to `width` x `height` (bilinear, antialiased when shrinking; Pillow's two passes, horizontal first
+ * with an 8-bit intermediate) and returns the `cropWidth` x `cropHeight` window at (`left`, `top`) of the result.
+ * Only that window is computed: the same pixels as resizing everything and cropping after, for less work.
+ */
+function resample(src: Pixels, width: number, height: number, left: number, top: number, cropWidth: number, cropHeight: number): Pixels {
+  const channels = src.channels;
+  const rowLength = cropWidth * channels;
+  const vertical = height === src.height ? null : bilinearTaps(src.height, height, top, cropHeight);
+  // Source rows the window needs.
+  const rowFirst = vertical ? vertical.first[0] : top;
+  const rowEnd = vertical ? vertical.first[cropHeight - 1] + vertical.count[cropHeight - 1] : top + cropHeight;
+  // Window columns of those rows: source row r starts at rows[start + (r - rowFirst) * rowStride].
+  let rows: Uint8Array;
+  let start: number;
+  let rowStride: number;
+  if (width !== src.width) {
+    rows = resampleRows(src, bilinearTaps(src.width, width, left, cropWidth), rowFirst, rowEnd - rowFirst);
+    start = 0;
+    rowStride = rowLength;
+    if (!vertical) return { data: rows, width: cropWidth, height: cropHeight, channels };
+  } else {
+    rows = src.data;
+    rowStride = src.width * channels;
+    start = rowFirst * rowStride + left * channels;
+  }
+  let data: Uint8Array;
+  if (vertical) {
+    data = resampleColumns(rows, start, rowStride, rowFirst, vertical, rowLength);
+  } else {
+    data = new Uint8Array(rowLength * cropHeight);
+    for (let y = 0; y < cropHeight; y++) data.set(rows.subarray(start + y * rowStride, start + y * rowStride + rowLength), y * rowLength);
+  }
+  return { data, width: cropWidth, height: cropHeight, channels };
+}
+
+/** Applies the plan's resize + centre crop (and a `crop` override's final resize) to oriented source pixels. */
+function applyPlan(pixels: Pixels, plan: GeometryPlan, input: InputSpec): Pixels {
+  const untouched = plan.resizeWidth === pixels.width && plan.resizeHeight === pixels.height
+    && plan.cropWidth === pixels.width && plan.cropHeight === pixels.height;
+  const cropped = untouched ? pixels
+    : resample(pixels, plan.resizeWidth, plan.resizeHeight, plan.cropLeft, plan.cropTop, plan.cropWidth, plan.cropHeight);
+  return plan.finalResize ? resample(cropped, input.width, input.height, 0, 0, input.width, input.height) : cropped;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Decoding: JPEG (jpeg-js) and PNG (pngjs), pure JavaScript.
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/** 'JPEG', 'PNG', the name of another image format recognised by its header, or null. */
+function sniffFormat(bytes: Uint8Array): string | null {
+  const has = (signature: readonly number[], at = 0): boolean => signature.every((v, i) => bytes[at + i] === v);
+  const text = (at: number, length: number): string => String.fromCharCode(...bytes.subarray(at, at + length));
+  if (has([0xff, 0xd8, 0xff])) return 'JPEG';
+  if (has(PNG_SIGNATURE)) return 'PNG';
+  if (text(0, 4) === 'RIFF' && text(8, 4) === 'WEBP') return 'WebP';
+  if (text(0, 4) === 'GIF8') return 'GIF';
+  if (text(0, 2) === 'BM') return 'BMP';
+  if (has([0x49, 0x49, 0x2a, 0x00]) || has([0x4d, 0x4d, 0x00, 0x2a])) return 'TIFF';
+  if (text(4, 4) === 'ftyp') {
+    const brand = text(8, 4);
+    if (/^avi[fs]$/.test(brand)) return 'AVIF';
+    if (/^(hei[cx]|hev[cx]|mif1|msf1)$/.test(brand)) return 'HEIF';
+  }
+  if (has([0xff, 0x0a]) || text(4, 4) === 'JXL ') return 'JPEG XL';
+  if (text(4, 8) === 'jP  \r\n\x87\n' || has([0xff, 0x4f, 0xff, 0x51])) return 'JPEG 2000';
+  if (/^P[1-7]\s$/.test(text(0, 3))) return 'PNM';
+  return null;
+}
+
+/** TIFF orientation (tag 0x0112 of IFD0) in bytes [tiff, end), or 1. */
+function tiffOrientation(bytes: Uint8Array, tiff: number, end: number): number {
+  if (tiff + 8 > end) return 1;
+  const little = bytes[tiff] === 0x49 && bytes[tiff + 1] === 0x49;
+  if (!little && !(bytes[tiff] === 0x4d && bytes[tiff + 1] === 0x4d)) return 1;
+  const u16 = (p: number): number => (little ? bytes[p] | (bytes[p + 1] << 8) : (bytes[p] << 8) | bytes[p + 1]);
+  const u32 = (p: number): number => (little ? u16(p) + u16(p + 2) * 0x10000 : u16(p) * 0x10000 + u16(p + 2));
+  if (u16(tiff + 2) !== 42) return 1;
+  const ifd = tiff + u32(tiff + 4);
+  if (ifd + 2 > end) return 1;
+  const entries = u16(ifd);
+  for (let e = 0; e < entries; e++) {
+    const entry = ifd + 2 + e * 12;
+    if (entry + 12 > end) return 1;
+    if (u16(entry) !== 0x0112) continue;
+    const type = u16(entry + 2);
+    const value = type === 3 ? u16(entry + 8) : type === 4 ? u32(entry + 8) : 0; // SHORT (the standard) or LONG
+    return value >= 1 && value <= 8 ? value : 1;
+  }
+  return 1;
+}
+
+/** A JPEG's EXIF orientation (1..8, 1 = as stored) from its first APP1 "Exif" segment; 1 when absent or unreadable. */
+function jpegOrientation(bytes: Uint8Array): number {
+  let offset = 2; // after SOI
+  while (offset + 4 <= bytes.length) {
+    if (bytes[offset] !== 0xff) return 1;
+    const marker = bytes[offset + 1];
+    if (marker === 0xff) { offset++; continue; } // fill byte
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) { offset += 2; continue; } // markers without a length
+    if (marker === 0xda || marker === 0xd9) return 1; // image data (or the end) begins: no more metadata
+    const length = (bytes[offset + 2] << 8) | bytes[offset + 3];
+    const end = offset + 2 + length;
+    if (length < 2 || end > bytes.length) return 1;
+    const exif = marker === 0xe1 && length >= 8 && bytes[offset + 4] === 0x45 && bytes[offset + 5] === 0x78 && bytes[offset + 6] === 0x69
+      && bytes[offset + 7] === 0x66 && bytes[offset + 8] === 0 && bytes[offset + 9] === 0; // "Exif\0\0"
+    if (exif) return tiffOrientation(bytes, offset + 10, end);
+    offset = end;
+  }
+  return 1;
+}
+
+/**
+ * Pixels as displayed under an EXIF orientation: 2 mirror, 3 rotate 180, 4 flip, 5 transpose, 6 rotate 90 clockwise,
+ * 7 transverse, 8 rotate 90 anticlockwise (5..8 swap width and height).
+ */
+function applyOrientation(pixels: Pixels, orientation: number): Pixels {
+  if (orientation < 2 || orientation > 8) return pixels;
+  const { data, width: w, height: h, channels } = pixels;
+  const swap = orientation >= 5;
+  const width = swap ? h : w;
+  const height = swap ? w : h;
+  // Stored pixel shown at (x, y): base + x * dx + y * dy.
+  const [base, dx, dy] = ({
+    2: [w - 1, -1, w], 3: [w * h - 1, -1, -w], 4: [(h - 1) * w, 1, -w],
+    5: [0, w, 1], 6: [(h - 1) * w, -w, 1], 7: [w * h - 1, -w, -1], 8: [w - 1, w, -1],
+  } as Record<number, [number, number, number]>)[orientation];
+  const out = new Uint8Array(data.length);
+  let o = 0;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0, s = base + y * dy; x < width; x++, s += dx) {
+      for (let c = 0, p = s * channels; c < channels; c++) out[o++] = data[p + c];
+    }
+  }
+  return { data: out, width, height, channels };
+}
+
+/** JPEG -> 8-bit RGB (grey replicated) with its EXIF orientation applied. */
+function decodeJpeg(bytes: Uint8Array): Pixels {
+  const image = decodeJpegBytes(bytes, { useTArray: true, formatAsRGBA: false, maxMemoryUsageInMB: 1024 });
+  return applyOrientation({ data: image.data, width: image.width, height: image.height, channels: 3 }, jpegOrientation(bytes));
+}
+
+/**
+ * The PNG without a tRNS chunk when its colour type is grey (0) or RGB (2): pngjs would zero the colour of the
+ * "transparent" pixels, where dropping alpha should keep it. Palette tRNS (alpha per palette entry) is harmless.
+ */
+function withoutTransparentColour(bytes: Buffer): Buffer {
+  const colourType = bytes[25];
+  if (colourType !== 0 && colourType !== 2) return bytes;
+  for (let offset = 8; offset + 12 <= bytes.length;) {
+    const length = bytes.readUInt32BE(offset);
+    const type = bytes.toString('latin1', offset + 4, offset + 8);
+    const next = offset + 12 + length;
+    if (type === 'tRNS') return Buffer.concat([bytes.subarray(0, offset), bytes.subarray(next)]);
+    if (type === 'IDAT' || type === 'IEND') return bytes; // tRNS comes before the image data
+    offset = next;
+  }
+  return bytes;
+}
+
+/** PNG (any bit depth, palette, grey, alpha, interlaced) -> 8-bit RGB: grey replicated, alpha dropped, 16 bits rounded. */
+function decodePng(bytes: Uint8Array): Pixels {
+  const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const png = PNG.sync.read(withoutTransparentColour(buffer));
+  const { width, height } = png;
+  const rgba = png.data;
+  if (rgba.length < width * height * 4) throw new Error(`decoded ${rgba.length} bytes for ${width}x${height} RGBA`);
+  const data = new Uint8Array(width * height * 3);
+  for (let i = 0, o = 0; o < data.length; i += 4, o += 3) {
+    data[o] = rgba[i];
+    data[o + 1] = rgba[i + 1];
+    data[o + 2] = rgba[i + 2];
+  }
+  return { data, width, height, channels: 3 };
+}
+
+/** Encoded JPEG/PNG -> oriented 8-bit RGB; any other format or a broken file is an OctetError naming `name`. */
+function decodePixels(bytes: Uint8Array, name: string): Pixels {
+  const format = sniffFormat(bytes);
+  if (format !== 'JPEG' && format !== 'PNG') {
+    if (format !== null) throw new OctetError(name, `unsupported image format; use JPEG or PNG (this file is ${format})`);
+    throw new OctetError(name, 'cannot decode image: not a JPEG or PNG file (unrecognised header); use JPEG or PNG');
+  }
+  try {
+    return format === 'JPEG' ? decodeJpeg(bytes) : decodePng(bytes);
+  } catch (err) {
+    const cause = err instanceof Error ? err.message.trim() : String(err);
+    throw new OctetError(name, `cannot decode image: corrupt or truncated ${format} (${cause})`);
+  }
+}
+
+/**
+ * Decodes an encoded JPEG or PNG to 8-bit RGB, EXIF orientation applied (JPEG), alpha dropped, 16-bit PNG rounded
+ * to 8 bits, then resized and cropped to the model's H x W. Always 3 channels (grey sources are replicated);
+ * pixelsToTensor makes grey. Other formats and corrupt files are OctetErrors naming `name` (the file).
  */
 export async function decodeImage(bytes: Uint8Array, name: string, input: InputSpec, options: PreprocessOptions): Promise<Pixels> {
-  try {
-    const image = sharp(bytes, { failOn: 'truncated', autoOrient: true });
-    const meta = await image.metadata();
-    const plan = planGeometry(meta.autoOrient.width, meta.autoOrient.height, input, options);
-    applyPlan(image, plan).removeAlpha().toColourspace('srgb');
-    const pixels = await toPixels(image);
-    return plan.finalResize ? await finishResize(pixels, input) : pixels;
-  } catch (err) {
-    if (err instanceof OctetError) throw err;
-    throw new OctetError(name, `cannot decode image: ${err instanceof Error ? err.message.trim() : String(err)}`);
-  }
+  const pixels = decodePixels(bytes, name);
+  return applyPlan(pixels, planGeometry(pixels.width, pixels.height, input, options), input);
 }
 
 /** Resizes/crops already-decoded pixels (IDX digits) to the model's H x W with the same geometry rules. */
 export async function resizePixels(pixels: Pixels, input: InputSpec, options: PreprocessOptions): Promise<Pixels> {
-  const plan = planGeometry(pixels.width, pixels.height, input, options);
-  const untouched = plan.resizeWidth === pixels.width && plan.resizeHeight === pixels.height && !plan.finalResize
-    && plan.cropWidth === pixels.width && plan.cropHeight === pixels.height;
-  if (untouched) return pixels;
-  const resized = await toPixels(applyPlan(fromPixels(pixels), plan));
-  return plan.finalResize ? finishResize(resized, input) : resized;
+  return applyPlan(pixels, planGeometry(pixels.width, pixels.height, input, options), input);
 }
 
 /** value lookup per (model channel, 8-bit pixel value): exact float32 of the preset formula, no per-pixel arithmetic. */

@@ -5,23 +5,22 @@ import { cpus, tmpdir } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { OctetError } from '../common/errors';
 import {
-  ActivationType, CalibrationMethod, CalibrationTensorStats, Layout, PreprocessPreset, Report, REPORT_SCHEMA_VERSION,
+  AccuracyResult, ActivationType, CalibrationMethod, LayerError, Layout, MethodChoice, PreprocessPreset, Report,
+  REPORT_SCHEMA_VERSION, TuningReport,
 } from '../common/report';
-import { Graph } from '../onnx/graph';
 import { readModel, writeModel, writeFileAtomic } from '../onnx/model-io';
-import { encodeModel, ModelProto } from '../onnx/proto';
-import { chooseRange } from '../quant/calibrators';
+import { ModelProto } from '../onnx/proto';
 import { prepareOpset } from '../quant/opset';
-import { planQuantization } from '../quant/plan';
-import { computeQParams, QParams } from '../quant/qparams';
-import { applyPlan, WeightRange } from '../quant/rewrite';
+import { WeightRange } from '../quant/rewrite';
 import { equalizePairs, findEqualizationPairs } from '../quant/equalize';
 import { benchmarkPair } from './bench';
 import { collectChannelMaxima, collectStatistics } from './calibrate';
+import { computesInInt8, Conversion, ConvertChoice, ConvertContext, convert, planFor } from './convert';
 import { openDataset, splitIndices } from './dataset';
 import { loadEvalSet, runOutputs, scoreOutputs } from './evaluate';
 import { EventSink, Stage } from './events';
 import { machineInfo } from './machine';
+import { pickMethod } from './method-auto';
 import { describeInput, effectiveBatch } from './model-input';
 import { modelInfo, opHistogram } from './model-info';
 import { optimizeFp32, probeTensors } from './prepare';
@@ -29,6 +28,7 @@ import { guessPreset } from './preprocess';
 import { ortVersion, runtimeOpHistogram } from './runtime';
 import { diagnoseRuntime } from './diagnose';
 import { measureLayerErrors } from './layer-error';
+import { accuracyLoss, tune } from './tune';
 
 export const OCTET_VERSION = '0.1.0';
 
@@ -38,7 +38,7 @@ export interface QuantizeRequest {
   labels?: string | null;
   calibCount: number;
   calibBatch: number;
-  method: CalibrationMethod;
+  method: MethodChoice;
   percentile: number;
   perChannel: boolean;
   activations: ActivationType;
@@ -64,6 +64,10 @@ export interface QuantizeRequest {
   benchmark: boolean;
   benchRuns: number;
   threads: number;
+  /** Accuracy-aware mode: largest acceptable loss in points (top-1 drop with labels, agreement loss without). */
+  maxDrop: number | null;
+  /** Seconds the accuracy-aware search may spend. */
+  tuneTimeout: number;
   signal?: AbortSignal;
   onEvent?: EventSink;
 }
@@ -136,100 +140,61 @@ export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeO
           : `Weights were quantized '${weightRange}' to rule saturation out; on a VNNI CPU, --weight-range full keeps one more bit where it matters.`));
     }
     progress('convert', 0, 1, 'planning');
-    const quantModel: ModelProto = structuredClone(optimized);
-    const opset = prepareOpset(quantModel);
+    const reference: ModelProto = structuredClone(optimized);
+    const opset = prepareOpset(reference);
     if (opset.note) log(opset.note);
     const perChannel = request.perChannel && opset.perChannelAllowed;
     if (request.perChannel && !opset.perChannelAllowed && opset.note) warnings.push(opset.note);
-    const graph = new Graph(quantModel.graph!);
-    const plan = planQuantization(graph, {
-      opTypes: request.opTypes ? new Set(request.opTypes) : null,
-      exclude: new Set(request.exclude ?? []),
-      isFloat: (t) => (facts.get(t)?.type ?? (graph.graphInputs.has(t) ? 'float32' : '')) === 'float32',
-      opset: opset.to,
-    });
-    if (plan.quantized.filter((n) => !['Reshape', 'Flatten', 'Transpose', 'Squeeze', 'Unsqueeze', 'MaxPool'].includes(n.op_type ?? '')).length === 0) {
+    const ctx: ConvertContext = {
+      label: outPath, opset: opset.to, perChannel, weightRange, activations: request.activations, percentile: request.percentile,
+      opTypes: request.opTypes ? new Set(request.opTypes) : null, facts, producer: { name: 'octet', version: OCTET_VERSION },
+    };
+    const userExclude = new Set(request.exclude ?? []);
+    const { graph, plan } = planFor(reference, ctx, userExclude);
+    if (!computesInInt8(plan)) {
       const types = Object.keys(opHistogram(optimized)).join(', ');
       throw new OctetError(modelPath, `no quantizable op found (the model has ${types}; Octet quantizes Conv, Gemm, MatMul, Add, Concat, pooling)`);
     }
 
     const calibrationOptions = { batch, threads: request.threads, signal: request.signal };
-    let equalizedTensors = 0;
     if (request.equalize && perChannel) {
       const quantizedNodes = new Set(plan.quantized);
       const pairs = findEqualizationPairs(graph, opset.to, (n) => quantizedNodes.has(n));
       if (pairs.length > 0) {
         progress('calibrate', 0, calibIndices.length, `measuring channel ranges of ${pairs.length} conv pairs`);
-        const maxima = await collectChannelMaxima(quantModel, pairs.map((p) => p.tensor), calibSet, calibIndices, input,
+        const maxima = await collectChannelMaxima(reference, pairs.map((p) => p.tensor), calibSet, calibIndices, input,
           { ...calibrationOptions, onProgress: (d, t) => progress('calibrate', d, t * 2, `channel ranges ${d}/${t}`) }, modelPath);
-        equalizedTensors = equalizePairs(graph, pairs, maxima, { strength: request.equalizeStrength, deadRatio: Number(process.env.OCTET_DEAD ?? 1e-3) }).size;
-        log(`equalized channel ranges of ${equalizedTensors} tensors`);
+        const equalized = equalizePairs(graph, pairs, maxima, { strength: request.equalizeStrength, deadRatio: 1e-3 }).size;
+        log(`equalized channel ranges of ${equalized} tensors`);
       }
     }
-    const referenceFp32: ModelProto = equalizedTensors > 0 ? structuredClone(quantModel) : optimized;
 
     progress('calibrate', 0, calibIndices.length, `calibrating ${plan.calibrationTensors.length} tensors`);
-    const calibration = await collectStatistics(referenceFp32, plan.calibrationTensors, calibSet, calibIndices, input,
-      { batch, threads: request.threads, signal: request.signal, onProgress: (d, t) => progress('calibrate', d, t, `${d}/${t} samples`) }, modelPath);
+    const calibration = await collectStatistics(reference, plan.calibrationTensors, calibSet, calibIndices, input,
+      { ...calibrationOptions, onProgress: (d, t) => progress('calibrate', d, t, `${d}/${t} samples`) }, modelPath);
     const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
 
-    progress('convert', 0, 1, `choosing ranges (${request.method})`);
-    const levels = 256;
-    const tensorStats: CalibrationTensorStats[] = [];
-    const paramsByTensor = new Map<string, QParams>();
-    for (const t of plan.calibrationTensors) {
-      const stats = calibration.stats.get(t)!;
-      const range = stats.count > 0
-        ? chooseRange(stats, { method: request.method, percentile: request.percentile, symmetric: false, levels })
-        : { min: 0, max: 0 };
-      const p = computeQParams(range, request.activations, { symmetric: false, reduceRange: false });
-      paramsByTensor.set(t, p);
-      tensorStats.push({ tensor: t, min: stats.min, max: stats.max, rangeMin: range.min, rangeMax: range.max, scale: p.scale, zeroPoint: p.zeroPoint });
+    let method: CalibrationMethod;
+    let methodScores: Partial<Record<CalibrationMethod, number>> | null = null;
+    if (request.method === 'auto') {
+      progress('convert', 0, 1, 'comparing calibration methods');
+      const picked = await pickMethod(reference, calibration.stats, ctx, userExclude, calibSet, calibIndices.slice(0, 32), input, request.signal);
+      method = picked.method;
+      methodScores = picked.scores;
+      log(`method auto: ${method} (output SQNR on calibration samples: ${Object.entries(picked.scores).map(([m, v]) => `${m} ${v.toFixed(1)} dB`).join(', ')})`);
+    } else {
+      method = request.method;
     }
-    const rewrite = applyPlan(graph, plan, (t) => {
-      const p = paramsByTensor.get(t);
-      if (!p) throw new Error(`no calibrated range for tensor '${t}'`);
-      return p;
-    }, { activations: request.activations, perChannel, weightRange,
-      channelsOf: (t) => facts.get(t)?.dims[1] });
-    quantModel.producer_name = 'octet';
-    quantModel.producer_version = OCTET_VERSION;
-    progress('convert', 1, 1, `${plan.quantized.length} nodes quantized`);
+    progress('convert', 0, 1, `choosing ranges (${method})`);
+    let choice: ConvertChoice = { method, exclude: userExclude };
+    let conversion = convert(reference, calibration.stats, ctx, choice);
+    progress('convert', 1, 1, `${conversion.quantizedNodes.length} nodes quantized`);
 
-    progress('write', 0, 1, outPath);
-    const int8Bytes = encodeModel(quantModel);
-    writeModel(outPath, quantModel);
-    progress('write', 1, 1, outPath);
-
-    const int8RuntimeOps = await runtimeOpHistogram(int8Bytes, workDir, outPath);
-    warnings.push(...diagnoseRuntime(int8RuntimeOps));
-
-    const report: Report = {
-      schemaVersion: REPORT_SCHEMA_VERSION,
-      octetVersion: OCTET_VERSION,
-      createdAt: new Date().toISOString(),
-      fp32Model: modelInfo(loaded.model, modelPath, loaded.fileBytes),
-      int8Model: modelInfo(quantModel, outPath, int8Bytes.byteLength),
-      optimizedFp32Ops: opHistogram(optimized),
-      settings: {
-        method: request.method, percentile: request.percentile, perChannel, activations: request.activations,
-        weightRange, calibCount: calibIndices.length, calibBatch: batch,
-        opTypes: request.opTypes ?? [], exclude: request.exclude ?? [], preprocess, resize: request.resize ?? null,
-        crop: request.crop ?? null, layout: input.layout,
-      },
-      calibration: { dataset: calibSet.info, images: calibration.images, seconds: round3(calibration.seconds), peakRssMb, tensors: tensorStats },
-      quantizedNodes: plan.quantized.map((n) => ({ node: n.name ?? n.output[0], opType: n.op_type ?? '' })),
-      keptFloat: plan.kept,
-      int8RuntimeOps,
-      accuracy: null,
-      evaluation: null,
-      bench: [],
-      layers: [],
-      warnings,
-      machine,
-    };
-
-    if (request.evaluate) {
+    let accuracy: AccuracyResult | null = null;
+    let evaluation: Report['evaluation'] = null;
+    let layers: LayerError[] = [];
+    let tuning: TuningReport | null = null;
+    if (request.evaluate || request.maxDrop !== null) {
       const sameData = !request.evalData || resolve(request.evalData) === resolve(request.calib);
       const evalSet = sameData ? calibSet : await openDataset(resolve(request.evalData!), { ...datasetOptions, labels: request.evalLabels ?? undefined });
       const skip = sameData ? calibIndices.length : 0;
@@ -241,19 +206,70 @@ export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeO
         const samples = await loadEvalSet(evalSet, evalIndices, input, effectiveBatch(input, 8));
         const fp32Out = await runOutputs(modelPath, samples, input, modelPath, { signal: request.signal,
           onProgress: (d, t) => progress('evaluate', d, t * 2, `FP32 ${d}/${t}`) });
-        const int8Out = await runOutputs(int8Bytes, samples, input, outPath, { signal: request.signal,
-          onProgress: (d, t) => progress('evaluate', t + d, t * 2, `INT8 ${d}/${t}`) });
-        report.accuracy = scoreOutputs(fp32Out, int8Out, samples.labels);
-        report.evaluation = { dataset: evalSet.info, skip, limit: request.evalCount };
-        progress('evaluate', evalIndices.length * 2, evalIndices.length * 2, 'per-layer error');
-        const [qmin, qmax] = request.activations === 'u8' ? [0, 255] : [-128, 127];
-        report.layers = await measureLayerErrors(referenceFp32, quantModel, samples, input, {
-          params: rewrite.activationParams, method: request.method, samples: 16,
-          activationRange: (p) => ({ lo: (qmin - p.zeroPoint) * p.scale, hi: (qmax - p.zeroPoint) * p.scale }),
-          shapes: new Map([...facts].map(([name, f]) => [name, f.dims])),
-        }, [modelPath, outPath]);
+        const evaluateConversion = async (c: Conversion) => {
+          const int8Out = await runOutputs(c.bytes, samples, input, outPath, { signal: request.signal,
+            onProgress: (d, t) => progress('evaluate', t + d, t * 2, `INT8 ${d}/${t}`) });
+          const [qmin, qmax] = request.activations === 'u8' ? [0, 255] : [-128, 127];
+          const perLayer = await measureLayerErrors(reference, c.model, samples, input, {
+            params: c.activationParams, method, samples: 16,
+            activationRange: (p) => ({ lo: (qmin - p.zeroPoint) * p.scale, hi: (qmax - p.zeroPoint) * p.scale }),
+            shapes: new Map([...facts].map(([name, f]) => [name, f.dims])),
+          }, [modelPath, outPath]);
+          return { accuracy: scoreOutputs(fp32Out, int8Out, samples.labels), layers: perLayer };
+        };
+        ({ accuracy, layers } = await evaluateConversion(conversion));
+        evaluation = { dataset: evalSet.info, skip, limit: request.evalCount };
+        if (request.maxDrop !== null && accuracyLoss(accuracy) > request.maxDrop) {
+          progress('evaluate', 0, 1, `drop ${accuracyLoss(accuracy).toFixed(2)} > ${request.maxDrop}: tuning`);
+          const tuned = await tune({
+            reference, stats: calibration.stats, ctx, start: { choice, conversion, accuracy, layers }, evalSet: samples,
+            fp32Outputs: fp32Out, fp32Model: modelPath, input, benchSample: probeSample.data, maxDrop: request.maxDrop,
+            timeoutSeconds: request.tuneTimeout, signal: request.signal,
+            onTrial: (t, i) => log(`trial ${i}: ${t.changed} → loss ${(t.top1DropPoints ?? (1 - t.agreement) * 100).toFixed(2)} points, ${t.speedup?.toFixed(2)}x`),
+          });
+          tuning = tuned.report;
+          if (tuned.conversion !== conversion) {
+            ({ conversion, choice } = tuned);
+            ({ accuracy, layers } = await evaluateConversion(conversion));
+          }
+          if (!tuning.boundMet && tuning.note) warnings.push(tuning.note);
+        }
       }
     }
+
+    progress('write', 0, 1, outPath);
+    writeModel(outPath, conversion.model);
+    progress('write', 1, 1, outPath);
+    const int8Bytes = conversion.bytes;
+    const int8RuntimeOps = await runtimeOpHistogram(int8Bytes, workDir, outPath);
+    warnings.push(...diagnoseRuntime(int8RuntimeOps));
+
+    const report: Report = {
+      schemaVersion: REPORT_SCHEMA_VERSION,
+      octetVersion: OCTET_VERSION,
+      createdAt: new Date().toISOString(),
+      fp32Model: modelInfo(loaded.model, modelPath, loaded.fileBytes),
+      int8Model: modelInfo(conversion.model, outPath, int8Bytes.byteLength),
+      optimizedFp32Ops: opHistogram(optimized),
+      settings: {
+        method: choice.method, methodRequested: request.method, percentile: request.percentile, perChannel,
+        activations: request.activations, weightRange, equalize: request.equalize && perChannel, calibCount: calibIndices.length,
+        calibBatch: batch, opTypes: request.opTypes ?? [], exclude: [...choice.exclude], preprocess, resize: request.resize ?? null,
+        crop: request.crop ?? null, layout: input.layout, maxDrop: request.maxDrop,
+      },
+      calibration: { dataset: calibSet.info, images: calibration.images, seconds: round3(calibration.seconds), peakRssMb,
+        tensors: conversion.tensorStats, methodScores },
+      quantizedNodes: conversion.quantizedNodes,
+      keptFloat: conversion.kept,
+      int8RuntimeOps,
+      accuracy,
+      evaluation,
+      bench: [],
+      layers,
+      tuning,
+      warnings,
+      machine,
+    };
 
     if (request.benchmark) {
       const sample = (await calibSet.read(calibIndices[0])).data;

@@ -14,6 +14,11 @@ export interface SessionSettings {
   level: OptimizationLevel;
   /** Where ORT writes the graph it optimized (to read back what runs). */
   optimizedPath?: string;
+  /**
+   * Calibration-style sessions expose every intermediate tensor as an output; without ORT's arena those buffers are
+   * freed after each run instead of being kept as the arena's high-water mark.
+   */
+  lowMemory?: boolean;
 }
 
 export function ortVersion(): string {
@@ -29,6 +34,10 @@ export async function openSession(model: Uint8Array | string, settings: SessionS
   };
   if (settings.threads > 0) options.intraOpNumThreads = settings.threads;
   if (settings.optimizedPath) options.optimizedModelFilePath = settings.optimizedPath;
+  if (settings.lowMemory) {
+    options.enableCpuMemArena = false;
+    options.enableMemPattern = false;
+  }
   try {
     return typeof model === 'string'
       ? await ort.InferenceSession.create(model, options)

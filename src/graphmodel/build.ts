@@ -5,7 +5,7 @@ import { dataTypeName, elementCount, tensorToNumbers } from '../onnx/tensor';
 import { categoryOf, inputParamName, isDequantizeOp, isIntegerOp, isQuantizeOp } from './categories';
 import { attributeTypeName, formatAttribute } from './onnxText';
 import { nodeLabel, ScopeSource } from './scopes';
-import { inferShapes, TensorType } from './shapes';
+import { inferShapes, TypeTable } from './shapes';
 import { QuantAnnotation, SubgraphLink, TensorRef, ViewEdge, ViewGraph, ViewNode, ViewOptions } from './types';
 
 /** Constant tensors of a scope: initializers and the values of Constant nodes. */
@@ -30,8 +30,8 @@ function smallValues(t: TensorProto | undefined, limit: number): number[] | unde
 }
 
 /** Element type and shape of every tensor the scope declares or that can be inferred. */
-export function scopeTypes(source: ScopeSource, constants: Map<string, TensorProto>): Map<string, TensorType> {
-  const types = new Map<string, TensorType>();
+export function scopeTypes(source: ScopeSource, constants: Map<string, TensorProto>, outer?: TypeTable): TypeTable {
+  const types = new TypeTable(outer);
   const fromValue = (name: string, type: ScopeSource['inputs'][number]['type']) => {
     const tensorType = type?.tensor_type;
     if (!tensorType) return;
@@ -40,7 +40,7 @@ export function scopeTypes(source: ScopeSource, constants: Map<string, TensorPro
   };
   for (const v of source.inputs) fromValue(v.name, v.type);
   for (const v of source.valueInfo) if (v.name) fromValue(v.name, v.type);
-  for (const v of source.outputs) if (!types.has(v.name)) fromValue(v.name, v.type);
+  for (const v of source.outputs) if (!types.get(v.name)) fromValue(v.name, v.type);
   for (const [name, t] of constants) types.set(name, { elemType: t.data_type, shape: [...t.dims] });
   inferShapes(source.nodes, types, (name) => smallValues(constants.get(name), 64));
   return types;
@@ -70,7 +70,7 @@ function quantAnnotation(node: NodeProto, constants: Map<string, TensorProto>, v
 }
 
 export function buildViewGraph(source: ScopeSource, links: Map<NodeProto, SubgraphLink[]>, options: ViewOptions,
-  known?: { constants: Map<string, TensorProto>; types: Map<string, TensorType> }): ViewGraph {
+  known?: { constants: Map<string, TensorProto>; types: TypeTable }): ViewGraph {
   const { nodes } = source;
   const constants = known?.constants ?? constantTensors(source);
   const types = known?.types ?? scopeTypes(source, constants);

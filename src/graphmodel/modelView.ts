@@ -6,7 +6,7 @@ import { buildViewGraph, constantTensors, scopeTypes } from './build';
 import { isDequantizeOp, isIntegerOp, isQuantizeOp } from './categories';
 import { NodeDetails, QUANT_VALUES_SHOWN, QuantParamsDetails, TensorDetails } from './protocol';
 import { flattenScopes, FlatScopes, MAIN_SCOPE } from './scopes';
-import { TensorType } from './shapes';
+import { TypeTable } from './shapes';
 import { dequantize, tensorStats } from './tensorStats';
 import { Dim, ModelSummary, QuantAnnotation, ScopeInfo, ValueSummary, ViewGraph, ViewOptions } from './types';
 
@@ -21,7 +21,7 @@ export class ModelView {
   readonly flat: FlatScopes;
   private readonly graphCache = new Map<boolean, ViewGraph[]>();
   private readonly constantCache = new Map<string, Map<string, TensorProto>>();
-  private readonly typeCache = new Map<string, Map<string, TensorType>>();
+  private readonly typeCache = new Map<string, TypeTable>();
   private readonly detailsCache = new Map<string, TensorDetails>();
 
   constructor(readonly model: ModelProto, readonly file: ModelFileInfo, private readonly lazyData?: LazyTensorData) {
@@ -93,11 +93,12 @@ export class ModelView {
   }
 
   /** Element types and shapes (declared or inferred) of a scope's tensors. */
-  private types(scope: string): Map<string, TensorType> {
+  private types(scope: string): TypeTable {
     let cached = this.typeCache.get(scope);
     if (!cached) {
       const source = this.flat.byId.get(scope);
-      cached = source ? scopeTypes(source, this.constants(scope)) : new Map();
+      const parent = source?.info.parent;
+      cached = source ? scopeTypes(source, this.constants(scope), parent ? this.types(parent) : undefined) : new TypeTable();
       this.typeCache.set(scope, cached);
     }
     return cached;

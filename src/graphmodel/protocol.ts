@@ -1,7 +1,8 @@
 // Messages between the extension host and the graph webview. Shared by both sides (types only).
 import type { ErrorOverlay } from './errorOverlay';
 import type { TensorStats } from './tensorStats';
-import type { Dim, ModelSummary, ScopeInfo, ViewGraph } from './types';
+import type { Dim, ModelSummary, ScopeInfo } from './types';
+import type { WireGraph } from './wire';
 
 export interface QuantParamsDetails {
   storage: string;
@@ -44,7 +45,8 @@ export interface InitMessage {
   type: 'init';
   model: ModelSummary;
   scopes: ScopeInfo[];
-  graphs: ViewGraph[];
+  /** One per scope, packed (see wire.ts). */
+  graphs: WireGraph[];
   fold: boolean;
   overlay: ErrorOverlay | null;
   /** Host timestamp (ms since epoch) when the editor started opening the file, for first-paint figures. */
@@ -60,7 +62,8 @@ export type HostToWebview =
   | { type: 'exported'; path: string };
 
 export type WebviewToHost =
-  | { type: 'ready' }
+  /** `pageAgeMs`: how long ago this page started loading (VS Code re-creates hidden webviews). */
+  | { type: 'ready'; pageAgeMs?: number }
   | { type: 'details'; requestId: number; scope: string; node: number; fold: boolean }
   | { type: 'setFold'; fold: boolean }
   | { type: 'export'; format: 'svg' | 'png'; data: string; suggestedName: string }

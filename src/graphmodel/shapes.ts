@@ -5,6 +5,21 @@ import { Dim } from './types';
 
 export interface TensorType { elemType?: number; shape?: Dim[] }
 
+/** Tensor types of one scope, falling back to the enclosing scopes' (subgraphs read outer values). */
+export class TypeTable {
+  private readonly own = new Map<string, TensorType>();
+
+  constructor(private readonly outer?: TypeTable) {}
+
+  get(name: string): TensorType | undefined {
+    return this.own.get(name) ?? this.outer?.get(name);
+  }
+
+  set(name: string, type: TensorType): void {
+    this.own.set(name, type);
+  }
+}
+
 type ConstLookup = (tensor: string) => number[] | undefined;
 
 const utf8 = new TextDecoder();
@@ -212,7 +227,7 @@ function inferNode(node: NodeProto, typeOf: (t: string) => TensorType | undefine
  * Fills `types` (tensor -> type, already holding inputs, initializers and value_info) with inferred types for the
  * outputs of `nodes`, visited in the given order (topological for valid ONNX). Existing entries win.
  */
-export function inferShapes(nodes: readonly NodeProto[], types: Map<string, TensorType>, constOf: ConstLookup): void {
+export function inferShapes(nodes: readonly NodeProto[], types: TypeTable, constOf: ConstLookup): void {
   for (const node of nodes) {
     let outs: (TensorType | undefined)[] = [];
     try {

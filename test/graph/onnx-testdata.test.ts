@@ -10,6 +10,7 @@ import { ModelView } from '../../src/graphmodel/modelView';
 import { layoutGraph } from '../../src/graphmodel/layout';
 import { layeredLayout } from '../../src/graphmodel/layout/layeredLayout';
 import { ViewGraph } from '../../src/graphmodel/types';
+import { packGraph, unpackGraph } from '../../src/graphmodel/wire';
 import { readModel, writeModel } from '../../src/onnx/model-io';
 import { skimModel } from '../../src/extension/graph/skimModel';
 import { estimateText, nodeBox } from '../../media/graph/view/nodeBoxes';
@@ -67,6 +68,7 @@ test('every model.onnx of the ONNX backend test suite parses, lays out and round
       const summary = mv.summary();
       assert.ok(summary.nodeCount > 0, label);
       for (const g of [...folded, ...raw]) {
+        assert.deepEqual(unpackGraph(packGraph(g)), g, `${label}: the wire format loses nothing`);
         for (const e of g.edges) assert.ok(e.from >= 0 && e.from < g.nodes.length && e.to >= 0 && e.to < g.nodes.length, `${label}: edge in range`);
         const algorithm = checkLayout(g, `${label} [${g.scope}]`);
         algorithms[algorithm] = (algorithms[algorithm] ?? 0) + 1;

@@ -13,6 +13,7 @@ import { layeredLayout } from '../../src/graphmodel/layout/layeredLayout';
 import { LayoutInput } from '../../src/graphmodel/layout/types';
 import { tensorStats, dequantize } from '../../src/graphmodel/tensorStats';
 import { ViewGraph } from '../../src/graphmodel/types';
+import { packGraph, unpackGraph } from '../../src/graphmodel/wire';
 import { encodeModel, ModelProto } from '../../src/onnx/proto';
 import { writeModel } from '../../src/onnx/model-io';
 import { findReportOverlay, reportCandidates } from '../../src/extension/graph/reportLocator';
@@ -143,6 +144,8 @@ test('subgraph flattening: If branches, a nested Loop body and a function become
   assert.equal(byLabel(thenGraph, 'x').opType, 'Outer value');
   const loopGraph = graphs[3];
   assert.ok(byLabel(loopGraph, 'loop_add').inputs.some((i) => i.name === 'x'));
+  assert.deepEqual(byLabel(loopGraph, 'x').outputs[0].shape, [1, 4], 'outer values keep the type declared outside');
+  assert.deepEqual(loopGraph.edges.find((e) => e.tensor === 'v_out')?.shape, [1, 4]);
   const fn = graphs[4];
   assert.deepEqual(fn.nodes.filter((n) => n.kind === 'op').map((n) => n.label), ['fn_sigmoid', 'fn_mul']);
   // Every scope lays out.
@@ -252,6 +255,16 @@ test('structure-only reading keeps weights on disk and loads one when inspected'
     assert.throws(() => skimModel(path), /empty/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('wire format: packed graphs are smaller and unpack to the same view model', () => {
+  for (const model of [toQdq(smallCnn()), subgraphModel(), largeModel(500)]) {
+    for (const g of view(model).graphs({ fold: true })) {
+      const packed = packGraph(g);
+      assert.deepEqual(unpackGraph(JSON.parse(JSON.stringify(packed))), g);
+      if (g.nodes.length > 100) assert.ok(JSON.stringify(packed).length < 0.85 * JSON.stringify(g).length);
+    }
   }
 });
 

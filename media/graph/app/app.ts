@@ -5,6 +5,7 @@ import type { Direction, LayoutResult } from '../../../src/graphmodel/layout/typ
 import type { HostToWebview, InitMessage, NodeDetails } from '../../../src/graphmodel/protocol';
 import { findNodeByName, SearchHit, searchGraphs } from '../../../src/graphmodel/search';
 import type { ScopeInfo, ViewGraph } from '../../../src/graphmodel/types';
+import { unpackGraph } from '../../../src/graphmodel/wire';
 import { clear, h } from '../view/dom';
 import { sceneToPng, sceneToSvg } from '../view/exportImage';
 import { Legend } from '../view/legend';
@@ -47,6 +48,7 @@ export class GraphApp {
   private detailsRequest = 0;
   private sceneToken = 0;
   private built = false;
+  private wired = false;
   private painted = false;
   private readyForReveal: Promise<void> = Promise.resolve();
   /** Exposed for tests and benchmarks (window.octetGraph). */
@@ -76,7 +78,7 @@ export class GraphApp {
     window.addEventListener('message', (event: MessageEvent<HostToWebview>) => this.onMessage(event.data));
     watchTheme(() => this.canvas.refreshTheme());
     performance.mark('octet:ready');
-    this.host.post({ type: 'ready' });
+    this.host.post({ type: 'ready', pageAgeMs: Math.round(performance.now()) });
   }
 
   // ---- messages from the host ----
@@ -106,7 +108,7 @@ export class GraphApp {
     const firstInit = !this.init;
     this.init = message;
     this.state.fold = message.fold;
-    this.graphs = new Map(message.graphs.map((g) => [g.scope, g]));
+    this.graphs = new Map(message.graphs.map((w) => { const g = unpackGraph(w); return [g.scope, g]; }));
     this.scopes = new Map(message.scopes.map((s) => [s.id, s]));
     this.scenes.clear();
     this.buildUi();
@@ -132,10 +134,19 @@ export class GraphApp {
     this.canvas.element.append(this.status, this.busy, this.legend.element);
     this.root.append(this.toolbar.element, h('div', { class: 'main' }, this.canvas.element, this.panel), this.announcer);
     this.canvas.resize();
+    // The error page can replace the view and a fixed file bring it back: wire the inputs once.
+    if (this.wired) return;
+    this.wired = true;
     attachPointerInput(this.canvas, {
       select: (node) => this.select(node),
       open: (node) => this.openSubgraph(node),
-      hover: (node) => { this.canvas.options.hover = node; this.canvas.requestDraw(); },
+      hover: (node) => {
+        this.canvas.options.hover = node;
+        // A native tooltip names the node even when it is too small for its text.
+        const n = node !== null ? this.graph?.nodes[node] : undefined;
+        this.canvas.canvas.title = n ? (n.kind === 'op' ? `${n.opType} · ${n.label}` : n.label) : '';
+        this.canvas.requestDraw();
+      },
     });
     this.canvas.element.addEventListener('keydown', (e) => handleKey(e, this.keyTarget()));
     document.addEventListener('keydown', (e) => {

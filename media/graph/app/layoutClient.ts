@@ -37,8 +37,8 @@ export class LayoutClient {
         this.pending.clear();
       };
       this.worker = worker;
-      // Warm the worker (JIT-compile the layout code) while the host is still reading the model.
-      void this.layout({ sizes: Float64Array.of(80, 30, 80, 30, 80, 30), edges: Int32Array.of(0, 1, 1, 2, 0, 2), direction: 'TB' }).catch(() => undefined);
+      // Warm the worker (JIT-compile dagre and the chain code) while the host is still reading the model.
+      void this.layout(warmUpGraph()).catch(() => undefined);
       return worker;
     } catch (err) {
       this.fallbackReason = `layout worker unavailable (${err instanceof Error ? err.message : String(err)})`;
@@ -58,4 +58,18 @@ export class LayoutClient {
       return layoutLayered(input);
     });
   }
+}
+
+/** A small residual network (blocks of a 3-node branch plus a skip edge): exercises every layout phase. */
+function warmUpGraph(): LayoutInput {
+  const blocks = 8;
+  const n = 1 + blocks * 4;
+  const sizes = new Float64Array(2 * n);
+  for (let i = 0; i < n; i++) { sizes[2 * i] = 90 + (i % 3) * 20; sizes[2 * i + 1] = 40; }
+  const edges: number[] = [];
+  for (let b = 0; b < blocks; b++) {
+    const input = b * 4;
+    edges.push(input, input + 1, input + 1, input + 2, input + 2, input + 3, input + 3, input + 4, input, input + 4);
+  }
+  return { sizes, edges: Int32Array.from(edges), direction: 'TB' };
 }

@@ -3,6 +3,7 @@
 import { ErrorOverlay } from '../../graphmodel/errorOverlay';
 import { ModelView } from '../../graphmodel/modelView';
 import { HostToWebview, WebviewToHost } from '../../graphmodel/protocol';
+import { packGraph } from '../../graphmodel/wire';
 
 export interface SessionHooks {
   /** Saves an exported picture; returns the path written, or undefined when the user cancelled. */
@@ -29,11 +30,15 @@ export class GraphSession {
 
   /** `openedAt`: when this editor started opening (ms since epoch), for first-paint figures. */
   constructor(private readonly source: SessionSource, private readonly post: (message: HostToWebview) => void,
-    private readonly hooks: SessionHooks = {}, private readonly openedAt = Date.now()) {}
+    private readonly hooks: SessionHooks = {}, private openedAt = Date.now()) {}
+
+  private readyCount = 0;
 
   async handle(message: WebviewToHost): Promise<void> {
     switch (message.type) {
       case 'ready':
+        // A webview re-created after being hidden opens "now", not when the editor first opened.
+        if (this.readyCount++ > 0 && typeof message.pageAgeMs === 'number') this.openedAt = Date.now() - message.pageAgeMs;
         this.initialised = false;
         await this.sendInit();
         return;
@@ -75,7 +80,7 @@ export class GraphSession {
       return;
     }
     this.post({
-      type: 'init', model: view.summary(), scopes: view.scopes, graphs: view.graphs({ fold: this.fold }), fold: this.fold,
+      type: 'init', model: view.summary(), scopes: view.scopes, graphs: view.graphs({ fold: this.fold }).map(packGraph), fold: this.fold,
       overlay: this.source.overlay(), openedAt: this.openedAt,
     });
     this.initialised = true;

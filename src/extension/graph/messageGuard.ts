@@ -9,7 +9,7 @@ export function asWebviewMessage(value: unknown): WebviewToHost | undefined {
   if (!isRecord(value) || typeof value.type !== 'string') return undefined;
   switch (value.type) {
     case 'ready':
-      return value as WebviewToHost;
+      return value.pageAgeMs === undefined || typeof value.pageAgeMs === 'number' ? value as WebviewToHost : undefined;
     case 'details':
       return typeof value.requestId === 'number' && typeof value.scope === 'string' && typeof value.node === 'number'
         && typeof value.fold === 'boolean' ? value as WebviewToHost : undefined;

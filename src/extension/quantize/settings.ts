@@ -31,7 +31,7 @@ export function readQuantizeDefaults(scope?: vscode.Uri): QuantizeDefaults {
   const maxDrop = config.get<unknown>('maxDrop');
   const percentile = config.get<unknown>('percentile');
   return {
-    method: oneOf(config.get('method'), CALIBRATION_METHODS, 'percentile'),
+    method: oneOf(config.get('method'), CALIBRATION_METHODS, 'mse'),
     percentile: typeof percentile === 'number' && percentile > 0 && percentile <= 100 ? percentile : 99.999,
     calibrationCount: wholeNumber(config.get('calibrationCount'), 100, 1),
     calibrationBatch: wholeNumber(config.get('calibrationBatch'), 8, 1),

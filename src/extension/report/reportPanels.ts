@@ -7,7 +7,7 @@ import { OctetError } from '../../common/errors';
 import { loadReport, toReportView } from './loadReport';
 import { ExportFormat, HostToWebview, isReportPanelState, isWebviewToHost, REPORT_VIEW_TYPE, ReportView, WebviewToHost } from './protocol';
 import { mediaRoot, reportHtml } from './reportHtml';
-import { reportToMarkdown } from './reportMarkdown';
+import { reportToMarkdown } from '../../report/markdown';
 
 /** Commands owned by the graph viewer; the panel calls them when they are registered. */
 export const GRAPH_COMMANDS = { openGraph: 'octet.openGraph', revealNode: 'octet.revealNode' } as const;

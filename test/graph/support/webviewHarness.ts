@@ -182,7 +182,7 @@ export class WebviewHarness {
     // does both, so it starts reading once the page has its files (or after 1.5 s).
     const openedAt = Date.now();
     session = new GraphSession(source, post, sessionHooks, openedAt);
-    const served = this.waitServed(['graph.main.js', 'graph.main.css', 'layout-worker.main.js'], 1500);
+    const served = this.waitServed(['graph.main.js', 'graph.main.css'], 1500);
     const navigation = page.goto(`${this.origin}${path}`);
     await served;
     void loadModel().catch(() => undefined);

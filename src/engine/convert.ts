@@ -1,0 +1,79 @@
+// One conversion: FP32 reference graph (optimized, equalized) + calibration statistics + a choice of method and
+// excluded nodes -> an INT8 QDQ model. Pure apart from cloning; cheap enough to repeat for every tuning trial
+// (calibration statistics are reused, never recollected).
+import { OctetError } from '../common/errors';
+import type { ActivationType, CalibrationMethod, CalibrationTensorStats, KeptFloatOp } from '../common/report';
+import { Graph } from '../onnx/graph';
+import { encodeModel, ModelProto, NodeProto } from '../onnx/proto';
+import { chooseRange } from '../quant/calibrators';
+import { TensorStats } from '../quant/histogram';
+import { planQuantization, QuantPlan } from '../quant/plan';
+import { computeQParams, QParams } from '../quant/qparams';
+import { applyPlan, WeightRange } from '../quant/rewrite';
+import type { TensorFacts } from './prepare';
+
+export const MOVEMENT_OPS = new Set(['Reshape', 'Flatten', 'Transpose', 'Squeeze', 'Unsqueeze', 'MaxPool']);
+
+export interface ConvertContext {
+  label: string;
+  opset: number;
+  perChannel: boolean;
+  weightRange: WeightRange;
+  activations: ActivationType;
+  percentile: number;
+  opTypes: ReadonlySet<string> | null;
+  facts: Map<string, TensorFacts>;
+  producer: { name: string; version: string };
+}
+
+export interface ConvertChoice { method: CalibrationMethod; exclude: ReadonlySet<string> }
+
+export interface Conversion {
+  model: ModelProto;
+  bytes: Uint8Array;
+  plan: QuantPlan;
+  quantizedNodes: { node: string; opType: string }[];
+  kept: KeptFloatOp[];
+  activationParams: Map<string, QParams>;
+  tensorStats: CalibrationTensorStats[];
+}
+
+/** Plans on `reference` without changing it (to learn which tensors need calibration and which nodes are quantized). */
+export function planFor(reference: ModelProto, ctx: ConvertContext, exclude: ReadonlySet<string>): { graph: Graph; plan: QuantPlan } {
+  const graph = new Graph(reference.graph!);
+  const plan = planQuantization(graph, {
+    opTypes: ctx.opTypes, exclude,
+    isFloat: (t) => (ctx.facts.get(t)?.type ?? (graph.graphInputs.has(t) ? 'float32' : '')) === 'float32',
+    opset: ctx.opset,
+  });
+  return { graph, plan };
+}
+
+export function computesInInt8(plan: QuantPlan): boolean {
+  return plan.quantized.some((n: NodeProto) => !MOVEMENT_OPS.has(n.op_type ?? ''));
+}
+
+export function convert(reference: ModelProto, stats: Map<string, TensorStats>, ctx: ConvertContext, choice: ConvertChoice): Conversion {
+  const model: ModelProto = structuredClone(reference);
+  const { graph, plan } = planFor(model, ctx, choice.exclude);
+  const tensorStats: CalibrationTensorStats[] = [];
+  const params = new Map<string, QParams>();
+  for (const t of plan.calibrationTensors) {
+    const s = stats.get(t);
+    if (!s) throw new OctetError(ctx.label, `internal: tensor '${t}' was not calibrated`);
+    const range = s.count > 0
+      ? chooseRange(s, { method: choice.method, percentile: ctx.percentile, symmetric: false, levels: 256 })
+      : { min: 0, max: 0 };
+    const p = computeQParams(range, ctx.activations, { symmetric: false, reduceRange: false });
+    params.set(t, p);
+    tensorStats.push({ tensor: t, min: s.min, max: s.max, rangeMin: range.min, rangeMax: range.max, scale: p.scale, zeroPoint: p.zeroPoint });
+  }
+  const quantizedNodes = plan.quantized.map((n) => ({ node: n.name ?? n.output[0], opType: n.op_type ?? '' }));
+  const rewrite = applyPlan(graph, plan, (t) => params.get(t)!, {
+    activations: ctx.activations, perChannel: ctx.perChannel, weightRange: ctx.weightRange,
+    channelsOf: (t) => ctx.facts.get(t)?.dims[1],
+  });
+  model.producer_name = ctx.producer.name;
+  model.producer_version = ctx.producer.version;
+  return { model, bytes: encodeModel(model), plan, quantizedNodes, kept: plan.kept, activationParams: rewrite.activationParams, tensorStats };
+}

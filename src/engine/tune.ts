@@ -1,0 +1,130 @@
+// Accuracy-aware mode (--max-drop): when INT8 loses more than the user allows, try the other calibration methods
+// (free: the statistics are kept), then return the layers that add the most error to FP32, a growing group at a time,
+// until the bound holds, nothing is left, or the time budget is spent. Every trial is measured on the evaluation
+// samples (drop, agreement, SQNR) and timed at batch 1 on one thread; the fastest trial that meets the bound wins.
+import type { AccuracyResult, CalibrationMethod, LayerError, TuningReport, TuningTrial } from '../common/report';
+import { ModelProto } from '../onnx/proto';
+import { TensorStats } from '../quant/histogram';
+import { benchmarkPair } from './bench';
+import { throwIfCancelled } from './cancel';
+import { Conversion, ConvertChoice, ConvertContext, convert, MOVEMENT_OPS } from './convert';
+import { EvalSet, runOutputs, scoreOutputs } from './evaluate';
+import { ModelInput } from './model-input';
+
+/** Points of accuracy lost: top-1 drop with labels, else share of samples whose top-1 class changed. */
+export function accuracyLoss(a: AccuracyResult): number {
+  return a.top1DropPoints ?? (1 - a.agreement) * 100;
+}
+
+/**
+ * Quantized nodes ranked by the error they add themselves: SQNR of their (worst) input minus SQNR of their output,
+ * from the accumulated per-layer error of the INT8 model. Data-movement ops add none and are not ranked.
+ */
+export function rankByOwnError(conversion: Conversion, layers: LayerError[]): { node: string; lossDb: number }[] {
+  const sqnrOfTensor = new Map(layers.map((l) => [l.tensor, l.sqnrDb] as const));
+  const sqnrOfNode = new Map(layers.map((l) => [l.node, l.sqnrDb] as const));
+  const ranked: { node: string; lossDb: number }[] = [];
+  for (const node of conversion.plan.quantized) {
+    if (MOVEMENT_OPS.has(node.op_type ?? '')) continue;
+    const name = node.name ?? '';
+    const out = sqnrOfNode.get(name);
+    if (out === undefined) continue;
+    const inputs = node.input.map((t) => sqnrOfTensor.get(t)).filter((v): v is number => v !== undefined);
+    const before = inputs.length > 0 ? Math.min(...inputs) : 200;
+    ranked.push({ node: name, lossDb: Math.round((Math.min(before, 200) - out) * 1000) / 1000 });
+  }
+  return ranked.sort((a, b) => b.lossDb - a.lossDb);
+}
+
+export interface TuneRequest {
+  reference: ModelProto;
+  stats: Map<string, TensorStats>;
+  ctx: ConvertContext;
+  start: { choice: ConvertChoice; conversion: Conversion; accuracy: AccuracyResult; layers: LayerError[] };
+  evalSet: EvalSet;
+  fp32Outputs: Float32Array[];
+  fp32Model: string;
+  input: ModelInput;
+  benchSample: Float32Array | null;
+  maxDrop: number;
+  timeoutSeconds: number;
+  signal?: AbortSignal;
+  onTrial?: (trial: TuningTrial, index: number) => void;
+}
+
+export interface TuneOutcome { report: TuningReport; conversion: Conversion; accuracy: AccuracyResult; choice: ConvertChoice }
+
+async function measure(request: TuneRequest, conversion: Conversion): Promise<{ accuracy: AccuracyResult; speedup: number }> {
+  const outputs = await runOutputs(conversion.bytes, request.evalSet, request.input, request.ctx.label, { signal: request.signal });
+  const accuracy = scoreOutputs(request.fp32Outputs, outputs, request.evalSet.labels);
+  const bench = await benchmarkPair(request.fp32Model, conversion.bytes, request.input.name, request.input.shape, request.benchSample,
+    { threads: 1, batch: request.input.fixedBatch ?? 1, runs: 9, warmup: 2, signal: request.signal }, [request.fp32Model, request.ctx.label]);
+  return { accuracy, speedup: bench.speedup };
+}
+
+export async function tune(request: TuneRequest): Promise<TuneOutcome> {
+  const started = performance.now();
+  const trials: TuningTrial[] = [];
+  const candidates: { trial: TuningTrial; conversion: Conversion; accuracy: AccuracyResult; choice: ConvertChoice }[] = [];
+  const overBudget = () => (performance.now() - started) / 1000 > request.timeoutSeconds;
+  const record = async (changed: string, choice: ConvertChoice, conversion: Conversion, measured?: { accuracy: AccuracyResult; speedup: number }) => {
+    const m = measured ?? await measure(request, conversion);
+    const trial: TuningTrial = {
+      changed, method: choice.method, excluded: [...choice.exclude].sort(), top1DropPoints: m.accuracy.top1DropPoints,
+      agreement: m.accuracy.agreement, outputSqnrDb: m.accuracy.outputSqnrDb, speedup: m.speedup,
+      meetsBound: accuracyLoss(m.accuracy) <= request.maxDrop, kept: false,
+    };
+    trials.push(trial);
+    candidates.push({ trial, conversion, accuracy: m.accuracy, choice });
+    request.onTrial?.(trial, trials.length - 1);
+    return trial;
+  };
+
+  let stoppedBy: TuningReport['stoppedBy'] = 'exhausted';
+  let best = await record('starting point', request.start.choice, request.start.conversion);
+  if (best.meetsBound) stoppedBy = 'bound-met';
+
+  // 1. Other calibration methods: same speed, maybe less error.
+  let base = candidates[0];
+  const methods: CalibrationMethod[] = ['mse', 'percentile', 'entropy', 'minmax'];
+  for (const method of methods) {
+    if (stoppedBy === 'bound-met' || method === request.start.choice.method) continue;
+    if (overBudget()) { stoppedBy = 'timeout'; break; }
+    throwIfCancelled(request.signal);
+    const choice = { method, exclude: request.start.choice.exclude };
+    const trial = await record(`method ${method}`, choice, convert(request.reference, request.stats, request.ctx, choice));
+    const current = candidates[candidates.length - 1];
+    if (accuracyLoss(current.accuracy) < accuracyLoss(base.accuracy)) base = current;
+    if (trial.meetsBound) stoppedBy = 'bound-met';
+  }
+
+  // 2. Fall back to FP32 the layers that add the most error, in growing groups (1, 2, 4, ...).
+  if (stoppedBy === 'exhausted') {
+    const ranking = rankByOwnError(request.start.conversion, request.start.layers);
+    for (let count = 1, previous = 0; previous < ranking.length; previous = count, count = Math.min(ranking.length, count * 2)) {
+      if (overBudget()) { stoppedBy = 'timeout'; break; }
+      throwIfCancelled(request.signal);
+      const group = ranking.slice(previous, count).map((r) => r.node);
+      const exclude = new Set([...base.choice.exclude, ...ranking.slice(0, count).map((r) => r.node)]);
+      const choice = { method: base.choice.method, exclude };
+      const trial = await record(`FP32: ${group.join(', ')}`, choice, convert(request.reference, request.stats, request.ctx, choice));
+      if (trial.meetsBound) { stoppedBy = 'bound-met'; break; }
+    }
+  }
+
+  const meeting = candidates.filter((c) => c.trial.meetsBound);
+  const chosen = meeting.length > 0
+    ? meeting.reduce((a, b) => ((b.trial.speedup ?? 0) > (a.trial.speedup ?? 0) ? b : a))
+    : candidates.reduce((a, b) => (accuracyLoss(b.accuracy) < accuracyLoss(a.accuracy) ? b : a));
+  chosen.trial.kept = true;
+  best = chosen.trial;
+  return {
+    report: {
+      maxDrop: request.maxDrop, metric: request.start.accuracy.labelled ? 'top1-drop-points' : 'agreement-loss-points',
+      trials, stoppedBy, seconds: Math.round((performance.now() - started) / 100) / 10,
+      boundMet: best.meetsBound,
+      note: best.meetsBound ? null : `No trial met the bound of ${request.maxDrop} points; kept the most accurate (${accuracyLoss(chosen.accuracy).toFixed(2)} points).`,
+    },
+    conversion: chosen.conversion, accuracy: chosen.accuracy, choice: chosen.choice,
+  };
+}

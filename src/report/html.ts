@@ -1,0 +1,221 @@
+// The Report as one self-contained HTML page (`octet report --format html`): inline CSS, inline script (Chart.js and
+// html-page.ts, bundled at build time), the chart data as inline JSON; no network (strict CSP), light and dark.
+// Pure (Report → string). Everything from the report is HTML-escaped; the JSON payload is escaped for <script>.
+import pageScript from 'octet:report-page';
+import type { Report } from '../common/report';
+import { CHART_IDS, chartPayload, PAYLOAD_ID } from './chart-data';
+import {
+  accuracyTable, agreementTable, headlineFacts, keptFloatTable, latencyTable, layersTable, machineTable, modelTable, readTuning,
+  reportTitle, runtimeOpsTable, settingsTable, Table, tuningTable,
+} from './tables';
+
+export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:";
+
+export function htmlEscape(text: string | number): string {
+  return String(text).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+}
+
+/** JSON that is safe inside <script type="application/json">: no '<', '>', '&' or line separators left raw. */
+export function scriptJson(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026')
+    .replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+}
+
+/** JavaScript source made safe to inline in <script>: a literal '</script' would end the element early. */
+export function inlineScript(source: string): string {
+  return source.replace(/<\/(script)/gi, '<\\/$1');
+}
+
+/** Escaped text with line-break opportunities after '/' and '_' in long names (no mid-word breaks needed). */
+function cellText(text: string): string {
+  const escaped = htmlEscape(text);
+  return text.length > 20 ? escaped.replace(/([/_])(?=[^\s])/g, '$1<wbr>') : escaped;
+}
+
+/** The number a formatted cell starts with ("31.5 dB" → 31.5, "−0.25 pts" → -0.25), for sorting; '' when none. */
+function sortValue(text: string): string {
+  const match = /^[-−]?\d+(?:\.\d+)?(?:e[-+]?\d+)?/i.exec(text.trim());
+  return match ? String(Number(match[0].replace('−', '-'))) : '';
+}
+
+function table(t: Table, options: { className?: string; caption?: string; rowClass?: (row: string[]) => string | null } = {}): string {
+  const numeric = new Set(t.numeric ?? []);
+  const nowrap = new Set(t.nowrap ?? []);
+  const rowAttr = (row: string[]) => {
+    const cls = options.rowClass?.(row);
+    return cls ? ` class="${cls}"` : '';
+  };
+  const head = t.header.map((h, i) => `<th scope="col"${numeric.has(i) ? ' class="num"' : ''}>${htmlEscape(h)}</th>`).join('');
+  const body = t.rows.map((row) => `<tr${rowAttr(row)}>${row.map((cell, i) => (numeric.has(i)
+    ? `<td class="num" data-v="${sortValue(cell)}">${htmlEscape(cell)}</td>`
+    : `<td${nowrap.has(i) ? ' class="nw"' : ''}>${cellText(cell)}</td>`)).join('')}</tr>`).join('\n');
+  const cls = options.className ? ` class="${options.className}"` : '';
+  const caption = options.caption ? `<caption>${htmlEscape(options.caption)}</caption>` : '';
+  return `<div class="table-wrap"><table${cls}>${caption}<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody></table></div>`;
+}
+
+/** Two-column key/value table (first column as row headers). */
+function facts(t: Table): string {
+  const rows = t.rows.map(([key, ...values]) => `<tr><th scope="row">${htmlEscape(key ?? '')}</th>${values.map((v) => `<td>${cellText(v)}</td>`).join('')}</tr>`);
+  const head = t.header.some((h) => h !== '') ? `<thead><tr>${t.header.map((h) => `<th scope="col">${htmlEscape(h)}</th>`).join('')}</tr></thead>` : '';
+  return `<div class="table-wrap"><table class="facts">${head}<tbody>\n${rows.join('\n')}\n</tbody></table></div>`;
+}
+
+function section(id: string, title: string, body: string): string {
+  return `<section id="${id}">\n<h2>${htmlEscape(title)}</h2>\n${body}\n</section>`;
+}
+
+function chart(id: string, label: string, heightPx: number): string {
+  return `<div class="chart" style="height:${Math.round(heightPx)}px"><canvas id="${id}" role="img" aria-label="${htmlEscape(label)}"></canvas></div>`;
+}
+
+function note(text: string): string {
+  return `<p class="note">${htmlEscape(text)}</p>`;
+}
+
+const STYLE = `
+:root { color-scheme: light dark; --bg: #ffffff; --fg: #1f2328; --muted: #57606a; --card: #f6f8fa; --border: #d0d7de;
+  --grid: rgba(31, 35, 40, 0.12); --accent: #0969da; --bad: #d1242f; --warn-bg: #fff8c5; --warn-border: #d4a72c; }
+@media (prefers-color-scheme: dark) {
+  :root { --bg: #0d1117; --fg: #e6edf3; --muted: #9198a1; --card: #161b22; --border: #30363d; --grid: rgba(230, 237, 243, 0.12);
+    --accent: #4493f8; --bad: #f85149; --warn-bg: #2e2a1a; --warn-border: #9e6a03; }
+}
+* { box-sizing: border-box; }
+body { margin: 0; background: var(--bg); color: var(--fg); font: 14px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; }
+main { max-width: 1200px; margin: 0 auto; padding: 24px 24px 48px; }
+h1 { font-size: 1.6em; margin: 0 0 4px; overflow-wrap: anywhere; }
+h2 { font-size: 1.25em; margin: 32px 0 12px; padding-bottom: 4px; border-bottom: 1px solid var(--border); }
+code { font: 12px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; overflow-wrap: anywhere; }
+.sub { color: var(--muted); margin: 0 0 16px; }
+nav { display: flex; flex-wrap: wrap; gap: 4px 14px; margin: 8px 0 0; font-size: 0.92em; }
+nav a { color: var(--accent); text-decoration: none; }
+nav a:hover { text-decoration: underline; }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(190px, 1fr)); gap: 12px; margin: 16px 0; }
+.card { background: var(--card); border: 1px solid var(--border); border-radius: 8px; padding: 10px 14px; }
+.card .label { color: var(--muted); font-size: 0.85em; }
+.card .value { font-size: 1.6em; font-weight: 600; font-variant-numeric: tabular-nums; }
+.card .detail { color: var(--muted); font-size: 0.85em; overflow-wrap: anywhere; }
+.warnings { background: var(--warn-bg); border: 1px solid var(--warn-border); border-radius: 8px; padding: 8px 16px 8px 32px; margin: 16px 0; }
+.warnings li { margin: 4px 0; }
+.chart { position: relative; width: 100%; margin: 8px 0 16px; }
+.grid2 { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 24px; align-items: start; }
+@media (max-width: 800px) { .grid2 { grid-template-columns: minmax(0, 1fr); } }
+.table-wrap { overflow-x: auto; margin: 8px 0 16px; }
+table { border-collapse: collapse; font-size: 0.92em; font-variant-numeric: tabular-nums; }
+caption { text-align: left; color: var(--muted); padding-bottom: 4px; }
+th, td { border: 1px solid var(--border); padding: 4px 8px; text-align: left; vertical-align: top; }
+thead th { background: var(--card); position: sticky; top: 0; }
+td { overflow-wrap: break-word; max-width: 420px; }
+.num { text-align: right; white-space: nowrap; }
+.nw { white-space: nowrap; }
+table.facts th[scope=row] { background: var(--card); font-weight: 500; white-space: nowrap; }
+table.sortable thead th { cursor: pointer; user-select: none; }
+table.sortable thead th[aria-sort=ascending]::after { content: " ▲"; }
+table.sortable thead th[aria-sort=descending]::after { content: " ▼"; }
+#layers td:first-child, #kept td:first-child { min-width: 16em; }
+tr.low td { color: var(--bad); }
+tr.chosen td { font-weight: 600; }
+.note { color: var(--muted); }
+footer { margin-top: 40px; color: var(--muted); font-size: 0.85em; }
+@media print { nav { display: none; } .chart, table { break-inside: avoid; } thead th { position: static; } }
+`;
+
+export function reportToHtml(report: Report): string {
+  const title = reportTitle(report);
+  const payload = chartPayload(report);
+  const parts: string[] = [];
+  const sections: [string, string][] = [];
+  const add = (id: string, heading: string, body: string) => { sections.push([id, heading]); parts.push(section(id, heading, body)); };
+
+  const cards = headlineFacts(report).map((f) => `<div class="card"><div class="label">${htmlEscape(f.label)}</div>`
+    + `<div class="value">${htmlEscape(f.value)}</div><div class="detail">${htmlEscape(f.detail)}</div></div>`).join('\n');
+  const warnings = Array.isArray(report.warnings) ? report.warnings.filter((w) => typeof w === 'string') : [];
+  const warningList = warnings.length > 0
+    ? `<ul class="warnings" aria-label="Warnings">${warnings.map((w) => `<li>${htmlEscape(w)}</li>`).join('\n')}</ul>`
+    : '';
+
+  // Accuracy
+  const acc = accuracyTable(report);
+  const agreement = agreementTable(report);
+  if (!agreement) add('accuracy', 'Accuracy', note('Not evaluated.'));
+  else {
+    const tables = (acc ? table(acc) : note('The evaluation data had no labels: INT8 is compared with FP32 outputs only.')) + facts(agreement);
+    add('accuracy', 'Accuracy', `<div class="grid2"><div>${chart(CHART_IDS.accuracy, 'Accuracy, FP32 vs INT8', 260)}</div><div>${tables}</div></div>`);
+  }
+
+  // Latency
+  const latency = latencyTable(report);
+  add('latency', 'Latency', latency
+    ? chart(CHART_IDS.latency, 'Latency per thread count, FP32 vs INT8 (median and p90)', 280) + table(latency)
+    : note('Not benchmarked.'));
+
+  // Per-layer error
+  const layers = layersTable(report);
+  if (!layers) add('layers', 'Per-layer error', note('No per-layer measurements.'));
+  else {
+    const shown = payload.layers.length;
+    const caption = shown < payload.totalLayers ? note(`The chart shows the ${shown} worst of ${payload.totalLayers} layers; the table has all of them.`) : '';
+    const sqnrColumn = layers.header.indexOf('SQNR');
+    const body = table(layers, {
+      className: 'sortable',
+      caption: 'Accumulated FP32-vs-INT8 error at each quantized output, worst SQNR first. Click a header to sort.',
+      rowClass: (row) => {
+        const sqnr = sortValue(row[sqnrColumn] ?? '');
+        return sqnr !== '' && Number(sqnr) < payload.lowSqnrDb ? 'low' : null;
+      },
+    });
+    add('layers', 'Per-layer error', `${caption}${chart(CHART_IDS.layers, 'Per-layer SQNR, worst first, coloured by op type', Math.max(200, shown * 17 + 90))}${body}`);
+  }
+
+  const kept = keptFloatTable(report);
+  add('kept', 'Kept in FP32', kept ? table(kept) : note('Every quantizable op was quantized.'));
+
+  const ops = runtimeOpsTable(report);
+  add('runtime-ops', 'Ops ONNX Runtime runs', ops
+    ? note('The INT8 model as ONNX Runtime optimizes it (QLinearConv and friends: what actually runs), next to the FP32 model after basic optimization.') + table(ops, { className: 'sortable' })
+    : note('No op histogram in this report.'));
+
+  const tuning = readTuning(report);
+  if (tuning) {
+    const trials = tuningTable(tuning);
+    const chosen = trials ? trials.header.indexOf('Chosen') : -1;
+    add('tuning', 'Tuning', (tuning.facts.length > 0 ? facts({ header: ['', ''], rows: tuning.facts }) : '')
+      + (trials ? table(trials, { caption: 'One row per trial; the chosen one was written.', rowClass: (row) => (row[chosen] === 'yes' ? 'chosen' : null) }) : ''));
+  }
+
+  add('model', 'Model', facts(modelTable(report)));
+  add('settings', 'Settings', facts({ ...settingsTable(report), header: ['', ''] }));
+  add('machine', 'Machine', facts({ ...machineTable(report), header: ['', ''] }));
+
+  const nav = `<nav aria-label="Sections">${sections.map(([id, heading]) => `<a href="#${id}">${htmlEscape(heading)}</a>`).join('')}</nav>`;
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${REPORT_CSP}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<meta name="generator" content="Octet ${htmlEscape(report.octetVersion)}">
+<title>${htmlEscape(title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<main>
+<header>
+<h1>${htmlEscape(title)}</h1>
+<p class="sub">FP32 <code>${htmlEscape(report.fp32Model.path)}</code> → INT8 <code>${htmlEscape(report.int8Model.path)}</code><br>
+Created ${htmlEscape(report.createdAt)} by Octet ${htmlEscape(report.octetVersion)} · ${htmlEscape(report.settings.method)} calibration, ${htmlEscape(report.settings.activations)} activations, ${report.settings.perChannel ? 'per-channel' : 'per-tensor'} weights</p>
+${nav}
+</header>
+<div class="cards">${cards}</div>
+${warningList}
+${parts.join('\n')}
+<footer>Generated by Octet ${htmlEscape(report.octetVersion)} from report schema ${htmlEscape(report.schemaVersion)}. Charts: Chart.js (MIT License).</footer>
+</main>
+<script type="application/json" id="${PAYLOAD_ID}">${scriptJson(payload)}</script>
+<script>${inlineScript(pageScript)}</script>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,133 @@
+// The HTML report in a real browser (Debian's Chromium via playwright-core): opened from a file with every network
+// request refused, it draws its charts (non-blank canvases) with no console errors or CSP violations, in light and
+// dark, and its per-layer table sorts. Screenshots go to test-output/report-html.png (and -dark.png).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { reportToHtml } from '../../src/report/html';
+import { CHART_IDS } from '../../src/report/chart-data';
+import { tempDir } from '../fixtures/models';
+import { realisticReport, reportWithTuning } from './fixture';
+
+const CHROMIUM = process.env.OCTET_CHROMIUM ?? '/usr/bin/chromium';
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync'];
+const OUT = join(process.cwd(), 'test-output');
+const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing: install Debian's chromium to run the browser check of the HTML report`;
+
+interface Opened { page: Page; problems: string[]; requests: string[] }
+
+describe('HTML report in Chromium', { skip }, () => {
+  let browser: Browser;
+  let file: string;
+
+  before(async () => {
+    mkdirSync(OUT, { recursive: true });
+    file = join(tempDir('octet-report-html-'), 'r20.int8.report.html');
+    writeFileSync(file, reportToHtml(reportWithTuning()));
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+  });
+
+  after(async () => {
+    await browser?.close();
+  });
+
+  async function open(colorScheme: 'light' | 'dark'): Promise<Opened> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme, deviceScaleFactor: 1 });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    const requests: string[] = [];
+    page.on('console', (message) => {
+      // inkPerCanvas's own getImageData readbacks make Chromium suggest willReadFrequently: the test's doing, not the page's
+      if (message.type() === 'warning' && /willReadFrequently/.test(message.text())) return;
+      if (message.type() === 'error' || message.type() === 'warning') problems.push(`${message.type()}: ${message.text()}`);
+    });
+    page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+    await context.route('**/*', (route) => {
+      const url = route.request().url();
+      if (url.startsWith('file:')) return route.continue();
+      requests.push(url);
+      return route.abort();
+    });
+    await page.goto(pathToFileURL(file).href);
+    await page.waitForFunction(() => document.documentElement.dataset.octetCharts !== undefined, undefined, { timeout: 15_000 });
+    return { page, problems, requests };
+  }
+
+  /** Share of each chart canvas's pixels that something was drawn on. */
+  async function inkPerCanvas(page: Page): Promise<Record<string, number>> {
+    return page.evaluate((ids) => {
+      const out: Record<string, number> = {};
+      for (const id of ids) {
+        const canvas = document.getElementById(id) as HTMLCanvasElement | null;
+        const ctx = canvas?.getContext('2d');
+        if (!canvas || !ctx || canvas.width === 0 || canvas.height === 0) { out[id] = 0; continue; }
+        const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+        let ink = 0;
+        for (let i = 3; i < data.length; i += 4) if (data[i] > 0) ink += 1;
+        out[id] = ink / (canvas.width * canvas.height);
+      }
+      return out;
+    }, Object.values(CHART_IDS));
+  }
+
+  test('charts render offline, with no console errors, and the page follows light/dark', async () => {
+    const light = await open('light');
+    try {
+      assert.equal(await light.page.evaluate(() => document.documentElement.dataset.octetCharts), '3');
+      const ink = await inkPerCanvas(light.page);
+      for (const id of Object.values(CHART_IDS)) assert.ok(ink[id] > 0.01, `${id} has drawn pixels (${(ink[id] * 100).toFixed(2)}%)`);
+      // the bars are there in the op-type colours (Conv is the palette's 2nd colour after Add, sorted by name)
+      const sqnrBars = await light.page.evaluate((id) => {
+        const canvas = document.getElementById(id) as HTMLCanvasElement;
+        const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+        const colours = new Set<string>();
+        for (let i = 0; i < data.length; i += 4) if (data[i + 3] === 255) colours.add(`${data[i]},${data[i + 1]},${data[i + 2]}`);
+        return { add: colours.has('78,121,167'), conv: colours.has('242,142,43') };
+      }, CHART_IDS.layers);
+      assert.deepEqual(sqnrBars, { add: true, conv: true }, 'per-layer bars coloured by op type');
+      assert.deepEqual(light.problems, [], 'no console errors or CSP violations');
+      assert.deepEqual(light.requests, [], 'no network requests');
+      assert.equal(await light.page.evaluate(() => getComputedStyle(document.body).backgroundColor), 'rgb(255, 255, 255)');
+      await light.page.screenshot({ path: join(OUT, 'report-html.png'), fullPage: true });
+    } finally {
+      await light.page.context().close();
+    }
+
+    const dark = await open('dark');
+    try {
+      const ink = await inkPerCanvas(dark.page);
+      for (const id of Object.values(CHART_IDS)) assert.ok(ink[id] > 0.01, `${id} drawn in dark mode`);
+      assert.deepEqual(dark.problems, []);
+      assert.equal(await dark.page.evaluate(() => getComputedStyle(document.body).backgroundColor), 'rgb(13, 17, 23)');
+      await dark.page.screenshot({ path: join(OUT, 'report-html-dark.png'), fullPage: true });
+    } finally {
+      await dark.page.context().close();
+    }
+  });
+
+  test('per-layer table sorts by a column and back', async () => {
+    const { page, problems } = await open('light');
+    try {
+      const firstNode = () => page.evaluate(() => document.querySelector('#layers tbody tr td')?.textContent ?? '');
+      assert.match(await firstNode(), /^\/evil\|node\/<script>/, 'worst first, the name shown as text');
+      const sqnrHeader = page.locator('#layers thead th', { hasText: 'SQNR' });
+      await sqnrHeader.click();
+      assert.match(await firstNode(), /^\/evil/, 'ascending SQNR: worst first');
+      await sqnrHeader.click();
+      assert.equal(await firstNode(), '/conv1/Conv', 'descending SQNR: best first');
+      assert.equal(await page.evaluate(() => document.querySelectorAll('script:not([type])').length), 1, 'the node name did not become a script');
+      assert.deepEqual(problems, []);
+    } finally {
+      await page.context().close();
+    }
+  });
+});
+
+test('the realistic report renders without a tuning section too', () => {
+  assert.doesNotMatch(reportToHtml(realisticReport()), /<section id="tuning">/);
+});

@@ -1,0 +1,100 @@
+// Report → self-contained HTML: one file, no network, Chart.js inlined, a canvas per chart, every name escaped,
+// the chart data embedded as inert JSON.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { reportToHtml, scriptJson, inlineScript, REPORT_CSP } from '../../src/report/html';
+import { chartPayload, CHART_IDS, MAX_CHART_LAYERS, PAYLOAD_ID } from '../../src/report/chart-data';
+import { NASTY_NODE, realisticReport, reportWithTuning } from './fixture';
+
+function payloadOf(html: string): ReturnType<typeof chartPayload> {
+  const match = new RegExp(`<script type="application/json" id="${PAYLOAD_ID}">([^<]*)</script>`).exec(html);
+  assert.ok(match, 'chart payload present');
+  return JSON.parse(match[1]) as ReturnType<typeof chartPayload>;
+}
+
+test('html is one self-contained page: strict CSP, no external resources, Chart.js inlined', () => {
+  const html = reportToHtml(realisticReport());
+  assert.match(html, /^<!DOCTYPE html>/);
+  assert.ok(html.includes(`<meta http-equiv="Content-Security-Policy" content="${REPORT_CSP}">`));
+  assert.equal(REPORT_CSP, "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:");
+  assert.doesNotMatch(html, /<link\b/i);
+  assert.doesNotMatch(html, /\bsrc\s*=\s*["']?(https?:)?\/\//i, 'no src=http(s) or protocol-relative src');
+  assert.doesNotMatch(html, /<script[^>]*\bsrc=/i, 'no external scripts');
+  assert.doesNotMatch(html, /@import|url\(\s*["']?https?:/i, 'no external CSS');
+  assert.match(html, /prefers-color-scheme: dark/);
+  // the chart library itself is in the page (its license banner and its code), not a reference to it
+  assert.match(html, /Chart\.js v4\.\d+\.\d+/);
+  assert.match(html, /Released under the MIT License/);
+  assert.ok(html.length > 150_000, `Chart.js is bundled (${html.length} chars)`);
+  const scripts = [...html.matchAll(/<script>([^]*?)<\/script>/g)];
+  assert.equal(scripts.length, 1, 'one inline script');
+  assert.doesNotMatch(scripts[0][1], /<\/script/i);
+});
+
+test('html has a canvas per chart and the tables with the numbers', () => {
+  const html = reportToHtml(realisticReport());
+  for (const id of Object.values(CHART_IDS)) assert.equal(html.split(`<canvas id="${id}"`).length - 1, 1, id);
+  assert.equal(html.split('<canvas').length - 1, 3);
+  for (const id of ['accuracy', 'latency', 'layers', 'kept', 'runtime-ops', 'model', 'settings', 'machine']) {
+    assert.ok(html.includes(`<section id="${id}">`), id);
+    assert.ok(html.includes(`href="#${id}"`), `nav link ${id}`);
+  }
+  assert.ok(!html.includes('<section id="tuning">'));
+  assert.match(html, /<td>Top-1<\/td><td class="num" data-v="80\.25">80\.25%<\/td><td class="num" data-v="81\.5">81\.50%<\/td><td class="num" data-v="-1\.25">−1\.25 pts<\/td>/);
+  assert.match(html, /<td class="num" data-v="6\.08">6\.08×<\/td>/);
+  assert.match(html, /<th scope="row">VNNI<\/th><td>no<\/td>/);
+  assert.match(html, /<th scope="row">ONNX Runtime<\/th><td>1\.30\.0<\/td>/);
+  assert.match(html, /<th scope="row">Opset<\/th><td>13<\/td><td>13<\/td>/);
+  assert.match(html, /<td>QLinearConv<\/td><td class="num" data-v="19">19<\/td>/);
+  assert.match(html, /no int8 kernel for this op type/);
+  assert.match(html, /<li>This CPU has no VNNI: ONNX Runtime&#39;s U8S8 kernels/);
+  // the low-SQNR layer is flagged, the others are not
+  assert.equal(html.split('<tr class="low">').length - 1, 1);
+
+  const payload = payloadOf(html);
+  assert.deepEqual(payload.layers.map((l) => l.sqnrDb), [17.25, 23.433, 24.298, 24.637, 25.912, 28.07, 29.87, 38.91], 'worst first');
+  assert.deepEqual(payload.latency.map((l) => [l.label, l.fp32.medianMs, l.int8.p90Ms]), [['1 thread', 2.047, 2.784], ['2 threads', 11.13, 21.25]]);
+  assert.deepEqual(payload.accuracy, { labelled: true, categories: ['Top-1', 'Top-5'], fp32: [80.25, 98.5], int8: [81.5, 98.75] });
+});
+
+test('html escapes names from user models, in markup and in the embedded JSON', () => {
+  const html = reportToHtml(realisticReport());
+  assert.ok(!html.includes(NASTY_NODE));
+  assert.doesNotMatch(html, /<script>alert|<b>2<\/b>/);
+  assert.ok(html.includes('<td>/<wbr>evil|node/<wbr>&lt;script&gt;alert(&quot;x&quot;)&lt;/<wbr>script&gt;&amp;amp;</td>'), 'escaped, with break hints');
+  assert.ok(html.includes('<td>pad|&lt;b&gt;2&lt;/b&gt;</td>'));
+  // the payload carries the raw name, but no '<' that could close the <script> element
+  const raw = new RegExp(`id="${PAYLOAD_ID}">([^]*?)</script>`).exec(html)?.[1] ?? '';
+  assert.doesNotMatch(raw, /[<>]/);
+  assert.equal(payloadOf(html).layers[0].node, NASTY_NODE);
+  assert.equal(scriptJson({ a: '</script><!--\u2028' }), '{"a":"\\u003c/script\\u003e\\u003c!--\\u2028"}');
+  assert.equal(inlineScript('x="</SCRIPT>"'), 'x="<\\/SCRIPT>"');
+});
+
+test('html for sparse reports, large models and a tuning section', () => {
+  const base = realisticReport();
+  const bare = reportToHtml({ ...base, accuracy: null, bench: [], layers: [], keptFloat: [], warnings: [], int8RuntimeOps: {}, optimizedFp32Ops: {} });
+  assert.equal(bare.split('<canvas').length - 1, 0, 'no empty charts');
+  assert.match(bare, /Not evaluated\./);
+  assert.match(bare, /Not benchmarked\./);
+  assert.match(bare, /No per-layer measurements\./);
+
+  const unlabelled = reportToHtml({ ...base, accuracy: { ...base.accuracy!, labelled: false, fp32: null, int8: null, top1DropPoints: null } });
+  assert.deepEqual(payloadOf(unlabelled).accuracy, { labelled: false, categories: ['Top-1 agreement with FP32'], fp32: [100], int8: [96.75] });
+  assert.match(unlabelled, /no labels: INT8 is compared with FP32 outputs only/);
+
+  const many = Array.from({ length: 400 }, (_, i) => ({ ...base.layers[0], node: `n${i}`, sqnrDb: 40 - i / 20 }));
+  const big = reportToHtml({ ...base, layers: many });
+  const payload = payloadOf(big);
+  assert.equal(payload.layers.length, MAX_CHART_LAYERS);
+  assert.equal(payload.totalLayers, 400);
+  assert.equal(payload.layers[0].node, 'n399');
+  assert.match(big, new RegExp(`The chart shows the ${MAX_CHART_LAYERS} worst of 400 layers`));
+  assert.equal(big.match(/<td>n\d+<\/td>/g)?.length, 400, 'the table has every layer');
+
+  const tuned = reportToHtml(reportWithTuning());
+  assert.ok(tuned.includes('<section id="tuning">'));
+  assert.ok(tuned.includes('<td>exclude &lt;b&gt;|fc&lt;/b&gt;</td>'));
+  assert.match(tuned, /<th scope="row">Bound<\/th><td>top-1 drop ≤ 0\.50 pts<\/td>/);
+  assert.match(tuned, /<tr class="chosen"><td class="num" data-v="2">2<\/td><td>method=mse<\/td>/);
+});
