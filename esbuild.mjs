@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
-const nativeExternals = ['onnxruntime-node', 'sharp'];
+const nativeExternals = ['onnxruntime-node'];
 
 // `import script from 'octet:report-page'` (src/report/html.ts): src/report/html-page.ts bundled with Chart.js for the
 // browser, as a string the HTML report inlines, so neither the page nor the engine needs node_modules at run time.

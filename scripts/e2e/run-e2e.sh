@@ -48,7 +48,7 @@ for f in dist/extension.js dist/engine.js dist/media/report/report.main.js dist/
 done
 say "2b. package the linux-x64 vsix"
 VSIX="$OUT/octet-linux-x64.vsix"
-npx -y @vscode/vsce@4.1.0 package --target linux-x64 --skip-license --allow-missing-repository --out "$VSIX" \
+npx -y @vscode/vsce@4.1.0 package --target linux-x64 --skip-license --allow-missing-repository --no-rewrite-relative-links --out "$VSIX" \
   > "$OUT/vsce.log" 2>&1 || { tail -30 "$OUT/vsce.log"; exit 1; }
 VSIX_BYTES=$(stat -c %s "$VSIX")
 say "   $(basename "$VSIX"): $((VSIX_BYTES / 1024 / 1024)) MB ($VSIX_BYTES bytes)"

@@ -1,9 +1,9 @@
 // The demo's bundled default when ../shared is absent: a ResNet-style CNN (Conv-BatchNorm-Relu blocks, residual Adds,
 // MaxPool, GlobalAveragePool, Gemm) for 3x64x64 images, generated with seeded He-initialised weights, and a folder of
 // procedurally drawn images to calibrate and evaluate it on. Without labels the demo reports agreement and SQNR.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import sharp from 'sharp';
+import { PNG } from 'pngjs';
 import { buildModel, floatAttribute, intsAttribute, randomTensor, valueInfo } from '../onnx/build';
 import { intAttribute, makeNode } from '../onnx/graph';
 import { ModelProto, NodeProto, TensorProto } from '../onnx/proto';
@@ -74,6 +74,8 @@ export async function writeSampleImages(dir: string, count: number, seed = 7): P
         }
       }
     }
-    await sharp(pixels, { raw: { width: size, height: size, channels: 3 } }).png().toFile(join(dir, `sample_${String(s).padStart(3, '0')}.png`));
+    const png = new PNG({ width: size, height: size });
+    png.data = pixels;
+    writeFileSync(join(dir, `sample_${String(s).padStart(3, '0')}.png`), PNG.sync.write(png, { colorType: 2, inputColorType: 2, inputHasAlpha: false }));
   }
 }

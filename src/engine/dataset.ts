@@ -52,13 +52,13 @@ export interface Batch {
   ids: string[];
 }
 
-/** Samples decoded at once by readBatch (sharp and fs run on libuv's pool of 4 threads). */
+/** Samples read at once by readBatch (file reads overlap on libuv's pool; decoding itself is JavaScript on this thread). */
 export const READ_CONCURRENCY = 4;
 
-/** Extensions sharp's bundled libvips decodes. */
-const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.jpe', '.png', '.webp', '.tif', '.tiff', '.gif', '.avif']);
-/** Image files people keep in data sets that sharp cannot decode: skipped with a warning. */
-const UNSUPPORTED_IMAGE_EXTENSIONS = new Set(['.bmp', '.ppm', '.pgm']);
+/** Extensions of the formats preprocess decodes (JPEG via jpeg-js, PNG via pngjs). */
+const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.jpe', '.png']);
+/** Image files people keep in data sets that Octet cannot decode: skipped with a warning. */
+const UNSUPPORTED_IMAGE_EXTENSIONS = new Set(['.bmp', '.ppm', '.pgm', '.webp', '.gif', '.tif', '.tiff', '.avif', '.heic', '.heif', '.jxl', '.jp2']);
 const LABELS_FILE_NAME = 'labels.txt';
 const TEST_DATA_SET = /^test_data_set_(\d+)$/;
 
@@ -241,8 +241,9 @@ async function openImageFolder(folder: string, options: DatasetOptions): Promise
   const sink = warningSink();
   const { files, dirs } = await listDir(folder);
   const rootImages = files.filter(isImageFile);
+  const unsupportedIn = (names: string[]): string[] => names.filter((f) => UNSUPPORTED_IMAGE_EXTENSIONS.has(extname(f).toLowerCase()));
   const warnUnsupported = (names: string[], where: string): void => {
-    const unsupported = names.filter((f) => UNSUPPORTED_IMAGE_EXTENSIONS.has(extname(f).toLowerCase()));
+    const unsupported = unsupportedIn(names);
     if (unsupported.length > 0) {
       sink.warn(`${unsupported.length} file(s) in ${where} are in a format Octet cannot decode and are skipped, e.g. ${unsupported[0]} (convert them to PNG or JPEG)`);
     }
@@ -251,6 +252,8 @@ async function openImageFolder(folder: string, options: DatasetOptions): Promise
 
   let entries: ImageEntry[];
   let labelsSource: string | null;
+  /** With no usable image found: one file skipped for its format, to say so in the error. */
+  let unsupportedExample = unsupportedIn(files).map((name) => join(folder, name))[0];
   const labelsFile = options.labels ? resolve(options.labels) : files.includes(LABELS_FILE_NAME) ? join(folder, LABELS_FILE_NAME) : null;
   if (labelsFile) {
     entries = await imageEntriesFromLabels(folder, labelsFile, rootImages, sink.warn);
@@ -266,10 +269,12 @@ async function openImageFolder(folder: string, options: DatasetOptions): Promise
     } else {
       entries = rootImages.map((name) => ({ file: join(folder, name), id: name, label: null }));
       labelsSource = null;
+      unsupportedExample ??= listings.flatMap(({ dir, files: names }) => unsupportedIn(names).map((name) => join(folder, dir, name)))[0];
     }
   }
   if (entries.length === 0) {
-    throw new OctetError(folder, `no images found (looked for ${[...IMAGE_EXTENSIONS].join(' ')} files, directly or one class folder down)`);
+    const skipped = unsupportedExample ? `; files such as ${unsupportedExample} are skipped: unsupported image format; use JPEG or PNG` : '';
+    throw new OctetError(folder, `no images found (looked for ${[...IMAGE_EXTENSIONS].join(' ')} files, directly or one class folder down)${skipped}`);
   }
 
   const preprocess: PreprocessOptions = { preset: options.preprocess, resize: options.resize, crop: options.crop };
@@ -623,6 +628,7 @@ async function detectKind(path: string, isFolder: boolean): Promise<Kind> {
     if (ext === '.npy') return 'npy';
     if (/idx\d/i.test(name) || /-ubyte(\.gz)?$/i.test(name)) return 'idx';
     if (isImageFile(name)) throw new OctetError(path, 'is a single image; give the folder that holds the images');
+    if (UNSUPPORTED_IMAGE_EXTENSIONS.has(ext)) throw new OctetError(path, `is a single image; give a folder of images (and ${ext} is an unsupported image format; use JPEG or PNG)`);
     throw new OctetError(path, 'is not a data set Octet reads: give a folder of images, a .npy file or folder, an MNIST IDX file, or an ONNX test_data_set_* folder');
   }
   const { files, dirs } = await listDir(path);

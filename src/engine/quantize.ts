@@ -1,6 +1,6 @@
 // The quantize pipeline: read → FP32 optimize → probe → plan → calibrate → choose ranges → QDQ rewrite → write
 // (atomically) → evaluate FP32 vs INT8 → benchmark → Report. Used by the CLI and, through it, by the extension.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { OctetError } from '../common/errors';
@@ -238,6 +238,7 @@ export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeO
     }
 
     progress('write', 0, 1, outPath);
+    mkdirSync(dirname(outPath), { recursive: true });
     writeModel(outPath, conversion.model);
     progress('write', 1, 1, outPath);
     const int8Bytes = conversion.bytes;
@@ -287,6 +288,7 @@ export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeO
       }
     }
 
+    mkdirSync(dirname(reportPath), { recursive: true });
     writeFileAtomic(reportPath, [Buffer.from(JSON.stringify(report, null, 2) + '\n')]);
     emit({ type: 'result', model: outPath, report: reportPath });
     return { modelPath: outPath, reportPath, report };

@@ -6,7 +6,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import sharp from 'sharp';
+import { encode as encodeJpeg } from 'jpeg-js';
+import { PNG } from 'pngjs';
 import { OctetError } from '../../src/common/errors';
 import type { Layout } from '../../src/common/report';
 import { encodeTensor } from '../../src/onnx/proto';
@@ -30,16 +31,24 @@ function spec(height: number, width: number, channels = 3, layout: Layout = 'NCH
   return { name: 'x', layout, channels, height, width, shape };
 }
 
-/** Writes a solid-colour image file (format from the extension). */
+/** Writes a solid-colour image file (format from the extension: .png, else JPEG quality 100). */
 async function writeImage(file: string, colour: number[], size = 8): Promise<void> {
   const channels = colour.length as 1 | 3;
-  const raw = Buffer.alloc(size * size * channels);
-  for (let i = 0; i < raw.length; i++) raw[i] = colour[i % channels];
-  const image = sharp(raw, { raw: { width: size, height: size, channels } });
-  const ext = file.toLowerCase().split('.').pop();
-  const encoded = ext === 'png' ? image.png() : ext === 'webp' ? image.webp({ lossless: true }) : image.jpeg({ quality: 100 });
-  writeFileSync(file, await encoded.toBuffer());
+  if (file.toLowerCase().endsWith('.png')) {
+    const image = new PNG({ width: size, height: size });
+    image.data = Buffer.alloc(size * size * channels);
+    for (let i = 0; i < image.data.length; i++) image.data[i] = colour[i % channels];
+    const colorType = channels === 1 ? 0 : 2;
+    writeFileSync(file, PNG.sync.write(image, { colorType, inputColorType: colorType, inputHasAlpha: false }));
+    return;
+  }
+  const rgba = Buffer.alloc(size * size * 4);
+  for (let i = 0; i < rgba.length; i++) rgba[i] = i % 4 === 3 ? 255 : colour[channels === 1 ? 0 : i % 4];
+  writeFileSync(file, encodeJpeg({ width: size, height: size, data: rgba }, 100).data);
 }
+
+/** The first bytes of a WebP file: enough for Octet to recognise (and refuse) the format. */
+const WEBP_HEADER = Buffer.from('RIFF\x24\x00\x00\x00WEBPVP8L\x18\x00\x00\x00', 'latin1');
 
 /** IDX bytes: magic 0 0 0x08 ndims, big-endian dims, data. */
 function idxBytes(dims: number[], data: Uint8Array): Buffer {
@@ -84,19 +93,19 @@ test('image folder without labels: sorted, case-insensitive extensions, hidden a
   await writeImage(join(dir, 'b.PNG'), [20, 20, 20]);
   await writeImage(join(dir, 'a.jpg'), [10, 10, 10]);
   await writeImage(join(dir, 'C.Jpeg'), [30, 30, 30]);
-  await writeImage(join(dir, 'd.webp'), [40, 40, 40]);
+  writeFileSync(join(dir, 'd.webp'), WEBP_HEADER);
   await writeImage(join(dir, '.hidden.png'), [0, 0, 0]);
   writeFileSync(join(dir, 'notes.md'), 'not an image');
   writeFileSync(join(dir, 'old.bmp'), 'BM...');
   const ds = await openDataset(dir, { input: spec(8, 8), preprocess: 'raw' });
-  assert.deepEqual(ds.info, { path: dir, kind: 'image-folder', count: 4, labelled: false, labelsSource: null });
+  assert.deepEqual(ds.info, { path: dir, kind: 'image-folder', count: 3, labelled: false, labelsSource: null });
   const samples = await readAll(ds);
-  assert.deepEqual(samples.map((s) => s.id), ['C.Jpeg', 'a.jpg', 'b.PNG', 'd.webp']); // code-point order
-  assert.deepEqual(samples.map((s) => s.label), [null, null, null, null]);
+  assert.deepEqual(samples.map((s) => s.id), ['C.Jpeg', 'a.jpg', 'b.PNG']); // code-point order
+  assert.deepEqual(samples.map((s) => s.label), [null, null, null]);
   assert.equal(samples[2].data[0], 20); // PNG: exact
   assert.ok(Math.abs(samples[1].data[0] - 10) <= 2); // JPEG: near
   assert.equal(ds.warnings.length, 1);
-  assert.match(ds.warnings[0], /1 file\(s\).*old\.bmp/);
+  assert.match(ds.warnings[0], /2 file\(s\).*cannot decode.*skipped, e\.g\. d\.webp/);
 });
 
 test('image folder with labels.txt: order of the file, comments and blank lines, names with spaces', async () => {
@@ -185,14 +194,35 @@ test('labels file with a malformed line: names the line number', async () => {
   assert.deepEqual(parseLabelsText('# c\n a b.png   12 \n', 'L'), [{ file: 'a b.png', label: 12 }]);
 });
 
-test('a corrupt image fails at read time, naming the image and sharp\'s cause', async () => {
+test('a corrupt image fails at read time, naming the image and the cause', async () => {
   const dir = folder();
   await writeImage(join(dir, 'good.jpg'), [1, 2, 3], 64);
   writeFileSync(join(dir, 'bad.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 0x4a, 0x46, 0x49, 0x46, 0, 1, 1, 0]));
   const ds = await openDataset(dir, { input: spec(8, 8), preprocess: 'raw' });
-  await assert.rejects(ds.read(0), isOctetError(join(dir, 'bad.jpg'), /cannot decode image: \S+/));
+  await assert.rejects(ds.read(0), isOctetError(join(dir, 'bad.jpg'), /cannot decode image \(corrupt, truncated or unsupported JPEG\): \S+/));
   await ds.read(1);
   await assert.rejects(readBatch(ds, [1, 0], spec(8, 8)), isOctetError(join(dir, 'bad.jpg'), /cannot decode/));
+});
+
+test('formats Octet does not decode: skipped in folders (an error when nothing else is there), an error when named', async () => {
+  const only = folder();
+  writeFileSync(join(only, 'a.webp'), WEBP_HEADER);
+  writeFileSync(join(only, 'b.gif'), 'GIF89a');
+  await assert.rejects(openDataset(only, { input: spec(8, 8), preprocess: 'raw' }),
+    isOctetError(only, /no images found.*files such as .*a\.webp are skipped: unsupported image format; use JPEG or PNG/));
+  const classes = folder();
+  mkdirSync(join(classes, 'cat'));
+  writeFileSync(join(classes, 'cat', 'c.webp'), WEBP_HEADER);
+  await assert.rejects(openDataset(classes, { input: spec(8, 8), preprocess: 'raw' }), isOctetError(classes, /files such as .*c\.webp are skipped/));
+  // A labels file may name any file: a WebP (even one called .png) fails at read time with the reason.
+  const labelled = folder();
+  await writeImage(join(labelled, 'ok.png'), [1, 2, 3]);
+  writeFileSync(join(labelled, 'disguised.png'), WEBP_HEADER);
+  writeFileSync(join(labelled, 'labels.txt'), 'ok.png 0\ndisguised.png 1\n');
+  const ds = await openDataset(labelled, { input: spec(8, 8), preprocess: 'raw' });
+  await ds.read(0);
+  await assert.rejects(ds.read(1), isOctetError(join(labelled, 'disguised.png'), /unsupported image format; use JPEG or PNG \(this file is WebP\)/));
+  await assert.rejects(openDataset(join(only, 'a.webp'), { input: spec(8, 8), preprocess: 'raw' }), isOctetError(join(only, 'a.webp'), /single image.*unsupported image format/));
 });
 
 test('openDataset: missing path and unsupported files', async () => {

@@ -1,7 +1,8 @@
 // Preprocessing: exact pixel math per preset, layouts, geometry (resize + centre crop), colour handling, the guess.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import sharp from 'sharp';
+import { encode as encodeJpeg } from 'jpeg-js';
+import { PNG } from 'pngjs';
 import { OctetError } from '../../src/common/errors';
 import type { Layout, PreprocessPreset } from '../../src/common/report';
 import type { InputSpec } from '../../src/engine/dataset';
@@ -14,8 +15,8 @@ function spec(height: number, width: number, channels = 3, layout: Layout = 'NCH
   return { name: 'x', layout, channels, height, width, shape };
 }
 
-/** An image of `width` x `height` whose pixel colour is `colourAt(x, y)`, encoded as PNG (lossless). */
-async function png(width: number, height: number, colourAt: (x: number, y: number) => number[], channels: 1 | 3 | 4 = 3): Promise<Buffer> {
+/** `width` x `height` pixels of `channels` interleaved, pixel colour `colourAt(x, y)`. */
+function raster(width: number, height: number, colourAt: (x: number, y: number) => number[], channels: number): Buffer {
   const raw = Buffer.alloc(width * height * channels);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
@@ -23,7 +24,82 @@ async function png(width: number, height: number, colourAt: (x: number, y: numbe
       for (let c = 0; c < channels; c++) raw[(y * width + x) * channels + c] = colour[c];
     }
   }
-  return sharp(raw, { raw: { width, height, channels } }).png().toBuffer();
+  return raw;
+}
+
+const PNG_COLOUR_TYPE = { 1: 0, 3: 2, 4: 6 } as const; // grey, RGB, RGBA
+
+/** An image of `width` x `height` whose pixel colour is `colourAt(x, y)`, encoded as PNG (lossless). */
+async function png(width: number, height: number, colourAt: (x: number, y: number) => number[], channels: 1 | 3 | 4 = 3): Promise<Buffer> {
+  const image = new PNG({ width, height });
+  image.data = raster(width, height, colourAt, channels);
+  const colorType = PNG_COLOUR_TYPE[channels];
+  return PNG.sync.write(image, { colorType, inputColorType: colorType, inputHasAlpha: channels === 4 });
+}
+
+/** The same as a JPEG (jpeg-js: 4:4:4, JFIF). */
+function jpeg(width: number, height: number, colourAt: (x: number, y: number) => number[], quality = 100): Buffer {
+  const rgba = raster(width, height, (x, y) => [...colourAt(x, y).slice(0, 3), 255], 4);
+  return encodeJpeg({ width, height, data: rgba }, quality).data;
+}
+
+/** `jpegBytes` with an APP1 Exif segment (TIFF header in either byte order) whose IFD0 holds one Orientation tag. */
+function withOrientation(jpegBytes: Buffer, orientation: number, littleEndian = false): Buffer {
+  const tiff = Buffer.alloc(8 + 2 + 12 + 4);
+  const u16 = (value: number, at: number): number => (littleEndian ? tiff.writeUInt16LE(value, at) : tiff.writeUInt16BE(value, at));
+  const u32 = (value: number, at: number): number => (littleEndian ? tiff.writeUInt32LE(value, at) : tiff.writeUInt32BE(value, at));
+  tiff.write(littleEndian ? 'II' : 'MM', 0, 'latin1');
+  u16(42, 2);
+  u32(8, 4); // IFD0 right after the header
+  u16(1, 8); // one entry
+  u16(0x0112, 10); // Orientation
+  u16(3, 12); // SHORT
+  u32(1, 14); // count
+  u16(orientation, 18); // value, left-justified in the 4-byte field
+  const body = Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), tiff]);
+  const segment = Buffer.alloc(4);
+  segment.writeUInt16BE(0xffe1, 0);
+  segment.writeUInt16BE(body.length + 2, 2);
+  return Buffer.concat([jpegBytes.subarray(0, 2), segment, body, jpegBytes.subarray(2)]);
+}
+
+/** The CRC-32 PNG chunks carry. */
+function crc32(bytes: Buffer): number {
+  let crc = 0xffffffff;
+  for (const byte of bytes) {
+    crc ^= byte;
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+/** The PNG with a chunk inserted right after IHDR. */
+function withChunk(pngBytes: Buffer, type: string, data: Buffer): Buffer {
+  const chunk = Buffer.alloc(12 + data.length);
+  chunk.writeUInt32BE(data.length, 0);
+  chunk.write(type, 4, 'latin1');
+  data.copy(chunk, 8);
+  chunk.writeUInt32BE(crc32(chunk.subarray(4, 8 + data.length)), 8 + data.length);
+  const afterIhdr = 8 + 12 + pngBytes.readUInt32BE(8);
+  return Buffer.concat([pngBytes.subarray(0, afterIhdr), chunk, pngBytes.subarray(afterIhdr)]);
+}
+
+/** A rolling hash of pixel bytes (h = h * 31 + v, 32 bits), to compare with reference outputs compactly. */
+function hash31(data: Uint8Array): number {
+  let h = 0;
+  for (const v of data) h = (Math.imul(h, 31) + v) >>> 0;
+  return h;
+}
+
+/** A deterministic test pattern (the same formula made the Pillow references below). */
+function pattern(width: number, height: number, channels: 1 | 3): Pixels {
+  const data = new Uint8Array(width * height * channels);
+  for (let y = 0, i = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      for (let c = 0; c < channels; c++) data[i++] = (x * 7 + y * 13 + c * 101 + ((x * y) % 17) * 5) & 255;
+    }
+  }
+  return { data, width, height, channels };
 }
 
 const f32 = Math.fround;
@@ -158,16 +234,62 @@ test('decodeImage: a crop override different from the model size is resized to t
   assert.deepEqual(Array.from(pixels.data.subarray(0, 3)), [9, 99, 199]);
 });
 
-test('decodeImage: EXIF orientation is applied', async () => {
-  // Stored 40x20 with red on the left, blue on the right; orientation 6 = display rotated 90 degrees clockwise,
-  // so the displayed image is 20x40 with red on top.
-  const raw = await png(40, 20, (x) => (x < 20 ? [255, 0, 0] : [0, 0, 255]));
-  const jpeg = await sharp(raw).jpeg({ quality: 100 }).withMetadata({ orientation: 6 }).toBuffer();
-  const pixels = await decodeImage(jpeg, 'rotated.jpg', spec(40, 20), { preset: 'raw' });
-  const top = Array.from(pixels.data.subarray((2 * 20 + 10) * 3, (2 * 20 + 10) * 3 + 3));
-  const bottom = Array.from(pixels.data.subarray((37 * 20 + 10) * 3, (37 * 20 + 10) * 3 + 3));
-  assert.ok(top[0] > 200 && top[2] < 50, `top should be red, got ${top}`);
-  assert.ok(bottom[2] > 200 && bottom[0] < 50, `bottom should be blue, got ${bottom}`);
+test('decodeImage: EXIF orientation is applied (all eight, both TIFF byte orders)', async () => {
+  // Stored 48x32 in quadrants of 24x16: TL red, TR green, BL blue, BR white.
+  const quadrants = { TL: [255, 0, 0], TR: [0, 255, 0], BL: [0, 0, 255], BR: [255, 255, 255] };
+  const stored = jpeg(48, 32, (x, y) => (y < 16 ? (x < 24 ? quadrants.TL : quadrants.TR) : x < 24 ? quadrants.BL : quadrants.BR));
+  // Which stored quadrant shows at the displayed TL, TR, BL, BR (EXIF 2.3, tag 0x0112).
+  const shown: Record<number, (keyof typeof quadrants)[]> = {
+    1: ['TL', 'TR', 'BL', 'BR'], 2: ['TR', 'TL', 'BR', 'BL'], 3: ['BR', 'BL', 'TR', 'TL'], 4: ['BL', 'BR', 'TL', 'TR'],
+    5: ['TL', 'BL', 'TR', 'BR'], 6: ['BL', 'TL', 'BR', 'TR'], 7: ['BR', 'TR', 'BL', 'TL'], 8: ['TR', 'BR', 'TL', 'BL'],
+  };
+  for (const littleEndian of [false, true]) {
+    for (let orientation = 1; orientation <= 8; orientation++) {
+      const [width, height] = orientation >= 5 ? [32, 48] : [48, 32];
+      const pixels = await decodeImage(withOrientation(stored, orientation, littleEndian), 'o.jpg', spec(height, width), { preset: 'raw' });
+      assert.equal(pixels.width, width);
+      assert.equal(pixels.height, height);
+      const at = (x: number, y: number): number[] => Array.from(pixels.data.subarray((y * width + x) * 3, (y * width + x) * 3 + 3));
+      const corners = [at(4, 4), at(width - 5, 4), at(4, height - 5), at(width - 5, height - 5)];
+      corners.forEach((got, k) => {
+        const want = quadrants[shown[orientation][k]];
+        assert.ok(got.every((v, c) => Math.abs(v - want[c]) <= 8), `orientation ${orientation}${littleEndian ? ' (II)' : ''} corner ${k}: got ${got}, want ${want}`);
+      });
+    }
+  }
+});
+
+test('decodeImage: a 4:2:0 JPEG decodes like libjpeg-turbo (fancy chroma upsampling, rounded colour conversion)', async () => {
+  // 24x16, quality 92, 4:2:0, saved by Pillow; expected = Pillow's (libjpeg-turbo's) RGB decode of it.
+  const file = Buffer.from('/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAMCAgICAgMCAgIDAwMDBAYEBAQEBAgGBgUGCQgKCgkICQkKDA8MCgsOCwkJDRENDg8QEBEQCgwSExIQEw8QEBD/2wBDAQMDAwQDBAgEBAgQCwkLEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBD/wAARCAAQABgDASIAAhEBAxEB/8QAHwAAAQUBAQEBAQEAAAAAAAAAAAECAwQFBgcICQoL/8QAtRAAAgEDAwIEAwUFBAQAAAF9AQIDAAQRBRIhMUEGE1FhByJxFDKBkaEII0KxwRVS0fAkM2JyggkKFhcYGRolJicoKSo0NTY3ODk6Q0RFRkdISUpTVFVWV1hZWmNkZWZnaGlqc3R1dnd4eXqDhIWGh4iJipKTlJWWl5iZmqKjpKWmp6ipqrKztLW2t7i5usLDxMXGx8jJytLT1NXW19jZ2uHi4+Tl5ufo6erx8vP09fb3+Pn6/8QAHwEAAwEBAQEBAQEBAQAAAAAAAAECAwQFBgcICQoL/8QAtREAAgECBAQDBAcFBAQAAQJ3AAECAxEEBSExBhJBUQdhcRMiMoEIFEKRobHBCSMzUvAVYnLRChYkNOEl8RcYGRomJygpKjU2Nzg5OkNERUZHSElKU1RVVldYWVpjZGVmZ2hpanN0dXZ3eHl6goOEhYaHiImKkpOUlZaXmJmaoqOkpaanqKmqsrO0tba3uLm6wsPExcbHyMnK0tPU1dbX2Nna4uPk5ebn6Onq8vP09fb3+Pn6/9oADAMBAAIRAxEAPwBPh1+ytr3jrSJNa0u80m2hhuGtil3JIrlgqsSAsbDGHHfsa0te/YM8capqEV1b634YVEhEZD3FwDkMx7Qn1r6C0HwZrmmQ/ZtN1G+tIWbeY4J3jUtgDOFIGcAc+wqh4s0nxnaatDHD4q1qFDbKxVb+VQTubnG72r8D8P8Ai7ivFcT2yLHU6U3GdnOnzJRsrp66vzPsvGLxMpUcjqVM0m50OePux0le+mp8t+Nv2Wte+GR05dbutLu/7R83y/sLyPt8vZndvRcZ3jGM9D0or6OuPD1/qvlHXdYvL8w58v7TcPLszjONxOM4Gcegor+xsi4xznD5fTpZ3XjVxKvzThFxi/ebjaPS0bJ92mz+F848SsNWxk55cpRpaWUndrRXu/W79D//2Q==', 'base64');
+  const expected = Buffer.from('3AAt2QEq3Asq1g8i0xEc0RIZ2hgj1xUe2BwdwyE2ojB1UBJ/KiW1GCzJGiu/HzK/GzC9HTjDGTjEGDzGHT3MG0HKFkHBGUrD4g8w3Q4s2hMq2hop2B0k2iEm4SQq4CYp3CYiyC07pTx3VR6DLy64HDXNHTbEHzvCIEHGGj/DGkLIIUvRG0bJIk/OIFXJG1PC3h8m3B8m3SUt1yQq2Cor2Swo3C0o3DAk3jklykA9qEt3Wi6FMjy4H0XOIEnJH03FGk7EIFjPG1XQGlXNH13MHV7EF1y7IGXC2S0h2TEk3z0u0zgi10Ik1EId2kYg1kcb00wVwlEpo1laXz9kO0qPKlOlL1mjLl2hJFubJV+fK2SrJWSxHmi9GGq+H3HDIXTE3UMr1UIgx0QQzFYOx1kAxFwAxV4Bx2UEymsBvG4MpHIrcVwtUWFGQ2RTRmZRRWVNTHBWS3NZRW1VQXd5JHaoIYHNHX3KHn/M1Eki1lUe1WgT/8dT/9RF/+FJ/9VE/9tJ/9hA/9tG/+Ve6uBk2+l61e+E3vGG3u+F2OuA0+l91vCDw/KuLoWYG4fHIo/QII3Q21wn1WQYxnAA/9o8/+Eh/+of/+Un/+gs/+km/+gk/+8v8e4v5/M54vE86fE86u067fBB7PE/5vA5z/Z1N5OGI5nJIJjKIZvO2mck13IazIEB/944/+Yg/uUW//Aq++oo/+4l9+of9fAl6/Er4/c23/U45fU86PQ84/E65fU84/c2xfZpPaiMIafEIajGJq3N2HEk3oAm0IcW/9hN/+A//+M6/947/+lF/+U4+ek88/FR3OxY0PZvyPl7xPJ2x/h7xPl3xfp2xPpxrvyWNLWZILnBIrnCJLvE4Ikq4pMuzowc0pof0JwSzZ8M0KYWx6EOy60Pv7EaqLEweZ0zYaJOV6piU6plVK9pULJlUbRiU7JhSbp8J7+mHsnBH8jBI8rD2ZQd2pkj158o058l3Kcl2Kce4bAn2a8f1LUcyMAxq8JWaadcRauDNrigMrylLb+oLMKlNMusOcmuLMStKtfDGtPBGtXEI93P3qoj2akj2Kwp3LIs27Am27Aj27Eh4Lsl1Lobx8k4p9BoYbd2N8CmJczFIdDLGtLKGtTGG9XHIdXKJdvOIODHIOfIIOjMH+rN2rUm3Lkn2bsn2L8k1b0d4com38Yk4csn3dElyto8pOFsWch7L9SsGd3JG+HQGOPNHerLGefDG+fGJfHOG+zEI/bLH/bMGvHH28Em3MUn3M0o2c8i2dIh3tcm3tQn29Qk3t4mx+Q8oe5uVdV+LeWzFuvLGvDOGPDLGfDGHvXJIfrNH/vLHPrHG/vFHf3HIv/M5NIq39Ik3dYj29sh2uAk2d8l3+Mu4ucy3OcnyvFApv50WeWCM/W4HfvMI/3JIPvFIvzKJP7MH/zJGfzFGv/NFv/IF//BHP/A5dgp6uEu4+Im5Osr3uoo3u4s4+024+814/Ux0f5JrP98WOmAMPe0Hf3HI//EIv7BIv3HIP3IH/zHHv/KD//HEv/IGP/AG/+8', 'base64');
+  const pixels = await decodeImage(file, 'golden.jpg', spec(16, 24), { preset: 'raw' });
+  assert.equal(pixels.data.length, expected.length);
+  let total = 0, bias = 0, max = 0;
+  pixels.data.forEach((v, i) => {
+    const d = v - expected[i];
+    total += Math.abs(d);
+    bias += d;
+    max = Math.max(max, Math.abs(d));
+  });
+  // Only the IDCT's rounding differs (jpeg-js's own colour path is off by up to ~30 at the edges, -0.4 on average).
+  assert.ok(max <= 3, `max difference ${max}`);
+  assert.ok(total / expected.length < 0.5, `mean difference ${total / expected.length}`);
+  assert.ok(Math.abs(bias / expected.length) < 0.25, `bias ${bias / expected.length}`);
+});
+
+test('resizePixels: bilinear resampling is Pillow\'s, bit for bit (downscale, upscale, centre crop, grey)', async () => {
+  // References from Pillow 9.4 Image.resize(..., BILINEAR) on the same pattern.
+  const small = pattern(7, 5, 3);
+  assert.deepEqual(Array.from((await resizePixels(small, spec(4, 3), { preset: 'raw' })).data),
+    [10, 111, 212, 28, 129, 211, 46, 147, 184, 31, 132, 210, 61, 162, 118, 91, 192, 37, 51, 152, 134, 93, 194, 46, 118, 219, 64, 71, 172, 109, 122, 178, 68, 124, 183, 70]);
+  assert.equal(hash31((await resizePixels(small, spec(9, 11), { preset: 'raw' })).data), 1246680596);
+  // 500x375 -> shorter side 256 (341x256), centre crop 224 at (58, 16): Pillow resize((341, 256)).crop((58, 16, 282, 240)).
+  const photo = await resizePixels(pattern(500, 375, 3), spec(224, 224), { preset: 'raw' });
+  assert.equal(hash31(photo.data), 2186004647);
+  const digit = pattern(28, 28, 1);
+  assert.equal(hash31((await resizePixels(digit, spec(32, 32, 1), { preset: 'raw' })).data), 3325659);
+  assert.equal(hash31((await resizePixels(digit, spec(20, 20, 1), { preset: 'raw' })).data), 2795019772);
 });
 
 test('decodeImage: alpha is dropped, grey and 16-bit sources come out as 8-bit RGB', async () => {
@@ -182,12 +304,27 @@ test('decodeImage: alpha is dropped, grey and 16-bit sources come out as 8-bit R
   assert.equal(fromGrey.data[64], 77);
   assert.equal(fromGrey.data[128], 77);
 
-  const sixteen = await sharp(new Uint16Array(8 * 8 * 3).fill(65535), { raw: { width: 8, height: 8, channels: 3 } })
-    .toColourspace('rgb16').png().toBuffer();
-  assert.equal((await sharp(sixteen).metadata()).depth, 'ushort');
+  // 16 bits per sample: values v -> round(v * 255 / 65535).
+  const image16 = new PNG({ width: 8, height: 8 });
+  image16.data = Buffer.from(Uint16Array.from({ length: 8 * 8 * 3 }, (_, i) => [65535, 40000, 257][i % 3]).buffer);
+  const sixteen = PNG.sync.write(image16, { colorType: 2, inputColorType: 2, inputHasAlpha: false, bitDepth: 16 });
+  assert.equal(sixteen[24], 16, 'IHDR bit depth');
   const from16 = await decodeImage(sixteen, 's.png', spec(8, 8), { preset: 'raw' });
   assert.equal(from16.data.length, 8 * 8 * 3);
-  assert.deepEqual(Array.from(from16.data.subarray(0, 3)), [255, 255, 255]);
+  assert.deepEqual(Array.from(from16.data.subarray(0, 3)), [255, 156, 1]);
+
+  // A grey JPEG comes out as RGB too.
+  const greyJpeg = jpeg(16, 16, () => [90, 90, 90]);
+  const fromGreyJpeg = await decodeImage(greyJpeg, 'g.jpg', spec(16, 16), { preset: 'raw' });
+  assert.ok(Array.from(fromGreyJpeg.data.subarray(0, 3)).every((v) => Math.abs(v - 90) <= 1));
+});
+
+test('decodeImage: an RGB PNG with a transparent colour (tRNS) keeps that colour when alpha is dropped', async () => {
+  const plain = await png(4, 4, (x) => (x < 2 ? [10, 20, 30] : [200, 100, 50]));
+  const transparent = withChunk(plain, 'tRNS', Buffer.from([0, 10, 0, 20, 0, 30])); // (10, 20, 30) is transparent
+  const pixels = await decodeImage(transparent, 't.png', spec(4, 4), { preset: 'raw' });
+  assert.deepEqual(Array.from(pixels.data.subarray(0, 3)), [10, 20, 30]);
+  assert.deepEqual(Array.from(pixels.data.subarray(9, 12)), [200, 100, 50]);
 });
 
 test('imageToTensor: a grey model fed a colour image converts it and says so', async () => {
@@ -207,12 +344,34 @@ test('resizePixels: grey pixels at the model size pass through; other sizes are 
   assert.ok(bigger.data.every((v) => v === 200));
 });
 
-test('decodeImage: corrupt data is an OctetError naming the image and sharp\'s cause', async () => {
-  const good = await sharp(await png(64, 64, (x, y) => [x * 4, y * 4, 0])).jpeg().toBuffer();
-  const truncated = good.subarray(0, Math.floor(good.length / 2));
-  for (const bytes of [Buffer.from('not an image at all'), truncated]) {
+test('decodeImage: corrupt or truncated data is an OctetError naming the image and the cause', async () => {
+  const goodJpeg = jpeg(64, 64, (x, y) => [x * 4, y * 4, 0], 90);
+  const goodPng = await png(64, 64, (x, y) => [x * 4, y * 4, 0]);
+  const cases: [Buffer, RegExp][] = [
+    [Buffer.from('not an image at all'), /cannot decode image: not a JPEG or PNG file/],
+    [Buffer.alloc(0), /cannot decode image: the file is empty/],
+    [goodJpeg.subarray(0, Math.floor(goodJpeg.length / 2)), /cannot decode image \(corrupt, truncated or unsupported JPEG\): \S/],
+    [goodJpeg.subarray(0, 3), /cannot decode image \(corrupt, truncated or unsupported JPEG\): \S/],
+    [goodPng.subarray(0, Math.floor(goodPng.length / 2)), /cannot decode image \(corrupt, truncated or unsupported PNG\): the file ends early/],
+  ];
+  for (const [bytes, reason] of cases) {
     await assert.rejects(decodeImage(bytes, '/data/broken.jpg', spec(32, 32), { preset: 'raw' }),
-      (err: unknown) => err instanceof OctetError && err.subject === '/data/broken.jpg' && /cannot decode image: \S/.test(err.reason));
+      (err: unknown) => err instanceof OctetError && err.subject === '/data/broken.jpg' && reason.test(err.reason));
+  }
+});
+
+test('decodeImage: other image formats are an OctetError naming the file: use JPEG or PNG', async () => {
+  const headers: [string, Buffer][] = [
+    ['GIF', Buffer.from('GIF89a\x10\x00\x10\x00\x00\x00\x00', 'latin1')],
+    ['WebP', Buffer.from('RIFF\x24\x00\x00\x00WEBPVP8 \x18\x00\x00\x00', 'latin1')],
+    ['BMP', Buffer.from('BM\x46\x00\x00\x00\x00\x00\x00\x00\x36\x00\x00\x00', 'latin1')],
+    ['TIFF', Buffer.from('II*\x00\x08\x00\x00\x00', 'latin1')],
+    ['AVIF', Buffer.from('\x00\x00\x00\x1cftypavif\x00\x00\x00\x00', 'latin1')],
+  ];
+  for (const [format, bytes] of headers) {
+    await assert.rejects(decodeImage(bytes, `/data/photo.${format.toLowerCase()}`, spec(32, 32), { preset: 'raw' }),
+      (err: unknown) => err instanceof OctetError && err.subject === `/data/photo.${format.toLowerCase()}`
+        && err.reason === `unsupported image format; use JPEG or PNG (this file is ${format})`);
   }
 });
 

@@ -3,7 +3,7 @@
 import { Dirent, existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.bmp', '.webp', '.gif', '.tif', '.tiff'];
+export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.jpe', '.png'];
 const LABEL_FILE_NAMES = ['labels.txt', 'labels.csv', 'val.txt', 'ground_truth.txt'];
 /** Stop counting past this many: a folder of a million images must not stall the prompt. */
 const COUNT_LIMIT = 100_000;
