@@ -8,6 +8,7 @@ import { TensorStats } from '../quant/histogram';
 import { Dataset, readBatch } from './dataset';
 import { batchShape, ModelInput } from './model-input';
 import { withExtraOutputs } from './prepare';
+import { EvalSet, loadEvalSet } from './evaluate';
 import { openSession, runFloat } from './runtime';
 import { throwIfCancelled } from './cancel';
 
@@ -24,27 +25,64 @@ export interface CalibrationResult {
   seconds: number;
 }
 
-/** Runs the model over `indices` in batches and hands every exposed float tensor to `visit`. */
-async function forEachBatch(model: ModelProto, tensors: readonly string[], dataset: Dataset, indices: readonly number[],
+/**
+ * Where calibration batches come from: decoded on the fly from the data set (streaming, any size), or decoded once
+ * and kept (when several passes read the same samples and they fit in memory).
+ */
+export type CalibrationSamples =
+  | { kind: 'stream'; dataset: Dataset; indices: readonly number[] }
+  | { kind: 'memory'; set: EvalSet };
+
+/** Keeps decoded samples in memory for repeated passes only below this many bytes. */
+export const SAMPLE_CACHE_BYTES = 512 * 2 ** 20;
+
+export async function calibrationSamples(dataset: Dataset, indices: readonly number[], input: ModelInput, batch: number,
+  passes: number): Promise<CalibrationSamples> {
+  const bytes = indices.length * input.shape.slice(1).reduce((a, b) => a * b, 1) * 4;
+  if (passes < 2 || bytes > SAMPLE_CACHE_BYTES) return { kind: 'stream', dataset, indices };
+  return { kind: 'memory', set: await loadEvalSet(dataset, indices, input, batch) };
+}
+
+/** The first `count` samples of a source (for passes that need fewer images). */
+export function firstSamples(samples: CalibrationSamples, count: number, batch: number): CalibrationSamples {
+  if (samples.kind === 'stream') return { ...samples, indices: samples.indices.slice(0, count) };
+  const batches = samples.set.batches.slice(0, Math.max(1, Math.ceil(count / batch)));
+  return { kind: 'memory', set: { ...samples.set, batches } };
+}
+
+function sampleCount(samples: CalibrationSamples): number {
+  return samples.kind === 'stream' ? samples.indices.length : samples.set.batches.reduce((n, b) => n + b.count, 0);
+}
+
+/** Runs the model over the samples in batches and hands every exposed float tensor to `visit`. */
+async function forEachBatch(model: ModelProto, tensors: readonly string[], samples: CalibrationSamples,
   input: ModelInput, options: CalibrationOptions, label: string, visit: (tensor: string, value: ort.Tensor) => void): Promise<number> {
   const session = await openSession(encodeModel(withExtraOutputs(model, tensors)), { threads: options.threads, level: 'disabled', lowMemory: true }, label);
+  const total = sampleCount(samples);
   const batches: number[][] = [];
-  for (let i = 0; i < indices.length; i += options.batch) batches.push(indices.slice(i, i + options.batch));
+  if (samples.kind === 'stream') {
+    for (let i = 0; i < samples.indices.length; i += options.batch) batches.push(samples.indices.slice(i, i + options.batch));
+  } else {
+    samples.set.batches.forEach((_, i) => batches.push([i]));
+  }
+  const load = (b: number): Promise<{ data: Float32Array; count: number }> => (samples.kind === 'stream'
+    ? readBatch(samples.dataset, batches[b], input).then((r) => ({ data: r.data, count: batches[b].length }))
+    : Promise.resolve(samples.set.batches[b]));
   let done = 0;
   try {
-    let next = batches.length > 0 ? readBatch(dataset, batches[0], input) : undefined;
+    let next = batches.length > 0 ? load(0) : undefined;
     for (let b = 0; b < batches.length; b++) {
       throwIfCancelled(options.signal);
       const current = await next!;
-      next = b + 1 < batches.length ? readBatch(dataset, batches[b + 1], input) : undefined;
-      const outputs = await runFloat(session, input.name, current.data, batchShape(input, batches[b].length), tensors);
+      next = b + 1 < batches.length ? load(b + 1) : undefined;
+      const outputs = await runFloat(session, input.name, current.data, batchShape(input, current.count), tensors);
       for (const t of tensors) {
         const value = outputs[t];
         if (value && value.type === 'float32') visit(t, value);
         value?.dispose?.();
       }
-      done += batches[b].length;
-      options.onProgress?.(done, indices.length);
+      done += current.count;
+      options.onProgress?.(done, total);
     }
     if (next) await next.catch(() => undefined);
   } finally {
@@ -53,20 +91,20 @@ async function forEachBatch(model: ModelProto, tensors: readonly string[], datas
   return done;
 }
 
-export async function collectStatistics(model: ModelProto, tensors: readonly string[], dataset: Dataset, indices: readonly number[],
+export async function collectStatistics(model: ModelProto, tensors: readonly string[], samples: CalibrationSamples,
   input: ModelInput, options: CalibrationOptions, label: string): Promise<CalibrationResult> {
   const started = performance.now();
   const stats = new Map<string, TensorStats>(tensors.map((t) => [t, new TensorStats()]));
-  const images = await forEachBatch(model, tensors, dataset, indices, input, options, label,
+  const images = await forEachBatch(model, tensors, samples, input, options, label,
     (t, value) => stats.get(t)!.update(value.data as Float32Array));
   return { stats, images, seconds: (performance.now() - started) / 1000 };
 }
 
 /** Per-channel maximum of |x| along dim 1 (channels of NCHW / features of [N, F]) for each tensor. */
-export async function collectChannelMaxima(model: ModelProto, tensors: readonly string[], dataset: Dataset, indices: readonly number[],
+export async function collectChannelMaxima(model: ModelProto, tensors: readonly string[], samples: CalibrationSamples,
   input: ModelInput, options: CalibrationOptions, label: string): Promise<Map<string, Float32Array>> {
   const maxima = new Map<string, Float32Array>();
-  await forEachBatch(model, tensors, dataset, indices, input, options, label, (t, value) => {
+  await forEachBatch(model, tensors, samples, input, options, label, (t, value) => {
     const dims = value.dims;
     const channels = dims[1] ?? 1;
     const inner = dims.slice(2).reduce((a, b) => a * b, 1);

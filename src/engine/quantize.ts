@@ -14,7 +14,7 @@ import { prepareOpset } from '../quant/opset';
 import { WeightRange } from '../quant/rewrite';
 import { equalizePairs, findEqualizationPairs } from '../quant/equalize';
 import { benchmarkPair } from './bench';
-import { collectChannelMaxima, collectStatistics } from './calibrate';
+import { calibrationSamples, collectChannelMaxima, collectStatistics, firstSamples } from './calibrate';
 import { computesInInt8, Conversion, ConvertChoice, ConvertContext, convert, planFor } from './convert';
 import { openDataset, splitIndices } from './dataset';
 import { loadEvalSet, runOutputs, scoreOutputs } from './evaluate';
@@ -31,6 +31,9 @@ import { measureLayerErrors } from './layer-error';
 import { accuracyLoss, tune } from './tune';
 
 export const OCTET_VERSION = '0.1.0';
+
+/** Samples used to measure per-channel ranges for equalization. */
+const EQUALIZATION_SAMPLES = 32;
 
 export interface QuantizeRequest {
   model: string;
@@ -157,21 +160,24 @@ export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeO
     }
 
     const calibrationOptions = { batch, threads: request.threads, signal: request.signal };
-    if (request.equalize && perChannel) {
-      const quantizedNodes = new Set(plan.quantized);
-      const pairs = findEqualizationPairs(graph, opset.to, (n) => quantizedNodes.has(n));
-      if (pairs.length > 0) {
-        progress('calibrate', 0, calibIndices.length, `measuring channel ranges of ${pairs.length} conv pairs`);
-        const maxima = await collectChannelMaxima(reference, pairs.map((p) => p.tensor), calibSet, calibIndices, input,
-          { ...calibrationOptions, onProgress: (d, t) => progress('calibrate', d, t * 2, `channel ranges ${d}/${t}`) }, modelPath);
-        const equalized = equalizePairs(graph, pairs, maxima, { strength: request.equalizeStrength, deadRatio: 1e-3 }).size;
-        log(`equalized channel ranges of ${equalized} tensors`);
-      }
+    const quantizedNodes = new Set(plan.quantized);
+    const pairs = request.equalize && perChannel ? findEqualizationPairs(graph, opset.to, (n) => quantizedNodes.has(n)) : [];
+    const samples = await calibrationSamples(calibSet, calibIndices, input, batch, pairs.length > 0 ? 2 : 1);
+    const started = performance.now();
+    if (pairs.length > 0) {
+      // Channel ranges only steer the equalization; a few dozen samples are enough.
+      const subset = firstSamples(samples, EQUALIZATION_SAMPLES, batch);
+      progress('calibrate', 0, calibIndices.length, `measuring channel ranges of ${pairs.length} conv pairs`);
+      const maxima = await collectChannelMaxima(reference, pairs.map((p) => p.tensor), subset, input,
+        { ...calibrationOptions, onProgress: (d, t) => progress('calibrate', d, t * 2, `channel ranges ${d}/${t}`) }, modelPath);
+      const equalized = equalizePairs(graph, pairs, maxima, { strength: request.equalizeStrength, deadRatio: 1e-3 }).size;
+      log(`equalized channel ranges of ${equalized} tensors`);
     }
 
     progress('calibrate', 0, calibIndices.length, `calibrating ${plan.calibrationTensors.length} tensors`);
-    const calibration = await collectStatistics(reference, plan.calibrationTensors, calibSet, calibIndices, input,
+    const calibration = await collectStatistics(reference, plan.calibrationTensors, samples, input,
       { ...calibrationOptions, onProgress: (d, t) => progress('calibrate', d, t, `${d}/${t} samples`) }, modelPath);
+    calibration.seconds = (performance.now() - started) / 1000;
     const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
 
     let method: CalibrationMethod;
