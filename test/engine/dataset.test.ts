@@ -13,8 +13,9 @@ import type { Layout } from '../../src/common/report';
 import { encodeTensor } from '../../src/onnx/proto';
 import { makeTensor } from '../../src/onnx/tensor';
 import {
-  openDataset, parseLabelsText, readBatch, readBatches, splitIndices, type Dataset, type InputSpec, type Sample,
+  openDataset, readBatch, readBatches, splitIndices, type Dataset, type InputSpec, type Sample,
 } from '../../src/engine/dataset';
+import { parseLabelsText } from '../../src/engine/dataset-images';
 
 const root = mkdtempSync(join(tmpdir(), 'octet-dataset-test-'));
 after(() => rmSync(root, { recursive: true, force: true }));

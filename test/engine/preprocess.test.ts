@@ -6,9 +6,9 @@ import { PNG } from 'pngjs';
 import { OctetError } from '../../src/common/errors';
 import type { Layout, PreprocessPreset } from '../../src/common/report';
 import type { InputSpec } from '../../src/engine/dataset';
-import {
-  decodeImage, guessPreset, imageToTensor, normalizationFor, pixelsToTensor, planGeometry, resizePixels, type Pixels,
-} from '../../src/engine/preprocess';
+import type { Pixels } from '../../src/engine/image-decode';
+import { planGeometry, resizePixels } from '../../src/engine/image-geometry';
+import { decodeImage, guessPreset, imageToTensor, normalizationFor, pixelsToTensor } from '../../src/engine/preprocess';
 
 function spec(height: number, width: number, channels = 3, layout: Layout = 'NCHW'): InputSpec {
   const shape = layout === 'NCHW' ? [1, channels, height, width] : [1, height, width, channels];

@@ -1,0 +1,271 @@
+// Data sets that already hold tensors: .npy files (one array of N samples, or a folder of one-sample files, labels
+// from an integer .npy) and ONNX test_data_set_* folders (input_0.pb TensorProtos). No decoding: values are read as
+// they are, after checking that each sample's shape fits the model input.
+import { constants as fsConstants, promises as fs } from 'node:fs';
+import { basename, extname, join, resolve } from 'node:path';
+import { describeFsError, OctetError } from '../common/errors';
+import { decodeTensor } from '../onnx/proto';
+import { elementCount, tensorToFloat32 } from '../onnx/tensor';
+import type { Dataset, DatasetOptions, InputSpec } from './dataset';
+import { checkIndex, formatShape, listDir, readFileNamed, sampleLength, warningSink } from './dataset-common';
+
+export const TEST_DATA_SET = /^test_data_set_(\d+)$/;
+
+async function exists(file: string): Promise<boolean> {
+  return fs.access(file, fsConstants.F_OK).then(() => true, () => false);
+}
+
+/**
+ * Does a tensor's per-sample shape fit the model's? Equal (non-positive model dims match anything), or equal once
+ * size-1 dims are dropped (same memory order, e.g. [28,28] for [1,28,28]).
+ */
+function shapeFits(got: readonly number[], expected: readonly number[]): boolean {
+  const same = (a: readonly number[], b: readonly number[]): boolean =>
+    a.length === b.length && a.every((d, i) => b[i] <= 0 || d === b[i]);
+  if (same(got, expected)) return true;
+  const squeeze = (s: readonly number[]): number[] => s.filter((d) => d !== 1);
+  return same(squeeze(got), squeeze(expected));
+}
+
+/** Error for a tensor whose sample shape does not fit; says so when it is the channel count that differs. */
+function shapeMismatch(file: string, fileShape: readonly number[], sampleShape: readonly number[], input: InputSpec): OctetError {
+  const expected = input.shape.slice(1);
+  let detail = '';
+  const channelAxis = input.layout === 'NCHW' ? 0 : expected.length - 1;
+  const gotChannels = sampleShape.length === expected.length ? sampleShape[channelAxis] : undefined;
+  if (expected.length === 3 && gotChannels !== undefined && gotChannels !== input.channels
+    && elementCount(sampleShape) / gotChannels === input.height * input.width) {
+    detail = ` (${gotChannels} channel(s) where the model takes ${input.channels})`;
+  }
+  return new OctetError(file, `holds samples of shape ${formatShape(sampleShape)} (file shape ${formatShape(fileShape)}), `
+    + `but model input '${input.name}' ${formatShape(input.shape)} ${input.layout} takes ${formatShape(expected)}${detail}`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// NPY files
+
+interface NpyDtype { descr: string; kind: 'f' | 'i' | 'u' | 'b'; size: number; littleEndian: boolean }
+interface NpyHeader { dtype: NpyDtype; shape: number[]; dataOffset: number }
+
+const NPY_MAGIC = '\x93NUMPY';
+
+function parseNpyDtype(descr: string, file: string): NpyDtype {
+  const match = /^([<>|=]?)([fiub])(\d+)$/.exec(descr);
+  const size = match ? Number(match[3]) : 0;
+  const kind = match?.[2] as NpyDtype['kind'] | undefined;
+  const supported = kind === 'f' ? size === 4 || size === 8 : kind === 'b' ? size === 1 : [1, 2, 4, 8].includes(size);
+  if (!match || !kind || !supported) {
+    throw new OctetError(file, `has numpy dtype '${descr}'; Octet reads float32, float64, (u)int8..64 and bool arrays`);
+  }
+  return { descr, kind, size, littleEndian: match[1] !== '>' };
+}
+
+/** Parses the .npy header (format versions 1-3) from the file's first bytes. */
+function parseNpyHeader(head: Uint8Array, file: string): NpyHeader {
+  const text = (start: number, end: number): string => Buffer.from(head.subarray(start, end)).toString('latin1');
+  if (head.length < 10 || text(0, 6) !== NPY_MAGIC) throw new OctetError(file, 'is not a .npy file (bad magic string)');
+  const major = head[6];
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  const lengthBytes = major === 1 ? 2 : 4;
+  if (major < 1 || major > 3 || head.length < 8 + lengthBytes) throw new OctetError(file, `has .npy format version ${major}, which Octet does not read`);
+  const headerLength = lengthBytes === 2 ? view.getUint16(8, true) : view.getUint32(8, true);
+  const dataOffset = 8 + lengthBytes + headerLength;
+  if (head.length < dataOffset) throw new OctetError(file, 'is truncated: the .npy header is incomplete');
+  const dict = text(8 + lengthBytes, dataOffset);
+  const descr = /'descr'\s*:\s*'([^']+)'/.exec(dict)?.[1];
+  const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(dict)?.[1];
+  const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(dict)?.[1];
+  if (descr === undefined || fortran === undefined || shapeText === undefined) {
+    throw new OctetError(file, `has a .npy header Octet cannot parse (structured dtype?): ${dict.trim()}`);
+  }
+  if (fortran === 'True') throw new OctetError(file, 'is stored in Fortran order; save it in C order (numpy.ascontiguousarray)');
+  const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
+  if (shape.some((d) => !Number.isInteger(d) || d < 0)) throw new OctetError(file, `has an invalid .npy shape (${shapeText})`);
+  return { dtype: parseNpyDtype(descr, file), shape, dataOffset };
+}
+
+/** Runs `use` on `file` opened for reading, then closes it; a file that cannot be opened is an error naming it. */
+async function withOpenFile<T>(file: string, use: (handle: fs.FileHandle) => Promise<T>): Promise<T> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(file, 'r');
+  } catch (err) {
+    throw describeFsError(file, err);
+  }
+  try {
+    return await use(handle);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readNpyHeader(file: string): Promise<{ header: NpyHeader; fileBytes: number }> {
+  return withOpenFile(file, async (handle) => {
+    const { size } = await handle.stat();
+    const first = Buffer.alloc(Math.min(size, 12));
+    await handle.read(first, 0, first.length, 0);
+    let head: Uint8Array = first;
+    if (first.length >= 12 && first.toString('latin1', 0, 6) === NPY_MAGIC) {
+      const headerLength = first[6] === 1 ? first.readUInt16LE(8) + 10 : first.readUInt32LE(8) + 12;
+      const full = Buffer.alloc(Math.min(size, headerLength));
+      await handle.read(full, 0, full.length, 0);
+      head = full;
+    }
+    return { header: parseNpyHeader(head, file), fileBytes: size };
+  });
+}
+
+/** `count` values of `dtype` from `bytes`, as float32. */
+function npyValuesToFloat32(bytes: Uint8Array, dtype: NpyDtype, count: number): Float32Array {
+  if (dtype.kind === 'f' && dtype.size === 4 && dtype.littleEndian) {
+    const copy = new Uint8Array(count * 4);
+    copy.set(bytes.subarray(0, count * 4));
+    return new Float32Array(copy.buffer);
+  }
+  if ((dtype.kind === 'u' || dtype.kind === 'b') && dtype.size === 1) return Float32Array.from(bytes.subarray(0, count));
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const le = dtype.littleEndian;
+  const read: (offset: number) => number =
+    dtype.kind === 'f' ? (dtype.size === 4 ? (o) => view.getFloat32(o, le) : (o) => view.getFloat64(o, le))
+    : dtype.kind === 'i'
+      ? [(o: number) => view.getInt8(o), (o: number) => view.getInt16(o, le), (o: number) => view.getInt32(o, le), (o: number) => Number(view.getBigInt64(o, le))][Math.log2(dtype.size)]
+      : [(o: number) => view.getUint8(o), (o: number) => view.getUint16(o, le), (o: number) => view.getUint32(o, le), (o: number) => Number(view.getBigUint64(o, le))][Math.log2(dtype.size)];
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) out[i] = read(i * dtype.size);
+  return out;
+}
+
+async function readBytesAt(file: string, offset: number, length: number): Promise<Uint8Array> {
+  return withOpenFile(file, async (handle) => {
+    const buffer = Buffer.alloc(length);
+    const { bytesRead } = await handle.read(buffer, 0, length, offset);
+    if (bytesRead < length) throw new OctetError(file, `is truncated: wanted ${length} bytes at offset ${offset}, got ${bytesRead}`);
+    return buffer;
+  });
+}
+
+/** An integer .npy of one label per sample. */
+async function readNpyLabels(file: string, count: number): Promise<number[]> {
+  if (extname(file).toLowerCase() !== '.npy') throw new OctetError(file, 'labels for .npy data must be an integer .npy file of one class index per sample');
+  const { header, fileBytes } = await readNpyHeader(file);
+  const n = elementCount(header.shape);
+  if (header.shape.length > 2 || (header.shape.length === 2 && header.shape[1] !== 1)) {
+    throw new OctetError(file, `holds labels of shape ${formatShape(header.shape)}; expected [N] or [N,1] class indices`);
+  }
+  if (n !== count) throw new OctetError(file, `holds ${n} labels for ${count} samples`);
+  if (fileBytes < header.dataOffset + n * header.dtype.size) throw new OctetError(file, `is truncated: ${n} labels need ${n * header.dtype.size} bytes of data`);
+  const bytes = await readBytesAt(file, header.dataOffset, n * header.dtype.size);
+  const values = Array.from(npyValuesToFloat32(bytes, header.dtype, n));
+  const bad = values.findIndex((v) => !Number.isInteger(v) || v < 0);
+  if (bad >= 0) throw new OctetError(file, `label ${bad} is ${values[bad]}; labels must be whole class indices >= 0`);
+  return values;
+}
+
+export async function openNpy(path: string, isFolder: boolean, options: DatasetOptions): Promise<Dataset> {
+  const { input } = options;
+  const expected = input.shape.slice(1);
+  const perSample = sampleLength(input);
+  const sink = warningSink();
+  const labelsFile = options.labels ? resolve(options.labels) : null;
+
+  if (!isFolder) {
+    const { header, fileBytes } = await readNpyHeader(path);
+    const fileShape = header.shape;
+    // A file holding exactly one sample without a leading count dim is one sample; otherwise dim 0 is the count.
+    const single = fileShape.length === expected.length && shapeFits(fileShape, expected) && !shapeFits(fileShape.slice(1), expected);
+    const count = single ? 1 : (fileShape[0] ?? 0);
+    const sampleShape = single ? fileShape : fileShape.slice(1);
+    if (fileShape.length === 0 || !shapeFits(sampleShape, expected)) throw shapeMismatch(path, fileShape, sampleShape, input);
+    if (count === 0) throw new OctetError(path, 'holds no samples (first dimension is 0)');
+    const sampleBytes = perSample * header.dtype.size;
+    if (fileBytes < header.dataOffset + count * sampleBytes) {
+      throw new OctetError(path, `is truncated: shape ${formatShape(fileShape)} needs ${count * sampleBytes} bytes of data, the file holds ${fileBytes - header.dataOffset}`);
+    }
+    const labels = labelsFile ? await readNpyLabels(labelsFile, count) : null;
+    const name = basename(path);
+    return {
+      info: { path, kind: 'npy', count, labelled: labels !== null, labelsSource: labelsFile },
+      size: count,
+      warnings: sink.warnings,
+      async read(index) {
+        checkIndex(index, count, path);
+        const bytes = await readBytesAt(path, header.dataOffset + index * sampleBytes, sampleBytes);
+        return { id: `${name}#${index}`, label: labels ? labels[index] : null, data: npyValuesToFloat32(bytes, header.dtype, perSample) };
+      },
+    };
+  }
+
+  const { files } = await listDir(path);
+  const autoLabels = !labelsFile && files.includes('labels.npy') ? join(path, 'labels.npy') : null;
+  const labelsPath = labelsFile ?? autoLabels;
+  const sampleFiles = files.filter((f) => extname(f).toLowerCase() === '.npy' && join(path, f) !== labelsPath);
+  if (sampleFiles.length === 0) throw new OctetError(path, 'holds no .npy sample files');
+  const readSample = async (file: string): Promise<Float32Array> => {
+    const { header, fileBytes } = await readNpyHeader(file);
+    if (!shapeFits(header.shape, expected)) throw shapeMismatch(file, header.shape, header.shape, input);
+    const bytes = perSample * header.dtype.size;
+    if (fileBytes < header.dataOffset + bytes) throw new OctetError(file, `is truncated: shape ${formatShape(header.shape)} needs ${bytes} bytes of data`);
+    return npyValuesToFloat32(await readBytesAt(file, header.dataOffset, bytes), header.dtype, perSample);
+  };
+  await readSample(join(path, sampleFiles[0])); // fail at open, not mid-run, when the first file does not fit
+  const labels = labelsPath ? await readNpyLabels(labelsPath, sampleFiles.length) : null;
+  return {
+    info: { path, kind: 'npy', count: sampleFiles.length, labelled: labels !== null, labelsSource: labelsPath },
+    size: sampleFiles.length,
+    warnings: sink.warnings,
+    async read(index) {
+      checkIndex(index, sampleFiles.length, path);
+      const name = sampleFiles[index];
+      return { id: name, label: labels ? labels[index] : null, data: await readSample(join(path, name)) };
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// ONNX test_data_set_* folders
+
+async function readPbTensor(file: string): Promise<{ dims: number[]; values: Float32Array }> {
+  const bytes = await readFileNamed(file);
+  try {
+    const tensor = decodeTensor(bytes);
+    return { dims: tensor.dims.map(Number), values: tensorToFloat32(tensor) };
+  } catch (err) {
+    throw new OctetError(file, `is not a readable ONNX TensorProto: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+export async function openOnnxPb(path: string, options: DatasetOptions): Promise<Dataset> {
+  const { input } = options;
+  if (options.labels) throw new OctetError(options.labels, 'ONNX test data sets carry no labels; --labels applies to image folders, IDX and .npy data');
+  const expected = input.shape.slice(1);
+  const perSample = sampleLength(input);
+  const setDirs = TEST_DATA_SET.test(basename(path))
+    ? [path]
+    : (await listDir(path)).dirs.filter((d) => TEST_DATA_SET.test(d))
+      .sort((a, b) => Number(TEST_DATA_SET.exec(a)?.[1]) - Number(TEST_DATA_SET.exec(b)?.[1]))
+      .map((d) => join(path, d));
+  // One entry per sample: a set's input_0.pb may hold a batch of several.
+  const entries: { file: string; id: string; offset: number }[] = [];
+  for (const dir of setDirs) {
+    const file = join(dir, 'input_0.pb');
+    if (!(await exists(file))) throw new OctetError(dir, 'has no input_0.pb');
+    const { dims } = await readPbTensor(file);
+    const batched = dims.length === expected.length + 1;
+    const sampleShape = batched ? dims.slice(1) : dims;
+    if (!shapeFits(sampleShape, expected)) throw shapeMismatch(file, dims, sampleShape, input);
+    const count = batched ? dims[0] : 1;
+    for (let k = 0; k < count; k++) entries.push({ file, id: count === 1 ? basename(dir) : `${basename(dir)}#${k}`, offset: k * perSample });
+  }
+  if (entries.length === 0) throw new OctetError(path, 'holds no test_data_set_* folders with input_0.pb');
+  return {
+    info: { path, kind: 'onnx-pb', count: entries.length, labelled: false, labelsSource: null },
+    size: entries.length,
+    warnings: [],
+    async read(index) {
+      checkIndex(index, entries.length, path);
+      const entry = entries[index];
+      const { values } = await readPbTensor(entry.file);
+      return { id: entry.id, label: null, data: values.slice(entry.offset, entry.offset + perSample) };
+    },
+  };
+}
