@@ -1,7 +1,8 @@
 // The top of the report: accuracy, speed and size cards, and the full latency table.
 import type { Report } from '../../src/common/report';
 import {
-  formatBytes, formatDb, formatMs, formatNumber, formatPercent, formatPoints, formatSpeedup, headlineBench, sizeRatio,
+  formatBytes, formatDb, formatMs, formatNumber, formatPercent, formatPoints, formatSpeedup, formatThroughput, headlineBench,
+  headlineThroughput, sizeRatio, throughputOf,
 } from '../../src/extension/report/format';
 import { el } from './dom';
 
@@ -48,7 +49,7 @@ function accuracyCard(report: Report): HTMLElement {
 }
 
 function speedCard(report: Report): HTMLElement {
-  const card = el('section', { class: 'card', id: 'card-speed' }, el('h2', {}, 'Latency, batch 1'));
+  const card = el('section', { class: 'card', id: 'card-speed' }, el('h2', {}, 'Speed'));
   const { singleThread, allThreads } = headlineBench(report);
   if (!singleThread) {
     card.append(el('p', { class: 'muted' }, 'Not benchmarked (benchmark was switched off).'));
@@ -67,7 +68,14 @@ function speedCard(report: Report): HTMLElement {
       value('lat-int8-nt', allThreads.int8.medianMs, formatMs(allThreads.int8.medianMs)), ' (',
       value('speedup-nt', allThreads.speedup, formatSpeedup(allThreads.speedup), speedClass(allThreads.speedup)), ')'));
   }
-  card.append(el('p', { class: 'muted' }, 'Medians; FP32 → INT8.'));
+  const batched = headlineThroughput(report);
+  const rate = batched ? throughputOf(batched) : null;
+  if (batched && rate) {
+    card.append(row(`Batch ${batched.batch}, ${batched.threads} thread${batched.threads === 1 ? '' : 's'}`,
+      value('tput-fp32', rate.fp32, formatThroughput(rate.fp32)), ' → ',
+      value('tput-int8', rate.int8, formatThroughput(rate.int8), speedClass(batched.speedup))));
+  }
+  card.append(el('p', { class: 'muted' }, `Batch ${singleThread.batch} latency medians; FP32 → INT8.${rate ? ' Throughput in images per second.' : ''}`));
   return card;
 }
 
@@ -87,14 +95,15 @@ export function summaryCards(report: Report): HTMLElement {
 
 export function latencyTable(report: Report): HTMLElement | null {
   if (report.bench.length === 0) return null;
-  const head = el('tr', {}, ...['Threads', 'Batch', 'FP32 median', 'FP32 p90', 'INT8 median', 'INT8 p90', 'Speedup', 'Runs']
-    .map((t) => el('th', { class: 'num' }, t)));
+  const head = el('tr', {}, ...['Threads', 'Batch', 'FP32 median', 'FP32 p90', 'INT8 median', 'INT8 p90', 'Speedup', 'Runs',
+    'FP32 throughput', 'INT8 throughput'].map((t) => el('th', { class: 'num' }, t)));
   const rows = report.bench.map((b) => el('tr', {},
     el('td', { class: 'num' }, b.threads), el('td', { class: 'num' }, b.batch),
     el('td', { class: 'num' }, formatMs(b.fp32.medianMs)), el('td', { class: 'num' }, formatMs(b.fp32.p90Ms)),
     el('td', { class: 'num' }, formatMs(b.int8.medianMs)), el('td', { class: 'num' }, formatMs(b.int8.p90Ms)),
     el('td', { class: `num ${b.speedup >= 1 ? 'good' : 'warn'}` }, formatSpeedup(b.speedup)),
-    el('td', { class: 'num' }, `${b.fp32.runs} / ${b.int8.runs}`)));
+    el('td', { class: 'num' }, `${b.fp32.runs} / ${b.int8.runs}`),
+    el('td', { class: 'num' }, formatThroughput(throughputOf(b)?.fp32)), el('td', { class: 'num' }, formatThroughput(throughputOf(b)?.int8))));
   return el('section', { id: 'latency' }, el('h2', {}, 'Latency'),
     el('table', { class: 'data', id: 'latency-table' }, el('thead', {}, head), el('tbody', {}, ...rows)));
 }

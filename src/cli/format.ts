@@ -15,8 +15,10 @@ export function formatEval(a: AccuracyResult): string {
 }
 
 export function formatBench(b: BenchResult): string {
+  const rate = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
+  const throughput = b.throughput ? `; throughput FP32 ${rate(b.throughput.fp32)} img/s, INT8 ${rate(b.throughput.int8)} img/s` : '';
   return `batch ${b.batch}, ${b.threads} thread(s): FP32 ${b.fp32.medianMs.toFixed(2)} ms (p90 ${b.fp32.p90Ms.toFixed(2)}), `
-    + `INT8 ${b.int8.medianMs.toFixed(2)} ms (p90 ${b.int8.p90Ms.toFixed(2)}), speedup ${b.speedup.toFixed(2)}x`;
+    + `INT8 ${b.int8.medianMs.toFixed(2)} ms (p90 ${b.int8.p90Ms.toFixed(2)}), speedup ${b.speedup.toFixed(2)}x${throughput}`;
 }
 
 export function formatQuantizeSummary(r: Report, modelPath: string, reportPath: string): string {

@@ -21,6 +21,7 @@ usage:
   octet quantize MODEL.onnx --calib DIR [--labels FILE] [--calib-count N] [--calib-batch B]
         [--method mse|percentile|entropy|minmax|auto] [--percentile P] [--per-tensor] [--activations u8|s8]
         [--weight-range auto|full|pair-safe|7bit] [--reduce-range (= 7bit)] [--no-equalize] [--equalize-strength S]
+        [--bias-correction auto|on|off]
         [--preprocess auto|torch|tf|caffe|raw|unit] [--resize N] [--crop N] [--layout auto|NCHW|NHWC]
         [--op-types T,...] [--exclude NODE,...] [--out OUT.onnx] [--report REPORT.json]
         [--eval-data DIR] [--eval-labels FILE] [--eval-count N] [--no-eval] [--no-bench] [--bench-runs N]
@@ -101,7 +102,7 @@ async function main(argv: string[]): Promise<number> {
         'eval-labels': { type: 'string' }, 'eval-count': { type: 'string' }, 'no-eval': { type: 'boolean' },
         'no-bench': { type: 'boolean' }, 'bench-runs': { type: 'string' }, threads: { type: 'string' },
         progress: { type: 'string' }, 'no-equalize': { type: 'boolean' }, 'weight-range': { type: 'string' }, 'max-drop': { type: 'string' },
-        'tune-timeout': { type: 'string' }, 'equalize-strength': { type: 'string' },
+        'tune-timeout': { type: 'string' }, 'equalize-strength': { type: 'string' }, 'bias-correction': { type: 'string' },
       },
     });
     const [model] = positionalModels(positionals, 1, 'octet quantize MODEL.onnx --calib DIR [options]; see octet --help');
@@ -123,6 +124,7 @@ async function main(argv: string[]): Promise<number> {
         weightRange: values['reduce-range'] ? '7bit' : oneOf('weight-range', values['weight-range'], ['auto', 'full', 'pair-safe', '7bit'] as const, 'auto'),
         equalize: !values['no-equalize'],
         equalizeStrength: floatFlag('equalize-strength', values['equalize-strength'], 0.5, 0, 1),
+        biasCorrection: oneOf('bias-correction', values['bias-correction'], ['auto', 'on', 'off'] as const, 'auto'),
         preprocess: oneOf('preprocess', values.preprocess, PRESETS, 'auto'),
         resize: values.resize ? intFlag('resize', values.resize, 0, 1) : null,
         crop: values.crop ? intFlag('crop', values.crop, 0, 1) : null,

@@ -9,6 +9,8 @@ export type CalibrationMethod = 'minmax' | 'entropy' | 'percentile' | 'mse';
 /** What the user may ask for: a method, or 'auto' (the one with the least output error on calibration samples). */
 export type MethodChoice = CalibrationMethod | 'auto';
 export type ActivationType = 'u8' | 's8';
+/** Bias correction as asked for: always, never, or only when it brings the outputs closer to FP32. */
+export type BiasCorrectionChoice = 'auto' | 'on' | 'off';
 export type PreprocessPreset = 'torch' | 'tf' | 'caffe' | 'raw' | 'unit' | 'none';
 export type Layout = 'NCHW' | 'NHWC';
 
@@ -31,6 +33,9 @@ export interface QuantizeSettings {
   methodRequested: MethodChoice;
   /** Activation range equalization across consecutive convolutions was applied. */
   equalize: boolean;
+  /** Bias correction (layer output means matched to FP32) was applied to the written model. */
+  biasCorrection?: boolean;
+  biasCorrectionRequested?: BiasCorrectionChoice;
   /** Accuracy-aware mode bound in points, or null. */
   maxDrop: number | null;
   percentile: number;
@@ -82,6 +87,8 @@ export interface BenchResult {
   int8: LatencyStats;
   /** FP32 median / INT8 median. */
   speedup: number;
+  /** Samples (images) per second from the medians: batch / median seconds. Absent in reports from before it existed. */
+  throughput?: { fp32: number; int8: number };
 }
 
 export interface CalibrationTensorStats {
@@ -93,6 +100,8 @@ export interface CalibrationTensorStats {
   rangeMax: number;
   scale: number;
   zeroPoint: number;
+  /** Set when this tensor's range came from another method than settings.method (--method auto, per tensor). */
+  method?: CalibrationMethod;
 }
 
 export interface LayerError {
@@ -172,6 +181,13 @@ export interface Report {
     tensors: CalibrationTensorStats[];
     /** With --method auto: mean output SQNR (dB) of each method on calibration samples. */
     methodScores: Partial<Record<CalibrationMethod, number>> | null;
+    /** With --method auto: tensors whose range another method chose better (error at the layers reading them), and
+     *  whether that beat the model-wide method on output SQNR (kept) — null when no tensor preferred another method. */
+    tensorMethods?: { scored: number; overrides: Record<string, CalibrationMethod>; kept: boolean;
+      outputSqnrDb: { model: number; perTensor: number } } | null;
+    /** Bias correction, unless turned off: layers corrected in the written model, samples and time spent measuring
+     *  the shifts, and (with 'auto') output SQNR on calibration samples without and with it. */
+    biasCorrection?: { layers: number; samples: number; seconds: number; outputSqnrDb: { off: number; on: number } | null } | null;
   };
   quantizedNodes: { node: string; opType: string }[];
   keptFloat: KeptFloatOp[];

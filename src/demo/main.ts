@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const shared = resolve(root, '../shared/assets');
   const mobilenet = join(shared, 'models/imagenet/mobilenet_v1_0.75_224_keras_fp32.onnx');
   const base = {
-    calibBatch: 8, method: 'mse', percentile: 99.999, perChannel: true, activations: 'u8', weightRange: 'auto', equalize: true, equalizeStrength: 0.5,
+    calibBatch: 8, method: 'mse', percentile: 99.999, perChannel: true, activations: 'u8', weightRange: 'auto', equalize: true, equalizeStrength: 0.5, biasCorrection: 'auto',
     evaluate: true, benchmark: true, benchRuns: 30, threads: 0, maxDrop: null, tuneTimeout: 600,
     onEvent: (e) => { if (e.type === 'progress' && e.done === e.total) process.stderr.write(`[${e.stage}] ${e.message}\n`); },
   } satisfies Partial<QuantizeRequest>;

@@ -1,5 +1,6 @@
 // Latency benchmark: FP32 and INT8 sessions side by side, warm-up, then interleaved rounds (alternating which
-// model goes first) so drift in machine load hits both equally; median and p90 per model; speedup of medians.
+// model goes first) so drift in machine load hits both equally; median and p90 per model; speedup of medians;
+// throughput (samples per second) of the medians.
 import * as ort from 'onnxruntime-node';
 import type { BenchResult, LatencyStats } from '../common/report';
 import { openSession } from './runtime';
@@ -27,6 +28,25 @@ export function latencyStats(samples: number[]): LatencyStats {
     medianMs: round(at(0.5)), p90Ms: round(at(0.9)), minMs: round(sorted[0]),
     meanMs: round(sorted.reduce((a, b) => a + b, 0) / sorted.length), runs: sorted.length,
   };
+}
+
+/** Samples per second at this batch size from a median latency (ms), to 0.01. Null for a non-positive time. */
+export function samplesPerSecond(batch: number, medianMs: number): number | null {
+  if (!(medianMs > 0) || !Number.isFinite(medianMs)) return null;
+  return Math.round((batch * 1000 / medianMs) * 100) / 100;
+}
+
+/** The BenchResult of two models' timings: stats per model, speedup and throughput of the medians. */
+export function benchResult(threads: number, batch: number, fp32Ms: number[], int8Ms: number[]): BenchResult {
+  const fp32 = latencyStats(fp32Ms);
+  const int8 = latencyStats(int8Ms);
+  const result: BenchResult = {
+    threads, batch, fp32, int8, speedup: Math.round((fp32.medianMs / int8.medianMs) * 1000) / 1000,
+  };
+  const fp32Rate = samplesPerSecond(batch, fp32.medianMs);
+  const int8Rate = samplesPerSecond(batch, int8.medianMs);
+  if (fp32Rate !== null && int8Rate !== null) result.throughput = { fp32: fp32Rate, int8: int8Rate };
+  return result;
 }
 
 export async function benchmarkPair(fp32: Uint8Array | string, int8: Uint8Array | string, inputName: string,
@@ -57,10 +77,5 @@ export async function benchmarkPair(fp32: Uint8Array | string, int8: Uint8Array 
   } finally {
     for (const s of sessions) await s.release();
   }
-  const fp32Stats = latencyStats(times[0]);
-  const int8Stats = latencyStats(times[1]);
-  return {
-    threads: options.threads, batch: options.batch, fp32: fp32Stats, int8: int8Stats,
-    speedup: Math.round((fp32Stats.medianMs / int8Stats.medianMs) * 1000) / 1000,
-  };
+  return benchResult(options.threads, options.batch, times[0], times[1]);
 }

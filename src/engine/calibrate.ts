@@ -55,7 +55,7 @@ function sampleCount(samples: CalibrationSamples): number {
 }
 
 /** Runs the model over the samples in batches and hands every exposed float tensor to `visit`. */
-async function forEachBatch(model: ModelProto, tensors: readonly string[], samples: CalibrationSamples,
+export async function forEachBatch(model: ModelProto, tensors: readonly string[], samples: CalibrationSamples,
   input: ModelInput, options: CalibrationOptions, label: string, visit: (tensor: string, value: ort.Tensor) => void): Promise<number> {
   const session = await openSession(encodeModel(withExtraOutputs(model, tensors)), { threads: options.threads, level: 'disabled', lowMemory: true }, label);
   const total = sampleCount(samples);
@@ -100,29 +100,52 @@ export async function collectStatistics(model: ModelProto, tensors: readonly str
   return { stats, images, seconds: (performance.now() - started) / 1000 };
 }
 
+/** For a [N, C, ...] tensor: calls visit(channel, start, end) for every sample's run of one channel's values. */
+export function forEachChannelRun(dims: readonly number[], visit: (channel: number, start: number, end: number) => void): void {
+  const channels = dims[1] ?? 1;
+  const inner = dims.slice(2).reduce((a, b) => a * b, 1);
+  for (let n = 0; n < dims[0]; n++) {
+    for (let c = 0; c < channels; c++) {
+      const start = (n * channels + c) * inner;
+      visit(c, start, start + inner);
+    }
+  }
+}
+
 /** Per-channel maximum of |x| along dim 1 (channels of NCHW / features of [N, F]) for each tensor. */
 export async function collectChannelMaxima(model: ModelProto, tensors: readonly string[], samples: CalibrationSamples,
   input: ModelInput, options: CalibrationOptions, label: string): Promise<Map<string, Float32Array>> {
   const maxima = new Map<string, Float32Array>();
   await forEachBatch(model, tensors, samples, input, options, label, (t, value) => {
-    const dims = value.dims;
-    const channels = dims[1] ?? 1;
-    const inner = dims.slice(2).reduce((a, b) => a * b, 1);
     const data = value.data as Float32Array;
     let m = maxima.get(t);
-    if (!m) { m = new Float32Array(channels); maxima.set(t, m); }
-    for (let n = 0; n < dims[0]; n++) {
-      for (let c = 0; c < channels; c++) {
-        let top = m[c];
-        const base = (n * channels + c) * inner;
-        for (let i = 0; i < inner; i++) {
-          const v = data[base + i];
-          const a = v < 0 ? -v : v;
-          if (a > top) top = a;
-        }
-        m[c] = top;
+    if (!m) { m = new Float32Array(value.dims[1] ?? 1); maxima.set(t, m); }
+    const top = m;
+    forEachChannelRun(value.dims, (c, start, end) => {
+      let highest = top[c];
+      for (let i = start; i < end; i++) {
+        const v = data[i];
+        const a = v < 0 ? -v : v;
+        if (a > highest) highest = a;
       }
-    }
+      top[c] = highest;
+    });
   });
   return maxima;
+}
+
+/** Samples [from, from + count) as an EvalSet (decoded now when streaming; shared batches when kept in memory). */
+export async function samplesWindow(samples: CalibrationSamples, from: number, count: number, input: ModelInput, batch: number): Promise<EvalSet> {
+  if (samples.kind === 'stream') return loadEvalSet(samples.dataset, samples.indices.slice(from, from + count), input, batch);
+  const window: EvalSet = { ids: [], labels: [], batches: [] };
+  let start = 0;
+  for (const b of samples.set.batches) {
+    if (start >= from && start < from + count) {
+      window.batches.push(b);
+      window.ids.push(...samples.set.ids.slice(start, start + b.count));
+      window.labels.push(...samples.set.labels.slice(start, start + b.count));
+    }
+    start += b.count;
+  }
+  return window;
 }

@@ -26,7 +26,14 @@ export interface ConvertContext {
   producer: { name: string; version: string };
 }
 
-export interface ConvertChoice { method: CalibrationMethod; exclude: ReadonlySet<string> }
+export interface ConvertChoice {
+  method: CalibrationMethod;
+  exclude: ReadonlySet<string>;
+  /** Correct the output mean shift of quantized Conv/Gemm layers (applied by Converter, which measures it). */
+  biasCorrection: boolean;
+  /** Per-tensor method overrides (--method auto per tensor); other tensors use `method`. */
+  tensorMethods?: ReadonlyMap<string, CalibrationMethod>;
+}
 
 export interface Conversion {
   model: ModelProto;
@@ -36,6 +43,8 @@ export interface Conversion {
   kept: KeptFloatOp[];
   activationParams: Map<string, QParams>;
   tensorStats: CalibrationTensorStats[];
+  /** Layers whose bias was corrected (0 without bias correction). */
+  biasCorrected: number;
 }
 
 /** Plans on `reference` without changing it (to learn which tensors need calibration and which nodes are quantized). */
@@ -53,6 +62,14 @@ export function computesInInt8(plan: QuantPlan): boolean {
   return plan.quantized.some((n: NodeProto) => !MOVEMENT_OPS.has(n.op_type ?? ''));
 }
 
+/** The activation range and scale/zero point `method` chooses for a calibrated tensor. */
+export function activationQParams(s: TensorStats, method: CalibrationMethod, ctx: ConvertContext): { range: { min: number; max: number }; params: QParams } {
+  const range = s.count > 0
+    ? chooseRange(s, { method, percentile: ctx.percentile, symmetric: false, levels: 256 })
+    : { min: 0, max: 0 };
+  return { range, params: computeQParams(range, ctx.activations, { symmetric: false, reduceRange: false }) };
+}
+
 export function convert(reference: ModelProto, stats: Map<string, TensorStats>, ctx: ConvertContext, choice: ConvertChoice): Conversion {
   const model: ModelProto = structuredClone(reference);
   const { graph, plan } = planFor(model, ctx, choice.exclude);
@@ -61,12 +78,11 @@ export function convert(reference: ModelProto, stats: Map<string, TensorStats>, 
   for (const t of plan.calibrationTensors) {
     const s = stats.get(t);
     if (!s) throw new OctetError(ctx.label, `internal: tensor '${t}' was not calibrated`);
-    const range = s.count > 0
-      ? chooseRange(s, { method: choice.method, percentile: ctx.percentile, symmetric: false, levels: 256 })
-      : { min: 0, max: 0 };
-    const p = computeQParams(range, ctx.activations, { symmetric: false, reduceRange: false });
+    const method = choice.tensorMethods?.get(t) ?? choice.method;
+    const { range, params: p } = activationQParams(s, method, ctx);
     params.set(t, p);
-    tensorStats.push({ tensor: t, min: s.min, max: s.max, rangeMin: range.min, rangeMax: range.max, scale: p.scale, zeroPoint: p.zeroPoint });
+    tensorStats.push({ tensor: t, min: s.min, max: s.max, rangeMin: range.min, rangeMax: range.max, scale: p.scale, zeroPoint: p.zeroPoint,
+      ...(method !== choice.method ? { method } : {}) });
   }
   const quantizedNodes = plan.quantized.map((n) => ({ node: n.name ?? n.output[0], opType: n.op_type ?? '' }));
   const rewrite = applyPlan(graph, plan, (t) => params.get(t)!, {
@@ -75,5 +91,5 @@ export function convert(reference: ModelProto, stats: Map<string, TensorStats>, 
   });
   model.producer_name = ctx.producer.name;
   model.producer_version = ctx.producer.version;
-  return { model, bytes: encodeModel(model), plan, quantizedNodes, kept: plan.kept, activationParams: rewrite.activationParams, tensorStats };
+  return { model, bytes: encodeModel(model), plan, quantizedNodes, kept: plan.kept, activationParams: rewrite.activationParams, tensorStats, biasCorrected: 0 };
 }

@@ -5,22 +5,24 @@ import { cpus, tmpdir } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { OctetError } from '../common/errors';
 import {
-  AccuracyResult, ActivationType, CalibrationMethod, LayerError, Layout, MethodChoice, PreprocessPreset, Report,
+  AccuracyResult, ActivationType, BiasCorrectionChoice, CalibrationMethod, LayerError, Layout, MethodChoice, PreprocessPreset, Report,
   REPORT_SCHEMA_VERSION, TuningReport,
 } from '../common/report';
 import { readModel, writeModel, writeFileAtomic } from '../onnx/model-io';
-import { ModelProto } from '../onnx/proto';
+import { encodeModel, ModelProto } from '../onnx/proto';
 import { prepareOpset } from '../quant/opset';
 import { WeightRange } from '../quant/rewrite';
 import { equalizePairs, findEqualizationPairs } from '../quant/equalize';
 import { benchmarkPair } from './bench';
-import { calibrationSamples, collectChannelMaxima, collectStatistics, firstSamples } from './calibrate';
-import { computesInInt8, Conversion, ConvertChoice, ConvertContext, convert, planFor } from './convert';
+import { calibrationSamples, collectChannelMaxima, collectStatistics, firstSamples, samplesWindow } from './calibrate';
+import { AUTO_METHODS, CheckSet, outputSqnr, pickBiasCorrection, pickMethod } from './auto-choice';
+import { chooseTensorMethods } from './tensor-methods';
+import { computesInInt8, Conversion, ConvertChoice, ConvertContext, planFor } from './convert';
+import { Converter } from './converter';
 import { openDataset, splitIndices } from './dataset';
 import { loadEvalSet, runOutputs, scoreOutputs } from './evaluate';
 import { EventSink, Stage } from './events';
 import { machineInfo } from './machine';
-import { pickMethod } from './method-auto';
 import { describeInput, effectiveBatch } from './model-input';
 import { modelInfo, opHistogram } from './model-info';
 import { optimizeFp32, probeTensors } from './prepare';
@@ -34,6 +36,12 @@ export const OCTET_VERSION = '0.1.0';
 
 /** Samples used to measure per-channel ranges for equalization. */
 const EQUALIZATION_SAMPLES = 32;
+/** Calibration samples on which bias shifts are measured. */
+const BIAS_SAMPLES = 32;
+/** Calibration samples on which per-tensor methods are scored (--method auto). */
+const TENSOR_METHOD_SAMPLES = 16;
+/** Calibration samples on which automatic choices (method, bias correction) are compared. */
+const CHECK_SAMPLES = 32;
 
 export interface QuantizeRequest {
   model: string;
@@ -51,6 +59,8 @@ export interface QuantizeRequest {
   equalize: boolean;
   /** 0..1: how far small channels are scaled up towards the tensor maximum. */
   equalizeStrength: number;
+  /** Correct the output mean shift of quantized Conv/Gemm layers; 'auto' keeps it only when it reduces output error. */
+  biasCorrection: BiasCorrectionChoice;
   preprocess: PreprocessPreset | 'auto';
   resize?: number | null;
   crop?: number | null;
@@ -162,7 +172,9 @@ export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeO
     const calibrationOptions = { batch, threads: request.threads, signal: request.signal };
     const quantizedNodes = new Set(plan.quantized);
     const pairs = request.equalize && perChannel ? findEqualizationPairs(graph, opset.to, (n) => quantizedNodes.has(n)) : [];
-    const samples = await calibrationSamples(calibSet, calibIndices, input, batch, pairs.length > 0 ? 2 : 1);
+    const biasWanted = request.biasCorrection !== 'off';
+    const passes = 1 + (pairs.length > 0 ? 1 : 0) + (biasWanted ? 1 : 0);
+    const samples = await calibrationSamples(calibSet, calibIndices, input, batch, passes);
     const started = performance.now();
     if (pairs.length > 0) {
       // Channel ranges only steer the equalization; a few dozen samples are enough.
@@ -180,20 +192,60 @@ export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeO
     calibration.seconds = (performance.now() - started) / 1000;
     const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
 
+    const converter = new Converter({
+      reference, stats: calibration.stats, ctx, biasSamples: firstSamples(samples, BIAS_SAMPLES, batch), input,
+      options: { ...calibrationOptions, onProgress: (d, t) => progress('convert', d, t, `bias shifts ${d}/${t}`) },
+    });
+    let check: CheckSet | null = null;
+    const checkSet = async (): Promise<CheckSet> => {
+      if (check) return check;
+      // Held out from the samples bias shifts are measured on, when there are enough.
+      const from = calibIndices.length >= BIAS_SAMPLES + CHECK_SAMPLES ? BIAS_SAMPLES : 0;
+      const set = await samplesWindow(samples, from, CHECK_SAMPLES, input, effectiveBatch(input, 8));
+      const fp32 = await runOutputs(encodeModel(reference), set, input, modelPath, { signal: request.signal });
+      check = { set, fp32, input, label: outPath, signal: request.signal };
+      return check;
+    };
+
     let method: CalibrationMethod;
     let methodScores: Partial<Record<CalibrationMethod, number>> | null = null;
+    let tensorMethods: Report['calibration']['tensorMethods'] = null;
+    let overrides: ReadonlyMap<string, CalibrationMethod> | undefined;
     if (request.method === 'auto') {
       progress('convert', 0, 1, 'comparing calibration methods');
-      const picked = await pickMethod(reference, calibration.stats, ctx, userExclude, calibSet, calibIndices.slice(0, 32), input, request.signal);
+      const base = { exclude: userExclude, biasCorrection: biasWanted };
+      const picked = await pickMethod(converter.build, base, await checkSet());
       method = picked.method;
       methodScores = picked.scores;
       log(`method auto: ${method} (output SQNR on calibration samples: ${Object.entries(picked.scores).map(([m, v]) => `${m} ${v.toFixed(1)} dB`).join(', ')})`);
+      progress('convert', 0, 1, 'comparing methods per tensor');
+      const perTensor = await chooseTensorMethods(reference, calibration.stats, ctx, plan, method, AUTO_METHODS,
+        firstSamples(samples, TENSOR_METHOD_SAMPLES, batch), input, calibrationOptions);
+      if (perTensor.overrides.size > 0) {
+        const score = await outputSqnr(await checkSet(), await converter.build({ ...base, method, tensorMethods: perTensor.overrides }));
+        const kept = score > picked.scores[method];
+        if (kept) overrides = perTensor.overrides;
+        tensorMethods = { scored: perTensor.scored, overrides: Object.fromEntries(perTensor.overrides), kept,
+          outputSqnrDb: { model: picked.scores[method], perTensor: score } };
+        log(`method auto per tensor: ${perTensor.overrides.size} of ${perTensor.scored} tensors prefer another method; `
+          + `output SQNR ${score.toFixed(2)} dB vs ${picked.scores[method].toFixed(2)} dB (${kept ? 'kept' : 'not kept'})`);
+      }
     } else {
       method = request.method;
     }
     progress('convert', 0, 1, `choosing ranges (${method})`);
-    let choice: ConvertChoice = { method, exclude: userExclude };
-    let conversion = convert(reference, calibration.stats, ctx, choice);
+    let choice: ConvertChoice = { method, exclude: userExclude, biasCorrection: request.biasCorrection === 'on', ...(overrides ? { tensorMethods: overrides } : {}) };
+    let conversion: Conversion;
+    let biasScores: { off: number; on: number } | null = null;
+    if (request.biasCorrection === 'auto') {
+      const picked = await pickBiasCorrection(converter.build, choice, await checkSet());
+      choice = { ...choice, biasCorrection: picked.biasCorrection };
+      conversion = picked.conversion;
+      biasScores = picked.scores;
+      log(`bias correction ${picked.biasCorrection ? 'kept' : 'not kept'}: output SQNR ${picked.scores.on.toFixed(2)} dB with, ${picked.scores.off.toFixed(2)} dB without`);
+    } else {
+      conversion = await converter.build(choice);
+    }
     progress('convert', 1, 1, `${conversion.quantizedNodes.length} nodes quantized`);
 
     let accuracy: AccuracyResult | null = null;
@@ -228,7 +280,7 @@ export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeO
         if (request.maxDrop !== null && accuracyLoss(accuracy) > request.maxDrop) {
           progress('evaluate', 0, 1, `drop ${accuracyLoss(accuracy).toFixed(2)} > ${request.maxDrop}: tuning`);
           const tuned = await tune({
-            reference, stats: calibration.stats, ctx, start: { choice, conversion, accuracy, layers }, evalSet: samples,
+            build: converter.build, label: outPath, start: { choice, conversion, accuracy, layers }, evalSet: samples,
             fp32Outputs: fp32Out, fp32Model: modelPath, input, benchSample: probeSample.data, maxDrop: request.maxDrop,
             timeoutSeconds: request.tuneTimeout, signal: request.signal,
             onTrial: (t, i) => log(`trial ${i}: ${t.changed} → loss ${(t.top1DropPoints ?? (1 - t.agreement) * 100).toFixed(2)} points, ${t.speedup?.toFixed(2)}x`),
@@ -260,12 +312,15 @@ export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeO
       optimizedFp32Ops: opHistogram(optimized),
       settings: {
         method: choice.method, methodRequested: request.method, percentile: request.percentile, perChannel,
-        activations: request.activations, weightRange, equalize: request.equalize && perChannel, calibCount: calibIndices.length,
+        activations: request.activations, weightRange, equalize: request.equalize && perChannel, biasCorrection: choice.biasCorrection,
+        biasCorrectionRequested: request.biasCorrection, calibCount: calibIndices.length,
         calibBatch: batch, opTypes: request.opTypes ?? [], exclude: [...choice.exclude], preprocess, resize: request.resize ?? null,
         crop: request.crop ?? null, layout: input.layout, maxDrop: request.maxDrop,
       },
       calibration: { dataset: calibSet.info, images: calibration.images, seconds: round3(calibration.seconds), peakRssMb,
-        tensors: conversion.tensorStats, methodScores },
+        tensors: conversion.tensorStats, methodScores, tensorMethods,
+        biasCorrection: biasWanted ? { layers: conversion.biasCorrected, samples: Math.min(BIAS_SAMPLES, calibIndices.length),
+          seconds: round3(converter.biasSeconds), outputSqnrDb: biasScores } : null },
       quantizedNodes: conversion.quantizedNodes,
       keptFloat: conversion.kept,
       int8RuntimeOps,
@@ -281,14 +336,29 @@ export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeO
     if (request.benchmark) {
       const sample = (await calibSet.read(calibIndices[0])).data;
       const threadCounts = [...new Set([1, cpus().length])];
+      // Latency at batch 1 (or the model's fixed batch): the headline numbers.
+      const latencyBatch = input.fixedBatch ?? 1;
       for (const threads of threadCounts) {
-        progress('benchmark', 0, request.benchRuns, `batch 1, ${threads} thread(s)`);
+        progress('benchmark', 0, request.benchRuns, `batch ${latencyBatch}, ${threads} thread(s)`);
         report.bench.push(await benchmarkPair(modelPath, int8Bytes, input.name, input.shape, sample,
-          { threads, batch: input.fixedBatch ?? 1, runs: request.benchRuns, warmup: 3, signal: request.signal,
-            onProgress: (d, t) => progress('benchmark', d, t, `batch 1, ${threads} thread(s): ${d}/${t}`) },
+          { threads, batch: latencyBatch, runs: request.benchRuns, warmup: 3, signal: request.signal,
+            onProgress: (d, t) => progress('benchmark', d, t, `batch ${latencyBatch}, ${threads} thread(s): ${d}/${t}`) },
           [modelPath, outPath]));
       }
-      const single = report.bench.find((b) => b.threads === 1);
+      // Throughput at batch 8 with all cores, when the model takes any batch size; fewer runs (each is 8 samples).
+      const throughputBatch = 8;
+      if (input.fixedBatch === null || input.fixedBatch === undefined) {
+        const threads = cpus().length;
+        const runs = Math.min(request.benchRuns, Math.max(5, Math.ceil(request.benchRuns / 4)));
+        progress('benchmark', 0, runs, `batch ${throughputBatch}, ${threads} thread(s)`);
+        report.bench.push(await benchmarkPair(modelPath, int8Bytes, input.name, input.shape, sample,
+          { threads, batch: throughputBatch, runs, warmup: 2, signal: request.signal,
+            onProgress: (d, t) => progress('benchmark', d, t, `batch ${throughputBatch}, ${threads} thread(s): ${d}/${t}`) },
+          [modelPath, outPath]));
+      } else {
+        log(`throughput at batch ${throughputBatch} not measured: the model's input batch is fixed at ${input.fixedBatch}`);
+      }
+      const single = report.bench.find((b) => b.batch === latencyBatch && b.threads === 1);
       if (single && single.speedup < 1) {
         warnings.push(`INT8 is not faster than FP32 here (${single.speedup.toFixed(2)}x at 1 thread); ops left in float at run time: ${floatRuntimeOps(int8RuntimeOps) || 'none'}.`);
       }

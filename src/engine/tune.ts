@@ -3,11 +3,10 @@
 // until the bound holds, nothing is left, or the time budget is spent. Every trial is measured on the evaluation
 // samples (drop, agreement, SQNR) and timed at batch 1 on one thread; the fastest trial that meets the bound wins.
 import type { AccuracyResult, CalibrationMethod, LayerError, TuningReport, TuningTrial } from '../common/report';
-import { ModelProto } from '../onnx/proto';
-import { TensorStats } from '../quant/histogram';
 import { benchmarkPair } from './bench';
 import { throwIfCancelled } from './cancel';
-import { Conversion, ConvertChoice, ConvertContext, convert, MOVEMENT_OPS } from './convert';
+import { Conversion, ConvertChoice, MOVEMENT_OPS } from './convert';
+import { BuildConversion } from './converter';
 import { EvalSet, runOutputs, scoreOutputs } from './evaluate';
 import { ModelInput } from './model-input';
 
@@ -37,9 +36,9 @@ export function rankByOwnError(conversion: Conversion, layers: LayerError[]): { 
 }
 
 export interface TuneRequest {
-  reference: ModelProto;
-  stats: Map<string, TensorStats>;
-  ctx: ConvertContext;
+  build: BuildConversion;
+  /** Names errors after the INT8 model being written. */
+  label: string;
   start: { choice: ConvertChoice; conversion: Conversion; accuracy: AccuracyResult; layers: LayerError[] };
   evalSet: EvalSet;
   fp32Outputs: Float32Array[];
@@ -55,10 +54,10 @@ export interface TuneRequest {
 export interface TuneOutcome { report: TuningReport; conversion: Conversion; accuracy: AccuracyResult; choice: ConvertChoice }
 
 async function measure(request: TuneRequest, conversion: Conversion): Promise<{ accuracy: AccuracyResult; speedup: number }> {
-  const outputs = await runOutputs(conversion.bytes, request.evalSet, request.input, request.ctx.label, { signal: request.signal });
+  const outputs = await runOutputs(conversion.bytes, request.evalSet, request.input, request.label, { signal: request.signal });
   const accuracy = scoreOutputs(request.fp32Outputs, outputs, request.evalSet.labels);
   const bench = await benchmarkPair(request.fp32Model, conversion.bytes, request.input.name, request.input.shape, request.benchSample,
-    { threads: 1, batch: request.input.fixedBatch ?? 1, runs: 9, warmup: 2, signal: request.signal }, [request.fp32Model, request.ctx.label]);
+    { threads: 1, batch: request.input.fixedBatch ?? 1, runs: 9, warmup: 2, signal: request.signal }, [request.fp32Model, request.label]);
   return { accuracy, speedup: bench.speedup };
 }
 
@@ -91,8 +90,8 @@ export async function tune(request: TuneRequest): Promise<TuneOutcome> {
     if (stoppedBy === 'bound-met' || method === request.start.choice.method) continue;
     if (overBudget()) { stoppedBy = 'timeout'; break; }
     throwIfCancelled(request.signal);
-    const choice = { method, exclude: request.start.choice.exclude };
-    const trial = await record(`method ${method}`, choice, convert(request.reference, request.stats, request.ctx, choice));
+    const choice = { ...request.start.choice, method };
+    const trial = await record(`method ${method}`, choice, await request.build(choice));
     const current = candidates[candidates.length - 1];
     if (accuracyLoss(current.accuracy) < accuracyLoss(base.accuracy)) base = current;
     if (trial.meetsBound) stoppedBy = 'bound-met';
@@ -106,8 +105,8 @@ export async function tune(request: TuneRequest): Promise<TuneOutcome> {
       throwIfCancelled(request.signal);
       const group = ranking.slice(previous, count).map((r) => r.node);
       const exclude = new Set([...base.choice.exclude, ...ranking.slice(0, count).map((r) => r.node)]);
-      const choice = { method: base.choice.method, exclude };
-      const trial = await record(`FP32: ${group.join(', ')}`, choice, convert(request.reference, request.stats, request.ctx, choice));
+      const choice = { ...base.choice, exclude };
+      const trial = await record(`FP32: ${group.join(', ')}`, choice, await request.build(choice));
       if (trial.meetsBound) { stoppedBy = 'bound-met'; break; }
     }
   }

@@ -1,6 +1,7 @@
 // What the HTML report's charts draw: computed from the Report by html.ts, embedded in the page as JSON, drawn by
 // html-page.ts (Chart.js). Kept small and flat so the page script does no report logic of its own.
 import type { LatencyStats, Report } from '../common/report';
+import { throughputOf } from '../extension/report/format';
 import { benchLabel, benchResults, layersWorstFirst, LOW_SQNR_DB } from './tables';
 
 export interface ChartLatency { medianMs: number | null; p90Ms: number | null; meanMs: number | null; minMs: number | null; runs: number | null }
@@ -10,7 +11,8 @@ export interface ChartPayload {
   layers: { node: string; opType: string; sqnrDb: number | null }[];
   totalLayers: number;
   lowSqnrDb: number;
-  latency: { label: string; fp32: ChartLatency; int8: ChartLatency; speedup: number | null }[];
+  /** Throughput in samples per second (null in reports from before it was measured). */
+  latency: { label: string; fp32: ChartLatency; int8: ChartLatency; speedup: number | null; throughput: { fp32: number; int8: number } | null }[];
   /** Percentages (0..100). Labelled: Top-1/Top-5 per model; unlabelled: agreement only. */
   accuracy: { labelled: boolean; categories: string[]; fp32: (number | null)[]; int8: (number | null)[] } | null;
 }
@@ -53,7 +55,8 @@ export function chartPayload(report: Report): ChartPayload {
     layers: layers.slice(0, MAX_CHART_LAYERS).map((l) => ({ node: String(l.node), opType: String(l.opType), sqnrDb: num(l.sqnrDb) })),
     totalLayers: layers.length,
     lowSqnrDb: LOW_SQNR_DB,
-    latency: benchResults(report).map((b) => ({ label: benchLabel(b), fp32: latency(b.fp32), int8: latency(b.int8), speedup: num(b.speedup) })),
+    latency: benchResults(report).map((b) => ({ label: benchLabel(b), fp32: latency(b.fp32), int8: latency(b.int8), speedup: num(b.speedup),
+      throughput: throughputOf(b) })),
     accuracy,
   };
 }

@@ -28,6 +28,10 @@ function ms(value: number | null): string {
   return value >= 100 ? `${value.toFixed(0)} ms` : value >= 10 ? `${value.toFixed(1)} ms` : `${value.toFixed(2)} ms`;
 }
 
+function rate(perSecond: number): string {
+  return `${perSecond >= 100 ? perSecond.toFixed(0) : perSecond >= 10 ? perSecond.toFixed(1) : perSecond.toFixed(2)} img/s`;
+}
+
 function shorten(text: string, max: number): string {
   return text.length <= max ? text : `…${text.slice(text.length - max + 1)}`;
 }
@@ -135,6 +139,7 @@ function latencyChart(canvas: HTMLCanvasElement, payload: ChartPayload): Chart<'
                 `FP32 mean ${ms(row.fp32.meanMs)}, min ${ms(row.fp32.minMs)}`,
                 `INT8 mean ${ms(row.int8.meanMs)}, min ${ms(row.int8.minMs)}`,
                 `speedup (median) ${row.speedup === null ? '—' : `${row.speedup.toFixed(2)}×`}`,
+                ...(row.throughput ? [`throughput FP32 ${rate(row.throughput.fp32)}, INT8 ${rate(row.throughput.int8)}`] : []),
               ];
             },
           },

@@ -147,7 +147,7 @@ export function reportToHtml(report: Report): string {
   // Latency
   const latency = latencyTable(report);
   add('latency', 'Latency', latency
-    ? chart(CHART_IDS.latency, 'Latency per thread count, FP32 vs INT8 (median and p90)', 280) + table(latency)
+    ? chart(CHART_IDS.latency, 'Latency per thread count and batch, FP32 vs INT8 (median and p90)', 280) + table(latency)
     : note('Not benchmarked.'));
 
   // Per-layer error

@@ -2,7 +2,9 @@
 // Pure (Report → string). Text from the model or the file system (node names, paths, warnings) is escaped so it can
 // neither break a table nor inject markup.
 import type { Report } from '../common/report';
-import { formatBytes, formatPercent, formatSpeedup, headlineBench, sizeRatio } from '../extension/report/format';
+import {
+  formatBytes, formatPercent, formatSpeedup, formatThroughput, headlineBench, headlineThroughput, sizeRatio, throughputOf,
+} from '../extension/report/format';
 import {
   accuracyTable, agreementTable, benchLabel, benchResults, keptFloatTable, latencyTable, layersTable, machineTable, modelTable,
   readTuning, reportTitle, runtimeOpsTable, settingsTable, Table, tuningTable,
@@ -64,6 +66,12 @@ export function reportToMarkdown(report: Report): string {
     const headline = [singleThread, allThreads].filter((b) => b !== null)
       .map((b) => `${formatSpeedup(b.speedup)} faster with ${benchLabel(b)}`);
     out.push(`Batch 1: ${headline.join(', ')}.`, '');
+    const batched = headlineThroughput({ ...report, bench: benchResults(report) });
+    const rate = batched ? throughputOf(batched) : null;
+    if (batched && rate) {
+      out.push(`Throughput at batch ${batched.batch} with ${batched.threads} thread${batched.threads === 1 ? '' : 's'}: `
+        + `FP32 ${formatThroughput(rate.fp32)} → INT8 ${formatThroughput(rate.int8)} (${formatSpeedup(batched.speedup)}).`, '');
+    }
     out.push(table(latency), '');
   }
 

@@ -3,7 +3,8 @@
 // Defensive about missing fields: a report from an older or newer engine renders what it has.
 import type { BenchResult, LatencyStats, LayerError, Report } from '../common/report';
 import {
-  baseName, formatBytes, formatDb, formatMs, formatNumber, formatPercent, formatPoints, formatSpeedup, headlineBench, sizeRatio,
+  baseName, formatBytes, formatDb, formatMs, formatNumber, formatPercent, formatPoints, formatSpeedup, formatThroughput, headlineBench,
+  headlineThroughput, sizeRatio, throughputOf,
 } from '../extension/report/format';
 
 export interface Table {
@@ -75,6 +76,12 @@ export function headlineFacts(report: Report): { label: string; value: string; d
     if (b) facts.push({ label: `Speedup, ${benchLabel(b)}`, value: formatSpeedup(b.speedup),
       detail: `median ${formatMs(b.fp32.medianMs)} → ${formatMs(b.int8.medianMs)}` });
   }
+  const batched = headlineThroughput({ ...report, bench: benchResults(report) });
+  const rate = batched ? throughputOf(batched) : null;
+  if (batched && rate) {
+    facts.push({ label: `Throughput, ${benchLabel(batched)}`, value: formatThroughput(rate.int8),
+      detail: `FP32 ${formatThroughput(rate.fp32)} → INT8 ${formatThroughput(rate.int8)} (${formatSpeedup(batched.speedup)})` });
+  }
   const ratio = sizeRatio(report);
   facts.push({ label: 'Size', value: ratio !== null ? formatPercent(ratio, 1) : '—',
     detail: `of FP32: ${formatBytes(report.fp32Model.bytes)} → ${formatBytes(report.int8Model.bytes)}` });
@@ -115,12 +122,16 @@ export function latencyTable(report: Report): Table | null {
   const bench = benchResults(report);
   if (bench.length === 0) return null;
   const stats = (s: LatencyStats) => [formatMs(s.medianMs), formatMs(s.p90Ms), formatMs(s.meanMs), formatMs(s.minMs)];
+  const rates = (b: BenchResult) => {
+    const rate = throughputOf(b);
+    return [formatThroughput(rate?.fp32), formatThroughput(rate?.int8)];
+  };
   return {
     header: ['Threads', 'Batch', 'FP32 median', 'FP32 p90', 'FP32 mean', 'FP32 min', 'INT8 median', 'INT8 p90', 'INT8 mean',
-      'INT8 min', 'Runs', 'Speedup'],
+      'INT8 min', 'Runs', 'Speedup', 'FP32 throughput', 'INT8 throughput'],
     rows: bench.map((b) => [String(b.threads), String(b.batch), ...stats(b.fp32), ...stats(b.int8),
-      b.fp32.runs === b.int8.runs ? String(b.int8.runs) : `${b.fp32.runs}/${b.int8.runs}`, formatSpeedup(b.speedup)]),
-    numeric: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+      b.fp32.runs === b.int8.runs ? String(b.int8.runs) : `${b.fp32.runs}/${b.int8.runs}`, formatSpeedup(b.speedup), ...rates(b)]),
+    numeric: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13],
   };
 }
 
@@ -164,6 +175,8 @@ export function settingsTable(report: Report): Table {
     ['Weight range', String(s.weightRange ?? '—')],
   );
   if (typeof loose.equalize === 'boolean') rows.push(['Range equalization', yesNo(loose.equalize)]);
+  const bias = biasCorrectionText(loose.biasCorrection, loose.biasCorrectionRequested, isObject(c) ? c.biasCorrection : undefined);
+  if (bias) rows.push(['Bias correction', bias]);
   if (finite(loose.maxDrop) !== null) rows.push(['Max drop (accuracy-aware)', formatPoints(loose.maxDrop as number)]);
   rows.push(
     ['Calibration images', `${s.calibCount} (batch ${s.calibBatch})`],
@@ -179,6 +192,18 @@ export function settingsTable(report: Report): Table {
     rows.push(['Evaluation data', `${ev.dataset.path} (skip ${ev.skip}, limit ${ev.limit}${ev.dataset.labelled ? `, labels: ${ev.dataset.labelsSource ?? 'yes'}` : ', unlabelled'})`]);
   }
   return { header: ['Setting', 'Value'], rows };
+}
+
+/** "yes, 28 layers (auto: output SQNR 43.1 dB with, 35.2 dB without)"; null for reports from before bias correction. */
+function biasCorrectionText(applied: unknown, requested: unknown, measured: unknown): string | null {
+  if (typeof applied !== 'boolean') return null;
+  const layers = isObject(measured) ? finite(measured.layers) : null;
+  const scores = isObject(measured) && isObject(measured.outputSqnrDb) ? measured.outputSqnrDb : null;
+  const on = scores ? finite(scores.on) : null;
+  const off = scores ? finite(scores.off) : null;
+  const why = requested === 'auto' && on !== null && off !== null
+    ? ` (auto: output SQNR ${formatDb(on)} with, ${formatDb(off)} without)` : requested === 'off' ? ' (turned off)' : '';
+  return (applied ? `yes${layers !== null ? `, ${layers} layers` : ''}` : 'no') + why;
 }
 
 export function layersTable(report: Report): Table | null {

@@ -13,7 +13,7 @@ import { smallCnn, tempDir, writeImageNpy } from '../fixtures/models';
 function request(model: string, calib: string, overrides: Partial<QuantizeRequest> = {}): QuantizeRequest {
   return {
     model, calib, calibCount: 32, calibBatch: 8, method: 'minmax', percentile: 99.999, perChannel: true,
-    activations: 'u8', weightRange: 'pair-safe', equalize: true, equalizeStrength: 0.5, preprocess: 'raw', evalCount: 32, evaluate: true, benchmark: false,
+    activations: 'u8', weightRange: 'pair-safe', equalize: true, equalizeStrength: 0.5, biasCorrection: 'auto', preprocess: 'raw', evalCount: 32, evaluate: true, benchmark: false,
     benchRuns: 5, threads: 1, maxDrop: null, tuneTimeout: 60, ...overrides,
   };
 }

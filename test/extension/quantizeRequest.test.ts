@@ -7,7 +7,7 @@ function request(overrides: Partial<QuantizeRequest> = {}): QuantizeRequest {
   return {
     model: '/m/resnet.onnx', calibrationDir: '/data/calib', labelsFile: null, preprocess: 'torch', method: 'minmax',
     percentile: null, calibrationCount: 64, calibrationBatch: 8, activations: 'u8', perChannel: true, evaluationCount: 200,
-    benchmark: true, maxDropPoints: null, ...defaultOutputPaths('/m/resnet.onnx'), ...overrides,
+    benchmark: true, maxDropPoints: null, biasCorrection: 'auto', ...defaultOutputPaths('/m/resnet.onnx'), ...overrides,
   };
 }
 
@@ -27,7 +27,7 @@ test('arguments follow the engine contract and always ask for JSON progress', ()
 test('optional flags: labels, percentile, per-tensor, no eval, no bench, max drop', () => {
   const args = engineArguments(request({
     labelsFile: '/data/labels.txt', method: 'percentile', percentile: 99.99, perChannel: false, evaluationCount: 0,
-    benchmark: false, maxDropPoints: 0.5,
+    benchmark: false, maxDropPoints: 0.5, biasCorrection: 'off',
   }));
   const has = (...seq: string[]) => args.some((_, i) => seq.every((s, j) => args[i + j] === s));
   assert.ok(has('--labels', '/data/labels.txt'));
@@ -37,6 +37,8 @@ test('optional flags: labels, percentile, per-tensor, no eval, no bench, max dro
   assert.ok(args.includes('--no-bench'));
   assert.ok(has('--max-drop', '0.5'));
   assert.ok(!engineArguments(request()).includes('--max-drop'), '--max-drop only when set');
+  assert.ok(has('--bias-correction', 'off'));
+  assert.ok(!engineArguments(request()).includes('--bias-correction'), "'auto' is the engine's default and not passed");
 });
 
 test('invalid requests are explained in a sentence naming the field', () => {

@@ -61,7 +61,7 @@ test('equalization raises INT8 output SQNR on an imbalanced model', async () => 
   const data = writeImageNpy(dir, 48);
   const base = {
     model: modelPath, calib: data, calibCount: 24, calibBatch: 8, method: 'minmax' as const, percentile: 99.999, perChannel: true,
-    activations: 'u8' as const, weightRange: 'full' as const, equalizeStrength: 1, preprocess: 'raw' as const, evalCount: 24,
+    activations: 'u8' as const, weightRange: 'full' as const, equalizeStrength: 1, biasCorrection: 'off' as const, preprocess: 'raw' as const, evalCount: 24,
     evaluate: true, benchmark: false, benchRuns: 1, threads: 1, maxDrop: null, tuneTimeout: 10,
   };
   const off = await quantizeModel({ ...base, equalize: false, out: join(dir, 'off.onnx') });

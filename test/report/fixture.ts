@@ -22,8 +22,9 @@ export function realisticReport(): Report {
     optimizedFp32Ops: { Conv: 19, Relu: 19, Add: 9, Slice: 4, Pad: 2, GlobalAveragePool: 1, Reshape: 1, Gemm: 1 },
     settings: { method: 'mse', percentile: 99.999, perChannel: true, activations: 'u8', weightRange: 'pair-safe', calibCount: 100,
       calibBatch: 8, opTypes: [], exclude: [], preprocess: 'torch', resize: null, crop: null, layout: 'NCHW', methodRequested: 'mse',
-      equalize: true, maxDrop: null },
-    calibration: { dataset, images: 100, seconds: 3.318, peakRssMb: 163, methodScores: null, tensors: [
+      equalize: true, maxDrop: null, biasCorrection: true, biasCorrectionRequested: 'auto' },
+    calibration: { dataset, images: 100, seconds: 3.318, peakRssMb: 163, methodScores: null,
+      biasCorrection: { layers: 20, samples: 32, seconds: 0.41, outputSqnrDb: { off: 26.5, on: 28.07 } }, tensors: [
       { tensor: 'input', min: -2.1179039478302, max: 2.640000104904175, rangeMin: -2.1096308855339885, rangeMax: 2.629687604494393, scale: 0.018585562705993652, zeroPoint: 114 },
     ] },
     quantizedNodes: [{ node: '/conv1/Conv', opType: 'Conv' }, { node: '/layer1/layer1.0/conv1/Conv', opType: 'Conv' }, { node: '/fc/Gemm', opType: 'Gemm' }],
@@ -58,13 +59,26 @@ export function realisticReport(): Report {
   };
 }
 
-/** The realistic report with a `tuning` section (accuracy-aware mode), including a hostile name in a trial. */
+/**
+ * The realistic report as the current engine writes its benchmark: a throughput on every row, and a batch-8 row with
+ * all (2) cores after the batch-1 rows. The batch-8 speedup (2.5×) differs from both batch-1 ones on purpose.
+ */
+export function reportWithThroughput(): Report {
+  const base = realisticReport();
+  const rate = (batch: number, ms: number) => Math.round((batch * 1000 / ms) * 100) / 100;
+  const bench = base.bench.map((b) => ({ ...b, throughput: { fp32: rate(b.batch, b.fp32.medianMs), int8: rate(b.batch, b.int8.medianMs) } }));
+  bench.push({ threads: 2, batch: 8, fp32: { medianMs: 10.4, p90Ms: 12.9, minMs: 9.8, meanMs: 10.9, runs: 5 },
+    int8: { medianMs: 4.16, p90Ms: 5.02, minMs: 3.9, meanMs: 4.3, runs: 5 }, speedup: 2.5, throughput: { fp32: 769.23, int8: 1923.08 } });
+  return { ...base, bench };
+}
+
+/** The realistic report (with throughput) and a `tuning` section (accuracy-aware mode), including a hostile name in a trial. */
 export function reportWithTuning(): Report {
   const trial = (changed: string, method: 'minmax' | 'mse', excluded: string[], top1DropPoints: number | null, agreement: number,
     outputSqnrDb: number, speedup: number | null, meetsBound: boolean, kept: boolean) =>
     ({ changed, method, excluded, top1DropPoints, agreement, outputSqnrDb, speedup, meetsBound, kept });
   return {
-    ...realisticReport(),
+    ...reportWithThroughput(),
     tuning: {
       maxDrop: 0.5,
       metric: 'top1-drop-points',

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { reportToHtml, scriptJson, inlineScript, REPORT_CSP } from '../../src/report/html';
 import { chartPayload, CHART_IDS, MAX_CHART_LAYERS, PAYLOAD_ID } from '../../src/report/chart-data';
-import { NASTY_NODE, realisticReport, reportWithTuning } from './fixture';
+import { NASTY_NODE, realisticReport, reportWithThroughput, reportWithTuning } from './fixture';
 
 function payloadOf(html: string): ReturnType<typeof chartPayload> {
   const match = new RegExp(`<script type="application/json" id="${PAYLOAD_ID}">([^<]*)</script>`).exec(html);
@@ -55,6 +55,27 @@ test('html has a canvas per chart and the tables with the numbers', () => {
   assert.deepEqual(payload.layers.map((l) => l.sqnrDb), [17.25, 23.433, 24.298, 24.637, 25.912, 28.07, 29.87, 38.91], 'worst first');
   assert.deepEqual(payload.latency.map((l) => [l.label, l.fp32.medianMs, l.int8.p90Ms]), [['1 thread', 2.047, 2.784], ['2 threads', 11.13, 21.25]]);
   assert.deepEqual(payload.accuracy, { labelled: true, categories: ['Top-1', 'Top-5'], fp32: [80.25, 98.5], int8: [81.5, 98.75] });
+});
+
+test('html shows throughput at batch 8: a headline card, table columns, chart tooltip data; speedup cards stay batch 1', () => {
+  const card = (label: string, value: string) => `<div class="card"><div class="label">${label}</div><div class="value">${value}</div>`;
+  const html = reportToHtml(reportWithThroughput());
+  assert.ok(html.includes(card('Speedup, 1 thread', '1.26×')), 'single-thread speedup card is batch 1');
+  assert.ok(html.includes(card('Speedup, 2 threads', '6.08×')), 'all-threads speedup card is batch 1, not batch 8 (2.50×)');
+  assert.ok(!html.includes(card('Speedup, 2 threads, batch 8', '2.50×')));
+  assert.ok(html.includes(`${card('Throughput, 2 threads, batch 8', '1923 img/s')}<div class="detail">FP32 769 img/s → INT8 1923 img/s (2.50×)</div>`));
+  assert.match(html, /<th scope="col" class="num">FP32 throughput<\/th><th scope="col" class="num">INT8 throughput<\/th><\/tr>/);
+  assert.match(html, /<td class="num" data-v="2\.5">2\.50×<\/td><td class="num" data-v="769">769 img\/s<\/td><td class="num" data-v="1923">1923 img\/s<\/td><\/tr>/);
+  const payload = payloadOf(html);
+  assert.deepEqual(payload.latency.map((l) => [l.label, l.throughput]), [
+    ['1 thread', { fp32: 488.52, int8: 616.14 }], ['2 threads', { fp32: 89.85, int8: 546.45 }], ['2 threads, batch 8', { fp32: 769.23, int8: 1923.08 }],
+  ]);
+
+  // an older report (no throughput): no card, empty cells, null in the chart data
+  const old = reportToHtml(realisticReport());
+  assert.ok(!old.includes('Throughput, '));
+  assert.match(old, /<td class="num" data-v="6\.08">6\.08×<\/td><td class="num" data-v="">—<\/td><td class="num" data-v="">—<\/td><\/tr>/);
+  assert.deepEqual(payloadOf(old).latency.map((l) => l.throughput), [null, null]);
 });
 
 test('html escapes names from user models, in markup and in the embedded JSON', () => {

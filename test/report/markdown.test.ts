@@ -6,11 +6,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Report, REPORT_SCHEMA_VERSION } from '../../src/common/report';
 import { OctetError } from '../../src/common/errors';
-import { headlineBench } from '../../src/extension/report/format';
+import { headlineBench, headlineThroughput } from '../../src/extension/report/format';
 import { loadReport, parseReport, toReportView } from '../../src/extension/report/loadReport';
 import { reportToMarkdown } from '../../src/report/markdown';
 import { tempDir } from '../fixtures/models';
-import { NASTY_NODE, realisticReport, reportWithTuning } from './fixture';
+import { NASTY_NODE, realisticReport, reportWithThroughput, reportWithTuning } from './fixture';
 
 /** A hand-written Report (a rendering input, not engine output). */
 function sampleReport(): Report {
@@ -54,6 +54,32 @@ test('headline latency is batch 1 with one thread and with the most threads', ()
   assert.equal(singleThread?.threads, 1);
   assert.equal(allThreads?.threads, 2);
   assert.deepEqual(headlineBench({ ...sampleReport(), bench: [] }), { singleThread: null, allThreads: null });
+  // a batch-8 throughput run with more threads and a larger speedup does not replace the batch-1 headline
+  const stats = (ms: number) => ({ medianMs: ms, p90Ms: ms, meanMs: ms, minMs: ms, runs: 5 });
+  const withBatch8 = { ...sampleReport() };
+  withBatch8.bench = [...withBatch8.bench, { threads: 4, batch: 8, fp32: stats(12), int8: stats(4), speedup: 3, throughput: { fp32: 666.67, int8: 2000 } }];
+  const headline = headlineBench(withBatch8);
+  assert.deepEqual([headline.singleThread?.batch, headline.singleThread?.speedup], [1, 2]);
+  assert.deepEqual([headline.allThreads?.batch, headline.allThreads?.threads, headline.allThreads?.speedup], [1, 2, 1.5]);
+  assert.equal(headlineThroughput(withBatch8)?.batch, 8);
+  assert.equal(headlineThroughput(sampleReport()), null, 'no throughput headline without a batch above 1');
+});
+
+test('markdown shows throughput at batch 8 beside batch-1 latency', () => {
+  const md = reportToMarkdown(reportWithThroughput());
+  // the headline speedups are still batch 1's (1.26× and 6.08×), not batch 8's 2.50×
+  assert.match(md, /Batch 1: 1\.26× faster with 1 thread, 6\.08× faster with 2 threads\./);
+  assert.match(md, /Throughput at batch 8 with 2 threads: FP32 769 img\/s → INT8 1923 img\/s \(2\.50×\)\./);
+  assert.match(md, /\| Threads \| Batch \| .* \| Runs \| Speedup \| FP32 throughput \| INT8 throughput \|/);
+  assert.match(md, /\| 1 \| 1 \| 2\.05 ms \| .* \| 20 \| 1\.26× \| 489 img\/s \| 616 img\/s \|/);
+  assert.match(md, /\| 2 \| 1 \| 11\.1 ms \| .* \| 20 \| 6\.08× \| 89\.8 img\/s \| 546 img\/s \|/);
+  assert.match(md, /\| 2 \| 8 \| 10\.4 ms \| 12\.9 ms \| 10\.9 ms \| 9\.80 ms \| 4\.16 ms \| 5\.02 ms \| 4\.30 ms \| 3\.90 ms \| 5 \| 2\.50× \| 769 img\/s \| 1923 img\/s \|/);
+  // a malformed throughput renders as missing, never throws
+  const odd = reportWithThroughput();
+  Object.assign(odd.bench[2], { throughput: { fp32: 'fast', int8: null } });
+  const oddMd = reportToMarkdown(odd);
+  assert.doesNotMatch(oddMd, /Throughput at batch/);
+  assert.match(oddMd, /\| 5 \| 2\.50× \| — \| — \|/);
 });
 
 test('loading: relative model paths resolve against the report folder; wrong files are explained', () => {
@@ -86,8 +112,10 @@ test('markdown of a realistic report has every section and its numbers', () => {
   assert.match(md, /\| Output cosine \| 0\.99900 \|/);
   // latency per thread count: median, p90, mean, min, runs, speedup
   assert.match(md, /Batch 1: 1\.26× faster with 1 thread, 6\.08× faster with 2 threads\./);
-  assert.match(md, /\| 1 \| 1 \| 2\.05 ms \| 5\.10 ms \| 3\.18 ms \| 1\.66 ms \| 1\.62 ms \| 2\.78 ms \| 2\.67 ms \| 1\.15 ms \| 20 \| 1\.26× \|/);
-  assert.match(md, /\| 2 \| 1 \| 11\.1 ms \| 38\.5 ms \| 15\.2 ms \| 1\.32 ms \| 1\.83 ms \| 21\.3 ms \| 6\.10 ms \| 0\.97 ms \| 20 \| 6\.08× \|/);
+  // (a report from before throughput was measured: those cells are empty)
+  assert.match(md, /\| 1 \| 1 \| 2\.05 ms \| 5\.10 ms \| 3\.18 ms \| 1\.66 ms \| 1\.62 ms \| 2\.78 ms \| 2\.67 ms \| 1\.15 ms \| 20 \| 1\.26× \| — \| — \|/);
+  assert.match(md, /\| 2 \| 1 \| 11\.1 ms \| 38\.5 ms \| 15\.2 ms \| 1\.32 ms \| 1\.83 ms \| 21\.3 ms \| 6\.10 ms \| 0\.97 ms \| 20 \| 6\.08× \| — \| — \|/);
+  assert.doesNotMatch(md, /Throughput at batch/);
   // model info
   assert.match(md, /FP32 1\.04 MB → INT8 321\.3 KB \(30\.1% of FP32\)\./);
   assert.match(md, /\| Opset \| 13 \| 13 \|/);
@@ -109,6 +137,7 @@ test('markdown of a realistic report has every section and its numbers', () => {
   assert.match(md, /\| ONNX Runtime \| 1\.30\.0 \|/);
   assert.match(md, /\| Method \| mse \|/);
   assert.match(md, /\| Weight range \| pair-safe \|/);
+  assert.match(md, /\| Bias correction \| yes, 20 layers \(auto: output SQNR 28\.1 dB with, 26\.5 dB without\) \|/);
 });
 
 test('markdown escapes names from user models: no table break, no raw HTML', () => {

@@ -214,6 +214,7 @@ export async function promptForRequest(ctx: PromptContext): Promise<QuantizeRequ
     evaluationCount: p.evaluationCount ?? d.evaluationCount,
     benchmark: p.benchmark ?? d.benchmark,
     maxDropPoints,
+    biasCorrection: p.biasCorrection ?? d.biasCorrection,
     ...defaultOutputPaths(ctx.modelPath),
     ...(p.outputModel ? { outputModel: p.outputModel } : {}),
     ...(p.outputReport ? { outputReport: p.outputReport } : {}),

@@ -1,7 +1,7 @@
 // What one quantization run asks of the engine, and how that becomes `octet quantize` arguments.
 // No vscode here: the same request comes from the prompts, from settings, from tests and from "re-run".
 import { basename, dirname, join } from 'node:path';
-import type { ActivationType, CalibrationMethod, PreprocessPreset } from '../../common/report';
+import type { ActivationType, BiasCorrectionChoice, CalibrationMethod, PreprocessPreset } from '../../common/report';
 
 /** `auto` lets the engine guess; the others are the engine's presets. */
 export type PreprocessChoice = 'auto' | Exclude<PreprocessPreset, 'none'>;
@@ -9,6 +9,7 @@ export type PreprocessChoice = 'auto' | Exclude<PreprocessPreset, 'none'>;
 export const CALIBRATION_METHODS: readonly CalibrationMethod[] = ['minmax', 'entropy', 'percentile', 'mse'];
 export const PREPROCESS_CHOICES: readonly PreprocessChoice[] = ['auto', 'torch', 'tf', 'caffe', 'raw', 'unit'];
 export const ACTIVATION_TYPES: readonly ActivationType[] = ['u8', 's8'];
+export const BIAS_CORRECTION_CHOICES: readonly BiasCorrectionChoice[] = ['auto', 'on', 'off'];
 
 export interface QuantizeRequest {
   /** FP32 model, absolute path. */
@@ -30,6 +31,8 @@ export interface QuantizeRequest {
   benchmark: boolean;
   /** Largest acceptable top-1 drop in points (engine flag `--max-drop`); null leaves it out. */
   maxDropPoints: number | null;
+  /** Engine flag `--bias-correction`; 'auto' (the engine's default) is not passed. */
+  biasCorrection: BiasCorrectionChoice;
   /** INT8 model path; default `MODEL.int8.onnx` beside the model. */
   outputModel: string;
   /** Report path; default `MODEL.int8.report.json` beside the model. */
@@ -60,6 +63,7 @@ export function engineArguments(request: QuantizeRequest): string[] {
   else args.push('--no-eval');
   if (!request.benchmark) args.push('--no-bench');
   if (request.maxDropPoints !== null) args.push('--max-drop', String(request.maxDropPoints));
+  if (request.biasCorrection !== 'auto') args.push('--bias-correction', request.biasCorrection);
   args.push('--out', request.outputModel, '--report', request.outputReport, '--progress', 'json');
   return args;
 }

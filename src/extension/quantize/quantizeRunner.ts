@@ -155,6 +155,7 @@ export class QuantizeRunner implements vscode.Disposable {
       evaluationCount: options.evaluationCount ?? d.evaluationCount,
       benchmark: options.benchmark ?? d.benchmark,
       maxDropPoints: options.maxDropPoints !== undefined ? options.maxDropPoints : d.maxDropPoints,
+      biasCorrection: options.biasCorrection ?? d.biasCorrection,
       outputModel: options.outputModel ?? outputs.outputModel,
       outputReport: options.outputReport ?? outputs.outputReport,
     };

@@ -1,8 +1,8 @@
 // The `octet.*` settings (declared in package.json `contributes.configuration`) as one typed object: the defaults
 // of every quantization run. Defaults match the engine's own (`octet quantize --help`).
 import * as vscode from 'vscode';
-import type { ActivationType, CalibrationMethod } from '../../common/report';
-import { ACTIVATION_TYPES, CALIBRATION_METHODS, PREPROCESS_CHOICES, PreprocessChoice } from './quantizeRequest';
+import type { ActivationType, BiasCorrectionChoice, CalibrationMethod } from '../../common/report';
+import { ACTIVATION_TYPES, BIAS_CORRECTION_CHOICES, CALIBRATION_METHODS, PREPROCESS_CHOICES, PreprocessChoice } from './quantizeRequest';
 
 export interface QuantizeDefaults {
   method: CalibrationMethod;
@@ -16,6 +16,7 @@ export interface QuantizeDefaults {
   benchmark: boolean;
   /** null: no accuracy gate, and the prompt for it is not shown. */
   maxDropPoints: number | null;
+  biasCorrection: BiasCorrectionChoice;
 }
 
 function oneOf<T extends string>(value: unknown, allowed: readonly T[], fallback: T): T {
@@ -41,5 +42,6 @@ export function readQuantizeDefaults(scope?: vscode.Uri): QuantizeDefaults {
     evaluationCount: wholeNumber(config.get('evaluationCount'), 400, 0),
     benchmark: config.get<boolean>('benchmark') ?? true,
     maxDropPoints: typeof maxDrop === 'number' && maxDrop >= 0 ? maxDrop : null,
+    biasCorrection: oneOf(config.get('biasCorrection'), BIAS_CORRECTION_CHOICES, 'auto'),
   };
 }

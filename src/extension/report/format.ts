@@ -51,6 +51,27 @@ export function headlineBench(report: Report): { singleThread: BenchResult | nul
   return { singleThread, allThreads: allThreads === singleThread ? null : allThreads };
 }
 
+/** Samples (images) per second, e.g. "434 img/s". */
+export function formatThroughput(perSecond: number | null | undefined): string {
+  if (perSecond === null || perSecond === undefined || !Number.isFinite(perSecond)) return '—';
+  return `${perSecond >= 100 ? perSecond.toFixed(0) : perSecond >= 10 ? perSecond.toFixed(1) : perSecond.toFixed(2)} img/s`;
+}
+
+/** A result's throughput when the report has a usable one (reports from before the field have none). */
+export function throughputOf(b: BenchResult): { fp32: number; int8: number } | null {
+  const t: unknown = (b as { throughput?: unknown }).throughput;
+  if (typeof t !== 'object' || t === null) return null;
+  const { fp32, int8 } = t as Record<string, unknown>;
+  return typeof fp32 === 'number' && Number.isFinite(fp32) && typeof int8 === 'number' && Number.isFinite(int8) ? { fp32, int8 } : null;
+}
+
+/** The throughput run shown beside the batch-1 latency: the largest batch above 1 with a throughput, most threads. */
+export function headlineThroughput(report: Report): BenchResult | null {
+  const runs = report.bench.filter((b) => b.batch > 1 && throughputOf(b) !== null);
+  if (runs.length === 0) return null;
+  return [...runs].sort((a, b) => b.batch - a.batch || b.threads - a.threads)[0];
+}
+
 /** INT8 size as a share of FP32, e.g. 0.26. */
 export function sizeRatio(report: Report): number | null {
   return report.fp32Model.bytes > 0 ? report.int8Model.bytes / report.fp32Model.bytes : null;
