@@ -1,6 +1,7 @@
 // The lower part of the report: ops kept in FP32 and why, warnings, settings, calibration, machine and runtime ops.
 import type { Report } from '../../src/common/report';
 import { formatBytes } from '../../src/extension/report/format';
+import { settingsTable } from '../../src/report/tables';
 import { el } from './dom';
 
 function definitionTable(id: string, rows: [string, string][]): HTMLElement {
@@ -40,15 +41,9 @@ export function detailsSection(report: Report): HTMLElement {
   const m = report.machine;
   const yes = (b: boolean) => (b ? 'yes' : 'no');
   return el('section', { id: 'details' }, el('h2', {}, 'Settings and machine'), el('div', { class: 'details-grid' },
-    el('div', {}, el('h3', {}, 'Settings'), definitionTable('settings-table', [
-      ['Method', s.method + (s.method === 'percentile' ? ` (${s.percentile})` : '')],
-      ['Weights', s.perChannel ? 'int8 per-channel' : 'int8 per-tensor'],
-      ['Activations', s.activations === 'u8' ? 'uint8 (U8S8)' : 'int8 (S8S8)'],
-      ['Weight range', s.weightRange],
-      ['Preprocessing', [s.preprocess, s.resize ? `resize ${s.resize}` : '', s.crop ? `crop ${s.crop}` : '', s.layout ?? ''].filter(Boolean).join(', ')],
-      ['Op types', s.opTypes.length > 0 ? s.opTypes.join(', ') : 'all supported'],
-      ['Excluded', s.exclude.length > 0 ? s.exclude.join(', ') : 'none'],
-    ])),
+    // The same rows, in the same words, as the Markdown and HTML reports; data sets are in the Calibration column.
+    el('div', {}, el('h3', {}, 'Settings'), definitionTable('settings-table',
+      settingsTable(report).rows.filter(([k]) => k !== 'Calibration data' && k !== 'Evaluation data').map(([k, v]) => [k, v] as [string, string]))),
     el('div', {}, el('h3', {}, 'Calibration'), definitionTable('calibration-table', [
       ['Data', c.dataset.path],
       ['Labels', c.dataset.labelled ? (c.dataset.labelsSource ?? 'yes') : 'none'],
