@@ -30,7 +30,7 @@ import { guessPreset } from './preprocess';
 import { ortVersion, runtimeOpHistogram } from './runtime';
 import { diagnoseRuntime } from './diagnose';
 import { measureLayerErrors } from './layer-error';
-import { accuracyLoss, tune } from './tune';
+import { accuracyLoss, boundMetAtStart, tune } from './tune';
 
 export const OCTET_VERSION = '0.1.0';
 
@@ -291,6 +291,8 @@ export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeO
             ({ accuracy, layers } = await evaluateConversion(conversion));
           }
           if (!tuning.boundMet && tuning.note) warnings.push(tuning.note);
+        } else if (request.maxDrop !== null) {
+          tuning = boundMetAtStart(request.maxDrop, choice, accuracy);
         }
       }
     }

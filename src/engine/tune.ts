@@ -51,6 +51,25 @@ export interface TuneRequest {
   onTrial?: (trial: TuningTrial, index: number) => void;
 }
 
+function trialOf(changed: string, choice: ConvertChoice, accuracy: AccuracyResult, speedup: number | null, maxDrop: number): TuningTrial {
+  return {
+    changed, method: choice.method, excluded: [...choice.exclude].sort(), top1DropPoints: accuracy.top1DropPoints,
+    agreement: accuracy.agreement, outputSqnrDb: accuracy.outputSqnrDb, speedup, meetsBound: accuracyLoss(accuracy) <= maxDrop, kept: false,
+  };
+}
+
+function metricOf(accuracy: AccuracyResult): TuningReport['metric'] {
+  return accuracy.labelled ? 'top1-drop-points' : 'agreement-loss-points';
+}
+
+/** The tuning section when the first model already meets the bound: one trial, nothing searched. */
+export function boundMetAtStart(maxDrop: number, choice: ConvertChoice, accuracy: AccuracyResult): TuningReport {
+  return {
+    maxDrop, metric: metricOf(accuracy), trials: [{ ...trialOf('starting point', choice, accuracy, null, maxDrop), kept: true }],
+    stoppedBy: 'bound-met', boundMet: true, seconds: 0, note: 'The first INT8 model met the bound; no layer was returned to FP32.',
+  };
+}
+
 export interface TuneOutcome { report: TuningReport; conversion: Conversion; accuracy: AccuracyResult; choice: ConvertChoice }
 
 async function measure(request: TuneRequest, conversion: Conversion): Promise<{ accuracy: AccuracyResult; speedup: number }> {
@@ -68,11 +87,7 @@ export async function tune(request: TuneRequest): Promise<TuneOutcome> {
   const overBudget = () => (performance.now() - started) / 1000 > request.timeoutSeconds;
   const record = async (changed: string, choice: ConvertChoice, conversion: Conversion, measured?: { accuracy: AccuracyResult; speedup: number }) => {
     const m = measured ?? await measure(request, conversion);
-    const trial: TuningTrial = {
-      changed, method: choice.method, excluded: [...choice.exclude].sort(), top1DropPoints: m.accuracy.top1DropPoints,
-      agreement: m.accuracy.agreement, outputSqnrDb: m.accuracy.outputSqnrDb, speedup: m.speedup,
-      meetsBound: accuracyLoss(m.accuracy) <= request.maxDrop, kept: false,
-    };
+    const trial = trialOf(changed, choice, m.accuracy, m.speedup, request.maxDrop);
     trials.push(trial);
     candidates.push({ trial, conversion, accuracy: m.accuracy, choice });
     request.onTrial?.(trial, trials.length - 1);
@@ -119,7 +134,7 @@ export async function tune(request: TuneRequest): Promise<TuneOutcome> {
   best = chosen.trial;
   return {
     report: {
-      maxDrop: request.maxDrop, metric: request.start.accuracy.labelled ? 'top1-drop-points' : 'agreement-loss-points',
+      maxDrop: request.maxDrop, metric: metricOf(request.start.accuracy),
       trials, stoppedBy, seconds: Math.round((performance.now() - started) / 100) / 10,
       boundMet: best.meetsBound,
       note: best.meetsBound ? null : `No trial met the bound of ${request.maxDrop} points; kept the most accurate (${accuracyLoss(chosen.accuracy).toFixed(2)} points).`,

@@ -77,3 +77,16 @@ test('cancelling stops the pipeline and writes nothing', async () => {
   await assert.rejects(pending, /cancelled/);
   assert.deepEqual(readdirSync(dir).sort(), ['cnn.onnx', 'data.npy']);
 });
+
+test('--max-drop met by the first model: the report says so with one kept trial and nothing returned to FP32', async () => {
+  const { modelPath, data } = setup();
+  const { report } = await quantizeModel(request(modelPath, data, { maxDrop: 100 }));
+  const tuning = report.tuning!;
+  assert.ok(tuning, 'a tuning section even when no search was needed');
+  assert.equal(tuning.boundMet, true);
+  assert.equal(tuning.stoppedBy, 'bound-met');
+  assert.equal(tuning.trials.length, 1);
+  assert.equal(tuning.trials[0].kept, true);
+  assert.equal(tuning.trials[0].agreement, report.accuracy!.agreement);
+  assert.deepEqual(report.settings.exclude, []);
+});
