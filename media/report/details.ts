@@ -1,7 +1,7 @@
 // The lower part of the report: ops kept in FP32 and why, warnings, settings, calibration, machine and runtime ops.
 import type { Report } from '../../src/common/report';
 import { formatBytes } from '../../src/extension/report/format';
-import { settingsTable } from '../../src/report/tables';
+import { readTuning, sensitivityTable, settingsTable, Table, tuningTable } from '../../src/report/tables';
 import { el } from './dom';
 
 function definitionTable(id: string, rows: [string, string][]): HTMLElement {
@@ -24,6 +24,26 @@ export function keptFloatSection(report: Report, onNodeClick: (node: string) => 
   section.append(el('table', { class: 'data', id: 'kept-table' },
     el('thead', {}, el('tr', {}, el('th', {}, 'Node'), el('th', {}, 'Op'), el('th', {}, 'Why'))), el('tbody', {}, ...rows)));
   return section;
+}
+
+function dataTable(id: string, t: Table, caption?: string): HTMLElement {
+  const numeric = new Set(t.numeric ?? []);
+  return el('table', { class: 'data', id },
+    ...(caption ? [el('caption', {}, caption)] : []),
+    el('thead', {}, el('tr', {}, ...t.header.map((h, i) => el('th', { class: numeric.has(i) ? 'num' : undefined }, h)))),
+    el('tbody', {}, ...t.rows.map((row) => el('tr', {}, ...row.map((cell, i) => el('td', { class: numeric.has(i) ? 'num' : undefined }, cell))))));
+}
+
+/** Accuracy-aware mode: the bound, every trial (the chosen one marked), and the measured layer sensitivity. */
+export function tuningSection(report: Report): HTMLElement | null {
+  const tuning = readTuning(report);
+  if (!tuning) return null;
+  const trials = tuningTable(tuning);
+  const sensitive = sensitivityTable(tuning);
+  return el('section', { id: 'tuning' }, el('h2', {}, 'Tuning (accuracy-aware)'),
+    definitionTable('tuning-facts', tuning.facts),
+    ...(trials ? [dataTable('tuning-trials', trials, 'One row per trial; the chosen one was written.')] : []),
+    ...(sensitive ? [dataTable('sensitivity-table', sensitive, 'Output SQNR gained when that layer alone returns to FP32 (measured).')] : []));
 }
 
 export function warningsSection(report: Report): HTMLElement | null {

@@ -11,7 +11,9 @@ const COLUMNS: { key: LayerSortColumn; title: string; numeric: boolean; tip?: st
   { key: 'index', title: '#', numeric: true, tip: 'Order in the report' },
   { key: 'node', title: 'Node', numeric: false },
   { key: 'opType', title: 'Op', numeric: false },
-  { key: 'sqnrDb', title: 'SQNR', numeric: true, tip: 'Signal-to-quantization-noise ratio of this output, INT8 vs FP32 (higher is better)' },
+  { key: 'sqnrDb', title: 'SQNR', numeric: true, tip: 'Accumulated: this output in the INT8 model vs FP32, every layer before it quantized (higher is better)' },
+  { key: 'ownSqnrDb', title: 'Own SQNR', numeric: true, tip: 'The error this node adds itself: noise at its output minus the worst at its inputs (lower = adds more)' },
+  { key: 'localSqnrDb', title: 'Q/DQ SQNR', numeric: true, tip: 'Local error of this tensor’s own Q/DQ pair on FP32 values (clipping and rounding only)' },
   { key: 'cosine', title: 'Cosine', numeric: true, tip: 'Cosine similarity of INT8 and FP32 outputs' },
   { key: 'maxAbsError', title: 'Max |error|', numeric: true },
   { key: 'clippedRatio', title: 'Clipped', numeric: true, tip: 'Share of FP32 values outside the quantization range' },
@@ -22,7 +24,7 @@ function sortValue(layer: LayerError, index: number, column: LayerSortColumn): n
     case 'index': return index;
     case 'node': return layer.node;
     case 'opType': return layer.opType;
-    default: return Number.isNaN(layer[column]) ? -Infinity : layer[column];
+    default: { const v = layer[column]; return typeof v !== 'number' || Number.isNaN(v) ? -Infinity : v; }
   }
 }
 
@@ -70,6 +72,8 @@ export class LayerTable {
         el('td', { class: 'node' }, layer.node),
         el('td', {}, layer.opType),
         el('td', { class: 'num', data: { value: layer.sqnrDb } }, formatDb(layer.sqnrDb)),
+        el('td', { class: 'num' }, formatDb(layer.ownSqnrDb)),
+        el('td', { class: 'num' }, formatDb(layer.localSqnrDb)),
         el('td', { class: 'num' }, formatNumber(layer.cosine)),
         el('td', { class: 'num' }, formatNumber(layer.maxAbsError)),
         el('td', { class: 'num' }, formatPercent(layer.clippedRatio, 3)));

@@ -111,7 +111,13 @@ export interface LayerError {
   /** Output tensor compared. */
   tensor: string;
   shape: number[];
+  /** Accumulated error: this tensor in the INT8 model vs FP32 (every layer before it quantized). */
   sqnrDb: number;
+  /** Local error of this tensor's own Q/DQ pair: FP32 values quantized and dequantized with its scale, vs FP32. */
+  localSqnrDb?: number;
+  /** Error this node adds itself in the INT8 model, as an SQNR (dB; lower = adds more): relative noise power at its
+   *  output minus the worst at its inputs (graph inputs count as exact). Ranks layers by their own contribution. */
+  ownSqnrDb?: number;
   cosine: number;
   maxAbsError: number;
   /** Share of values outside the quantization range (0..1). */
@@ -151,6 +157,9 @@ export interface TuningReport {
   boundMet: boolean;
   seconds: number;
   note: string | null;
+  /** Output SQNR gained (dB) when each layer alone returns to FP32, most sensitive first; measured on a few evaluation
+   *  samples for as many layers as the budget allowed (null when no fallback was needed). */
+  sensitivity?: { node: string; outputSqnrGainDb: number }[] | null;
 }
 
 export interface MachineInfo {

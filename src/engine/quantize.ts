@@ -186,8 +186,10 @@ export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeO
       log(`equalized channel ranges of ${equalized} tensors`);
     }
 
+    // Every Q/DQ'd tensor, shared-scale ones too: returning a layer to FP32 (tuning) can leave a data-movement op's
+    // output needing its own range.
     progress('calibrate', 0, calibIndices.length, `calibrating ${plan.calibrationTensors.length} tensors`);
-    const calibration = await collectStatistics(reference, plan.calibrationTensors, samples, input,
+    const calibration = await collectStatistics(reference, plan.qdqTensors, samples, input,
       { ...calibrationOptions, onProgress: (d, t) => progress('calibrate', d, t, `${d}/${t} samples`) }, modelPath);
     calibration.seconds = (performance.now() - started) / 1000;
     const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);

@@ -9,6 +9,12 @@ import { Conversion, ConvertChoice, MOVEMENT_OPS } from './convert';
 import { BuildConversion } from './converter';
 import { EvalSet, runOutputs, scoreOutputs } from './evaluate';
 import { ModelInput } from './model-input';
+import { checkSubset, measureSensitivity } from './sensitivity';
+
+/** Evaluation samples on which layer sensitivity is measured. */
+const SENSITIVITY_SAMPLES = 16;
+/** Share of the tuning budget layer sensitivity may use. */
+const SENSITIVITY_BUDGET = 0.5;
 
 /** Points of accuracy lost: top-1 drop with labels, else share of samples whose top-1 class changed. */
 export function accuracyLoss(a: AccuracyResult): number {
@@ -16,23 +22,18 @@ export function accuracyLoss(a: AccuracyResult): number {
 }
 
 /**
- * Quantized nodes ranked by the error they add themselves: SQNR of their (worst) input minus SQNR of their output,
- * from the accumulated per-layer error of the INT8 model. Data-movement ops add none and are not ranked.
+ * Quantized nodes ranked by the error they add themselves (the per-layer table's ownSqnrDb: noise at their output
+ * minus the worst at their inputs), most first. Data-movement ops add none and are not ranked.
  */
-export function rankByOwnError(conversion: Conversion, layers: LayerError[]): { node: string; lossDb: number }[] {
-  const sqnrOfTensor = new Map(layers.map((l) => [l.tensor, l.sqnrDb] as const));
-  const sqnrOfNode = new Map(layers.map((l) => [l.node, l.sqnrDb] as const));
-  const ranked: { node: string; lossDb: number }[] = [];
+export function rankByOwnError(conversion: Conversion, layers: LayerError[]): { node: string; ownSqnrDb: number }[] {
+  const ownOfNode = new Map(layers.map((l) => [l.node, l.ownSqnrDb ?? l.sqnrDb] as const));
+  const ranked: { node: string; ownSqnrDb: number }[] = [];
   for (const node of conversion.plan.quantized) {
     if (MOVEMENT_OPS.has(node.op_type ?? '')) continue;
-    const name = node.name ?? '';
-    const out = sqnrOfNode.get(name);
-    if (out === undefined) continue;
-    const inputs = node.input.map((t) => sqnrOfTensor.get(t)).filter((v): v is number => v !== undefined);
-    const before = inputs.length > 0 ? Math.min(...inputs) : 200;
-    ranked.push({ node: name, lossDb: Math.round((Math.min(before, 200) - out) * 1000) / 1000 });
+    const own = ownOfNode.get(node.name ?? '');
+    if (own !== undefined) ranked.push({ node: node.name ?? '', ownSqnrDb: own });
   }
-  return ranked.sort((a, b) => b.lossDb - a.lossDb);
+  return ranked.sort((a, b) => a.ownSqnrDb - b.ownSqnrDb);
 }
 
 export interface TuneRequest {
@@ -112,9 +113,17 @@ export async function tune(request: TuneRequest): Promise<TuneOutcome> {
     if (trial.meetsBound) stoppedBy = 'bound-met';
   }
 
-  // 2. Fall back to FP32 the layers that add the most error, in growing groups (1, 2, 4, ...).
+  // 2. Fall back to FP32 the layers that matter most to the output, in growing groups (1, 2, 4, ...): measured
+  //    sensitivity first (proxy order, within budget), then the rest by the error they add themselves.
+  let sensitivity: TuningReport['sensitivity'] = null;
   if (stoppedBy === 'exhausted') {
-    const ranking = rankByOwnError(request.start.conversion, request.start.layers);
+    const proxy = rankByOwnError(request.start.conversion, request.start.layers).map((r) => r.node);
+    const check = checkSubset(request.evalSet, request.fp32Outputs, SENSITIVITY_SAMPLES,
+      { input: request.input, label: request.label, signal: request.signal });
+    const deadline = started + request.timeoutSeconds * 1000 * SENSITIVITY_BUDGET;
+    sensitivity = await measureSensitivity(request.build, base.choice, check, proxy, deadline);
+    const measured = new Set(sensitivity.map((s) => s.node));
+    const ranking = [...sensitivity.map((s) => ({ node: s.node })), ...proxy.filter((n) => !measured.has(n)).map((node) => ({ node }))];
     for (let count = 1, previous = 0; previous < ranking.length; previous = count, count = Math.min(ranking.length, count * 2)) {
       if (overBudget()) { stoppedBy = 'timeout'; break; }
       throwIfCancelled(request.signal);
@@ -135,7 +144,7 @@ export async function tune(request: TuneRequest): Promise<TuneOutcome> {
   return {
     report: {
       maxDrop: request.maxDrop, metric: metricOf(request.start.accuracy),
-      trials, stoppedBy, seconds: Math.round((performance.now() - started) / 100) / 10,
+      trials, stoppedBy, seconds: Math.round((performance.now() - started) / 100) / 10, sensitivity,
       boundMet: best.meetsBound,
       note: best.meetsBound ? null : `No trial met the bound of ${request.maxDrop} points; kept the most accurate (${accuracyLoss(chosen.accuracy).toFixed(2)} points).`,
     },

@@ -6,7 +6,7 @@ import type { Report } from '../common/report';
 import { CHART_IDS, chartPayload, PAYLOAD_ID } from './chart-data';
 import {
   accuracyTable, agreementTable, headlineFacts, keptFloatTable, latencyTable, layersTable, machineTable, modelTable, readTuning,
-  reportTitle, runtimeOpsTable, settingsTable, Table, tuningTable,
+  reportTitle, runtimeOpsTable, sensitivityTable, settingsTable, Table, tuningTable,
 } from './tables';
 
 export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:";
@@ -159,7 +159,7 @@ export function reportToHtml(report: Report): string {
     const sqnrColumn = layers.header.indexOf('SQNR');
     const body = table(layers, {
       className: 'sortable',
-      caption: 'Accumulated FP32-vs-INT8 error at each quantized output, worst SQNR first. Click a header to sort.',
+      caption: 'Accumulated FP32-vs-INT8 error at each quantized output, worst SQNR first. Own SQNR: the error the node adds itself (lower adds more); Q/DQ SQNR: its output’s own rounding and clipping on FP32 values. Click a header to sort.',
       rowClass: (row) => {
         const sqnr = sortValue(row[sqnrColumn] ?? '');
         return sqnr !== '' && Number(sqnr) < payload.lowSqnrDb ? 'low' : null;
@@ -180,8 +180,10 @@ export function reportToHtml(report: Report): string {
   if (tuning) {
     const trials = tuningTable(tuning);
     const chosen = trials ? trials.header.indexOf('Chosen') : -1;
+    const sensitive = sensitivityTable(tuning);
     add('tuning', 'Tuning', (tuning.facts.length > 0 ? facts({ header: ['', ''], rows: tuning.facts }) : '')
-      + (trials ? table(trials, { caption: 'One row per trial; the chosen one was written.', rowClass: (row) => (row[chosen] === 'yes' ? 'chosen' : null) }) : ''));
+      + (trials ? table(trials, { caption: 'One row per trial; the chosen one was written.', rowClass: (row) => (row[chosen] === 'yes' ? 'chosen' : null) }) : '')
+      + (sensitive ? table(sensitive, { caption: 'Layer sensitivity: output SQNR gained when that layer alone returns to FP32 (measured; most sensitive first).' }) : ''));
   }
 
   add('model', 'Model', facts(modelTable(report)));

@@ -7,7 +7,7 @@ import {
 } from '../extension/report/format';
 import {
   accuracyTable, agreementTable, benchLabel, benchResults, keptFloatTable, latencyTable, layersTable, machineTable, modelTable,
-  readTuning, reportTitle, runtimeOpsTable, settingsTable, Table, tuningTable,
+  readTuning, reportTitle, runtimeOpsTable, sensitivityTable, settingsTable, Table, tuningTable,
 } from './tables';
 
 /** Escapes text for Markdown (inline text and table cells): markup characters, HTML, pipes, line breaks. */
@@ -85,7 +85,7 @@ export function reportToMarkdown(report: Report): string {
   const layers = layersTable(report);
   if (!layers) out.push('No per-layer measurements.', '');
   else {
-    out.push('Accumulated FP32-vs-INT8 error at each quantized output, worst SQNR first.', '');
+    out.push('Accumulated FP32-vs-INT8 error at each quantized output, worst SQNR first. Own SQNR: the error the node adds itself (lower adds more); Q/DQ SQNR: its output’s own rounding and clipping on FP32 values.', '');
     out.push(table(layers), '');
   }
 
@@ -103,6 +103,10 @@ export function reportToMarkdown(report: Report): string {
     if (tuning.facts.length > 0) out.push(table({ header: ['Tuning', 'Value'], rows: tuning.facts }), '');
     const trials = tuningTable(tuning);
     if (trials) out.push(table(trials), '');
+    const sensitive = sensitivityTable(tuning);
+    if (sensitive) {
+      out.push(`Layer sensitivity, measured on evaluation samples (${Math.min(10, tuning.sensitivity.length)} most sensitive of ${tuning.sensitivity.length}):`, '', table(sensitive), '');
+    }
   }
 
   out.push('## Settings', '');

@@ -210,11 +210,12 @@ export function layersTable(report: Report): Table | null {
   const layers = layersWorstFirst(report);
   if (layers.length === 0) return null;
   return {
-    header: ['Node', 'Op', 'Tensor', 'Shape', 'SQNR', 'Cosine', 'Max abs error', 'Clipped', 'Scale', 'Zero point'],
+    header: ['Node', 'Op', 'Tensor', 'Shape', 'SQNR', 'Own SQNR', 'Q/DQ SQNR', 'Cosine', 'Max abs error', 'Clipped', 'Scale', 'Zero point', 'Method'],
     rows: layers.map((l) => [String(l.node), String(l.opType), String(l.tensor ?? '—'), formatShape(l.shape), formatDb(l.sqnrDb),
-      formatNumber(l.cosine, 5), formatNumber(l.maxAbsError), formatPercent(l.clippedRatio, 3), formatNumber(l.scale),
-      l.zeroPoint === undefined || l.zeroPoint === null ? '—' : String(l.zeroPoint)]),
-    numeric: [4, 5, 6, 7, 8, 9],
+      formatDb(finite(l.ownSqnrDb)), formatDb(finite(l.localSqnrDb)), formatNumber(l.cosine, 5), formatNumber(l.maxAbsError),
+      formatPercent(l.clippedRatio, 3), formatNumber(l.scale), l.zeroPoint === undefined || l.zeroPoint === null ? '—' : String(l.zeroPoint),
+      typeof l.method === 'string' ? l.method : '—']),
+    numeric: [4, 5, 6, 7, 8, 9, 10, 11],
     nowrap: [3],
   };
 }
@@ -282,6 +283,8 @@ export interface TuningTrialView {
 
 export interface TuningView {
   trials: TuningTrialView[];
+  /** Measured layer sensitivity (output SQNR gained with that layer alone in FP32), most sensitive first. */
+  sensitivity: { node: string; gainDb: number }[];
   /** The run's facts (bound, why it stopped, time, note, any other scalar field), as label/text pairs. */
   facts: [string, string][];
 }
@@ -320,7 +323,7 @@ export function readTuning(report: Report): TuningView | null {
     kept: bool(t.kept),
   }));
   const facts: [string, string][] = [];
-  const known = new Set(['trials', 'maxDrop', 'metric', 'stoppedBy', 'boundMet', 'seconds', 'note']);
+  const known = new Set(['trials', 'maxDrop', 'metric', 'stoppedBy', 'boundMet', 'seconds', 'note', 'sensitivity']);
   const maxDrop = finite(tuning.maxDrop);
   if (maxDrop !== null) {
     const metric = typeof tuning.metric === 'string' ? BOUND_METRICS[tuning.metric] ?? tuning.metric : 'top-1 drop';
@@ -336,7 +339,20 @@ export function readTuning(report: Report): TuningView | null {
     const text = factText(value);
     if (text !== null) facts.push([key, text]);
   }
-  return trials.length > 0 || facts.length > 0 ? { trials, facts } : null;
+  const sensitivity = (Array.isArray(tuning.sensitivity) ? tuning.sensitivity : []).filter(isObject)
+    .map((s) => ({ node: String(s.node ?? '—'), gainDb: finite(s.outputSqnrGainDb) }))
+    .filter((s): s is { node: string; gainDb: number } => s.gainDb !== null);
+  return trials.length > 0 || facts.length > 0 ? { trials, facts, sensitivity } : null;
+}
+
+/** Layers that change the output most when returned to FP32 (the measured part of the tuning ranking). */
+export function sensitivityTable(tuning: TuningView, limit = 10): Table | null {
+  if (tuning.sensitivity.length === 0) return null;
+  return {
+    header: ['Layer', 'Output SQNR gained in FP32'],
+    rows: tuning.sensitivity.slice(0, limit).map((s) => [s.node, `${s.gainDb >= 0 ? '+' : ''}${formatDb(s.gainDb)}`]),
+    numeric: [1],
+  };
 }
 
 export function tuningTable(tuning: TuningView): Table | null {

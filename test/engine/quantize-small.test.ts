@@ -90,3 +90,17 @@ test('--max-drop met by the first model: the report says so with one kept trial 
   assert.equal(tuning.trials[0].agreement, report.accuracy!.agreement);
   assert.deepEqual(report.settings.exclude, []);
 });
+
+test('per-layer error: accumulated, own and local Q/DQ SQNR for every quantized output', async () => {
+  const { modelPath, data } = setup();
+  const { report } = await quantizeModel(request(modelPath, data, { method: 'mse' }));
+  assert.ok(report.layers.length >= 6, `${report.layers.length} layers`);
+  for (const l of report.layers) {
+    assert.ok(Number.isFinite(l.ownSqnrDb) && Number.isFinite(l.localSqnrDb), JSON.stringify(l));
+    assert.ok(l.ownSqnrDb! >= l.sqnrDb - 1e-6, `${l.node}: a node cannot add more noise than its output carries`);
+  }
+  const first = report.layers.find((l) => l.node === 'conv1')!;
+  assert.equal(first.ownSqnrDb, first.sqnrDb, 'the first conv reads the (exact) model input: all its error is its own');
+  const deeper = report.layers.find((l) => l.node === 'conv4')!;
+  assert.ok(deeper.ownSqnrDb! > deeper.sqnrDb, 'a deeper layer inherits some of its error');
+});
