@@ -10,11 +10,16 @@ import { BuildConversion } from './converter';
 import { EvalSet, runOutputs, scoreOutputs } from './evaluate';
 import { ModelInput } from './model-input';
 import { checkSubset, measureSensitivity } from './sensitivity';
+import { refineLayerMethods } from './layer-methods';
+import { ruleFor } from '../quant/registry';
 
 /** Evaluation samples on which layer sensitivity is measured. */
 const SENSITIVITY_SAMPLES = 16;
 /** Share of the tuning budget layer sensitivity may use. */
 const SENSITIVITY_BUDGET = 0.5;
+/** Most sensitive layers whose tensors get other methods tried before any FP32 fallback, and the budget share by then. */
+const LAYER_METHOD_LAYERS = 4;
+const LAYER_METHOD_BUDGET = 0.75;
 
 /** Points of accuracy lost: top-1 drop with labels, else share of samples whose top-1 class changed. */
 export function accuracyLoss(a: AccuracyResult): number {
@@ -71,6 +76,18 @@ export function boundMetAtStart(maxDrop: number, choice: ConvertChoice, accuracy
   };
 }
 
+/** The calibrated tensors whose ranges a quantized node depends on: its activation inputs and its output. */
+function rangesOf(conversion: Conversion, layers: readonly LayerError[], node: string): string[] {
+  const { plan } = conversion;
+  const calibrated = new Set(plan.calibrationTensors);
+  const found = plan.quantized.find((n) => n.name === node);
+  const rule = found ? ruleFor(found) : undefined;
+  const inputs = found && rule ? rule.activationInputs(found).map((i) => found.input[i]) : [];
+  const output = layers.find((l) => l.node === node)?.tensor;
+  const tensors = [...inputs, ...(output ? [output] : [])].map((t) => plan.sharedParams.get(t) ?? t);
+  return [...new Set(tensors.filter((t) => calibrated.has(t)))];
+}
+
 export interface TuneOutcome { report: TuningReport; conversion: Conversion; accuracy: AccuracyResult; choice: ConvertChoice }
 
 async function measure(request: TuneRequest, conversion: Conversion): Promise<{ accuracy: AccuracyResult; speedup: number }> {
@@ -113,22 +130,41 @@ export async function tune(request: TuneRequest): Promise<TuneOutcome> {
     if (trial.meetsBound) stoppedBy = 'bound-met';
   }
 
-  // 2. Fall back to FP32 the layers that matter most to the output, in growing groups (1, 2, 4, ...): measured
-  //    sensitivity first (proxy order, within budget), then the rest by the error they add themselves.
+  // 2. Measure which layers matter most to the output (proxy order, within budget).
   let sensitivity: TuningReport['sensitivity'] = null;
+  let ranking: string[] = [];
+  const check = checkSubset(request.evalSet, request.fp32Outputs, SENSITIVITY_SAMPLES,
+    { input: request.input, label: request.label, signal: request.signal });
   if (stoppedBy === 'exhausted') {
     const proxy = rankByOwnError(request.start.conversion, request.start.layers).map((r) => r.node);
-    const check = checkSubset(request.evalSet, request.fp32Outputs, SENSITIVITY_SAMPLES,
-      { input: request.input, label: request.label, signal: request.signal });
-    const deadline = started + request.timeoutSeconds * 1000 * SENSITIVITY_BUDGET;
-    sensitivity = await measureSensitivity(request.build, base.choice, check, proxy, deadline);
+    sensitivity = await measureSensitivity(request.build, base.choice, check, proxy, started + request.timeoutSeconds * 1000 * SENSITIVITY_BUDGET);
     const measured = new Set(sensitivity.map((s) => s.node));
-    const ranking = [...sensitivity.map((s) => ({ node: s.node })), ...proxy.filter((n) => !measured.has(n)).map((node) => ({ node }))];
+    ranking = [...sensitivity.map((s) => s.node), ...proxy.filter((n) => !measured.has(n))];
+  }
+
+  // 3. Other methods for the ranges the most sensitive layers read and write: keeps them in int8.
+  const sensitive = (sensitivity ?? []).filter((s) => s.outputSqnrGainDb > 0).slice(0, LAYER_METHOD_LAYERS);
+  if (stoppedBy === 'exhausted' && sensitive.length > 0 && !overBudget()) {
+    const tensors = sensitive.map((s) => rangesOf(request.start.conversion, request.start.layers, s.node));
+    const refined = await refineLayerMethods(request.build, base.choice, check, tensors, methods,
+      started + request.timeoutSeconds * 1000 * LAYER_METHOD_BUDGET);
+    const changed = [...refined.tensorMethods].filter(([t, m]) => base.choice.tensorMethods?.get(t) !== m);
+    if (changed.length > 0) {
+      const choice = { ...base.choice, tensorMethods: refined.tensorMethods };
+      const trial = await record(`methods per layer: ${changed.map(([t, m]) => `${t} ${m}`).join(', ')}`, choice, await request.build(choice));
+      const current = candidates[candidates.length - 1];
+      if (accuracyLoss(current.accuracy) <= accuracyLoss(base.accuracy)) base = current;
+      if (trial.meetsBound) stoppedBy = 'bound-met';
+    }
+  }
+
+  // 4. Fall back to FP32 the layers that matter most, in growing groups (1, 2, 4, ...).
+  if (stoppedBy === 'exhausted') {
     for (let count = 1, previous = 0; previous < ranking.length; previous = count, count = Math.min(ranking.length, count * 2)) {
       if (overBudget()) { stoppedBy = 'timeout'; break; }
       throwIfCancelled(request.signal);
-      const group = ranking.slice(previous, count).map((r) => r.node);
-      const exclude = new Set([...base.choice.exclude, ...ranking.slice(0, count).map((r) => r.node)]);
+      const group = ranking.slice(previous, count);
+      const exclude = new Set([...base.choice.exclude, ...ranking.slice(0, count)]);
       const choice = { ...base.choice, exclude };
       const trial = await record(`FP32: ${group.join(', ')}`, choice, await request.build(choice));
       if (trial.meetsBound) { stoppedBy = 'bound-met'; break; }
