@@ -7,6 +7,11 @@ export interface LayerOverlay {
   opType: string;
   tensor: string;
   sqnrDb: number;
+  /** Noise this node adds itself, and its output's own Q/DQ error (reports from before these views lack them). */
+  ownSqnrDb?: number;
+  localSqnrDb?: number;
+  /** Output SQNR gained with this layer alone in FP32, when accuracy-aware mode measured it. */
+  sensitivityDb?: number;
   cosine: number;
   maxAbsError: number;
   clippedRatio: number;
@@ -21,11 +26,19 @@ export interface ErrorOverlay {
   top1DropPoints?: number | null;
 }
 
-export function overlayFromReport(report: Pick<Report, 'layers'> & Partial<Pick<Report, 'accuracy'>>, source: string): ErrorOverlay {
-  const layers = (report.layers ?? []).map((l: LayerError) => ({
-    node: l.node, opType: l.opType, tensor: l.tensor, sqnrDb: l.sqnrDb, cosine: l.cosine, maxAbsError: l.maxAbsError,
-    clippedRatio: l.clippedRatio,
-  }));
+export function overlayFromReport(report: Pick<Report, 'layers'> & Partial<Pick<Report, 'accuracy' | 'tuning'>>, source: string): ErrorOverlay {
+  const sensitivity = new Map((report.tuning?.sensitivity ?? []).map((s) => [s.node, s.outputSqnrGainDb] as const));
+  const layers = (report.layers ?? []).map((l: LayerError) => {
+    const overlay: LayerOverlay = {
+      node: l.node, opType: l.opType, tensor: l.tensor, sqnrDb: l.sqnrDb, cosine: l.cosine, maxAbsError: l.maxAbsError,
+      clippedRatio: l.clippedRatio,
+    };
+    if (typeof l.ownSqnrDb === 'number') overlay.ownSqnrDb = l.ownSqnrDb;
+    if (typeof l.localSqnrDb === 'number') overlay.localSqnrDb = l.localSqnrDb;
+    const gain = sensitivity.get(l.node);
+    if (gain !== undefined) overlay.sensitivityDb = gain;
+    return overlay;
+  });
   const overlay: ErrorOverlay = { source, layers };
   if (report.accuracy) {
     overlay.outputSqnrDb = report.accuracy.outputSqnrDb;
