@@ -1,7 +1,7 @@
 // The sortable per-layer error table. Clicking a row (or Enter on it) reveals the layer in the graph viewer.
 import type { LayerError } from '../../src/common/report';
 import type { LayerSortColumn, ReportPanelState } from '../../src/extension/report/protocol';
-import { formatDb, formatNumber, formatPercent } from '../../src/extension/report/format';
+import { formatDb, formatNumber, formatOwnDb, formatPercent } from '../../src/extension/report/format';
 import { el } from './dom';
 import { LOW_SQNR_DB } from './layerChart';
 
@@ -13,6 +13,7 @@ const COLUMNS: { key: LayerSortColumn; title: string; numeric: boolean; tip?: st
   { key: 'opType', title: 'Op', numeric: false },
   { key: 'sqnrDb', title: 'SQNR', numeric: true, tip: 'Accumulated: this output in the INT8 model vs FP32, every layer before it quantized (higher is better)' },
   { key: 'ownSqnrDb', title: 'Own SQNR', numeric: true, tip: 'The error this node adds itself: noise at its output minus the worst at its inputs (lower = adds more)' },
+  { key: 'weightSqnrDb', title: 'Weight SQNR', numeric: true, tip: 'Int8 weights (dequantized) vs FP32 weights, for Conv/Gemm/MatMul' },
   { key: 'localSqnrDb', title: 'Q/DQ SQNR', numeric: true, tip: 'Local error of this tensor’s own Q/DQ pair on FP32 values (clipping and rounding only)' },
   { key: 'cosine', title: 'Cosine', numeric: true, tip: 'Cosine similarity of INT8 and FP32 outputs' },
   { key: 'maxAbsError', title: 'Max |error|', numeric: true },
@@ -72,7 +73,8 @@ export class LayerTable {
         el('td', { class: 'node' }, layer.node),
         el('td', {}, layer.opType),
         el('td', { class: 'num', data: { value: layer.sqnrDb } }, formatDb(layer.sqnrDb)),
-        el('td', { class: 'num' }, formatDb(layer.ownSqnrDb)),
+        el('td', { class: 'num' }, formatOwnDb(layer.ownSqnrDb)),
+        el('td', { class: 'num' }, formatDb(layer.weightSqnrDb)),
         el('td', { class: 'num' }, formatDb(layer.localSqnrDb)),
         el('td', { class: 'num' }, formatNumber(layer.cosine)),
         el('td', { class: 'num' }, formatNumber(layer.maxAbsError)),

@@ -115,6 +115,8 @@ export interface LayerError {
   sqnrDb: number;
   /** Local error of this tensor's own Q/DQ pair: FP32 values quantized and dequantized with its scale, vs FP32. */
   localSqnrDb?: number;
+  /** Weighted ops (Conv, Gemm, MatMul): SQNR of the dequantized int8 weights against the FP32 weights. */
+  weightSqnrDb?: number;
   /** Error this node adds itself in the INT8 model, as an SQNR (dB; lower = adds more): relative noise power at its
    *  output minus the worst at its inputs (graph inputs count as exact). Ranks layers by their own contribution. */
   ownSqnrDb?: number;

@@ -9,7 +9,7 @@ import { chooseRange } from '../quant/calibrators';
 import { TensorStats } from '../quant/histogram';
 import { planQuantization, QuantPlan } from '../quant/plan';
 import { computeQParams, QParams } from '../quant/qparams';
-import { applyPlan, WeightRange } from '../quant/rewrite';
+import { applyPlan, WeightRange, WeightRecord } from '../quant/rewrite';
 import type { TensorFacts } from './prepare';
 
 export const MOVEMENT_OPS = new Set(['Reshape', 'Flatten', 'Transpose', 'Squeeze', 'Unsqueeze', 'MaxPool']);
@@ -45,6 +45,10 @@ export interface Conversion {
   tensorStats: CalibrationTensorStats[];
   /** Layers whose bias was corrected (0 without bias correction). */
   biasCorrected: number;
+  /** The model-wide calibration method (tensorStats[].method says where a tensor used another). */
+  method: CalibrationMethod;
+  /** Int8 weights per quantized weighted node, with their error against FP32. */
+  weights: WeightRecord[];
 }
 
 /** Plans on `reference` without changing it (to learn which tensors need calibration and which nodes are quantized). */
@@ -91,5 +95,6 @@ export function convert(reference: ModelProto, stats: Map<string, TensorStats>, 
   });
   model.producer_name = ctx.producer.name;
   model.producer_version = ctx.producer.version;
-  return { model, bytes: encodeModel(model), plan, quantizedNodes, kept: plan.kept, activationParams: rewrite.activationParams, tensorStats, biasCorrected: 0 };
+  return { model, bytes: encodeModel(model), plan, quantizedNodes, kept: plan.kept, activationParams: rewrite.activationParams, tensorStats, biasCorrected: 0,
+    method: choice.method, weights: rewrite.weights };
 }

@@ -17,7 +17,10 @@ export interface LayerErrorOptions {
   /** Activation tensor -> scale/zero point used in the INT8 model. */
   params: Map<string, QParams>;
   activationRange: (p: QParams) => { lo: number; hi: number };
-  method: CalibrationMethod;
+  /** Calibration method whose range each tensor uses. */
+  methodOf: (tensor: string) => CalibrationMethod;
+  /** Weight SQNR of weighted nodes, by node name. */
+  weightSqnrOf?: (node: string) => number | undefined;
   /** How many evaluation samples to compare (a few are enough). */
   samples: number;
   shapes: Map<string, number[]>;
@@ -89,7 +92,8 @@ export async function measureLayerErrors(fp32: ModelProto, int8: ModelProto, set
       sqnrDb: accumulated.get(t)!, localSqnrDb: sqnrOf(a.signal, a.localNoise), ownSqnrDb: added > 1e-20 ? round(-10 * Math.log10(added)) : 200,
       cosine: a.normF === 0 || a.normQ === 0 ? 1 : round(a.dot / Math.sqrt(a.normF * a.normQ), 6),
       maxAbsError: round(a.maxAbs, 6), clippedRatio: a.count ? round(a.clipped / a.count, 8) : 0,
-      scale: p.scale, zeroPoint: p.zeroPoint, method: options.method,
+      scale: p.scale, zeroPoint: p.zeroPoint, method: options.methodOf(t),
+      ...(options.weightSqnrOf?.(node.name) !== undefined ? { weightSqnrDb: options.weightSqnrOf(node.name) } : {}),
     });
   }
   return layers.sort((x, y) => x.sqnrDb - y.sqnrDb);

@@ -271,7 +271,12 @@ export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeO
             onProgress: (d, t) => progress('evaluate', t + d, t * 2, `INT8 ${d}/${t}`) });
           const [qmin, qmax] = request.activations === 'u8' ? [0, 255] : [-128, 127];
           const perLayer = await measureLayerErrors(reference, c.model, samples, input, {
-            params: c.activationParams, method, samples: 16,
+            params: c.activationParams, samples: 16,
+            methodOf: (t) => {
+              const source = c.plan.sharedParams.get(t) ?? t;
+              return c.tensorStats.find((s) => s.tensor === source)?.method ?? c.method;
+            },
+            weightSqnrOf: (node) => c.weights.find((w) => w.node === node)?.sqnrDb,
             activationRange: (p) => ({ lo: (qmin - p.zeroPoint) * p.scale, hi: (qmax - p.zeroPoint) * p.scale }),
             shapes: new Map([...facts].map(([name, f]) => [name, f.dims])),
           }, [modelPath, outPath]);

@@ -10,6 +10,7 @@ export interface LayerOverlay {
   /** Noise this node adds itself, and its output's own Q/DQ error (reports from before these views lack them). */
   ownSqnrDb?: number;
   localSqnrDb?: number;
+  weightSqnrDb?: number;
   /** Output SQNR gained with this layer alone in FP32, when accuracy-aware mode measured it. */
   sensitivityDb?: number;
   cosine: number;
@@ -35,6 +36,7 @@ export function overlayFromReport(report: Pick<Report, 'layers'> & Partial<Pick<
     };
     if (typeof l.ownSqnrDb === 'number') overlay.ownSqnrDb = l.ownSqnrDb;
     if (typeof l.localSqnrDb === 'number') overlay.localSqnrDb = l.localSqnrDb;
+    if (typeof l.weightSqnrDb === 'number') overlay.weightSqnrDb = l.weightSqnrDb;
     const gain = sensitivity.get(l.node);
     if (gain !== undefined) overlay.sensitivityDb = gain;
     return overlay;

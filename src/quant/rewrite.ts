@@ -27,12 +27,33 @@ export interface RewriteOptions {
 /** Ops ONNX Runtime re-quantizes on its own (per-tensor weights) when they read a scalar-scale DequantizeLinear. */
 const AUTO_QUANTIZED_BY_ORT = new Set(['Conv', 'ConvTranspose', 'Gemm']);
 
-export interface WeightRecord { node: string; tensor: string; scales: Float32Array; perChannel: boolean }
+export interface WeightRecord {
+  node: string;
+  tensor: string;
+  scales: Float32Array;
+  perChannel: boolean;
+  /** SQNR (dB) of the dequantized int8 weights against the FP32 weights. */
+  sqnrDb: number;
+}
 
 export interface RewriteResult {
   /** Scale/zero point used for each Q/DQ'd activation tensor. */
   activationParams: Map<string, QParams>;
   weights: WeightRecord[];
+}
+
+/** SQNR of int8 weights (per-channel scales along `axis`, or one scale) against their FP32 values. */
+function weightSqnr(values: Float32Array, codes: Int8Array, scales: Float32Array, dims: readonly number[], axis: number | null): number {
+  const inner = axis === null ? values.length : dims.slice(axis + 1).reduce((n, d) => n * d, 1);
+  let signal = 0;
+  let noise = 0;
+  for (let i = 0; i < values.length; i++) {
+    const scale = scales.length === 1 ? scales[0] : scales[Math.floor(i / inner) % scales.length];
+    const d = values[i] - codes[i] * scale;
+    signal += values[i] * values[i];
+    noise += d * d;
+  }
+  return noise === 0 ? 200 : signal === 0 ? -200 : Math.round(10 * Math.log10(signal / noise) * 1000) / 1000;
 }
 
 function scalarParams(graph: Graph, base: string, p: QParams, type: QuantType): [string, string] {
@@ -124,7 +145,7 @@ export function applyPlan(graph: Graph, plan: QuantPlan, paramsFor: (tensor: str
       place(null, makeNode('DequantizeLinear', [qName, scaleName, zpName], [dqName], graph.uniqueName(`${base}_DequantizeLinear`),
         perChannel ? [intAttribute('axis', axis)] : []));
       node.input[spec.input] = dqName;
-      weights.push({ node: node.name ?? '', tensor: weightName, scales: q.scales, perChannel });
+      weights.push({ node: node.name ?? '', tensor: weightName, scales: q.scales, perChannel, sqnrDb: weightSqnr(weightValues, q.values, q.scales, w.dims, axis) });
 
       const biasName = spec.bias !== undefined ? node.input[spec.bias] : undefined;
       const b = biasName ? graph.initializers.get(biasName) : undefined;

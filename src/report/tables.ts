@@ -3,7 +3,7 @@
 // Defensive about missing fields: a report from an older or newer engine renders what it has.
 import type { BenchResult, LatencyStats, LayerError, Report } from '../common/report';
 import {
-  baseName, formatBytes, formatDb, formatMs, formatNumber, formatPercent, formatPoints, formatSpeedup, formatThroughput, headlineBench,
+  baseName, formatBytes, formatDb, formatMs, formatOwnDb, formatNumber, formatPercent, formatPoints, formatSpeedup, formatThroughput, headlineBench,
   headlineThroughput, sizeRatio, throughputOf,
 } from '../extension/report/format';
 
@@ -210,12 +210,12 @@ export function layersTable(report: Report): Table | null {
   const layers = layersWorstFirst(report);
   if (layers.length === 0) return null;
   return {
-    header: ['Node', 'Op', 'Tensor', 'Shape', 'SQNR', 'Own SQNR', 'Q/DQ SQNR', 'Cosine', 'Max abs error', 'Clipped', 'Scale', 'Zero point', 'Method'],
+    header: ['Node', 'Op', 'Tensor', 'Shape', 'SQNR', 'Own SQNR', 'Q/DQ SQNR', 'Weight SQNR', 'Cosine', 'Max abs error', 'Clipped', 'Scale', 'Zero point', 'Method'],
     rows: layers.map((l) => [String(l.node), String(l.opType), String(l.tensor ?? '—'), formatShape(l.shape), formatDb(l.sqnrDb),
-      formatDb(finite(l.ownSqnrDb)), formatDb(finite(l.localSqnrDb)), formatNumber(l.cosine, 5), formatNumber(l.maxAbsError),
+      formatOwnDb(finite(l.ownSqnrDb)), formatDb(finite(l.localSqnrDb)), formatDb(finite(l.weightSqnrDb)), formatNumber(l.cosine, 5), formatNumber(l.maxAbsError),
       formatPercent(l.clippedRatio, 3), formatNumber(l.scale), l.zeroPoint === undefined || l.zeroPoint === null ? '—' : String(l.zeroPoint),
       typeof l.method === 'string' ? l.method : '—']),
-    numeric: [4, 5, 6, 7, 8, 9, 10, 11],
+    numeric: [4, 5, 6, 7, 8, 9, 10, 11, 12],
     nowrap: [3],
   };
 }

@@ -101,6 +101,10 @@ test('per-layer error: accumulated, own and local Q/DQ SQNR for every quantized 
   }
   const first = report.layers.find((l) => l.node === 'conv1')!;
   assert.equal(first.ownSqnrDb, first.sqnrDb, 'the first conv reads the (exact) model input: all its error is its own');
+  for (const l of report.layers) {
+    if (l.opType === 'Conv' || l.opType === 'Gemm') assert.ok(l.weightSqnrDb! > 25, `${l.node} int8 weights: ${l.weightSqnrDb} dB`);
+    else assert.equal(l.weightSqnrDb, undefined, `${l.node} has no weights`);
+  }
   const deeper = report.layers.find((l) => l.node === 'conv4')!;
   assert.ok(deeper.ownSqnrDb! > deeper.sqnrDb, 'a deeper layer inherits some of its error');
 });

@@ -46,7 +46,7 @@ export function realisticReport(): Report {
     layers: [
       layer('/layer3/layer3.2/conv1/Conv', 'Conv', '/layer3/layer3.2/Relu_output_0', [1, 64, 8, 8], 23.433, 0.99773, 0.401853, 0.00004578, 0.015197224915027618, 0),
       { ...layer('/layer3/layer3.2/conv2/Conv', 'Conv', '/layer3/layer3.2/conv2/Conv_output_0', [1, 64, 8, 8], 24.298, 0.998142, 2.184034, 0.00006104, 0.08515390008687973, 90),
-        ownSqnrDb: 31.62, localSqnrDb: 38.07 },
+        ownSqnrDb: 31.62, localSqnrDb: 38.07, weightSqnrDb: 41.3 },
       layer(NASTY_NODE, 'Add', '/evil|tensor', [1, 32, 16, 16], 17.25, 0.99101, 1.5, 0.0012, 0.031, 7),
       layer('/layer2/layer2.2/conv1/Conv', 'Conv', '/layer2/layer2.2/Relu_output_0', [1, 32, 16, 16], 24.637, 0.998281, 0.329043, 0, 0.014755308628082275, 0),
       layer('/layer3/layer3.2/Add', 'Add', '/layer3/layer3.2/Relu_1_output_0', [1, 64, 8, 8], 25.912, 0.998712, 1.95, 0.0000305, 0.0611, 0),

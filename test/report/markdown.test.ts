@@ -43,7 +43,7 @@ test('markdown holds accuracy, latency, size, layers, kept ops and settings', ()
   assert.match(md, /\| Top-1 \| 85\.42% \| 81\.25% \| 4\.17 pts \|/);
   assert.match(md, /Batch 1: 2\.00× faster with 1 thread, 1\.50× faster with 2 threads\./);
   assert.match(md, /FP32 3\.81 MB → INT8 1\.05 MB \(27\.5% of FP32\)/);
-  assert.match(md, /\| conv1 \| Conv \| c1 \| 1×8×32×32 \| 31\.5 dB \| — \| — \| 0\.99930 \| 0\.0200 \| 0\.010% \| 0\.0100 \| 0 \| [a-z]+ \|/);
+  assert.match(md, /\| conv1 \| Conv \| c1 \| 1×8×32×32 \| 31\.5 dB \| — \| — \| — \| 0\.99930 \| 0\.0200 \| 0\.010% \| 0\.0100 \| 0 \| [a-z]+ \|/);
   assert.match(md, /\| pad\\\|1 \| Pad \| no int8 kernel \|/, 'pipes in cells are escaped');
   assert.match(md, /\| Excluded nodes \| fc\\\|last \|/);
   assert.match(md, /- no VNNI/);
@@ -125,8 +125,9 @@ test('markdown of a realistic report has every section and its numbers', () => {
   const layerRows = md.split('\n').filter((l) => / \| \d+(\.\d+)? dB \| /.test(l) && /^\| /.test(l) && !/Output SQNR/.test(l));
   assert.equal(layerRows.length, 8);
   assert.match(layerRows[0], /17\.3 dB/, 'the worst layer first');
-  assert.match(layerRows[1], /^\| \/layer3\/layer3\.2\/conv1\/Conv \| Conv \| \/layer3\/layer3\.2\/Relu\\_output\\_0 \| 1×64×8×8 \| 23\.4 dB \| — \| — \| 0\.99773 \| 0\.4019 \| 0\.005% \| 0\.0152 \| 0 \| mse \|$/);
-  assert.match(md, /\| \/layer3\/layer3\.2\/conv2\/Conv \| Conv \| .* \| 24\.3 dB \| 31\.6 dB \| 38\.1 dB \| 0\.99814 \| 2\.1840 \| 0\.006% \| 0\.0852 \| 90 \| mse \|/);
+  assert.match(reportToMarkdown({ ...realisticReport(), layers: [{ ...realisticReport().layers[0], ownSqnrDb: 200 }] }), /\| adds none \|/);
+  assert.match(layerRows[1], /^\| \/layer3\/layer3\.2\/conv1\/Conv \| Conv \| \/layer3\/layer3\.2\/Relu\\_output\\_0 \| 1×64×8×8 \| 23\.4 dB \| — \| — \| — \| 0\.99773 \| 0\.4019 \| 0\.005% \| 0\.0152 \| 0 \| mse \|$/);
+  assert.match(md, /\| \/layer3\/layer3\.2\/conv2\/Conv \| Conv \| .* \| 24\.3 dB \| 31\.6 dB \| 38\.1 dB \| 41\.3 dB \| 0\.99814 \| 2\.1840 \| 0\.006% \| 0\.0852 \| 90 \| mse \|/);
   // kept ops, the runtime op histogram, machine
   assert.match(md, /\| \/layer2\/layer2\.0\/shortcut\/Slice \| Slice \| no int8 kernel for this op type \|/);
   assert.match(md, /\| QLinearConv \| 19 \| 0 \| int8 \|/);

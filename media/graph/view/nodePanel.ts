@@ -96,8 +96,9 @@ export function renderNodePanel(node: ViewNode, scope: ScopeInfo, details: NodeD
     root.append(h('h3', {}, 'Per-layer error (report)'));
     const t = h('table');
     t.append(row('SQNR', `${layer.sqnrDb.toFixed(2)} dB`));
-    if (layer.ownSqnrDb !== undefined) t.append(row('own SQNR', `${layer.ownSqnrDb.toFixed(2)} dB (noise this node adds)`));
+    if (layer.ownSqnrDb !== undefined) t.append(row('own SQNR', layer.ownSqnrDb >= 200 ? 'adds no noise of its own' : `${layer.ownSqnrDb.toFixed(2)} dB (noise this node adds)`));
     if (layer.localSqnrDb !== undefined) t.append(row('Q/DQ SQNR', `${layer.localSqnrDb.toFixed(2)} dB (its own rounding, clipping)`));
+    if (layer.weightSqnrDb !== undefined) t.append(row('weight SQNR', `${layer.weightSqnrDb.toFixed(2)} dB (int8 weights vs FP32)`));
     if (layer.sensitivityDb !== undefined) t.append(row('in FP32', `${layer.sensitivityDb >= 0 ? '+' : ''}${layer.sensitivityDb.toFixed(2)} dB output SQNR (measured)`));
     t.append(row('cosine', formatValue(layer.cosine)),
       row('max |error|', formatValue(layer.maxAbsError)), row('clipped', `${(layer.clippedRatio * 100).toFixed(3)}%`),

@@ -21,6 +21,11 @@ export function formatSpeedup(ratio: number | null | undefined): string {
   return ratio === null || ratio === undefined || !Number.isFinite(ratio) ? '—' : `${ratio.toFixed(2)}×`;
 }
 
+/** Own SQNR of a layer: 200 dB (the engine's cap) means its output carries no more relative noise than its inputs. */
+export function formatOwnDb(db: number | null | undefined): string {
+  return typeof db === 'number' && db >= 200 ? 'adds none' : formatDb(db);
+}
+
 export function formatDb(db: number | null | undefined): string {
   if (db === null || db === undefined || Number.isNaN(db)) return '—';
   if (!Number.isFinite(db)) return db > 0 ? '∞ dB' : '−∞ dB';

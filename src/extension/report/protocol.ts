@@ -27,7 +27,7 @@ export type WebviewToHost =
   | { type: 'rerun' }
   | { type: 'export'; format: ExportFormat };
 
-export type LayerSortColumn = 'index' | 'node' | 'opType' | 'sqnrDb' | 'ownSqnrDb' | 'localSqnrDb' | 'cosine' | 'maxAbsError' | 'clippedRatio';
+export type LayerSortColumn = 'index' | 'node' | 'opType' | 'sqnrDb' | 'ownSqnrDb' | 'localSqnrDb' | 'weightSqnrDb' | 'cosine' | 'maxAbsError' | 'clippedRatio';
 
 /** Saved with the webview's setState; comes back to the serializer after a reload. */
 export interface ReportPanelState {
