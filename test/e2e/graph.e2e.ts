@@ -3,37 +3,18 @@
 // and "Open Graph" on the INT8 model (quantized by the UI test) shows folded Q/DQ with the per-layer SQNR overlay.
 // Screenshots go to $SHOTS (g*.png); results to $GRAPH_RESULTS.
 import { Frame, Locator, Page } from 'playwright-core';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { launchBrowser, log, requireEnv } from './browser';
+import { launchBrowser, log, openContextEntry, requireEnv, StepRunner } from './browser';
 
 const base = requireEnv('CS_URL');
 const folder = requireEnv('CS_FOLDER');
 const shots = requireEnv('SHOTS');
 const resultsPath = requireEnv('GRAPH_RESULTS');
 
-interface Step { name: string; ok: boolean; detail: string }
-const steps: Step[] = [];
-let page: Page | undefined;
-
-async function step(name: string, fn: () => Promise<string | void>): Promise<void> {
-  try {
-    const detail = (await fn()) ?? '';
-    steps.push({ name, ok: true, detail });
-    log(`ok - ${name}${detail ? `: ${detail}` : ''}`);
-  } catch (err) {
-    const detail = err instanceof Error ? err.message : String(err);
-    steps.push({ name, ok: false, detail });
-    log(`not ok - ${name}: ${detail}`);
-    if (page) await page.screenshot({ path: join(shots, `g-fail-${steps.length}.png`) }).catch(() => undefined);
-  }
-}
-
-async function shot(name: string): Promise<string> {
-  const path = join(shots, name);
-  await page?.screenshot({ path });
-  return path;
-}
+const runner = new StepRunner(shots, { failPrefix: 'g-fail-', stopOnFailure: false });
+const step = runner.step.bind(runner);
+const shot = runner.shot.bind(runner);
 
 /** The graph webview's document (VS Code nests it: iframe.webview → #active-frame) showing `file`. */
 async function graphFrame(p: Page, file: string, timeoutMs = 60_000): Promise<Frame> {
@@ -84,25 +65,12 @@ async function waitForContributions(p: Page, row: Locator, entry: string): Promi
   }
 }
 
-async function openContextEntry(p: Page, row: Locator, entry: string): Promise<void> {
-  const item = p.locator('.context-view .action-item', { hasText: entry });
-  for (let attempt = 0; ; attempt++) {
-    await row.click({ button: 'right' });
-    await p.locator('.context-view .action-item').first().waitFor({ timeout: 10_000 });
-    if (await item.count() > 0) break;
-    if (attempt > 30) throw new Error(`the Explorer context menu never showed '${entry}'`);
-    await p.keyboard.press('Escape');
-    await p.waitForTimeout(1000);
-  }
-  await item.first().click();
-}
-
 async function main(): Promise<void> {
   mkdirSync(shots, { recursive: true });
   const browser = await launchBrowser();
   const context = await browser.newContext({ viewport: { width: 1440, height: 960 } });
-  page = await context.newPage();
-  const p = page;
+  const p = await context.newPage();
+  runner.page = p;
   p.on('pageerror', (e) => log('[page error]', e.message.slice(0, 200)));
   try {
     await step('workbench loads with the workspace', async () => {
@@ -176,12 +144,11 @@ async function main(): Promise<void> {
     });
   } finally {
     await browser.close();
-    const failed = steps.filter((s) => !s.ok).length;
-    writeFileSync(resultsPath, `${JSON.stringify({ steps, summary: `graph: ${steps.length - failed} passed, ${failed} failed` }, null, 2)}\n`);
+    runner.writeResults(resultsPath, 'graph');
   }
 }
 
-main().then(() => process.exit(steps.every((s) => s.ok) ? 0 : 1), (err: unknown) => {
+main().then(() => process.exit(runner.allOk ? 0 : 1), (err: unknown) => {
   console.error('graph viewer e2e failed:', err instanceof Error ? err.message : err);
   process.exit(1);
 });

@@ -3,11 +3,11 @@
 // the Report JSON the engine wrote. Also: the panel comes back after a window reload, a layer click is handled,
 // and a corrupt model shows an error notification with "Show log". Screenshots go to $SHOTS.
 import { FrameLocator, Locator, Page } from 'playwright-core';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Report } from '../../src/common/report';
 import { formatPercent, formatPoints, formatSpeedup, headlineBench } from '../../src/extension/report/format';
-import { launchBrowser, log, requireEnv } from './browser';
+import { launchBrowser, log, openContextEntry, requireEnv, StepRunner } from './browser';
 
 const base = requireEnv('CS_URL');
 const folder = requireEnv('CS_FOLDER');
@@ -15,48 +15,13 @@ const shots = requireEnv('SHOTS');
 const resultsPath = requireEnv('UI_RESULTS');
 const RUN_TIMEOUT_MS = 300_000;
 
-interface Step { name: string; ok: boolean; detail: string }
-const steps: Step[] = [];
-let page: Page | undefined;
-
-async function step(name: string, fn: () => Promise<string | void>): Promise<void> {
-  try {
-    const detail = (await fn()) ?? '';
-    steps.push({ name, ok: true, detail });
-    log(`ok - ${name}${detail ? `: ${detail}` : ''}`);
-  } catch (err) {
-    const detail = err instanceof Error ? err.message : String(err);
-    steps.push({ name, ok: false, detail });
-    log(`not ok - ${name}: ${detail}`);
-    if (page) await page.screenshot({ path: join(shots, `fail-${steps.length}.png`) }).catch(() => undefined);
-    throw err;
-  }
-}
-
-async function shot(name: string): Promise<string> {
-  const path = join(shots, name);
-  await page?.screenshot({ path });
-  return path;
-}
+const runner = new StepRunner(shots, { failPrefix: 'fail-', stopOnFailure: true });
+const step = runner.step.bind(runner);
+const shot = runner.shot.bind(runner);
 
 /** The report webview: outer iframe.webview → inner #active-frame. */
 function reportFrame(p: Page): FrameLocator {
   return p.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
-}
-
-/** Explorer contributions arrive after the extension host has scanned extensions: retry the right-click. */
-async function openContextEntry(p: Page, row: Locator, entry: string): Promise<void> {
-  const item = p.locator('.context-view .action-item', { hasText: entry });
-  for (let attempt = 0; ; attempt++) {
-    await row.click({ button: 'right' });
-    await p.locator('.context-view .action-item').first().waitFor({ timeout: 10_000 });
-    if (await item.count() > 0) break;
-    if (attempt > 30) throw new Error(`the Explorer context menu never showed '${entry}'`);
-    await p.keyboard.press('Escape');
-    await p.waitForTimeout(1000);
-  }
-  await shot(`02-context-menu.png`);
-  await item.first().click();
 }
 
 async function quickInput(p: Page, titlePart: string): Promise<Locator> {
@@ -69,8 +34,8 @@ async function main(): Promise<void> {
   mkdirSync(shots, { recursive: true });
   const browser = await launchBrowser();
   const context = await browser.newContext({ viewport: { width: 1440, height: 960 } });
-  page = await context.newPage();
-  const p = page;
+  const p = await context.newPage();
+  runner.page = p;
   p.on('pageerror', (e) => log('[page error]', e.message.slice(0, 200)));
   // The webview's console (all frames): a CSP violation or a script error in the report panel is a failure.
   const webviewProblems: string[] = [];
@@ -90,7 +55,7 @@ async function main(): Promise<void> {
 
     await step('Explorer right-click on resnet20.onnx offers "Quantize to INT8…"', async () => {
       const row = p.locator('.explorer-folders-view .monaco-list-row', { hasText: 'resnet20.onnx' }).first();
-      await openContextEntry(p, row, 'Quantize to INT8');
+      await openContextEntry(p, row, 'Quantize to INT8', () => shot('02-context-menu.png'));
     });
 
     await step('prompts: calibration folder, labels, preprocessing (guessed), method, count', async () => {
@@ -268,7 +233,7 @@ async function main(): Promise<void> {
 
     await step('a corrupt model shows an error notification with "Show log"', async () => {
       const row = p.locator('.explorer-folders-view .monaco-list-row', { hasText: 'corrupt.onnx' }).first();
-      await openContextEntry(p, row, 'Quantize to INT8');
+      await openContextEntry(p, row, 'Quantize to INT8', () => shot('02-context-menu.png'));
       const toast = p.locator('.notifications-toasts .notification-toast', { hasText: 'could not quantize corrupt.onnx' });
       await toast.waitFor({ timeout: 30_000 });
       const text = (await toast.textContent()) ?? '';
@@ -284,12 +249,11 @@ async function main(): Promise<void> {
     });
   } finally {
     await browser.close();
-    const failed = steps.filter((s) => !s.ok).length;
-    writeFileSync(resultsPath, `${JSON.stringify({ steps, summary: `ui: ${steps.length - failed} passed, ${failed} failed` }, null, 2)}\n`);
+    runner.writeResults(resultsPath, 'ui');
   }
 }
 
-main().then(() => process.exit(steps.every((s) => s.ok) ? 0 : 1), (err: unknown) => {
+main().then(() => process.exit(runner.allOk ? 0 : 1), (err: unknown) => {
   console.error('UI test failed:', err instanceof Error ? err.message : err);
   process.exit(1);
 });
