@@ -108,3 +108,21 @@ test('per-layer error: accumulated, own and local Q/DQ SQNR for every quantized 
   const deeper = report.layers.find((l) => l.node === 'conv4')!;
   assert.ok(deeper.ownSqnrDb! > deeper.sqnrDb, 'a deeper layer inherits some of its error');
 });
+
+test('accuracy-aware search order: methods, measured sensitivity, methods per layer (int8 kept), then FP32 fallback', async () => {
+  const { modelPath, data } = setup();
+  // Without labels the bound is agreement loss; a negative bound can never be met, so every stage runs.
+  const { report } = await quantizeModel(request(modelPath, data, { method: 'minmax', maxDrop: -1, tuneTimeout: 120 }));
+  const tuning = report.tuning!;
+  assert.equal(tuning.metric, 'agreement-loss-points');
+  const sensitivity = tuning.sensitivity!;
+  assert.ok(sensitivity.length >= 5, `every weighted/requantizing layer measured: ${sensitivity.length}`);
+  for (let i = 1; i < sensitivity.length; i++) assert.ok(sensitivity[i - 1].outputSqnrGainDb >= sensitivity[i].outputSqnrGainDb, 'most sensitive first');
+  const kinds = tuning.trials.map((t) => (t.changed.startsWith('FP32:') ? 'fallback' : t.changed.startsWith('methods per layer') ? 'layer-methods' : 'method'));
+  const firstFallback = kinds.indexOf('fallback');
+  assert.ok(firstFallback > 0, kinds.join(','));
+  assert.ok(kinds.slice(firstFallback).every((k) => k === 'fallback'), `nothing cheaper after the first fallback: ${kinds.join(',')}`);
+  for (const t of tuning.trials.slice(0, firstFallback)) assert.deepEqual(t.excluded, [], `${t.changed} keeps every layer in int8`);
+  assert.equal(tuning.trials[firstFallback].excluded[0], sensitivity[0].node, 'the most sensitive layer falls back first');
+  assert.equal(tuning.trials.filter((t) => t.kept).length, 1);
+});
