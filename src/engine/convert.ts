@@ -75,6 +75,12 @@ export function activationQParams(s: TensorStats, method: CalibrationMethod, ctx
 }
 
 export function convert(reference: ModelProto, stats: Map<string, TensorStats>, ctx: ConvertContext, choice: ConvertChoice): Conversion {
+  const converted = convertModel(reference, stats, ctx, choice);
+  return { ...converted, bytes: encodeModel(converted.model) };
+}
+
+/** convert() without serializing: for callers that change the model further before encoding it once. */
+export function convertModel(reference: ModelProto, stats: Map<string, TensorStats>, ctx: ConvertContext, choice: ConvertChoice): Omit<Conversion, 'bytes'> {
   const model: ModelProto = structuredClone(reference);
   const { graph, plan } = planFor(model, ctx, choice.exclude);
   const tensorStats: CalibrationTensorStats[] = [];
@@ -95,6 +101,6 @@ export function convert(reference: ModelProto, stats: Map<string, TensorStats>, 
   });
   model.producer_name = ctx.producer.name;
   model.producer_version = ctx.producer.version;
-  return { model, bytes: encodeModel(model), plan, quantizedNodes, kept: plan.kept, activationParams: rewrite.activationParams, tensorStats, biasCorrected: 0,
+  return { model, plan, quantizedNodes, kept: plan.kept, activationParams: rewrite.activationParams, tensorStats, biasCorrected: 0,
     method: choice.method, weights: rewrite.weights };
 }

@@ -7,7 +7,7 @@ import { encodeModel, ModelProto } from '../onnx/proto';
 import { TensorStats } from '../quant/histogram';
 import { applyBiasShifts, findBiasTargets, measureBiasShifts } from './bias-correction';
 import { CalibrationOptions, CalibrationSamples } from './calibrate';
-import { Conversion, ConvertChoice, ConvertContext, convert } from './convert';
+import { Conversion, ConvertChoice, ConvertContext, convertModel } from './convert';
 import { ModelInput } from './model-input';
 
 export interface ConverterSetup {
@@ -35,8 +35,8 @@ export class Converter {
 
   readonly build: BuildConversion = async (choice) => {
     const { reference, stats, ctx } = this.setup;
-    const conversion = convert(reference, stats, ctx, choice);
-    if (!choice.biasCorrection) return conversion;
+    const conversion = convertModel(reference, stats, ctx, choice);
+    if (!choice.biasCorrection) return { ...conversion, bytes: encodeModel(conversion.model) };
     const graph = new Graph(conversion.model.graph!);
     const targets = findBiasTargets(graph, this.fp32Graph);
     const missing = targets.filter((t) => !this.shifts.has(t.key));
