@@ -49,10 +49,30 @@ export function overlayFromReport(report: Pick<Report, 'layers'> & Partial<Pick<
   return overlay;
 }
 
+/** What the colours show: the accumulated error at each output, or the error each layer adds itself. */
+export type OverlayMetric = 'accumulated' | 'own';
+
 /** Lookup by node name, else by the compared output tensor (unnamed nodes). */
 export class OverlayIndex {
   private byName = new Map<string, LayerOverlay>();
   private byTensor = new Map<string, LayerOverlay>();
+  metric: OverlayMetric = 'accumulated';
+
+  /** Whether the report has the own-error view (reports from before it only have the accumulated one). */
+  get hasOwn(): boolean {
+    return this.overlay.layers.some((l) => l.ownSqnrDb !== undefined);
+  }
+
+  /** The SQNR the colours and labels show for a layer (own error falls back to accumulated when missing). */
+  dbOf(layer: LayerOverlay): number {
+    return this.metric === 'own' ? layer.ownSqnrDb ?? layer.sqnrDb : layer.sqnrDb;
+  }
+
+  /** Label drawn beside a node: '31.2 dB', or 'adds none' for a layer adding no error of its own. */
+  labelOf(layer: LayerOverlay): string {
+    const db = this.dbOf(layer);
+    return this.metric === 'own' && db >= 200 ? 'adds none' : `${db.toFixed(1)} dB`;
+  }
 
   constructor(readonly overlay: ErrorOverlay) {
     for (const l of overlay.layers) {

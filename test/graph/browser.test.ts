@@ -149,7 +149,9 @@ describe('graph webview in Chromium', { skip: unavailable }, () => {
     const int8 = toQdq(fp32);
     const mv = new ModelView(int8, { fileName: 'model.int8.onnx', fileBytes: 0, hadExternalData: false });
     const convs = mv.graphs({ fold: true })[0].nodes.filter((n) => n.opType === 'Conv');
-    const report = fakeReport(convs.map((n) => ({ name: n.name, opType: 'Conv', tensor: n.outputs[0].name })));
+    const measured = fakeReport(convs.map((n) => ({ name: n.name, opType: 'Conv', tensor: n.outputs[0].name })));
+    // The first conv adds 12 dB of error itself; the others add none (their error is inherited).
+    const report = { ...measured, layers: measured.layers.map((l, i) => ({ ...l, ownSqnrDb: i === 0 ? 12 : 200 })) };
     const g = await harness.open(browser, { title: 'model.int8.onnx', load: () => mv, overlay: overlayFromReport(report, 'model.int8.report.json') });
     await waitPainted(g, 'int8');
     assert.ok(await g.page.isVisible('.legend'), 'SQNR legend shown');
@@ -191,6 +193,19 @@ describe('graph webview in Chromium', { skip: unavailable }, () => {
     writeFileSync(join(OUT, 'int8-export.svg'), svg.data);
     writeFileSync(join(OUT, 'int8-export.png'), Buffer.from(png.data.slice('data:image/png;base64,'.length), 'base64'));
     t.diagnostic(`exports: SVG ${(svg.data.length / 1024).toFixed(0)} KB, PNG ${(png.data.length * 0.75 / 1024).toFixed(0)} KB`);
+
+    // Own-error colouring: the legend and the labels switch to the error each layer adds itself.
+    await g.page.click('button:has-text("Own error")');
+    await g.page.waitForFunction(() => /Own SQNR/.test(document.querySelector('.legend')?.textContent ?? ''), undefined, { timeout: 5000 });
+    assert.equal(await g.page.getAttribute('button:has-text("Own error")', 'aria-pressed'), 'true');
+    const exported = g.exports.length;
+    await g.page.click('button[title="Export the graph as SVG"]');
+    for (let i = 0; i < 50 && g.exports.length <= exported; i++) await new Promise((ok) => setTimeout(ok, 100));
+    const ownSvg = g.exports[g.exports.length - 1].data;
+    assert.match(ownSvg, />12\.0 dB</, 'the first conv shows its own 12 dB');
+    assert.match(ownSvg, />adds none</, 'the others add none');
+    assert.doesNotMatch(ownSvg, />45\.0 dB</, 'no accumulated figure left');
+    await g.page.click('button:has-text("Own error")');
 
     // revealNode (the report panel's command) focuses a node by name.
     const last = convs[convs.length - 1];

@@ -1,6 +1,6 @@
 // The graph viewer page: receives the view model from the host, lays scopes out in the worker, draws them, and
 // handles selection, search, subgraph navigation, the side panels, the error overlay and exports.
-import { OverlayIndex } from '../../../src/graphmodel/errorOverlay';
+import { OverlayIndex, OverlayMetric } from '../../../src/graphmodel/errorOverlay';
 import type { Direction, LayoutResult } from '../../../src/graphmodel/layout/types';
 import type { HostToWebview, InitMessage, NodeDetails } from '../../../src/graphmodel/protocol';
 import { findNodeByName, SearchHit, searchGraphs } from '../../../src/graphmodel/search';
@@ -66,6 +66,7 @@ export class GraphApp {
       toggleDirection: () => this.setDirection(this.state.direction === 'TB' ? 'LR' : 'TB'),
       toggleFold: () => this.setFold(!this.state.fold),
       toggleOverlay: () => this.setOverlayOn(!this.state.overlayOn),
+      toggleOverlayMetric: () => this.setOverlayMetric(this.state.overlayMetric === 'own' ? 'accumulated' : 'own'),
       showModel: () => this.togglePanel('model'),
       exportSvg: () => this.exportImage('svg'),
       exportPng: () => this.exportImage('png'),
@@ -275,18 +276,26 @@ export class GraphApp {
   private setOverlay(): void {
     const overlay = this.init?.overlay ?? null;
     this.overlay = overlay ? new OverlayIndex(overlay) : null;
+    const own = { available: Boolean(this.overlay?.hasOwn), on: this.state.overlayMetric === 'own' };
+    if (this.overlay) this.overlay.metric = own.available && own.on ? 'own' : 'accumulated';
     const on = Boolean(this.overlay) && this.state.overlayOn;
     this.canvas.options.overlay = on ? this.overlay : null;
-    this.toolbar.setOverlay(Boolean(overlay), this.state.overlayOn);
+    this.toolbar.setOverlay(Boolean(overlay), this.state.overlayOn, own);
     const graph = this.graph;
     const matched = graph && this.overlay ? graph.nodes.filter((n) => this.overlay?.forNode(n)).length : 0;
-    this.legend.update(overlay, on, matched, this.canvas.theme.category.constant);
+    this.legend.update(overlay, on, matched, this.canvas.theme.category.constant, this.overlay?.metric);
     this.canvas.requestDraw();
     this.renderPanel();
   }
 
   private setOverlayOn(on: boolean): void {
     this.state.overlayOn = on;
+    this.setOverlay();
+    this.persist();
+  }
+
+  private setOverlayMetric(metric: OverlayMetric): void {
+    this.state.overlayMetric = metric;
     this.setOverlay();
     this.persist();
   }

@@ -1,6 +1,7 @@
 // The VS Code webview API (or the test harness's stand-in), typed for this page.
 import type { Direction } from '../../../src/graphmodel/layout/types';
 import type { WebviewToHost } from '../../../src/graphmodel/protocol';
+import type { OverlayMetric } from '../../../src/graphmodel/errorOverlay';
 import type { ViewportState } from '../view/viewport';
 
 /** What the page remembers across hide/show and reloads (vscode.setState). */
@@ -12,6 +13,8 @@ export interface PersistedState {
   direction: Direction;
   fold: boolean;
   overlayOn: boolean;
+  /** Colour by accumulated error or by the error each layer adds. */
+  overlayMetric: OverlayMetric;
   panel: 'node' | 'model' | 'none';
   query: string;
 }
@@ -38,5 +41,5 @@ export function connectHost(): HostApi {
 }
 
 export function defaultState(): PersistedState {
-  return { scope: 'main', viewports: {}, direction: 'TB', fold: true, overlayOn: true, panel: 'none', query: '' };
+  return { scope: 'main', viewports: {}, direction: 'TB', fold: true, overlayOn: true, overlayMetric: 'accumulated', panel: 'none', query: '' };
 }

@@ -51,7 +51,7 @@ export function sceneToSvg(scene: Scene, theme: Theme, overlay: OverlayIndex | n
         out.push(`<text x="${n(b.x0 + PAD_X)}" y="${n(b.y0 + HEADER_HEIGHT + 2 + LINE_HEIGHT * li + 11)}" font-size="11" font-family="${esc(theme.monoFamily)}" fill="${esc(theme.foreground)}">${esc(line)}</text>`);
       });
       const layer = overlay?.forNode(node);
-      if (layer) out.push(`<text x="${n(b.x1)}" y="${n(b.y0 - 3)}" text-anchor="end" font-size="10" fill="${esc(sqnrColor(layer.sqnrDb))}">${layer.sqnrDb.toFixed(1)} dB</text>`);
+      if (layer && overlay) out.push(`<text x="${n(b.x1)}" y="${n(b.y0 - 3)}" text-anchor="end" font-size="10" fill="${esc(sqnrColor(overlay.dbOf(layer)))}">${esc(overlay.labelOf(layer))}</text>`);
     }
     out.push('</g>');
   });

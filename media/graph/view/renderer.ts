@@ -38,7 +38,7 @@ export function nodeColor(scene: Scene, i: number, theme: Theme, overlay: Overla
   const node = scene.graph.nodes[i];
   if (overlay && node.kind === 'op') {
     const layer = overlay.forNode(node);
-    return layer ? sqnrColor(layer.sqnrDb) : theme.category.constant;
+    return layer ? sqnrColor(overlay.dbOf(layer)) : theme.category.constant;
   }
   return theme.category[node.category] ?? theme.category.other;
 }
@@ -295,14 +295,14 @@ function drawNode(ctx: CanvasRenderingContext2D, scene: Scene, i: number, theme:
   if (opts.overlay && node.kind === 'op') {
     const layer = opts.overlay.forNode(node);
     if (layer) {
-      const text = `${layer.sqnrDb.toFixed(1)} dB`;
+      const text = opts.overlay.labelOf(layer);
       ctx.font = bodyFont(theme);
       const tw = ctx.measureText(text).width + 8;
       const tx = x + w - tw;
       const ty = y - 14;
       ctx.beginPath();
       roundRect(ctx, tx, ty, tw, 13, 6);
-      ctx.fillStyle = sqnrColor(layer.sqnrDb);
+      ctx.fillStyle = sqnrColor(opts.overlay.dbOf(layer));
       ctx.fill();
       ctx.fillStyle = '#ffffff';
       ctx.fillText(text, tx + 4, ty + 7);

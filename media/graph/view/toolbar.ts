@@ -11,6 +11,7 @@ export interface ToolbarActions {
   toggleDirection(): void;
   toggleFold(): void;
   toggleOverlay(): void;
+  toggleOverlayMetric(): void;
   showModel(): void;
   exportSvg(): void;
   exportPng(): void;
@@ -25,6 +26,7 @@ export class Toolbar {
   private readonly directionButton: HTMLButtonElement;
   private readonly foldButton: HTMLButtonElement;
   private readonly overlayButton: HTMLButtonElement;
+  private readonly metricButton: HTMLButtonElement;
   private debounce = 0;
 
   constructor(private readonly actions: ToolbarActions) {
@@ -47,6 +49,7 @@ export class Toolbar {
     this.directionButton = button('↓ TB', 'Layout direction: top-down / left-right', actions.toggleDirection);
     this.foldButton = button('Q/DQ folded', 'Show QuantizeLinear/DequantizeLinear and Constant nodes raw, or folded into their ops', actions.toggleFold, { 'aria-pressed': 'true' });
     this.overlayButton = button('SQNR colours', 'Colour nodes by per-layer error from the report', actions.toggleOverlay, { 'aria-pressed': 'true' });
+    this.metricButton = button('Own error', 'Colour by the error each layer adds itself instead of the error accumulated up to it', actions.toggleOverlayMetric, { 'aria-pressed': 'false' });
     const search = h('div', { class: 'search', role: 'search' }, this.searchInput,
       button('↑', 'Previous match (Shift+Enter)', () => actions.searchStep(-1)),
       button('↓', 'Next match (Enter)', () => actions.searchStep(1)), this.count);
@@ -54,7 +57,7 @@ export class Toolbar {
       this.breadcrumb, h('span', { class: 'spacer' }), search,
       button('Fit', 'Fit the graph (F)', actions.fit),
       button('Zoom to selection', 'Zoom to the selected node (Z)', actions.zoomToSelection),
-      this.directionButton, this.foldButton, this.overlayButton,
+      this.directionButton, this.foldButton, this.overlayButton, this.metricButton,
       button('Model', 'Model properties (M)', actions.showModel),
       button('SVG', 'Export the graph as SVG', actions.exportSvg),
       button('PNG', 'Export the graph as PNG', actions.exportPng));
@@ -85,8 +88,10 @@ export class Toolbar {
     this.foldButton.textContent = fold ? 'Q/DQ folded' : 'Q/DQ raw';
   }
 
-  setOverlay(available: boolean, on: boolean): void {
+  setOverlay(available: boolean, on: boolean, own: { available: boolean; on: boolean }): void {
     this.overlayButton.hidden = !available;
     this.overlayButton.setAttribute('aria-pressed', String(on));
+    this.metricButton.hidden = !available || !on || !own.available;
+    this.metricButton.setAttribute('aria-pressed', String(own.on));
   }
 }
