@@ -34,16 +34,23 @@ function dataTable(id: string, t: Table, caption?: string): HTMLElement {
     el('tbody', {}, ...t.rows.map((row) => el('tr', {}, ...row.map((cell, i) => el('td', { class: numeric.has(i) ? 'num' : undefined }, cell))))));
 }
 
-/** Accuracy-aware mode: the bound, every trial (the chosen one marked), and the measured layer sensitivity. */
+/** Accuracy-aware mode: the bound and every trial (the chosen one marked). */
 export function tuningSection(report: Report): HTMLElement | null {
   const tuning = readTuning(report);
   if (!tuning) return null;
   const trials = tuningTable(tuning);
-  const sensitive = sensitivityTable(tuning);
   return el('section', { id: 'tuning' }, el('h2', {}, 'Tuning (accuracy-aware)'),
     definitionTable('tuning-facts', tuning.facts),
-    ...(trials ? [dataTable('tuning-trials', trials, 'One row per trial; the chosen one was written.')] : []),
-    ...(sensitive ? [dataTable('sensitivity-table', sensitive, 'Output SQNR gained when that layer alone returns to FP32 (measured).')] : []));
+    ...(trials ? [dataTable('tuning-trials', trials, 'One row per trial; the chosen one was written.')] : []));
+}
+
+/** Each layer's measured effect on the output, when the run measured it (accuracy-aware search or --sensitivity). */
+export function sensitivitySection(report: Report): HTMLElement | null {
+  const sensitive = sensitivityTable(report);
+  if (!sensitive) return null;
+  return el('section', { id: 'sensitivity' }, el('h2', {}, 'Effect on the output (measured)'),
+    dataTable('sensitivity-table', sensitive.table,
+      `Output SQNR gained when that layer alone returns to FP32; ${sensitive.table.rows.length} most sensitive of ${sensitive.measured} measured.`));
 }
 
 export function warningsSection(report: Report): HTMLElement | null {

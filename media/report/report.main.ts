@@ -4,7 +4,7 @@ import './report.css';
 import type { ReportPanelState, ReportView, WebviewToHost } from '../../src/extension/report/protocol';
 import { isReportPanelState } from '../../src/extension/report/protocol';
 import { baseName } from '../../src/extension/report/format';
-import { detailsSection, keptFloatSection, tuningSection, warningsSection } from './details';
+import { detailsSection, keptFloatSection, sensitivitySection, tuningSection, warningsSection } from './details';
 import { el } from './dom';
 import { LayerChart } from './layerChart';
 import { LayerTable } from './layerTable';
@@ -59,7 +59,7 @@ function render(view: ReportView): void {
   }
 
   app.replaceChildren(header, summaryCards(report), latencyTable(report) ?? '', warningsSection(report) ?? '', layerSection,
-    keptFloatSection(report, revealNode), tuningSection(report) ?? '', detailsSection(report));
+    sensitivitySection(report) ?? '', keptFloatSection(report, revealNode), tuningSection(report) ?? '', detailsSection(report));
   document.body.dataset.rendered = view.reportPath;
 }
 

@@ -25,7 +25,7 @@ usage:
         [--preprocess auto|torch|tf|caffe|raw|unit] [--resize N] [--crop N] [--layout auto|NCHW|NHWC]
         [--op-types T,...] [--exclude NODE,...] [--out OUT.onnx] [--report REPORT.json]
         [--eval-data DIR] [--eval-labels FILE] [--eval-count N] [--no-eval] [--no-bench] [--bench-runs N]
-        [--max-drop P] [--tune-timeout SECONDS=600] [--threads N] [--progress text|json|none] [--json]
+        [--max-drop P] [--sensitivity] [--tune-timeout SECONDS=600] [--threads N] [--progress text|json|none] [--json]
   octet eval FP32.onnx INT8.onnx --data DIR [--labels FILE] [--skip N] [--limit N] [preprocess flags] [--json]
   octet bench FP32.onnx INT8.onnx [--threads N] [--batch N] [--runs N] [--json]
   octet inspect MODEL.onnx [--json]
@@ -102,7 +102,7 @@ async function main(argv: string[]): Promise<number> {
         'eval-labels': { type: 'string' }, 'eval-count': { type: 'string' }, 'no-eval': { type: 'boolean' },
         'no-bench': { type: 'boolean' }, 'bench-runs': { type: 'string' }, threads: { type: 'string' },
         progress: { type: 'string' }, 'no-equalize': { type: 'boolean' }, 'weight-range': { type: 'string' }, 'max-drop': { type: 'string' },
-        'tune-timeout': { type: 'string' }, 'equalize-strength': { type: 'string' }, 'bias-correction': { type: 'string' },
+        'tune-timeout': { type: 'string' }, 'equalize-strength': { type: 'string' }, 'bias-correction': { type: 'string' }, sensitivity: { type: 'boolean' },
       },
     });
     const [model] = positionalModels(positionals, 1, 'octet quantize MODEL.onnx --calib DIR [options]; see octet --help');
@@ -139,6 +139,7 @@ async function main(argv: string[]): Promise<number> {
         threads: intFlag('threads', values.threads, 0, 0),
         maxDrop: values['max-drop'] !== undefined ? floatFlag('max-drop', values['max-drop'], 0, 0, 100) : null,
         tuneTimeout: intFlag('tune-timeout', values['tune-timeout'], 600, 1),
+        sensitivity: Boolean(values.sensitivity),
         signal: controller.signal, onEvent: sink,
       });
       if (values.json) process.stdout.write(JSON.stringify(outcome.report, null, 2) + '\n');

@@ -159,10 +159,10 @@ export interface TuningReport {
   boundMet: boolean;
   seconds: number;
   note: string | null;
-  /** Output SQNR gained (dB) when each layer alone returns to FP32, most sensitive first; measured on a few evaluation
-   *  samples for as many layers as the budget allowed (null when no fallback was needed). */
-  sensitivity?: { node: string; outputSqnrGainDb: number }[] | null;
 }
+
+/** A layer's measured effect on the model output: output SQNR gained (dB) when it alone returns to FP32. */
+export interface LayerSensitivity { node: string; outputSqnrGainDb: number }
 
 export interface MachineInfo {
   cpu: string;
@@ -208,6 +208,9 @@ export interface Report {
   evaluation: { dataset: DatasetInfo; skip: number; limit: number } | null;
   bench: BenchResult[];
   layers: LayerError[];
+  /** Layers by measured effect on the output, most sensitive first, on a few evaluation samples for as many layers as
+   *  the time allowed (accuracy-aware search, or --sensitivity); absent/null when not measured. */
+  sensitivity?: LayerSensitivity[] | null;
   /** Accuracy-aware mode (--max-drop) or --method auto: every trial; null when neither ran. */
   tuning: TuningReport | null;
   warnings: string[];

@@ -5,7 +5,7 @@ import { cpus, tmpdir } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { OctetError } from '../common/errors';
 import {
-  AccuracyResult, ActivationType, BiasCorrectionChoice, CalibrationMethod, LayerError, Layout, MethodChoice, PreprocessPreset, Report,
+  AccuracyResult, ActivationType, BiasCorrectionChoice, CalibrationMethod, LayerSensitivity, LayerError, Layout, MethodChoice, PreprocessPreset, Report,
   REPORT_SCHEMA_VERSION, TuningReport,
 } from '../common/report';
 import { readModel, writeModel, writeFileAtomic } from '../onnx/model-io';
@@ -30,7 +30,8 @@ import { guessPreset } from './preprocess';
 import { ortVersion, runtimeOpHistogram } from './runtime';
 import { diagnoseRuntime } from './diagnose';
 import { measureLayerErrors } from './layer-error';
-import { accuracyLoss, boundMetAtStart, tune } from './tune';
+import { accuracyLoss, boundMetAtStart, rankByOwnError, SENSITIVITY_SAMPLES, tune } from './tune';
+import { checkSubset, measureSensitivity } from './sensitivity';
 
 export const OCTET_VERSION = '0.1.0';
 
@@ -81,6 +82,8 @@ export interface QuantizeRequest {
   maxDrop: number | null;
   /** Seconds the accuracy-aware search may spend. */
   tuneTimeout: number;
+  /** Measure each layer's effect on the output (output SQNR gained with it alone in FP32) even without --max-drop. */
+  sensitivity?: boolean;
   signal?: AbortSignal;
   onEvent?: EventSink;
 }
@@ -254,6 +257,7 @@ export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeO
     let evaluation: Report['evaluation'] = null;
     let layers: LayerError[] = [];
     let tuning: TuningReport | null = null;
+    let sensitivity: LayerSensitivity[] | null = null;
     if (request.evaluate || request.maxDrop !== null) {
       const sameData = !request.evalData || resolve(request.evalData) === resolve(request.calib);
       const evalSet = sameData ? calibSet : await openDataset(resolve(request.evalData!), { ...datasetOptions, labels: request.evalLabels ?? undefined });
@@ -293,6 +297,7 @@ export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeO
             onTrial: (t, i) => log(`trial ${i}: ${t.changed} → loss ${(t.top1DropPoints ?? (1 - t.agreement) * 100).toFixed(2)} points, ${t.speedup?.toFixed(2)}x`),
           });
           tuning = tuned.report;
+          sensitivity = tuned.sensitivity;
           if (tuned.conversion !== conversion) {
             ({ conversion, choice } = tuned);
             ({ accuracy, layers } = await evaluateConversion(conversion));
@@ -300,6 +305,12 @@ export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeO
           if (!tuning.boundMet && tuning.note) warnings.push(tuning.note);
         } else if (request.maxDrop !== null) {
           tuning = boundMetAtStart(request.maxDrop, choice, accuracy);
+        }
+        if (request.sensitivity && !sensitivity) {
+          progress('evaluate', 0, 1, 'measuring each layer\'s effect on the output');
+          const order = rankByOwnError(conversion, layers).map((r) => r.node);
+          const check = checkSubset(samples, fp32Out, SENSITIVITY_SAMPLES, { input, label: outPath, signal: request.signal });
+          sensitivity = await measureSensitivity(converter.build, choice, check, order, performance.now() + request.tuneTimeout * 1000);
         }
       }
     }
@@ -337,6 +348,7 @@ export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeO
       evaluation,
       bench: [],
       layers,
+      sensitivity,
       tuning,
       warnings,
       machine,

@@ -3,13 +3,13 @@
 // samples. Local error is a poor guide to it: noise that global pooling averages away barely reaches the output,
 // while an early layer's error travels through the whole network. Costs one conversion and a short run per layer,
 // so it is used by accuracy-aware mode, in the order of a cheap proxy, until its time budget ends.
+import type { LayerSensitivity } from '../common/report';
 import { throwIfCancelled } from './cancel';
 import { CheckSet, outputSqnr } from './auto-choice';
 import { ConvertChoice } from './convert';
 import { BuildConversion } from './converter';
 import { EvalSet } from './evaluate';
 
-export interface LayerSensitivity { node: string; outputSqnrGainDb: number }
 
 /** The first `count` samples of an evaluation set with their FP32 outputs, as a check set. */
 export function checkSubset(set: EvalSet, fp32: Float32Array[], count: number, base: Omit<CheckSet, 'set' | 'fp32'>): CheckSet {

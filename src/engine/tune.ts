@@ -2,7 +2,7 @@
 // (free: the statistics are kept), then return the layers that add the most error to FP32, a growing group at a time,
 // until the bound holds, nothing is left, or the time budget is spent. Every trial is measured on the evaluation
 // samples (drop, agreement, SQNR) and timed at batch 1 on one thread; the fastest trial that meets the bound wins.
-import type { AccuracyResult, CalibrationMethod, LayerError, TuningReport, TuningTrial } from '../common/report';
+import type { AccuracyResult, CalibrationMethod, LayerError, LayerSensitivity, TuningReport, TuningTrial } from '../common/report';
 import { benchmarkPair } from './bench';
 import { throwIfCancelled } from './cancel';
 import { Conversion, ConvertChoice, MOVEMENT_OPS } from './convert';
@@ -14,7 +14,7 @@ import { refineLayerMethods } from './layer-methods';
 import { ruleFor } from '../quant/registry';
 
 /** Evaluation samples on which layer sensitivity is measured. */
-const SENSITIVITY_SAMPLES = 16;
+export const SENSITIVITY_SAMPLES = 16;
 /** Share of the tuning budget layer sensitivity may use. */
 const SENSITIVITY_BUDGET = 0.5;
 /** Most sensitive layers whose tensors get other methods tried before any FP32 fallback, and the budget share by then. */
@@ -88,7 +88,14 @@ function rangesOf(conversion: Conversion, layers: readonly LayerError[], node: s
   return [...new Set(tensors.filter((t) => calibrated.has(t)))];
 }
 
-export interface TuneOutcome { report: TuningReport; conversion: Conversion; accuracy: AccuracyResult; choice: ConvertChoice }
+export interface TuneOutcome {
+  report: TuningReport;
+  conversion: Conversion;
+  accuracy: AccuracyResult;
+  choice: ConvertChoice;
+  /** Measured when the search got that far. */
+  sensitivity: LayerSensitivity[] | null;
+}
 
 async function measure(request: TuneRequest, conversion: Conversion): Promise<{ accuracy: AccuracyResult; speedup: number }> {
   const outputs = await runOutputs(conversion.bytes, request.evalSet, request.input, request.label, { signal: request.signal });
@@ -131,7 +138,7 @@ export async function tune(request: TuneRequest): Promise<TuneOutcome> {
   }
 
   // 2. Measure which layers matter most to the output (proxy order, within budget).
-  let sensitivity: TuningReport['sensitivity'] = null;
+  let sensitivity: LayerSensitivity[] | null = null;
   let ranking: string[] = [];
   const check = checkSubset(request.evalSet, request.fp32Outputs, SENSITIVITY_SAMPLES,
     { input: request.input, label: request.label, signal: request.signal });
@@ -180,10 +187,10 @@ export async function tune(request: TuneRequest): Promise<TuneOutcome> {
   return {
     report: {
       maxDrop: request.maxDrop, metric: metricOf(request.start.accuracy),
-      trials, stoppedBy, seconds: Math.round((performance.now() - started) / 100) / 10, sensitivity,
+      trials, stoppedBy, seconds: Math.round((performance.now() - started) / 100) / 10,
       boundMet: best.meetsBound,
       note: best.meetsBound ? null : `No trial met the bound of ${request.maxDrop} points; kept the most accurate (${accuracyLoss(chosen.accuracy).toFixed(2)} points).`,
     },
-    conversion: chosen.conversion, accuracy: chosen.accuracy, choice: chosen.choice,
+    conversion: chosen.conversion, accuracy: chosen.accuracy, choice: chosen.choice, sensitivity,
   };
 }

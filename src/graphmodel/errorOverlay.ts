@@ -27,8 +27,8 @@ export interface ErrorOverlay {
   top1DropPoints?: number | null;
 }
 
-export function overlayFromReport(report: Pick<Report, 'layers'> & Partial<Pick<Report, 'accuracy' | 'tuning'>>, source: string): ErrorOverlay {
-  const sensitivity = new Map((report.tuning?.sensitivity ?? []).map((s) => [s.node, s.outputSqnrGainDb] as const));
+export function overlayFromReport(report: Pick<Report, 'layers'> & Partial<Pick<Report, 'accuracy' | 'sensitivity'>>, source: string): ErrorOverlay {
+  const sensitivity = new Map((report.sensitivity ?? []).map((s) => [s.node, s.outputSqnrGainDb] as const));
   const layers = (report.layers ?? []).map((l: LayerError) => {
     const overlay: LayerOverlay = {
       node: l.node, opType: l.opType, tensor: l.tensor, sqnrDb: l.sqnrDb, cosine: l.cosine, maxAbsError: l.maxAbsError,

@@ -165,7 +165,9 @@ export function reportToHtml(report: Report): string {
         return sqnr !== '' && Number(sqnr) < payload.lowSqnrDb ? 'low' : null;
       },
     });
-    add('layers', 'Per-layer error', `${caption}${chart(CHART_IDS.layers, 'Per-layer SQNR, worst first, coloured by op type', Math.max(200, shown * 17 + 90))}${body}`);
+    const sensitive = sensitivityTable(report);
+    const effect = sensitive ? table(sensitive.table, { caption: `Effect on the output, measured: output SQNR gained when each layer alone returns to FP32 (${sensitive.table.rows.length} most sensitive of ${sensitive.measured} measured).` }) : '';
+    add('layers', 'Per-layer error', `${caption}${chart(CHART_IDS.layers, 'Per-layer SQNR, worst first, coloured by op type', Math.max(200, shown * 17 + 90))}${body}${effect}`);
   }
 
   const kept = keptFloatTable(report);
@@ -180,10 +182,8 @@ export function reportToHtml(report: Report): string {
   if (tuning) {
     const trials = tuningTable(tuning);
     const chosen = trials ? trials.header.indexOf('Chosen') : -1;
-    const sensitive = sensitivityTable(tuning);
     add('tuning', 'Tuning', (tuning.facts.length > 0 ? facts({ header: ['', ''], rows: tuning.facts }) : '')
-      + (trials ? table(trials, { caption: 'One row per trial; the chosen one was written.', rowClass: (row) => (row[chosen] === 'yes' ? 'chosen' : null) }) : '')
-      + (sensitive ? table(sensitive, { caption: 'Layer sensitivity: output SQNR gained when that layer alone returns to FP32 (measured; most sensitive first).' }) : ''));
+      + (trials ? table(trials, { caption: 'One row per trial; the chosen one was written.', rowClass: (row) => (row[chosen] === 'yes' ? 'chosen' : null) }) : ''));
   }
 
   add('model', 'Model', facts(modelTable(report)));

@@ -88,6 +88,10 @@ export function reportToMarkdown(report: Report): string {
     out.push('Accumulated FP32-vs-INT8 error at each quantized output, worst SQNR first. Own SQNR: the error the node adds itself (lower adds more); Q/DQ SQNR: its output’s own rounding and clipping on FP32 values.', '');
     out.push(table(layers), '');
   }
+  const sensitive = sensitivityTable(report);
+  if (sensitive) {
+    out.push(`Effect on the output, measured: output SQNR gained when each layer alone returns to FP32 (${sensitive.table.rows.length} most sensitive of ${sensitive.measured} measured).`, '', table(sensitive.table), '');
+  }
 
   out.push('## Kept in FP32', '');
   const kept = keptFloatTable(report);
@@ -103,10 +107,6 @@ export function reportToMarkdown(report: Report): string {
     if (tuning.facts.length > 0) out.push(table({ header: ['Tuning', 'Value'], rows: tuning.facts }), '');
     const trials = tuningTable(tuning);
     if (trials) out.push(table(trials), '');
-    const sensitive = sensitivityTable(tuning);
-    if (sensitive) {
-      out.push(`Layer sensitivity, measured on evaluation samples (${Math.min(10, tuning.sensitivity.length)} most sensitive of ${tuning.sensitivity.length}):`, '', table(sensitive), '');
-    }
   }
 
   out.push('## Settings', '');

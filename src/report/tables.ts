@@ -283,8 +283,6 @@ export interface TuningTrialView {
 
 export interface TuningView {
   trials: TuningTrialView[];
-  /** Measured layer sensitivity (output SQNR gained with that layer alone in FP32), most sensitive first. */
-  sensitivity: { node: string; gainDb: number }[];
   /** The run's facts (bound, why it stopped, time, note, any other scalar field), as label/text pairs. */
   facts: [string, string][];
 }
@@ -323,7 +321,7 @@ export function readTuning(report: Report): TuningView | null {
     kept: bool(t.kept),
   }));
   const facts: [string, string][] = [];
-  const known = new Set(['trials', 'maxDrop', 'metric', 'stoppedBy', 'boundMet', 'seconds', 'note', 'sensitivity']);
+  const known = new Set(['trials', 'maxDrop', 'metric', 'stoppedBy', 'boundMet', 'seconds', 'note']);
   const maxDrop = finite(tuning.maxDrop);
   if (maxDrop !== null) {
     const metric = typeof tuning.metric === 'string' ? BOUND_METRICS[tuning.metric] ?? tuning.metric : 'top-1 drop';
@@ -339,19 +337,23 @@ export function readTuning(report: Report): TuningView | null {
     const text = factText(value);
     if (text !== null) facts.push([key, text]);
   }
-  const sensitivity = (Array.isArray(tuning.sensitivity) ? tuning.sensitivity : []).filter(isObject)
-    .map((s) => ({ node: String(s.node ?? '—'), gainDb: finite(s.outputSqnrGainDb) }))
-    .filter((s): s is { node: string; gainDb: number } => s.gainDb !== null);
-  return trials.length > 0 || facts.length > 0 ? { trials, facts, sensitivity } : null;
+  return trials.length > 0 || facts.length > 0 ? { trials, facts } : null;
 }
 
-/** Layers that change the output most when returned to FP32 (the measured part of the tuning ranking). */
-export function sensitivityTable(tuning: TuningView, limit = 10): Table | null {
-  if (tuning.sensitivity.length === 0) return null;
+/** Layers by measured effect on the output (output SQNR gained with each alone in FP32), most sensitive first. */
+export function sensitivityTable(report: Report, limit = 10): { table: Table; measured: number } | null {
+  const raw: unknown = (report as { sensitivity?: unknown }).sensitivity;
+  const rows = (Array.isArray(raw) ? raw : []).filter(isObject)
+    .map((s) => ({ node: String(s.node ?? '—'), gainDb: finite(s.outputSqnrGainDb) }))
+    .filter((s): s is { node: string; gainDb: number } => s.gainDb !== null);
+  if (rows.length === 0) return null;
   return {
-    header: ['Layer', 'Output SQNR gained in FP32'],
-    rows: tuning.sensitivity.slice(0, limit).map((s) => [s.node, `${s.gainDb >= 0 ? '+' : ''}${formatDb(s.gainDb)}`]),
-    numeric: [1],
+    table: {
+      header: ['Layer', 'Output SQNR gained in FP32'],
+      rows: rows.slice(0, limit).map((s) => [s.node, `${s.gainDb >= 0 ? '+' : ''}${formatDb(s.gainDb)}`]),
+      numeric: [1],
+    },
+    measured: rows.length,
   };
 }
 

@@ -115,7 +115,7 @@ test('accuracy-aware search order: methods, measured sensitivity, methods per la
   const { report } = await quantizeModel(request(modelPath, data, { method: 'minmax', maxDrop: -1, tuneTimeout: 120 }));
   const tuning = report.tuning!;
   assert.equal(tuning.metric, 'agreement-loss-points');
-  const sensitivity = tuning.sensitivity!;
+  const sensitivity = report.sensitivity!;
   assert.ok(sensitivity.length >= 5, `every weighted/requantizing layer measured: ${sensitivity.length}`);
   for (let i = 1; i < sensitivity.length; i++) assert.ok(sensitivity[i - 1].outputSqnrGainDb >= sensitivity[i].outputSqnrGainDb, 'most sensitive first');
   const kinds = tuning.trials.map((t) => (t.changed.startsWith('FP32:') ? 'fallback' : t.changed.startsWith('methods per layer') ? 'layer-methods' : 'method'));
@@ -125,4 +125,16 @@ test('accuracy-aware search order: methods, measured sensitivity, methods per la
   for (const t of tuning.trials.slice(0, firstFallback)) assert.deepEqual(t.excluded, [], `${t.changed} keeps every layer in int8`);
   assert.equal(tuning.trials[firstFallback].excluded[0], sensitivity[0].node, 'the most sensitive layer falls back first');
   assert.equal(tuning.trials.filter((t) => t.kept).length, 1);
+});
+
+test('--sensitivity without --max-drop: every quantized layer measured, most sensitive first, no tuning', async () => {
+  const { modelPath, data } = setup();
+  const { report } = await quantizeModel(request(modelPath, data, { sensitivity: true }));
+  assert.equal(report.tuning, null);
+  const measured = report.sensitivity!;
+  const ranked = report.quantizedNodes.filter((n) => !['MaxPool', 'Flatten', 'Reshape'].includes(n.opType)).map((n) => n.node);
+  assert.deepEqual([...measured.map((s) => s.node)].sort(), ranked.filter((n) => report.layers.some((l) => l.node === n)).sort());
+  for (let i = 1; i < measured.length; i++) assert.ok(measured[i - 1].outputSqnrGainDb >= measured[i].outputSqnrGainDb);
+  const plain = await quantizeModel(request(modelPath, data));
+  assert.equal(plain.report.sensitivity, null, 'not measured unless asked');
 });

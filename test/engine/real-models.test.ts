@@ -57,7 +57,7 @@ test('accuracy-aware mode: the top-ranked layer returned to FP32 reduces the err
   const firstFallback = tuning.trials.find((t) => t.changed.startsWith('FP32:'));
   assert.ok(firstFallback, JSON.stringify(tuning.trials.map((t) => t.changed)));
   assert.equal(firstFallback!.excluded.length, 1, 'the first fallback returns exactly the top-ranked layer');
-  const sensitivity = tuning.sensitivity!;
+  const sensitivity = report.sensitivity!;
   assert.ok(sensitivity.length >= 20, `sensitivity measured for most layers: ${sensitivity.length}`);
   assert.equal(firstFallback!.excluded[0], sensitivity[0].node, 'the most sensitive layer goes first');
   assert.ok(sensitivity[0].outputSqnrGainDb > 3, JSON.stringify(sensitivity.slice(0, 3)));

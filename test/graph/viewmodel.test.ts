@@ -182,9 +182,8 @@ test('error overlay: per-layer SQNR matched by node name or compared tensor; col
   assert.equal(index.forNode(byLabel(g, 'conv2'))?.sqnrDb, 8);
   assert.equal(index.forNode(byLabel(g, 'relu1')), undefined);
   const layers = report.layers.map((l, i) => ({ ...l, ownSqnrDb: 30 + i, localSqnrDb: 50 }));
-  const tuning = { maxDrop: 1, metric: 'top1-drop-points' as const, trials: [], stoppedBy: 'bound-met' as const, boundMet: true, seconds: 1,
-    note: null, sensitivity: [{ node: 'conv1', outputSqnrGainDb: 4.5 }] };
-  const detailed = new OverlayIndex(overlayFromReport({ ...report, layers, tuning }, 'x.report.json'));
+  const sensitivity = [{ node: 'conv1', outputSqnrGainDb: 4.5 }];
+  const detailed = new OverlayIndex(overlayFromReport({ ...report, layers, sensitivity }, 'x.report.json'));
   assert.deepEqual([detailed.forNode(byLabel(g, 'conv1'))?.ownSqnrDb, detailed.forNode(byLabel(g, 'conv1'))?.sensitivityDb], [30, 4.5]);
   assert.equal(detailed.forNode(byLabel(g, 'conv2'))?.sensitivityDb, undefined, 'not measured');
   assert.match(sqnrColor(45), /^hsl\(125,/);

@@ -92,7 +92,7 @@ export function reportWithTuning(): Report {
       boundMet: true,
       seconds: 41.26,
       note: null,
-      sensitivity: [{ node: '/conv1/Conv', outputSqnrGainDb: 12.537 }, { node: '<b>|fc</b>', outputSqnrGainDb: 1.9 }, { node: '/layer1/Add', outputSqnrGainDb: -0.2 }],
     },
+    sensitivity: [{ node: '/conv1/Conv', outputSqnrGainDb: 12.537 }, { node: '<b>|fc</b>', outputSqnrGainDb: 1.9 }, { node: '/layer1/Add', outputSqnrGainDb: -0.2 }],
   };
 }

@@ -178,7 +178,7 @@ test('markdown for an unlabelled, unbenchmarked run and a tuning section', () =>
   assert.match(tuned, /\| 1 \| baseline \(minmax\) \| minmax \| none \| 2\.75 pts \| 92\.25% \| 22\.4 dB \| 1\.24× \| no \| no \|/);
   assert.match(tuned, /\| 2 \| method=mse \| mse \| none \| −1\.25 pts \| 96\.75% \| 28\.1 dB \| 1\.26× \| yes \| yes \|/);
   assert.match(tuned, /\| 3 \| exclude &lt;b&gt;\\\|fc&lt;\/b&gt; \| mse \| &lt;b&gt;\\\|fc&lt;\/b&gt; \| — \| 97\.00% \| 29\.1 dB \| — \| yes \| no \|/);
-  assert.match(tuned, /Layer sensitivity, measured on evaluation samples \(3 most sensitive of 3\)/);
+  assert.match(tuned, /Effect on the output, measured: output SQNR gained when each layer alone returns to FP32 \(3 most sensitive of 3 measured\)/);
   assert.match(tuned, /\| \/conv1\/Conv \| \+12\.5 dB \|\n\| &lt;b&gt;\\\|fc&lt;\/b&gt; \| \+1\.9 dB \|\n\| \/layer1\/Add \| −?-?0\.2 dB \|/);
   // a malformed tuning section is rendered as far as it makes sense, never thrown on
   for (const tuning of [null, 3, 'x', [], { trials: 'no' }, { trials: [null, 5, { changed: 7, kept: 'yes' }] }]) {

@@ -35,10 +35,9 @@ export function overlayFromReportValue(value: unknown, source: string): ErrorOve
     throw new OctetError(source, 'is not an Octet report (no per-layer table)');
   }
   const layers = report.layers.filter((l) => l && typeof l.sqnrDb === 'number' && (typeof l.node === 'string' || typeof l.tensor === 'string'));
-  const sensitivity = Array.isArray(report.tuning?.sensitivity)
-    ? report.tuning!.sensitivity!.filter((s) => s && typeof s.node === 'string' && typeof s.outputSqnrGainDb === 'number') : null;
-  const tuning = report.tuning && typeof report.tuning === 'object' ? { ...report.tuning, sensitivity } : null;
-  return overlayFromReport({ layers, accuracy: report.accuracy ?? null, tuning }, source);
+  const sensitivity = Array.isArray(report.sensitivity)
+    ? report.sensitivity.filter((s) => s && typeof s.node === 'string' && typeof s.outputSqnrGainDb === 'number') : null;
+  return overlayFromReport({ layers, accuracy: report.accuracy ?? null, sensitivity }, source);
 }
 
 /** The newest existing report next to the model, or null; unreadable candidates are reported through `warn`. */
