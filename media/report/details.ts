@@ -1,6 +1,6 @@
 // The lower part of the report: ops kept in FP32 and why, warnings, settings, calibration, machine and runtime ops.
 import type { Report } from '../../src/common/report';
-import { formatBytes } from '../../src/extension/report/format';
+import { formatBytes } from '../../src/report/format';
 import { readTuning, sensitivityTable, settingsTable, Table, tuningTable } from '../../src/report/tables';
 import { el } from './dom';
 

@@ -1,15 +1,15 @@
 // Report panel webview: renders one Octet Report (accuracy, latency, size, per-layer error with a chart, ops kept
 // in FP32, settings, machine). Keeps what it shows in webview state so it comes back after hide/show and reloads.
 import './report.css';
-import type { ReportPanelState, ReportView, WebviewToHost } from '../../src/extension/report/protocol';
-import { isReportPanelState } from '../../src/extension/report/protocol';
-import { baseName } from '../../src/extension/report/format';
+import type { ReportPanelState, ReportView, WebviewToHost } from '../../src/protocol/report';
+import { isReportPanelState } from '../../src/protocol/report';
+import { baseName } from '../../src/report/format';
 import { detailsSection, keptFloatSection, sensitivitySection, tuningSection, warningsSection } from './details';
 import { el } from './dom';
-import { LayerChart } from './layerChart';
-import { LayerTable } from './layerTable';
+import { LayerChart } from './layer-chart';
+import { LayerTable } from './layer-table';
 import { latencyTable, summaryCards } from './summary';
-import { onHostMessage, vscodeApi } from './vscodeApi';
+import { onHostMessage, vscodeApi } from './vscode-api';
 
 const app = document.getElementById('app') as HTMLElement;
 const saved = vscodeApi.getState();

@@ -3,7 +3,7 @@ import type { Report } from '../../src/common/report';
 import {
   formatBytes, formatDb, formatMs, formatNumber, formatPercent, formatPoints, formatSpeedup, formatThroughput, headlineBench,
   headlineThroughput, sizeRatio, throughputOf,
-} from '../../src/extension/report/format';
+} from '../../src/report/format';
 import { el } from './dom';
 
 /** A drop above this many points is shown in the warning color. */

@@ -3,7 +3,7 @@
 // on generated images (agreement and SQNR). Prints accuracy, speedup, and where the report is.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { quantizeModel, QuantizeRequest } from '../engine/quantize';
+import { quantizeModel, QuantizeRequest } from '../engine/commands/quantize';
 import { formatQuantizeSummary } from '../cli/format';
 import { encodeModel } from '../onnx/proto';
 import { sampleCnn, writeSampleImages } from './sample-model';

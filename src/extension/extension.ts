@@ -1,7 +1,7 @@
 // Extension entry point: wires each feature's registration. Only src/extension imports `vscode`.
 import * as vscode from 'vscode';
-import { registerQuantizeFeature } from './quantize/registerQuantize';
-import { registerGraphViewer } from './graph/registerGraphViewer';
+import { registerQuantizeFeature } from './quantize/register-quantize';
+import { registerGraphViewer } from './graph/register-graph-viewer';
 
 export function activate(context: vscode.ExtensionContext): void {
   registerQuantizeFeature(context);

@@ -3,7 +3,7 @@
 import { DataType, NodeProto, TensorProto } from '../onnx/proto';
 import { dataTypeName, elementCount, tensorToNumbers } from '../onnx/tensor';
 import { categoryOf, inputParamName, isDequantizeOp, isIntegerOp, isQuantizeOp } from './categories';
-import { attributeTypeName, formatAttribute } from './onnxText';
+import { attributeTypeName, formatAttribute } from './onnx-text';
 import { nodeLabel, ScopeSource } from './scopes';
 import { inferShapes, TypeTable } from './shapes';
 import { QuantAnnotation, SubgraphLink, TensorRef, ViewEdge, ViewGraph, ViewNode, ViewOptions } from './types';

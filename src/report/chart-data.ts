@@ -1,7 +1,7 @@
 // What the HTML report's charts draw: computed from the Report by html.ts, embedded in the page as JSON, drawn by
 // html-page.ts (Chart.js). Kept small and flat so the page script does no report logic of its own.
 import type { LatencyStats, Report } from '../common/report';
-import { throughputOf } from '../extension/report/format';
+import { throughputOf } from './format';
 import { benchLabel, benchResults, layersWorstFirst, LOW_SQNR_DB } from './tables';
 
 export interface ChartLatency { medianMs: number | null; p90Ms: number | null; meanMs: number | null; minMs: number | null; runs: number | null }

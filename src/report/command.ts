@@ -3,7 +3,7 @@
 import { dirname, join, basename, resolve } from 'node:path';
 import { OctetError } from '../common/errors';
 import { Report, REPORT_SCHEMA_VERSION } from '../common/report';
-import { loadReport } from '../extension/report/loadReport';
+import { loadReport } from './load-report';
 import { writeFileAtomic } from '../onnx/model-io';
 import { reportToHtml } from './html';
 import { reportToMarkdown } from './markdown';

@@ -4,7 +4,7 @@
 import type { Report } from '../common/report';
 import {
   formatBytes, formatPercent, formatSpeedup, formatThroughput, headlineBench, headlineThroughput, sizeRatio, throughputOf,
-} from '../extension/report/format';
+} from './format';
 import {
   accuracyTable, agreementTable, benchLabel, benchResults, keptFloatTable, latencyTable, layersTable, machineTable, modelTable,
   readTuning, reportTitle, runtimeOpsTable, sensitivityTable, settingsTable, Table, tuningTable,

@@ -5,7 +5,7 @@ import type { BenchResult, LatencyStats, LayerError, Report } from '../common/re
 import {
   baseName, formatBytes, formatDb, formatMs, formatOwnDb, formatNumber, formatPercent, formatPoints, formatSpeedup, formatThroughput, headlineBench,
   headlineThroughput, sizeRatio, throughputOf,
-} from '../extension/report/format';
+} from './format';
 
 export interface Table {
   header: string[];

@@ -6,7 +6,7 @@ import { FrameLocator, Locator, Page } from 'playwright-core';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Report } from '../../src/common/report';
-import { formatPercent, formatPoints, formatSpeedup, headlineBench } from '../../src/extension/report/format';
+import { formatPercent, formatPoints, formatSpeedup, headlineBench } from '../../src/report/format';
 import { launchBrowser, log, openContextEntry, requireEnv, StepRunner } from './browser';
 
 const base = requireEnv('CS_URL');

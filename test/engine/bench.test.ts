@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { benchmarkPair, benchResult, samplesPerSecond } from '../../src/engine/bench';
+import { benchmarkPair, benchResult, samplesPerSecond } from '../../src/engine/runtime/bench';
 import type { EngineEvent } from '../../src/engine/events';
-import { quantizeModel, QuantizeRequest } from '../../src/engine/quantize';
-import { headlineBench, headlineThroughput } from '../../src/extension/report/format';
+import { quantizeModel, QuantizeRequest } from '../../src/engine/commands/quantize';
+import { headlineBench, headlineThroughput } from '../../src/report/format';
 import { encodeModel } from '../../src/onnx/proto';
 import { smallCnn, tempDir, valueInfo, writeImageNpy } from '../fixtures/models';
 

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { quantizeModel, QuantizeRequest } from '../../src/engine/quantize';
+import { quantizeModel, QuantizeRequest } from '../../src/engine/commands/quantize';
 import { tempDir } from '../fixtures/models';
 
 const shared = resolve(process.cwd(), '../shared/assets');

@@ -6,14 +6,14 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeModel } from '../../src/onnx/proto';
-import { AUTO_METHODS } from '../../src/engine/auto-choice';
-import { calibrationSamples, collectStatistics } from '../../src/engine/calibrate';
-import { activationQParams, convert, ConvertContext, planFor } from '../../src/engine/convert';
-import { openDataset, splitIndices } from '../../src/engine/dataset';
-import { describeInput } from '../../src/engine/model-input';
-import { probeTensors } from '../../src/engine/prepare';
-import { quantizeModel } from '../../src/engine/quantize';
-import { chooseTensorMethods } from '../../src/engine/tensor-methods';
+import { AUTO_METHODS } from '../../src/engine/accuracy/auto-choice';
+import { calibrationSamples, collectStatistics } from '../../src/engine/runtime/calibrate';
+import { activationQParams, convert, ConvertContext, planFor } from '../../src/quant/convert';
+import { openDataset, splitIndices } from '../../src/data/dataset';
+import { describeInput } from '../../src/data/model-input';
+import { probeTensors } from '../../src/engine/runtime/prepare';
+import { quantizeModel } from '../../src/engine/commands/quantize';
+import { chooseTensorMethods } from '../../src/engine/accuracy/tensor-methods';
 import { smallCnn, tempDir, writeImageNpy } from '../fixtures/models';
 
 test('per-tensor scoring covers the tensors weighted layers read; an override changes only that tensor', async () => {

@@ -7,13 +7,13 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { loadModelView } from '../../src/extension/graph/loadModelView';
-import { overlayFromReport } from '../../src/graphmodel/errorOverlay';
-import { ModelView } from '../../src/graphmodel/modelView';
+import { loadModelView } from '../../src/extension/graph/load-model-view';
+import { overlayFromReport } from '../../src/graphmodel/error-overlay';
+import { ModelView } from '../../src/graphmodel/model-view';
 import { encodeModel, ModelProto } from '../../src/onnx/proto';
 import { readModel } from '../../src/onnx/model-io';
 import { fakeReport, largeModel, subgraphModel, toQdq } from './support/fixtures';
-import { CHROMIUM, CHROMIUM_ARGS, OpenedGraph, WebviewHarness } from './support/webviewHarness';
+import { CHROMIUM, CHROMIUM_ARGS, OpenedGraph, WebviewHarness } from './support/webview-harness';
 
 const OUT = join(process.cwd(), 'test-output', 'graph');
 const RESNET = join(process.cwd(), '.cache', 'resnet50.onnx');

@@ -6,14 +6,14 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ModelView } from '../../src/graphmodel/modelView';
+import { ModelView } from '../../src/graphmodel/model-view';
 import { layoutGraph } from '../../src/graphmodel/layout';
-import { layeredLayout } from '../../src/graphmodel/layout/layeredLayout';
+import { layeredLayout } from '../../src/graphmodel/layout/layered-layout';
 import { ViewGraph } from '../../src/graphmodel/types';
 import { packGraph, unpackGraph } from '../../src/graphmodel/wire';
 import { readModel, writeModel } from '../../src/onnx/model-io';
-import { skimModel } from '../../src/extension/graph/skimModel';
-import { estimateText, nodeBox } from '../../media/graph/view/nodeBoxes';
+import { skimModel } from '../../src/onnx/skim';
+import { estimateText, nodeBox } from '../../media/graph/view/node-boxes';
 
 const TESTDATA = process.env.OCTET_ONNX_TESTDATA ?? '/usr/share/libonnx-testdata/data';
 

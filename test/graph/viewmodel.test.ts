@@ -4,21 +4,21 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ModelView } from '../../src/graphmodel/modelView';
+import { ModelView } from '../../src/graphmodel/model-view';
 import { findNodeByName, searchGraphs } from '../../src/graphmodel/search';
-import { OverlayIndex, overlayFromReport, sqnrColor } from '../../src/graphmodel/errorOverlay';
+import { OverlayIndex, overlayFromReport, sqnrColor } from '../../src/graphmodel/error-overlay';
 import { layoutGraph } from '../../src/graphmodel/layout';
 import { collapseChains } from '../../src/graphmodel/layout/chains';
-import { layeredLayout } from '../../src/graphmodel/layout/layeredLayout';
+import { layeredLayout } from '../../src/graphmodel/layout/layered-layout';
 import { LayoutInput } from '../../src/graphmodel/layout/types';
-import { tensorStats, dequantize } from '../../src/graphmodel/tensorStats';
+import { tensorStats, dequantize } from '../../src/graphmodel/tensor-stats';
 import { ViewGraph } from '../../src/graphmodel/types';
 import { packGraph, unpackGraph } from '../../src/graphmodel/wire';
 import { encodeModel, ModelProto } from '../../src/onnx/proto';
 import { writeModel } from '../../src/onnx/model-io';
-import { findReportOverlay, reportCandidates } from '../../src/extension/graph/reportLocator';
-import { skimModel } from '../../src/extension/graph/skimModel';
-import { estimateText, nodeBox } from '../../media/graph/view/nodeBoxes';
+import { findReportOverlay, reportCandidates } from '../../src/extension/graph/report-locator';
+import { skimModel } from '../../src/onnx/skim';
+import { estimateText, nodeBox } from '../../media/graph/view/node-boxes';
 import { fakeReport, largeModel, smallCnn, subgraphModel, toQdq } from './support/fixtures';
 
 function view(model: ModelProto): ModelView {

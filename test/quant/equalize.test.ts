@@ -11,7 +11,7 @@ import { encodeModel, ModelProto } from '../../src/onnx/proto';
 import { makeTensor, tensorToFloat32 } from '../../src/onnx/tensor';
 import { rng } from '../../src/common/random';
 import { equalizePairs, findEqualizationPairs } from '../../src/quant/equalize';
-import { quantizeModel } from '../../src/engine/quantize';
+import { quantizeModel } from '../../src/engine/commands/quantize';
 import { tempDir, writeImageNpy } from '../fixtures/models';
 
 /** conv1 (8 channels whose ranges span 1000x) -> Relu -> conv2 (reads them back up) -> output. */

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Browser } from 'playwright-core';
-import type { ReportView } from '../../src/extension/report/protocol';
+import type { ReportView } from '../../src/protocol/report';
 import { reportWithTuning } from './fixture';
 
 const CHROMIUM = process.env.OCTET_CHROMIUM ?? '/usr/bin/chromium';

@@ -6,9 +6,9 @@ import * as assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Report } from '../../src/common/report';
-import type { EngineProgressEvent } from '../../src/extension/quantize/engineEvents';
-import { findEngineTempFiles } from '../../src/extension/quantize/outputCleanup';
-import type { QuantizeCommandOptions, QuantizeOutcome } from '../../src/extension/quantize/quantizeRunner';
+import type { EngineProgressEvent } from '../../src/extension/quantize/engine-events';
+import { findEngineTempFiles } from '../../src/extension/quantize/output-cleanup';
+import type { QuantizeCommandOptions, QuantizeOutcome } from '../../src/extension/quantize/quantize-runner';
 
 const EXTENSION_ID = 'octet.octet';
 

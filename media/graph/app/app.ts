@@ -1,25 +1,25 @@
 // The graph viewer page: receives the view model from the host, lays scopes out in the worker, draws them, and
 // handles selection, search, subgraph navigation, the side panels, the error overlay and exports.
-import { OverlayIndex, OverlayMetric } from '../../../src/graphmodel/errorOverlay';
+import { OverlayIndex, OverlayMetric } from '../../../src/graphmodel/error-overlay';
 import type { Direction, LayoutResult } from '../../../src/graphmodel/layout/types';
-import type { HostToWebview, InitMessage, NodeDetails } from '../../../src/graphmodel/protocol';
+import type { HostToWebview, InitMessage, NodeDetails } from '../../../src/protocol/graph';
 import { findNodeByName, SearchHit, searchGraphs } from '../../../src/graphmodel/search';
 import type { ScopeInfo, ViewGraph } from '../../../src/graphmodel/types';
 import { unpackGraph } from '../../../src/graphmodel/wire';
 import { clear, h } from '../view/dom';
-import { sceneToPng, sceneToSvg } from '../view/exportImage';
+import { sceneToPng, sceneToSvg } from '../view/export-image';
 import { Legend } from '../view/legend';
-import { renderModelPanel } from '../view/modelPanel';
-import { nodeBox } from '../view/nodeBoxes';
-import { renderNodePanel } from '../view/nodePanel';
+import { renderModelPanel } from '../view/model-panel';
+import { nodeBox } from '../view/node-boxes';
+import { renderNodePanel } from '../view/node-panel';
 import { Scene } from '../view/scene';
 import { watchTheme } from '../view/theme';
 import { Toolbar } from '../view/toolbar';
-import { CanvasView } from './canvasView';
+import { CanvasView } from './canvas-view';
 import { defaultState, HostApi, PersistedState } from './host';
 import { handleKey } from './keyboard';
-import { LayoutClient } from './layoutClient';
-import { attachPointerInput } from './pointerInput';
+import { LayoutClient } from './layout-client';
+import { attachPointerInput } from './pointer-input';
 
 /** Below this zoom a fitted graph is unreadable: start at its top instead, like a document. */
 const READABLE_SCALE = 0.35;

@@ -1,7 +1,7 @@
 // The VS Code webview API (or the test harness's stand-in), typed for this page.
 import type { Direction } from '../../../src/graphmodel/layout/types';
-import type { WebviewToHost } from '../../../src/graphmodel/protocol';
-import type { OverlayMetric } from '../../../src/graphmodel/errorOverlay';
+import type { WebviewToHost } from '../../../src/protocol/graph';
+import type { OverlayMetric } from '../../../src/graphmodel/error-overlay';
 import type { ViewportState } from '../view/viewport';
 
 /** What the page remembers across hide/show and reloads (vscode.setState). */

@@ -1,5 +1,5 @@
 // A small histogram as inline SVG (no inline styles: colours come from graph.css).
-import type { Histogram } from '../../../src/graphmodel/tensorStats';
+import type { Histogram } from '../../../src/graphmodel/tensor-stats';
 import { h, svg } from './dom';
 import { formatValue } from './format';
 

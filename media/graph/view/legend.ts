@@ -1,5 +1,5 @@
 // The SQNR legend shown while nodes are coloured by per-layer error.
-import { ErrorOverlay, legendColor, OverlayMetric, SQNR_LEGEND } from '../../../src/graphmodel/errorOverlay';
+import { ErrorOverlay, legendColor, OverlayMetric, SQNR_LEGEND } from '../../../src/graphmodel/error-overlay';
 import { clear, h } from './dom';
 
 export class Legend {

@@ -1,7 +1,7 @@
 // Canvas drawing of a Scene: only what intersects the viewport is drawn (no DOM per node), with a cheap
 // block level of detail when boxes are too small to read.
-import { OverlayIndex, sqnrColor } from '../../../src/graphmodel/errorOverlay';
-import { BODY_FONT_PX, formatShape, HEADER_FONT_PX, HEADER_HEIGHT, LINE_HEIGHT, PAD_X } from './nodeBoxes';
+import { OverlayIndex, sqnrColor } from '../../../src/graphmodel/error-overlay';
+import { BODY_FONT_PX, formatShape, HEADER_FONT_PX, HEADER_HEIGHT, LINE_HEIGHT, PAD_X } from './node-boxes';
 import { Bounds, Scene } from './scene';
 import { Theme } from './theme';
 

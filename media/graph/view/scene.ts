@@ -2,7 +2,7 @@
 // and adjacency for keyboard navigation.
 import type { LayoutResult } from '../../../src/graphmodel/layout/types';
 import type { ViewGraph } from '../../../src/graphmodel/types';
-import { NodeBox } from './nodeBoxes';
+import { NodeBox } from './node-boxes';
 
 const CELL = 320;
 

@@ -2,7 +2,7 @@
 // of every quantization run. Defaults match the engine's own (`octet quantize --help`).
 import * as vscode from 'vscode';
 import type { ActivationType, BiasCorrectionChoice, CalibrationMethod } from '../../common/report';
-import { ACTIVATION_TYPES, BIAS_CORRECTION_CHOICES, CALIBRATION_METHODS, PREPROCESS_CHOICES, PreprocessChoice } from './quantizeRequest';
+import { ACTIVATION_TYPES, BIAS_CORRECTION_CHOICES, CALIBRATION_METHODS, PREPROCESS_CHOICES, PreprocessChoice } from './quantize-request';
 
 export interface QuantizeDefaults {
   method: CalibrationMethod;

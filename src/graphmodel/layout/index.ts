@@ -1,6 +1,6 @@
 // Picks the layout algorithm: dagre while it is fast and safe, Octet's linear layered layout past that.
 import { collapseChains } from './chains';
-import { dagreLayout } from './dagreLayout';
+import { dagreLayout } from './dagre-layout';
 import { layoutLayered } from './layered';
 import { LayoutAlgorithm, LayoutInput, LayoutResult } from './types';
 

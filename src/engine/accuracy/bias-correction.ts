@@ -1,0 +1,190 @@
+// Bias correction: rounding a layer's weights and clipping/rounding its input shift the mean of its output, channel
+// by channel; the shift adds up through the network (depthwise convolutions with few weights per channel suffer most).
+// For every quantized Conv/Gemm, the shift is measured with FP32 inputs: the FP32 graph gets, per layer, a copy of
+// the layer that reads its input through the INT8 model's Q/DQ and uses the INT8 model's dequantized weights; the
+// per-channel mean of (FP32 output) − (copy's output + INT8 bias) over calibration samples is added to the INT8 bias
+// (re-quantized with the bias's own scale, so ORT still fuses QLinearConv/QGemm). Each layer is corrected for its
+// own error on FP32 inputs (like NNCF's fast bias correction), so one pass measures all layers and corrections do not
+// compound. A shift depends only on the layer's weights and input scale: callers cache it across conversions.
+import { attrFloat, attrInt, Graph, intAttribute, makeNode } from '../../onnx/graph';
+import { makeTensor, tensorToArray, tensorToFloat32 } from '../../onnx/tensor';
+import { AttributeProto, ModelProto, NodeProto, TensorProto } from '../../onnx/proto';
+import { CalibrationOptions, CalibrationSamples, forEachBatch, forEachChannelRun } from '../runtime/calibrate';
+import { ModelInput } from '../../data/model-input';
+
+/** A Conv/Gemm of an INT8 QDQ model whose bias can be corrected, with what is needed to measure its shift. */
+export interface BiasTarget {
+  node: NodeProto;
+  /** Identifies the shift: node name + input scale/zero point (weights are fixed for a run). */
+  key: string;
+  fp32Input: string;
+  fp32Output: string;
+  inputScale: TensorProto;
+  inputZeroPoint: TensorProto;
+  /** The INT8 model's weights, dequantized. */
+  weights: TensorProto;
+  /** Per output channel: the bias the INT8 model adds (dequantized; zeros when it has none) and its int32 scale. */
+  bias: Float32Array;
+  biasScales: Float32Array;
+  /** The int32 bias initializer to rewrite, or null when the layer has no bias yet. */
+  biasCodes: TensorProto | null;
+}
+
+const INT32_MAX = 2147483647;
+
+function scalar(t: TensorProto | undefined): boolean {
+  return t !== undefined && t.dims.reduce((n, d) => n * Number(d), 1) === 1;
+}
+
+/** Dequantizes a DequantizeLinear's constant input (per tensor, or per channel along `axis`). */
+function dequantize(dq: NodeProto, graph: Graph): { values: Float32Array; dims: number[] } | null {
+  const [q, s, z] = dq.input.map((i) => graph.initializers.get(i));
+  if (!q || !s) return null;
+  const codes = tensorToArray(q);
+  const scales = tensorToFloat32(s);
+  const zeros = z ? tensorToFloat32(z) : new Float32Array(scales.length);
+  const dims = q.dims.map(Number);
+  const axis = (() => { const a = attrInt(dq, 'axis', 1); return a < 0 ? a + dims.length : a; })();
+  const inner = scales.length === 1 ? codes.length : dims.slice(axis + 1).reduce((n, d) => n * d, 1);
+  const values = new Float32Array(codes.length);
+  for (let i = 0; i < codes.length; i++) {
+    const c = scales.length === 1 ? 0 : Math.floor(i / inner) % scales.length;
+    values[i] = (Number(codes[i]) - zeros[c]) * scales[c];
+  }
+  return { values, dims };
+}
+
+/** Conv/Gemm nodes of `int8` with a Q/DQ'd input, int8 weights and (optionally) an int32 bias, matched to `fp32`. */
+export function findBiasTargets(int8: Graph, fp32: Graph): BiasTarget[] {
+  const fp32ByName = new Map(fp32.nodes.filter((n) => n.name).map((n) => [n.name!, n] as const));
+  const targets: BiasTarget[] = [];
+  for (const node of int8.nodes) {
+    const op = node.op_type;
+    if (op !== 'Conv' && op !== 'Gemm') continue;
+    const original = node.name ? fp32ByName.get(node.name) : undefined;
+    if (!original || original.op_type !== op) continue;
+    if (op === 'Gemm' && (attrInt(node, 'transA', 0) !== 0 || attrFloat(node, 'beta', 1) !== 1)) continue;
+    const inputDq = int8.producers.get(node.input[0]);
+    const weightDq = int8.producers.get(node.input[1]);
+    if (inputDq?.op_type !== 'DequantizeLinear' || weightDq?.op_type !== 'DequantizeLinear') continue;
+    const inputScale = int8.initializers.get(inputDq.input[1]);
+    const inputZeroPoint = int8.initializers.get(inputDq.input[2] ?? '');
+    if (!scalar(inputScale) || !scalar(inputZeroPoint) || !int8.producers.has(inputDq.input[0])) continue;
+    const weightCodes = int8.initializers.get(weightDq.input[0]);
+    if (!weightCodes || weightCodes.data_type !== 3 /* int8 */) continue;
+    const weights = dequantize(weightDq, int8);
+    if (!weights) continue;
+    const channels = op === 'Conv' ? weights.dims[0] : attrInt(node, 'transB', 0) ? weights.dims[0] : weights.dims[1];
+    const weightScales = tensorToFloat32(int8.initializers.get(weightDq.input[1])!);
+    const s = tensorToFloat32(inputScale!)[0];
+    const biasScales = new Float32Array(channels).map((_, c) => Math.fround(s * weightScales[weightScales.length === 1 ? 0 : c]));
+    let bias: Float32Array = new Float32Array(channels);
+    let biasCodes: TensorProto | null = null;
+    if (node.input[2]) {
+      const biasDq = int8.producers.get(node.input[2]);
+      const codes = biasDq?.op_type === 'DequantizeLinear' ? int8.initializers.get(biasDq.input[0]) : undefined;
+      const values = biasDq && codes?.data_type === 6 /* int32 */ ? dequantize(biasDq, int8) : null;
+      if (!values || values.values.length !== channels) continue;
+      bias = values.values;
+      biasCodes = codes!;
+    }
+    const zp = Number(tensorToArray(inputZeroPoint!)[0]);
+    targets.push({
+      node, key: `${node.name}|${s}|${zp}`, fp32Input: original.input[0], fp32Output: original.output[0],
+      inputScale: inputScale!, inputZeroPoint: inputZeroPoint!, weights: makeTensor('w', weights.dims, weights.values),
+      bias, biasScales, biasCodes,
+    });
+  }
+  return targets;
+}
+
+/**
+ * Measures, for each target, the per-channel shift FP32 mean − INT8 mean of its output (INT8 = the layer on Q/DQ'd
+ * FP32 input with dequantized weights, plus the INT8 bias), over `samples`. Keyed by target key.
+ */
+export async function measureBiasShifts(reference: ModelProto, targets: readonly BiasTarget[], samples: CalibrationSamples,
+  input: ModelInput, options: CalibrationOptions, label: string): Promise<Map<string, Float64Array>> {
+  if (targets.length === 0) return new Map();
+  const names = new Graph(reference.graph!);
+  const nodes: NodeProto[] = [];
+  const initializers: TensorProto[] = [];
+  const pairs: { target: BiasTarget; copyOutput: string }[] = [];
+  const renamed = (t: TensorProto, base: string): string => {
+    const name = names.uniqueName(base);
+    initializers.push({ ...t, name });
+    return name;
+  };
+  for (const target of targets) {
+    const base = `${target.node.name}_bias_correction`;
+    const scale = renamed(target.inputScale, `${base}_scale`);
+    const zeroPoint = renamed(target.inputZeroPoint, `${base}_zero_point`);
+    const weights = renamed(target.weights, `${base}_weights`);
+    const quantized = names.uniqueName(`${base}_input_quantized`);
+    const dequantized = names.uniqueName(`${base}_input`);
+    const copyOutput = names.uniqueName(`${base}_output`);
+    nodes.push(
+      makeNode('QuantizeLinear', [target.fp32Input, scale, zeroPoint], [quantized], names.uniqueName(`${base}_Q`)),
+      makeNode('DequantizeLinear', [quantized, scale, zeroPoint], [dequantized], names.uniqueName(`${base}_DQ`)),
+      makeNode(target.node.op_type!, [dequantized, weights], [copyOutput], names.uniqueName(`${base}_copy`),
+        target.node.attribute.filter((a: AttributeProto) => a.name !== 'beta').map((a) => ({ ...a }))),
+    );
+    pairs.push({ target, copyOutput });
+  }
+  const graph = reference.graph!;
+  const probe: ModelProto = { ...reference, graph: { ...graph, node: [...graph.node, ...nodes], initializer: [...graph.initializer, ...initializers] } };
+  const sums = new Map<string, { sum: Float64Array; count: number }>();
+  const exposed = [...new Set(pairs.flatMap((p) => [p.target.fp32Output, p.copyOutput]))];
+  await forEachBatch(probe, exposed, samples, input, options, label, (tensor, value) => {
+    const data = value.data as Float32Array;
+    let acc = sums.get(tensor);
+    if (!acc) { acc = { sum: new Float64Array(value.dims[1] ?? 1), count: 0 }; sums.set(tensor, acc); }
+    const sum = acc.sum;
+    forEachChannelRun(value.dims, (c, start, end) => {
+      let s = 0;
+      for (let i = start; i < end; i++) s += data[i];
+      sum[c] += s;
+    });
+    acc.count += value.dims.slice(2).reduce((a, b) => a * b, value.dims[0]);
+  });
+  const shifts = new Map<string, Float64Array>();
+  for (const { target, copyOutput } of pairs) {
+    const fp32 = sums.get(target.fp32Output);
+    const copy = sums.get(copyOutput);
+    if (!fp32 || !copy || fp32.count === 0 || fp32.sum.length !== target.bias.length) continue;
+    shifts.set(target.key, fp32.sum.map((v, c) => v / fp32.count - copy.sum[c] / copy.count - target.bias[c]));
+  }
+  return shifts;
+}
+
+/** Adds each target's shift to its int32 bias (creating the bias where the layer had none). Returns how many changed. */
+export function applyBiasShifts(int8: Graph, targets: readonly BiasTarget[], shifts: ReadonlyMap<string, Float64Array>): number {
+  let changed = 0;
+  for (const target of targets) {
+    const shift = shifts.get(target.key);
+    if (!shift) continue;
+    const codes = new Int32Array(target.bias.length);
+    for (let c = 0; c < codes.length; c++) {
+      const q = Math.round((target.bias[c] + shift[c]) / target.biasScales[c]);
+      codes[c] = Math.max(-INT32_MAX, Math.min(INT32_MAX, q));
+    }
+    if (target.biasCodes) {
+      Object.assign(target.biasCodes, makeTensor(target.biasCodes.name!, [codes.length], codes));
+    } else {
+      const base = `${target.node.name}_bias`;
+      const codesName = int8.uniqueName(`${base}_quantized`);
+      const scaleName = int8.uniqueName(`${base}_scale`);
+      const zeroName = int8.uniqueName(`${base}_zero_point`);
+      const output = int8.uniqueName(`${base}_dequantized`);
+      int8.addInitializer(makeTensor(codesName, [codes.length], codes));
+      int8.addInitializer(makeTensor(scaleName, [codes.length], target.biasScales));
+      int8.addInitializer(makeTensor(zeroName, [codes.length], new Int32Array(codes.length)));
+      const dq = makeNode('DequantizeLinear', [codesName, scaleName, zeroName], [output], int8.uniqueName(`${base}_DequantizeLinear`),
+        [intAttribute('axis', 0)]);
+      int8.proto.node.unshift(dq);
+      target.node.input[2] = output;
+    }
+    changed++;
+  }
+  if (changed > 0) int8.reindex();
+  return changed;
+}

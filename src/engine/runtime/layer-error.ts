@@ -1,0 +1,105 @@
+// Per-layer error: the INT8 model keeps the FP32 tensor names for its dequantized activations, so running both
+// models with those tensors exposed compares, point by point, what INT8 computes against FP32 (the accumulated
+// error at each point of the INT8 model). Also per tensor: the local error of its own Q/DQ pair on FP32 values, and
+// the SQNR each node loses between its inputs and its output (the error it adds itself). Ranked by SQNR, worst first.
+import type { CalibrationMethod, LayerError } from '../../common/report';
+import { Graph } from '../../onnx/graph';
+import { encodeModel, ModelProto } from '../../onnx/proto';
+import type { QParams } from '../../quant/qparams';
+import { EvalSet } from './evaluate';
+import { batchShape, ModelInput } from '../../data/model-input';
+import { withExtraOutputs } from './prepare';
+import { openSession, runFloat } from './session';
+
+interface Accumulator { signal: number; noise: number; localNoise: number; dot: number; normF: number; normQ: number; maxAbs: number; clipped: number; count: number }
+
+export interface LayerErrorOptions {
+  /** Activation tensor -> scale/zero point used in the INT8 model. */
+  params: Map<string, QParams>;
+  activationRange: (p: QParams) => { lo: number; hi: number };
+  /** Calibration method whose range each tensor uses. */
+  methodOf: (tensor: string) => CalibrationMethod;
+  /** Weight SQNR of weighted nodes, by node name. */
+  weightSqnrOf?: (node: string) => number | undefined;
+  /** How many evaluation samples to compare (a few are enough). */
+  samples: number;
+  shapes: Map<string, number[]>;
+}
+
+/** Node of the INT8 graph that computes `tensor` (looking through its Q/DQ pair). */
+function producingNode(int8: Graph, tensor: string): { name: string; opType: string; inputs: string[] } | null {
+  const dq = int8.producers.get(tensor);
+  if (dq?.op_type !== 'DequantizeLinear') return null;
+  const q = int8.producers.get(dq.input[0]);
+  const producer = q?.op_type === 'QuantizeLinear' ? int8.producers.get(q.input[0]) : undefined;
+  if (!producer) return null;
+  return { name: producer.name || producer.output[0], opType: producer.op_type ?? '', inputs: producer.input };
+}
+
+export async function measureLayerErrors(fp32: ModelProto, int8: ModelProto, set: EvalSet, input: ModelInput,
+  options: LayerErrorOptions, labels: [string, string]): Promise<LayerError[]> {
+  const int8Graph = new Graph(int8.graph!);
+  const fp32Graph = new Graph(fp32.graph!);
+  const tensors = [...options.params.keys()].filter((t) => fp32Graph.producers.has(t) && producingNode(int8Graph, t));
+  if (tensors.length === 0) return [];
+  const sessions = [
+    await openSession(encodeModel(withExtraOutputs(fp32, tensors)), { threads: 0, level: 'basic', lowMemory: true }, labels[0]),
+    await openSession(encodeModel(withExtraOutputs(int8, tensors)), { threads: 0, level: 'basic', lowMemory: true }, labels[1]),
+  ];
+  const acc = new Map<string, Accumulator>(tensors.map((t) => [t, { signal: 0, noise: 0, localNoise: 0, dot: 0, normF: 0, normQ: 0, maxAbs: 0, clipped: 0, count: 0 }]));
+  try {
+    let seen = 0;
+    for (const b of set.batches) {
+      if (seen >= options.samples) break;
+      const shape = batchShape(input, b.count);
+      const [outF, outQ] = [await runFloat(sessions[0], input.name, b.data, shape, tensors), await runFloat(sessions[1], input.name, b.data, shape, tensors)];
+      for (const t of tensors) {
+        const f = outF[t].data as Float32Array;
+        const q = outQ[t].data as Float32Array;
+        const a = acc.get(t)!;
+        const p = options.params.get(t)!;
+        const { lo, hi } = options.activationRange(p);
+        const [codeLo, codeHi] = [Math.round(lo / p.scale), Math.round(hi / p.scale)];
+        for (let i = 0; i < f.length; i++) {
+          const code = Math.round(f[i] / p.scale);
+          const local = f[i] - (code < codeLo ? codeLo : code > codeHi ? codeHi : code) * p.scale;
+          a.localNoise += local * local;
+          const d = f[i] - q[i];
+          a.signal += f[i] * f[i]; a.noise += d * d; a.dot += f[i] * q[i]; a.normF += f[i] * f[i]; a.normQ += q[i] * q[i];
+          const ad = Math.abs(d);
+          if (ad > a.maxAbs) a.maxAbs = ad;
+          if (f[i] < lo || f[i] > hi) a.clipped++;
+        }
+        a.count += f.length;
+      }
+      seen += b.count;
+    }
+  } finally {
+    for (const s of sessions) await s.release();
+  }
+  const layers: LayerError[] = [];
+  const sqnrOf = (signal: number, noise: number) => (noise === 0 ? 200 : signal === 0 ? -200 : round(10 * Math.log10(signal / noise)));
+  const accumulated = new Map(tensors.map((t) => [t, sqnrOf(acc.get(t)!.signal, acc.get(t)!.noise)] as const));
+  for (const t of tensors) {
+    const a = acc.get(t)!;
+    const node = producingNode(int8Graph, t)!;
+    const p = options.params.get(t)!;
+    const relative = (db: number) => 10 ** (-db / 10);
+    const inputNoise = Math.max(0, ...node.inputs.map((i) => accumulated.get(i)).filter((v): v is number => v !== undefined).map(relative));
+    const added = relative(accumulated.get(t)!) - inputNoise;
+    layers.push({
+      node: node.name, opType: node.opType, tensor: t, shape: options.shapes.get(t) ?? [],
+      sqnrDb: accumulated.get(t)!, localSqnrDb: sqnrOf(a.signal, a.localNoise), ownSqnrDb: added > 1e-20 ? round(-10 * Math.log10(added)) : 200,
+      cosine: a.normF === 0 || a.normQ === 0 ? 1 : round(a.dot / Math.sqrt(a.normF * a.normQ), 6),
+      maxAbsError: round(a.maxAbs, 6), clippedRatio: a.count ? round(a.clipped / a.count, 8) : 0,
+      scale: p.scale, zeroPoint: p.zeroPoint, method: options.methodOf(t),
+      ...(options.weightSqnrOf?.(node.name) !== undefined ? { weightSqnrDb: options.weightSqnrOf(node.name) } : {}),
+    });
+  }
+  return layers.sort((x, y) => x.sqnrDb - y.sqnrDb);
+}
+
+function round(v: number, digits = 3): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}

@@ -1,0 +1,222 @@
+// Asks, with native VS Code UI, everything a quantization run needs that the settings do not decide: calibration
+// folder, labels, preprocessing, method, number of calibration images and (when enabled) the accuracy gate.
+import * as vscode from 'vscode';
+import { basename, dirname } from 'node:path';
+import type { CalibrationMethod } from '../../common/report';
+import { CalibrationFolderInfo, describeCalibrationFolder, IMAGE_EXTENSIONS, inspectCalibrationFolder } from './calibration-folder';
+import type { ModelSummary } from './model-inputs';
+import { describeInputShape, guessPreprocess } from './preprocess-guess';
+import { Choice, askText, pickOne } from './quick-input';
+import { CALIBRATION_METHODS, defaultOutputPaths, PREPROCESS_CHOICES, PreprocessChoice, QuantizeRequest } from './quantize-request';
+import type { QuantizeDefaults } from './settings';
+
+const PRESET_DESCRIPTIONS: Record<PreprocessChoice, string> = {
+  auto: 'let the engine decide from the model',
+  torch: 'x/255, ImageNet mean/std (PyTorch, torchvision)',
+  tf: 'x/127.5 − 1 (TensorFlow, Keras MobileNet/Inception)',
+  caffe: 'BGR, minus ImageNet mean (Caffe, Keras ResNet/VGG)',
+  raw: 'pixel values 0..255 as they are',
+  unit: 'x/255 (0..1)',
+};
+
+const METHOD_DESCRIPTIONS: Record<CalibrationMethod, string> = {
+  minmax: 'observed min/max — fast, safe for most CNNs',
+  entropy: 'KL-divergence histogram (TensorRT style) — clips outliers',
+  percentile: 'clip to a percentile of the histogram',
+  mse: 'range minimizing quantization mean squared error',
+};
+
+/** What the prompts start from: settings, the model, and answers remembered from earlier runs. */
+export interface PromptContext {
+  modelPath: string;
+  summary: ModelSummary;
+  defaults: QuantizeDefaults;
+  rememberedCalibrationDir: string | undefined;
+  rememberedLabelsFile: string | undefined;
+  /** When re-running: the earlier request, whose answers are pre-selected. */
+  previous?: Partial<QuantizeRequest>;
+}
+
+const STEP_COUNT_BASE = 5;
+
+/** Folders in the workspace that hold images; a folder of class subfolders is offered instead of each class. */
+async function findImageFolders(limit: number): Promise<string[]> {
+  const pattern = `**/*.{${IMAGE_EXTENSIONS.map((e) => e.slice(1)).join(',')}}`;
+  const files = await vscode.workspace.findFiles(pattern, '**/{node_modules,.git,dist}/**', 3000);
+  const parents = new Map<string, number>();
+  for (const file of files) {
+    const folder = dirname(file.fsPath);
+    parents.set(folder, (parents.get(folder) ?? 0) + 1);
+  }
+  const byGrandparent = new Map<string, number>();
+  for (const folder of parents.keys()) byGrandparent.set(dirname(folder), (byGrandparent.get(dirname(folder)) ?? 0) + 1);
+  const candidates = new Set<string>();
+  for (const folder of parents.keys()) {
+    const grandparent = dirname(folder);
+    candidates.add((byGrandparent.get(grandparent) ?? 0) >= 2 ? grandparent : folder);
+  }
+  return [...candidates].sort().slice(0, limit);
+}
+
+async function askCalibrationFolder(ctx: PromptContext, title: string): Promise<CalibrationFolderInfo | undefined> {
+  const BROWSE = '\0browse';
+  const start = ctx.previous?.calibrationDir ?? ctx.rememberedCalibrationDir;
+  const folders = new Set<string>();
+  if (start) folders.add(start);
+  for (const folder of await findImageFolders(8)) folders.add(folder);
+  const items: Choice<string>[] = [];
+  for (const folder of folders) {
+    const info = inspectCalibrationFolder(folder);
+    if (info.images === 0) continue;
+    const relative = vscode.workspace.asRelativePath(folder, true);
+    items.push({
+      value: folder,
+      label: `$(folder) ${relative}`,
+      description: folder === start ? 'last used for this model' : undefined,
+      detail: describeCalibrationFolder(info),
+    });
+  }
+  items.push({ value: BROWSE, label: '$(folder-opened) Browse…', detail: 'Choose a folder of images (JPEG, PNG…)' });
+  let chosen = await pickOne({ title, placeholder: 'Calibration images: a folder of representative inputs', items, active: items[0] });
+  if (chosen === undefined) return undefined;
+  if (chosen === BROWSE) {
+    const picked = await vscode.window.showOpenDialog({
+      canSelectFiles: false, canSelectFolders: true, canSelectMany: false, title: 'Calibration image folder',
+      openLabel: 'Use for calibration', defaultUri: vscode.Uri.file(start ?? dirname(ctx.modelPath)),
+    });
+    if (!picked?.[0]) return undefined;
+    chosen = picked[0].fsPath;
+  }
+  const info = inspectCalibrationFolder(chosen);
+  if (info.images === 0) {
+    void vscode.window.showErrorMessage(`Octet: ${chosen} holds no images (${IMAGE_EXTENSIONS.join(', ')}), so it cannot calibrate.`);
+    return undefined;
+  }
+  return info;
+}
+
+async function askLabels(ctx: PromptContext, info: CalibrationFolderInfo, title: string): Promise<string | null | undefined> {
+  const CHOOSE = '\0choose';
+  const items: Choice<string | null>[] = [];
+  const detected = info.labels;
+  const remembered = ctx.previous?.labelsFile ?? ctx.rememberedLabelsFile;
+  if (detected.kind === 'file') {
+    items.push({ value: detected.path, label: `$(check) ${basename(detected.path)}`, description: 'detected in the folder' });
+  } else if (detected.kind === 'subfolders') {
+    items.push({ value: null, label: `$(check) Class subfolders (${detected.classes} classes)`,
+      description: 'detected: class index = sorted folder order' });
+  }
+  if (remembered && remembered !== (detected.kind === 'file' ? detected.path : '')) {
+    items.push({ value: remembered, label: `$(history) ${basename(remembered)}`, description: 'used last time' });
+  }
+  if (detected.kind === 'none') {
+    items.push({ value: null, label: 'No labels', description: 'compare INT8 with FP32 only (agreement, SQNR)' });
+  }
+  items.push({ value: CHOOSE, label: '$(file) Choose a labels file…', description: 'lines "FILE CLASS_INDEX"' });
+  const answer = await pickOne({ title, placeholder: describeCalibrationFolder(info), items, active: items[0] });
+  if (answer !== CHOOSE) return answer;
+  const picked = await vscode.window.showOpenDialog({
+    canSelectFiles: true, canSelectFolders: false, canSelectMany: false, title: 'Labels file',
+    defaultUri: vscode.Uri.file(info.folder), filters: { Labels: ['txt', 'csv'], 'All files': ['*'] },
+  });
+  return picked?.[0]?.fsPath;
+}
+
+async function askPreprocess(ctx: PromptContext, title: string): Promise<PreprocessChoice | undefined> {
+  const guess = guessPreprocess(ctx.summary);
+  const preferred = ctx.previous?.preprocess ?? (ctx.defaults.preprocess !== 'auto' ? ctx.defaults.preprocess : guess.preset);
+  const ordered = [preferred, ...PREPROCESS_CHOICES.filter((p) => p !== preferred)];
+  const items: Choice<PreprocessChoice>[] = ordered.map((preset) => ({
+    value: preset,
+    label: preset,
+    description: PRESET_DESCRIPTIONS[preset],
+    detail: preset === guess.preset ? `$(lightbulb) Guessed: ${guess.reason}` : undefined,
+  }));
+  const input = ctx.summary.inputs[0];
+  const placeholder = `Preprocessing for input '${input?.name ?? '?'}' ${input ? describeInputShape(input.shape) : ''}`;
+  return pickOne({ title, placeholder, items, active: items[0] });
+}
+
+async function askMethod(ctx: PromptContext, title: string): Promise<CalibrationMethod | undefined> {
+  const preferred = ctx.previous?.method ?? ctx.defaults.method;
+  const ordered = [preferred, ...CALIBRATION_METHODS.filter((m) => m !== preferred)];
+  const items: Choice<CalibrationMethod>[] = ordered.map((method) => ({
+    value: method, label: method, description: METHOD_DESCRIPTIONS[method],
+  }));
+  return pickOne({ title, placeholder: 'Calibration method (how activation ranges are chosen)', items, active: items[0] });
+}
+
+function parseWholeNumber(text: string): number | null {
+  return /^\s*\d+\s*$/.test(text) ? Number(text) : null;
+}
+
+async function askCalibrationCount(ctx: PromptContext, info: CalibrationFolderInfo, title: string): Promise<number | undefined> {
+  const preferred = ctx.previous?.calibrationCount ?? ctx.defaults.calibrationCount;
+  const text = await askText({
+    title,
+    prompt: `Number of calibration images (the folder has ${info.images.toLocaleString('en-US')}${info.imagesCapped ? '+' : ''})`,
+    value: String(Math.min(preferred, info.images)),
+    validate: (t) => {
+      const n = parseWholeNumber(t);
+      return n !== null && n > 0 ? null : 'Enter a whole number above 0.';
+    },
+  });
+  return text === undefined ? undefined : Number(text);
+}
+
+async function askMaxDrop(ctx: PromptContext, title: string, initial: number): Promise<number | null | undefined> {
+  const text = await askText({
+    title,
+    prompt: 'Largest acceptable top-1 accuracy drop, in points (empty: no limit). Layers are kept in FP32 until it holds.',
+    value: String(initial),
+    validate: (t) => (t.trim() === '' || (Number.isFinite(Number(t)) && Number(t) >= 0) ? null : 'Enter a number of points, 0 or more, or leave it empty.'),
+  });
+  if (text === undefined) return undefined;
+  return text.trim() === '' ? null : Number(text);
+}
+
+/** Runs the questions in order; undefined when the person pressed Escape at any step. */
+export async function promptForRequest(ctx: PromptContext): Promise<QuantizeRequest | undefined> {
+  const askDrop = ctx.defaults.maxDropPoints !== null || (ctx.previous?.maxDropPoints ?? null) !== null;
+  const total = STEP_COUNT_BASE + (askDrop ? 1 : 0);
+  const name = basename(ctx.modelPath);
+  const title = (step: number) => `Octet: Quantize ${name} to INT8 (${step}/${total})`;
+
+  const folder = await askCalibrationFolder(ctx, title(1));
+  if (!folder) return undefined;
+  const labelsFile = await askLabels(ctx, folder, title(2));
+  if (labelsFile === undefined) return undefined;
+  const preprocess = await askPreprocess(ctx, title(3));
+  if (!preprocess) return undefined;
+  const method = await askMethod(ctx, title(4));
+  if (!method) return undefined;
+  const calibrationCount = await askCalibrationCount(ctx, folder, title(5));
+  if (calibrationCount === undefined) return undefined;
+  let maxDropPoints: number | null = null;
+  if (askDrop) {
+    const answer = await askMaxDrop(ctx, title(6), ctx.previous?.maxDropPoints ?? ctx.defaults.maxDropPoints ?? 1);
+    if (answer === undefined) return undefined;
+    maxDropPoints = answer;
+  }
+  const d = ctx.defaults;
+  const p = ctx.previous ?? {};
+  return {
+    model: ctx.modelPath,
+    calibrationDir: folder.folder,
+    labelsFile,
+    preprocess,
+    method,
+    percentile: method === 'percentile' ? (p.percentile ?? d.percentile) : null,
+    calibrationCount,
+    calibrationBatch: p.calibrationBatch ?? d.calibrationBatch,
+    activations: p.activations ?? d.activations,
+    perChannel: p.perChannel ?? d.perChannel,
+    evaluationCount: p.evaluationCount ?? d.evaluationCount,
+    benchmark: p.benchmark ?? d.benchmark,
+    maxDropPoints,
+    biasCorrection: p.biasCorrection ?? d.biasCorrection,
+    ...defaultOutputPaths(ctx.modelPath),
+    ...(p.outputModel ? { outputModel: p.outputModel } : {}),
+    ...(p.outputReport ? { outputReport: p.outputReport } : {}),
+  };
+}

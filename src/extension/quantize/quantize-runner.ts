@@ -1,0 +1,284 @@
+// The `octet.quantize` command: resolve the model, ask (or take) the settings, run the engine as a child process
+// under a cancellable progress notification, then open the report — or explain what went wrong.
+import * as vscode from 'vscode';
+import { existsSync } from 'node:fs';
+import { basename, isAbsolute } from 'node:path';
+import type { ReportView } from '../../protocol/report';
+import type { ReportPanels } from '../report/report-panels';
+import { describeProgress, EngineEvent, EngineProgressEvent, OverallProgress } from './engine-events';
+import { EngineExit, EngineProcess } from './engine-process';
+import { ModelSummary, summarizeModel } from './model-inputs';
+import { removePartialOutputs, snapshotOutputs } from './output-cleanup';
+import { promptForRequest } from './quantize-prompts';
+import { defaultOutputPaths, describeInvalidRequest, engineArguments, QuantizeRequest } from './quantize-request';
+import { readQuantizeDefaults } from './settings';
+
+/** Second argument of `octet.quantize`: given answers skip the prompts (tests, re-run, scripts). */
+export interface QuantizeCommandOptions extends Partial<Omit<QuantizeRequest, 'model'>> {
+  /** Ask anyway, with the given answers pre-selected. */
+  prompt?: boolean;
+  /** Open the report panel when done (default true). */
+  openReport?: boolean;
+  /** Cancels like the notification's Cancel button. */
+  cancellation?: vscode.CancellationToken;
+  /** Called on each engine progress event. */
+  onProgress?: (event: EngineProgressEvent, enginePid: number | undefined) => void;
+}
+
+export type QuantizeOutcome =
+  | { status: 'done'; model: string; report: string; elapsedMs: number; panelOpened: boolean }
+  | { status: 'cancelled'; enginePid: number | undefined; removed: string[]; cancelToExitMs: number }
+  | { status: 'failed'; message: string; enginePid: number | undefined }
+  | { status: 'dismissed' };
+
+/** How a run ended, with the engine's process id (tests check it is gone after a cancel). */
+type FinishedRun = EngineExit & { enginePid: number | undefined };
+
+const CALIBRATION_KEY = 'octet.calibrationDir:';
+const LABELS_KEY = 'octet.labelsFile:';
+const LAST_CALIBRATION_KEY = 'octet.lastCalibrationDir';
+
+function isOptionsObject(value: unknown): value is QuantizeCommandOptions {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof vscode.Uri);
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** The model the command is about: its argument, the active editor's file, or a file picked now. */
+async function resolveModel(arg: unknown): Promise<vscode.Uri | undefined> {
+  if (arg instanceof vscode.Uri) return arg;
+  if (typeof arg === 'string' && arg.length > 0) return arg.includes('://') ? vscode.Uri.parse(arg) : vscode.Uri.file(arg);
+  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  const active = input instanceof vscode.TabInputCustom || input instanceof vscode.TabInputText ? input.uri : undefined;
+  if (active && active.path.toLowerCase().endsWith('.onnx')) return active;
+  const picked = await vscode.window.showOpenDialog({
+    canSelectMany: false, filters: { 'ONNX model': ['onnx'] }, title: 'Octet: FP32 ONNX model to quantize', openLabel: 'Quantize',
+  });
+  return picked?.[0];
+}
+
+export class QuantizeRunner implements vscode.Disposable {
+  private readonly running = new Map<string, EngineProcess>();
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly output: vscode.OutputChannel,
+    private readonly panels: ReportPanels,
+  ) {}
+
+  dispose(): void {
+    for (const engine of this.running.values()) void engine.cancel();
+    this.running.clear();
+  }
+
+  /** Handler of `octet.quantize(modelUri?, options?)`. */
+  async run(modelArg?: unknown, optionsArg?: unknown): Promise<QuantizeOutcome> {
+    const options: QuantizeCommandOptions = isOptionsObject(optionsArg) ? optionsArg : {};
+    const asked = !isOptionsObject(optionsArg) || options.prompt === true;
+    const modelUri = await resolveModel(modelArg);
+    if (!modelUri) return { status: 'dismissed' };
+    if (modelUri.scheme !== 'file') return this.fail(`${modelUri.toString()}: Octet quantizes models on the local file system only.`);
+    const modelPath = modelUri.fsPath;
+
+    let summary: ModelSummary;
+    try {
+      summary = summarizeModel(modelPath);
+    } catch (err) {
+      return this.fail(errorText(err), modelUri);
+    }
+    const request = asked ? await this.ask(modelPath, summary, options) : this.fromOptions(modelPath, options);
+    if (!request) return { status: 'dismissed' };
+    if ('error' in request) return this.fail(request.error, modelUri);
+    const invalid = describeInvalidRequest(request);
+    if (invalid) return this.fail(invalid, modelUri);
+    if (this.running.has(request.outputModel)) {
+      return this.fail(`${basename(modelPath)} is already being quantized to ${basename(request.outputModel)}; wait for it or cancel it.`, modelUri);
+    }
+    await this.remember(request);
+    return this.execute(request, options);
+  }
+
+  /** "Re-run with other settings" from a report: the prompts, with that run's answers pre-selected. */
+  rerun(view: ReportView): void {
+    const { report } = view;
+    const labelsSource = report.calibration.dataset.labelsSource;
+    const previous: QuantizeCommandOptions = {
+      prompt: true,
+      calibrationDir: report.calibration.dataset.path,
+      labelsFile: labelsSource && isAbsolute(labelsSource) && existsSync(labelsSource) ? labelsSource : null,
+      method: report.settings.method,
+      percentile: report.settings.percentile,
+      perChannel: report.settings.perChannel,
+      activations: report.settings.activations,
+      calibrationCount: report.settings.calibCount,
+      calibrationBatch: report.settings.calibBatch,
+      preprocess: report.settings.preprocess === 'none' ? 'auto' : report.settings.preprocess,
+      evaluationCount: report.evaluation?.limit ?? report.accuracy?.n ?? 0,
+      benchmark: report.bench.length > 0,
+      outputModel: view.int8ModelPath,
+      outputReport: view.reportPath,
+    };
+    void vscode.commands.executeCommand('octet.quantize', vscode.Uri.file(view.fp32ModelPath), previous);
+  }
+
+  private async ask(modelPath: string, summary: ModelSummary, options: QuantizeCommandOptions): Promise<QuantizeRequest | undefined> {
+    const state = this.context.workspaceState;
+    return promptForRequest({
+      modelPath,
+      summary,
+      defaults: readQuantizeDefaults(vscode.Uri.file(modelPath)),
+      rememberedCalibrationDir: state.get<string>(CALIBRATION_KEY + modelPath) ?? this.context.globalState.get<string>(LAST_CALIBRATION_KEY),
+      rememberedLabelsFile: state.get<string>(LABELS_KEY + modelPath),
+      previous: options,
+    });
+  }
+
+  private fromOptions(modelPath: string, options: QuantizeCommandOptions): QuantizeRequest | { error: string } {
+    const d = readQuantizeDefaults(vscode.Uri.file(modelPath));
+    const calibrationDir = options.calibrationDir ?? this.context.workspaceState.get<string>(CALIBRATION_KEY + modelPath);
+    if (!calibrationDir) return { error: `${modelPath}: no calibration image folder was given and none was used before for this model.` };
+    const outputs = defaultOutputPaths(modelPath);
+    const method = options.method ?? d.method;
+    return {
+      model: modelPath,
+      calibrationDir,
+      labelsFile: options.labelsFile ?? null,
+      preprocess: options.preprocess ?? d.preprocess,
+      method,
+      percentile: method === 'percentile' ? (options.percentile ?? d.percentile) : null,
+      calibrationCount: options.calibrationCount ?? d.calibrationCount,
+      calibrationBatch: options.calibrationBatch ?? d.calibrationBatch,
+      activations: options.activations ?? d.activations,
+      perChannel: options.perChannel ?? d.perChannel,
+      evaluationCount: options.evaluationCount ?? d.evaluationCount,
+      benchmark: options.benchmark ?? d.benchmark,
+      maxDropPoints: options.maxDropPoints !== undefined ? options.maxDropPoints : d.maxDropPoints,
+      biasCorrection: options.biasCorrection ?? d.biasCorrection,
+      outputModel: options.outputModel ?? outputs.outputModel,
+      outputReport: options.outputReport ?? outputs.outputReport,
+    };
+  }
+
+  private async remember(request: QuantizeRequest): Promise<void> {
+    await this.context.workspaceState.update(CALIBRATION_KEY + request.model, request.calibrationDir);
+    await this.context.workspaceState.update(LABELS_KEY + request.model, request.labelsFile ?? undefined);
+    await this.context.globalState.update(LAST_CALIBRATION_KEY, request.calibrationDir);
+  }
+
+  private log(line: string): void {
+    this.output.appendLine(`[${new Date().toLocaleTimeString()}] ${line}`);
+  }
+
+  private async execute(request: QuantizeRequest, options: QuantizeCommandOptions): Promise<QuantizeOutcome> {
+    const engineScript = this.context.asAbsolutePath('dist/engine.js');
+    if (!existsSync(engineScript)) {
+      return this.fail(`${engineScript}: the Octet engine is missing from the extension (run \`npm run build\`).`, vscode.Uri.file(request.model));
+    }
+    const args = engineArguments(request);
+    const name = basename(request.model);
+    this.log(`Quantizing ${request.model}`);
+    this.log(`$ node ${engineScript} ${args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`);
+    const snapshot = snapshotOutputs([request.outputModel, request.outputReport]);
+
+    let cancelRequestedAt = 0;
+    const exit = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Octet: quantizing ${name}`, cancellable: true },
+      async (progress, token): Promise<FinishedRun> => {
+        const overall = new OverallProgress();
+        let shownPercent = 0;
+        let lastStage = '';
+        const engine: EngineProcess = new EngineProcess({
+          nodeExecutable: process.execPath,
+          engineScript,
+          args,
+          cwd: this.context.extensionPath,
+          onText: (line) => this.log(line),
+          onEvent: (event: EngineEvent) => {
+            if (event.type === 'log') this.log(event.message);
+            else if (event.type === 'error') this.log(`ERROR ${event.subject}: ${event.message}`);
+            else if (event.type === 'result') this.log(`Wrote ${event.model} and ${event.report}`);
+            else {
+              const percent = overall.update(event);
+              progress.report({ increment: Math.max(0, percent - shownPercent), message: describeProgress(event) });
+              shownPercent = Math.max(shownPercent, percent);
+              if (event.stage !== lastStage) this.log(`Stage ${event.stage}${event.message ? `: ${event.message}` : ''}`);
+              lastStage = event.stage;
+              options.onProgress?.(event, engine.pid);
+            }
+          },
+        });
+        this.running.set(request.outputModel, engine);
+        const cancel = () => {
+          if (!engine.running || cancelRequestedAt) return;
+          cancelRequestedAt = Date.now();
+          this.log(`Cancelling (SIGTERM to engine pid ${engine.pid})`);
+          void engine.cancel();
+        };
+        const subscriptions = [token.onCancellationRequested(cancel), options.cancellation?.onCancellationRequested(cancel)];
+        if (options.cancellation?.isCancellationRequested) cancel();
+        try {
+          return { ...(await engine.finished), enginePid: engine.pid };
+        } finally {
+          subscriptions.forEach((s) => s?.dispose());
+          this.running.delete(request.outputModel);
+        }
+      },
+    );
+    const { enginePid } = exit;
+    this.log(`Engine exited (code ${exit.exitCode ?? '-'}${exit.signal ? `, signal ${exit.signal}` : ''}) after ${(exit.elapsedMs / 1000).toFixed(1)} s`);
+
+    if (exit.cancelled) {
+      const removed = removePartialOutputs(snapshot);
+      const cancelToExitMs = Date.now() - cancelRequestedAt;
+      this.log(`Cancelled; removed ${removed.length > 0 ? removed.join(', ') : 'nothing (no partial output)'}`);
+      void vscode.window.showInformationMessage(`Octet: quantizing ${name} was cancelled; nothing was written.`);
+      return { status: 'cancelled', enginePid, removed, cancelToExitMs };
+    }
+    if (exit.exitCode === 0 && !exit.error) {
+      const model = exit.result?.model ?? request.outputModel;
+      const report = exit.result?.report ?? request.outputReport;
+      if (!existsSync(model) || !existsSync(report)) {
+        removePartialOutputs(snapshot);
+        return this.fail(`${request.model}: the engine finished but did not write ${existsSync(model) ? report : model}.`, vscode.Uri.file(request.model), enginePid);
+      }
+      let panelOpened = false;
+      if (options.openReport !== false) {
+        try {
+          this.panels.show(report);
+          panelOpened = true;
+        } catch (err) {
+          this.log(`Could not open the report: ${errorText(err)}`);
+          void vscode.window.showErrorMessage(`Octet: ${errorText(err)}`);
+        }
+      }
+      return { status: 'done', model, report, elapsedMs: exit.elapsedMs, panelOpened };
+    }
+    removePartialOutputs(snapshot);
+    return this.fail(this.explainFailure(exit), vscode.Uri.file(request.model), enginePid);
+  }
+
+  private explainFailure(exit: EngineExit): string {
+    if (exit.error) {
+      const { subject, message } = exit.error;
+      return subject && !message.includes(subject) ? `${subject}: ${message}` : message;
+    }
+    if (exit.spawnError) return `the engine could not be started (${exit.spawnError.message}).`;
+    const last = exit.stderrTail.filter((l) => l.trim().length > 0).slice(-1)[0];
+    const how = exit.signal ? `was stopped by ${exit.signal}` : `exited with code ${exit.exitCode}`;
+    return `the engine ${how}${last ? `: ${last.trim()}` : ''}.`;
+  }
+
+  /** Logs, shows the error with "Show log" (and "Re-run…" when the model is known), and returns the outcome. */
+  private fail(text: string, modelUri?: vscode.Uri, enginePid?: number): QuantizeOutcome {
+    this.log(`Failed: ${text}`);
+    const actions = modelUri ? ['Show log', 'Re-run…'] : ['Show log'];
+    void vscode.window.showErrorMessage(`Octet could not quantize${modelUri ? ` ${basename(modelUri.fsPath)}` : ''}: ${text}`, ...actions)
+      .then((action) => {
+        if (action === 'Show log') this.output.show(true);
+        if (action === 'Re-run…' && modelUri) void vscode.commands.executeCommand('octet.quantize', modelUri);
+      });
+    return { status: 'failed', message: text, enginePid };
+  }
+}
