@@ -7,9 +7,13 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { quantizeModel, QuantizeRequest } from '../../src/engine/commands/quantize';
 import { tempDir } from '../fixtures/models';
+import { machineInfo } from '../../src/engine/runtime/machine';
 
 const shared = resolve(process.cwd(), '../shared/assets');
 const missing = existsSync(shared) ? false : `../shared/assets not found (looked in ${shared}); real-model tests need the shared assets`;
+/** Full-range int8 weights saturate ONNX Runtime's U8S8 kernels only on CPUs without VNNI (16-bit pair sums). */
+const saturationSkip = missing || (machineInfo('').vnni
+  ? 'this CPU has VNNI: full-range weights do not saturate here (the search order itself is tested CPU-independently in quantize-small)' : false);
 
 function request(model: string, calib: string, preprocess: QuantizeRequest['preprocess'], overrides: Partial<QuantizeRequest> = {}): QuantizeRequest {
   return {
@@ -47,7 +51,7 @@ test('MobileNet-V1 0.75 ImageNet: bias correction kept by default, top-1 drop â‰
   assert.ok(a.agreement >= 0.94, `agreement ${a.agreement}`);
 });
 
-test('accuracy-aware mode: the top-ranked layer returned to FP32 reduces the error (MobileNet, saturating weights)', { skip: missing }, async () => {
+test('accuracy-aware mode: the top-ranked layer returned to FP32 reduces the error (MobileNet, saturating weights)', { skip: saturationSkip }, async () => {
   const { report } = await quantizeModel(request(join(shared, 'models/imagenet/mobilenet_v1_0.75_224_keras_fp32.onnx'),
     join(shared, 'images/imagenet-sample'), 'tf', { evalCount: 100, calibCount: 50, weightRange: 'full', biasCorrection: 'off', maxDrop: 1 }));
   const tuning = report.tuning!;
