@@ -130,7 +130,7 @@ export function applyPlan(graph: Graph, plan: QuantPlan, paramsFor: (tensor: str
       const depthwise = node.op_type === 'Conv' && w.dims[1] === 1 && attrInt(node, 'group', 1) === w.dims[0] && w.dims[0] > 1;
       const reduceRange = options.weightRange === '7bit' && !depthwise;
       const minScales = options.weightRange === 'pair-safe' && !depthwise
-        ? pairSafeMinScales(weightValues, w.dims, node.op_type === 'Conv' ? 'conv' : axis === 0 ? 'rows' : 'columns', axis === null)
+        ? pairSafeMinScales(weightValues, w.dims, node.op_type === 'Conv' ? 'conv' : spec.axis(node, w.dims.length) === 0 ? 'rows' : 'columns', axis === null)
         : undefined;
       const q = quantizeWeights(weightValues, w.dims, axis, { reduceRange, minScales });
       const base = `${weightName}_${node.name || node.output[0]}`;

@@ -6,6 +6,7 @@ import { Graph } from '../../src/onnx/graph';
 import { DataType } from '../../src/onnx/proto';
 import { planQuantization } from '../../src/quant/plan';
 import { applyPlan } from '../../src/quant/rewrite';
+import { makeTensor } from '../../src/onnx/tensor';
 import { smallCnn } from '../fixtures/models';
 
 const allFloat = () => true;
@@ -78,4 +79,21 @@ test('rewrite: int8 per-channel weights, int32 bias, Q/DQ pairs keep tensor and 
   }
   assert.equal(result.weights.length, 5);
   assert.ok(result.weights.every((w) => w.perChannel));
+});
+
+test('per-tensor pair-safe weights of a Gemm with transB=1 check neighbouring pairs along its rows (the K order)', () => {
+  const { graph, plan: p } = plan();
+  const w = graph.initializers.get('wfc')!;
+  const [rows, k] = w.dims;
+  // Row 0 holds a same-sign pair 1, 1 next to each other in K; no column has one.
+  const values = new Float32Array(rows * k);
+  values[0] = 1;
+  values[1] = 1;
+  graph.proto.initializer[graph.proto.initializer.indexOf(w)] = makeTensor('wfc', w.dims, values);
+  graph.reindex();
+  const result = applyPlan(graph, p, () => ({ scale: 0.05, zeroPoint: 3 }), { activations: 'u8', perChannel: false, weightRange: 'pair-safe' });
+  const fc = result.weights.find((r) => r.node === 'fc')!;
+  assert.equal(fc.perChannel, false);
+  // |q0| + |q1| <= 128 needs scale >= 2 / 127.5; full range would give 1 / 127 and codes 127 + 127.
+  assert.ok(Math.abs(fc.scales[0] - 2 / 127.5) < 1e-6, `scale ${fc.scales[0]}`);
 });
