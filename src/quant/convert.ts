@@ -4,14 +4,13 @@
 import { OctetError } from '../common/errors';
 import type { ActivationType, CalibrationMethod, CalibrationTensorStats, KeptFloatOp } from '../common/report';
 import { Graph } from '../onnx/graph';
-import { encodeModel, ModelProto, NodeProto } from '../onnx/proto';
+import { encodeModel, ModelProto } from '../onnx/proto';
 import { chooseRange } from './calibrators';
 import { TensorStats } from './histogram';
 import { planQuantization, QuantPlan } from './plan';
 import { computeQParams, QParams } from './qparams';
+import { runsInt8Kernel } from './registry';
 import { applyPlan, WeightRange, WeightRecord } from './rewrite';
-
-export const MOVEMENT_OPS = new Set(['Reshape', 'Flatten', 'Transpose', 'Squeeze', 'Unsqueeze', 'MaxPool']);
 
 /** Element type and shape of an intermediate tensor, as a probe run of the FP32 model found them. */
 export interface TensorFacts { type: string; dims: number[] }
@@ -64,8 +63,9 @@ export function planFor(reference: ModelProto, ctx: ConvertContext, exclude: Rea
   return { graph, plan };
 }
 
+/** Whether the plan runs any int8 kernel (not only data movement on uint8). */
 export function computesInInt8(plan: QuantPlan): boolean {
-  return plan.quantized.some((n: NodeProto) => !MOVEMENT_OPS.has(n.op_type ?? ''));
+  return plan.quantized.some(runsInt8Kernel);
 }
 
 /** The activation range and scale/zero point `method` chooses for a calibrated tensor. */

@@ -1,30 +1,37 @@
 // Activation range equalization (the cross-layer equalization of Nagel et al., "Data-Free Quantization", adapted to
 // per-channel weights). Per-tensor activation scales waste most of their 256 levels on channels whose range is far
 // below the tensor's maximum (common in MobileNets after BatchNorm folding). For a pair
-//   producer Conv --(Relu | Clip(0,hi) | nothing)--> consumer Conv
+//   producer Conv --(Relu | Clip(0,hi) | nothing)--> consumer Conv (dense or depthwise)
+// (which ops may be producer or consumer, and along which weight axes, is the op registry's equalization facts)
 // channel c of the connecting tensor is multiplied by 1/s_c (producer weights and bias of output channel c) and the
 // consumer's weights reading channel c by s_c. The network computes the same function (ReLU is positively
 // homogeneous; a Clip(0,hi) stays exact on the calibrated range because s_c >= max_c / hi), per-channel weight
 // quantization of the producer is unaffected (it is invariant to a per-output-channel factor), and every channel
 // now uses a similar share of the activation range.
-import { attrInt, Graph } from '../onnx/graph';
+import { Graph } from '../onnx/graph';
 import { NodeProto } from '../onnx/proto';
 import { makeTensor, tensorToFloat32 } from '../onnx/tensor';
-import { activationBounds } from './plan';
+import { activationBounds, equalizationOf, ruleFor, WeightSpec } from './registry';
 
 export interface EqualizationPair {
   producer: NodeProto;
-  /** Relu/Clip between the two convolutions, if any. */
+  /** Relu/Clip between the two layers, if any. */
   activation: NodeProto | null;
   consumer: NodeProto;
   /** The tensor whose channels get rescaled (the activation's output, or the producer's). */
   tensor: string;
   channels: number;
+  /** Weight axis of the producer holding its output channels (divided by s_c), and of the consumer reading them. */
+  producerAxis: number;
+  consumerAxis: number;
 }
 
-function constWeight(graph: Graph, node: NodeProto): number[] | null {
-  const w = graph.initializers.get(node.input[1] ?? '');
-  return w ? w.dims : null;
+/** A node's weight spec and constant weight dims, with its equalization roles; null when it has none. */
+function equalizable(graph: Graph, node: NodeProto) {
+  const weight: WeightSpec | undefined = ruleFor(node)?.weight;
+  const dims = weight ? graph.initializers.get(node.input[weight.input] ?? '')?.dims : undefined;
+  const role = weight && dims ? equalizationOf(node, dims) : null;
+  return weight && dims && role ? { weight, dims, role } : null;
 }
 
 function soleConsumer(graph: Graph, tensor: string): NodeProto | null {
@@ -32,35 +39,38 @@ function soleConsumer(graph: Graph, tensor: string): NodeProto | null {
   return consumers.length === 1 && !graph.graphOutputs.has(tensor) ? consumers[0] : null;
 }
 
-/** Conv pairs that can be equalized; `eligible(node)` says whether a node may be changed (e.g. it will be quantized). */
+/**
+ * Layer pairs that can be equalized (the registry says which ops may be producer or consumer, e.g. Conv, depthwise
+ * Conv as consumer); `eligible(node)` says whether a node may be changed (e.g. it will be quantized).
+ */
 export function findEqualizationPairs(graph: Graph, opset: number, eligible: (node: NodeProto) => boolean): EqualizationPair[] {
   const pairs: EqualizationPair[] = [];
   const weightUses = new Map<string, number>();
   for (const n of graph.nodes) for (const i of n.input) weightUses.set(i, (weightUses.get(i) ?? 0) + 1);
-  const ownsWeights = (n: NodeProto) => [n.input[1], n.input[2]].every((t) => !t || (weightUses.get(t) ?? 0) === 1);
+  const ownsWeights = (n: NodeProto, weight: WeightSpec) =>
+    [n.input[weight.input], weight.bias === undefined ? undefined : n.input[weight.bias]].every((t) => !t || (weightUses.get(t) ?? 0) === 1);
   for (const producer of graph.nodes) {
-    if (producer.op_type !== 'Conv' || !eligible(producer) || !ownsWeights(producer)) continue;
-    const w1 = constWeight(graph, producer);
-    if (!w1 || (producer.input[2] && !graph.isConstant(producer.input[2]))) continue;
+    const first = equalizable(graph, producer);
+    if (!first?.role.producer || !eligible(producer) || !ownsWeights(producer, first.weight)) continue;
+    const bias = first.weight.bias === undefined ? undefined : producer.input[first.weight.bias];
+    if (bias && !graph.isConstant(bias)) continue;
     let tensor = producer.output[0];
     let next = soleConsumer(graph, tensor);
     let activation: NodeProto | null = null;
-    if (next && (next.op_type === 'Relu' || next.op_type === 'Clip')) {
+    if (next && ruleFor(next)?.kind === 'foldable-activation') {
       const bounds = activationBounds(next, graph, opset);
       if (!bounds || bounds.lo !== 0) continue;
       activation = next;
       tensor = next.output[0];
       next = soleConsumer(graph, tensor);
     }
-    if (!next || next.op_type !== 'Conv' || next.input[0] !== tensor || !eligible(next) || !ownsWeights(next)) continue;
-    const w2 = constWeight(graph, next);
-    if (!w2) continue;
-    const channels = w1[0];
-    const group = attrInt(next, 'group', 1);
-    const depthwise = group === channels && w2[1] === 1 && w2[0] === channels;
-    if (group !== 1 && !depthwise) continue;
-    if (group === 1 && w2[1] !== channels) continue;
-    pairs.push({ producer, activation, consumer: next, tensor, channels });
+    const second = next ? equalizable(graph, next) : null;
+    if (!next || !second || second.role.consumerAxis === null) continue;
+    if (next.input[ruleFor(next)!.activationInputs(next)[0]] !== tensor || !eligible(next) || !ownsWeights(next, second.weight)) continue;
+    const producerAxis = first.weight.axis(producer, first.dims.length);
+    const channels = first.dims[producerAxis];
+    if (second.dims[second.role.consumerAxis] !== channels) continue;
+    pairs.push({ producer, activation, consumer: next, tensor, channels, producerAxis, consumerAxis: second.role.consumerAxis });
   }
   return pairs;
 }
@@ -93,8 +103,8 @@ export function equalizePairs(graph: Graph, pairs: readonly EqualizationPair[], 
       if (Number.isFinite(hi)) sc = Math.max(sc, maxima[c] / hi);
       s[c] = Math.min(1, sc);
     }
-    scaleProducer(graph, pair.producer, s);
-    scaleConsumer(graph, pair.consumer, s);
+    scaleProducer(graph, pair, s);
+    scaleConsumer(graph, pair, s);
     applied.set(pair.tensor, s);
   }
   return applied;
@@ -108,32 +118,24 @@ function replaceInitializer(graph: Graph, name: string, values: Float32Array): v
   graph.initializers.set(name, fresh);
 }
 
-function scaleProducer(graph: Graph, conv: NodeProto, s: Float32Array): void {
-  const w = graph.initializers.get(conv.input[1])!;
+/** Replaces every value v of channel c along `axis` of an initializer with rescale(v, c). */
+function scaleAlong(graph: Graph, name: string, axis: number, rescale: (v: number, c: number) => number): void {
+  const w = graph.initializers.get(name)!;
   const values = tensorToFloat32(w);
-  const per = values.length / w.dims[0];
-  for (let c = 0; c < w.dims[0]; c++) for (let i = 0; i < per; i++) values[c * per + i] /= s[c];
-  replaceInitializer(graph, conv.input[1], values);
-  const biasName = conv.input[2];
-  if (biasName) {
-    const bias = tensorToFloat32(graph.initializers.get(biasName)!);
-    for (let c = 0; c < bias.length; c++) bias[c] /= s[c];
-    replaceInitializer(graph, biasName, bias);
-  }
+  const channels = w.dims[axis];
+  const inner = w.dims.slice(axis + 1).reduce((n, d) => n * d, 1);
+  for (let i = 0; i < values.length; i++) values[i] = rescale(values[i], Math.floor(i / inner) % channels);
+  replaceInitializer(graph, name, values);
 }
 
-function scaleConsumer(graph: Graph, conv: NodeProto, s: Float32Array): void {
-  const w = graph.initializers.get(conv.input[1])!;
-  const values = tensorToFloat32(w);
-  const [outC, inC] = w.dims;
-  const spatial = values.length / (outC * inC);
-  const depthwise = inC === 1 && outC === s.length && attrInt(conv, 'group', 1) === outC;
-  for (let o = 0; o < outC; o++) {
-    for (let i = 0; i < inC; i++) {
-      const factor = depthwise ? s[o] : s[i];
-      const base = (o * inC + i) * spatial;
-      for (let k = 0; k < spatial; k++) values[base + k] *= factor;
-    }
-  }
-  replaceInitializer(graph, conv.input[1], values);
+function scaleProducer(graph: Graph, pair: EqualizationPair, s: Float32Array): void {
+  const weight = ruleFor(pair.producer)!.weight!;
+  scaleAlong(graph, pair.producer.input[weight.input], pair.producerAxis, (v, c) => v / s[c]);
+  const biasName = weight.bias === undefined ? undefined : pair.producer.input[weight.bias];
+  if (biasName) scaleAlong(graph, biasName, 0, (v, c) => v / s[c]);
+}
+
+function scaleConsumer(graph: Graph, pair: EqualizationPair, s: Float32Array): void {
+  const weight = ruleFor(pair.consumer)!.weight!;
+  scaleAlong(graph, pair.consumer.input[weight.input], pair.consumerAxis, (v, c) => v * s[c]);
 }

@@ -1,10 +1,9 @@
 // Quantization planning: which nodes run in int8, which float tensors get a QuantizeLinear/DequantizeLinear pair,
 // which Relu/Clip fold into their producer, which tensors must share scales, and why the rest stays FP32.
 // Pure: decides from the graph, the op registry and the user's filters; no ranges needed yet.
-import { Graph, attrFloat } from '../onnx/graph';
-import { tensorToFloat32 } from '../onnx/tensor';
+import { Graph } from '../onnx/graph';
 import { NodeProto } from '../onnx/proto';
-import { ruleFor } from './registry';
+import { activationBounds, ruleFor } from './registry';
 
 export interface PlanOptions {
   /** Only these op types are quantized (null = every type the registry knows). */
@@ -34,24 +33,6 @@ export interface QuantPlan {
 
 function nodeLabel(node: NodeProto): string {
   return node.name || node.output[0] || node.op_type || '?';
-}
-
-/** Clamp bounds of a Relu/Clip node, or null when they are not constant. */
-export function activationBounds(node: NodeProto, graph: Graph, opset: number): { lo: number; hi: number } | null {
-  if (node.op_type === 'Relu') return { lo: 0, hi: Infinity };
-  if (node.op_type !== 'Clip') return null;
-  if (opset < 11) return { lo: attrFloat(node, 'min', -3.4028234663852886e38), hi: attrFloat(node, 'max', 3.4028234663852886e38) };
-  const bound = (index: number, fallback: number): number | null => {
-    const name = node.input[index];
-    if (!name) return fallback;
-    const t = graph.initializers.get(name);
-    if (!t) return null;
-    const values = tensorToFloat32(t);
-    return values.length === 1 ? values[0] : null;
-  };
-  const lo = bound(1, -Infinity);
-  const hi = bound(2, Infinity);
-  return lo === null || hi === null ? null : { lo, hi };
 }
 
 export function planQuantization(graph: Graph, options: PlanOptions): QuantPlan {
@@ -84,7 +65,7 @@ export function planQuantization(graph: Graph, options: PlanOptions): QuantPlan 
     const rule = ruleFor(node);
     const label = nodeLabel(node);
     if (folded.has(node)) continue;
-    if (!rule) {
+    if (!rule || rule.kind === 'float') {
       kept.push({ node: label, opType: node.op_type ?? '', reason: 'no int8 kernel for this op type' });
       continue;
     }

@@ -1,97 +1,68 @@
-// The op registry: the one place that says which op types Octet quantizes and how. Each rule follows the QDQ
-// patterns ONNX Runtime's CPU execution provider fuses into int8 kernels (QLinearConv, QGemm, QLinearMatMul,
-// QLinearAdd/Mul, QLinearConcat, QLinearAveragePool/GlobalAveragePool, uint8 MaxPool/Reshape/... by dropping Q/DQ).
-import { attrFloat, attrInt, Graph } from '../onnx/graph';
-import { NodeProto } from '../onnx/proto';
+// The op registry: the one place that says which op types Octet quantizes and how. The facts are the entries of
+// op-rules.ts (one per op type, following the QDQ patterns ONNX Runtime's CPU execution provider fuses into int8
+// kernels: QLinearConv, QGemm, QLinearMatMul, QLinearAdd/Mul, QLinearConcat, QLinearAveragePool/GlobalAveragePool,
+// uint8 MaxPool/Reshape/... by dropping Q/DQ); this module answers questions about graph nodes from them. What ORT's
+// optimized graph runs (int8 kernel, float compute, Q/DQ) is answered by runtime-ops.ts from the same entries.
+import { Graph } from '../onnx/graph';
+import { tensorToFloat32 } from '../onnx/tensor';
+import { EqualizationRole, OP_RULES, OpRule, OpVariant, RuleNode, WeightSpec } from './op-rules';
 
-export type RuleKind =
-  /** Int8 kernel with a constant weight (per-channel int8) and optional int32 bias. */
-  | 'weighted'
-  /** Int8 kernel over activations only, with its own output scale (QLinearAdd, QLinearConcat, QLinearAveragePool). */
-  | 'requantizing'
-  /** Data movement: runs on uint8 when input and output share scale and zero point (ORT drops the Q/DQ pair). */
-  | 'passthrough'
-  /** Relu/Clip right after a quantized op: removed, the quantization range of its output does the clamping. */
-  | 'foldable-activation';
+export type { EqualizationRole, KOrder, OpRule, OpVariant, RuleKind, RuleNode, WeightSpec } from './op-rules';
 
-export interface WeightSpec {
-  /** Input index of the constant weight. */
-  input: number;
-  /** Output-channel axis of the weight for per-channel scales. */
-  axis: (node: NodeProto, weightRank: number) => number;
-  /** Input index of the bias that becomes int32, if the op has one. */
-  bias?: number;
-}
+const byOpType = new Map(OP_RULES.map((r) => [r.opType, r] as const));
 
-export interface OpRule {
-  opType: string;
-  kind: RuleKind;
-  /** Input indices that carry float activations to quantize. */
-  activationInputs: (node: NodeProto) => number[];
-  weight?: WeightSpec;
-  /** Why this particular node cannot be quantized (null = it can). */
-  blocker?: (node: NodeProto, graph: Graph) => string | null;
-}
-
-const first = (): number[] => [0];
-const all = (node: NodeProto): number[] => node.input.map((_, i) => i).filter((i) => node.input[i] !== '');
-
-function constantWeight(index: number) {
-  return (node: NodeProto, graph: Graph): string | null =>
-    graph.isConstant(node.input[index] ?? '') ? null : 'its weight is not a constant initializer';
-}
-
-const rules: OpRule[] = [
-  {
-    opType: 'Conv', kind: 'weighted', activationInputs: first,
-    weight: { input: 1, axis: () => 0, bias: 2 },
-    blocker: constantWeight(1),
-  },
-  {
-    opType: 'Gemm', kind: 'weighted', activationInputs: first,
-    weight: { input: 1, axis: (node) => (attrInt(node, 'transB', 0) ? 0 : 1), bias: 2 },
-    blocker: (node, graph) => {
-      if (attrInt(node, 'transA', 0) !== 0) return 'transA=1 has no int8 kernel';
-      if (attrFloat(node, 'alpha', 1) !== 1 || attrFloat(node, 'beta', 1) !== 1) return 'alpha/beta other than 1 have no int8 kernel';
-      const bias = node.input[2];
-      if (bias && !graph.isConstant(bias)) return 'its bias is not a constant';
-      return constantWeight(1)(node, graph);
-    },
-  },
-  {
-    opType: 'MatMul', kind: 'weighted', activationInputs: first,
-    weight: { input: 1, axis: (_node, rank) => rank - 1 },
-    blocker: (node, graph) => {
-      const w = graph.initializers.get(node.input[1] ?? '');
-      if (!w) return 'its second input is not a constant weight';
-      return w.dims.length === 2 ? null : 'only 2-D constant weights are quantized';
-    },
-  },
-  { opType: 'Add', kind: 'requantizing', activationInputs: all },
-  { opType: 'Mul', kind: 'requantizing', activationInputs: all,
-    blocker: (node, graph) => (node.input.some((i) => graph.isConstant(i)) ? 'scaling by a constant is cheaper in float' : null) },
-  { opType: 'Concat', kind: 'requantizing', activationInputs: all },
-  { opType: 'GlobalAveragePool', kind: 'requantizing', activationInputs: first },
-  { opType: 'AveragePool', kind: 'requantizing', activationInputs: first },
-  { opType: 'MaxPool', kind: 'passthrough', activationInputs: first,
-    blocker: (node) => (node.output.length > 1 && node.output[1] ? 'its Indices output needs float' : null) },
-  { opType: 'Reshape', kind: 'passthrough', activationInputs: first },
-  { opType: 'Flatten', kind: 'passthrough', activationInputs: first },
-  { opType: 'Transpose', kind: 'passthrough', activationInputs: first },
-  { opType: 'Squeeze', kind: 'passthrough', activationInputs: first },
-  { opType: 'Unsqueeze', kind: 'passthrough', activationInputs: first },
-  { opType: 'Relu', kind: 'foldable-activation', activationInputs: first },
-  { opType: 'Clip', kind: 'foldable-activation', activationInputs: first },
-];
-
-const byOpType = new Map(rules.map((r) => [r.opType, r] as const));
-
-export function ruleFor(node: NodeProto): OpRule | undefined {
+export function ruleFor(node: RuleNode): OpRule | undefined {
   if (node.domain && node.domain !== 'ai.onnx') return undefined;
   return byOpType.get(node.op_type ?? '');
 }
 
 /** Op types Octet can quantize, for help texts and `--op-types` validation. */
 export function quantizableOpTypes(): string[] {
-  return rules.filter((r) => r.kind !== 'foldable-activation').map((r) => r.opType);
+  return OP_RULES.filter((r) => r.kind !== 'foldable-activation' && r.kind !== 'float').map((r) => r.opType);
+}
+
+/** Whether a node, once quantized, runs an int8 kernel (as opposed to moving uint8 data, folding away or staying float). */
+export function runsInt8Kernel(node: RuleNode): boolean {
+  const kind = ruleFor(node)?.kind;
+  return kind === 'weighted' || kind === 'requantizing';
+}
+
+/** The sub-kind of a node (e.g. depthwise Conv), given its constant weight's dims. */
+export function variantOf(node: RuleNode, weightDims: readonly number[]): OpVariant | undefined {
+  return ruleFor(node)?.variants?.find((v) => v.matches(node, weightDims));
+}
+
+/** Whether a weighted node keeps full-range int8 weights whatever --weight-range says (depthwise Conv). */
+export function keepsFullRangeWeights(node: RuleNode, weightDims: readonly number[]): boolean {
+  return variantOf(node, weightDims)?.fullRangeWeights === true;
+}
+
+/** The weight and bias inputs of a node bias correction may correct, or null when it may not. */
+export function biasCorrectionOf(node: RuleNode): (WeightSpec & { bias: number }) | null {
+  const rule = ruleFor(node);
+  const weight = rule?.weight;
+  if (!weight || weight.bias === undefined || !rule.biasCorrectable?.(node)) return null;
+  return { ...weight, bias: weight.bias };
+}
+
+/** How a node may take part in equalization, given its constant weight's dims (null = not at all). */
+export function equalizationOf(node: RuleNode, weightDims: readonly number[]): EqualizationRole | null {
+  return variantOf(node, weightDims)?.equalization ?? ruleFor(node)?.equalization ?? null;
+}
+
+/** Whether ORT quantizes a float node of this op by itself when it reads a scalar-scale DequantizeLinear. */
+export function requantizedByOrtWhenFloat(node: RuleNode): boolean {
+  return ruleFor(node)?.ort.requantizesFloat === true;
+}
+
+/** Clamp bounds of a foldable activation (Relu, Clip), or null when it is none or its bounds are not constant. */
+export function activationBounds(node: RuleNode, graph: Graph, opset: number): { lo: number; hi: number } | null {
+  const clamp = ruleFor(node)?.clamp;
+  if (!clamp) return null;
+  return clamp(node, opset, (tensor) => {
+    const t = graph.initializers.get(tensor);
+    if (!t) return null;
+    const values = tensorToFloat32(t);
+    return values.length === 1 ? values[0] : null;
+  });
 }

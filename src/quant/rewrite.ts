@@ -2,12 +2,12 @@
 //   producer -> T_f -> QuantizeLinear -> T_q -> DequantizeLinear -> T (every consumer keeps reading T),
 //   int8 weights (per-channel) and int32 biases behind DequantizeLinear, Relu/Clip folded into the producer.
 // Tensor and node names of the FP32 graph survive, so the INT8 model's T (dequantized) can be compared with FP32's T.
-import { attrInt, Graph, intAttribute, makeNode } from '../onnx/graph';
+import { Graph, intAttribute, makeNode } from '../onnx/graph';
 import { makeTensor, tensorToFloat32 } from '../onnx/tensor';
 import { NodeProto } from '../onnx/proto';
 import { QuantPlan } from './plan';
 import { computeQParams, QParams, quantizeBias, quantizeWeights, QuantType } from './qparams';
-import { ruleFor } from './registry';
+import { keepsFullRangeWeights, requantizedByOrtWhenFloat, ruleFor } from './registry';
 import { pairSafeMinScales } from './saturation';
 
 export type WeightRange = 'full' | 'pair-safe' | '7bit';
@@ -17,15 +17,13 @@ export interface RewriteOptions {
   perChannel: boolean;
   /**
    * full: int8 weights in −127..127; pair-safe: per channel, only as coarse as needed so that ORT's non-VNNI U8S8
-   * kernels cannot saturate; 7bit: −63..63 everywhere (ORT's reduce_range). Depthwise convolutions always use full.
+   * kernels cannot saturate; 7bit: −63..63 everywhere (ORT's reduce_range). Variants with their own int32-accumulating
+   * kernel (depthwise Conv, see the registry) always use full.
    */
   weightRange: WeightRange;
   /** Size of dim 1 (channels / features) of an activation tensor, when known. */
   channelsOf?: (tensor: string) => number | undefined;
 }
-
-/** Ops ONNX Runtime re-quantizes on its own (per-tensor weights) when they read a scalar-scale DequantizeLinear. */
-const AUTO_QUANTIZED_BY_ORT = new Set(['Conv', 'ConvTranspose', 'Gemm']);
 
 export interface WeightRecord {
   node: string;
@@ -127,10 +125,10 @@ export function applyPlan(graph: Graph, plan: QuantPlan, paramsFor: (tensor: str
       if (!w) throw new Error(`node '${node.name}': weight '${weightName}' vanished`);
       const axis = options.perChannel ? spec.axis(node, w.dims.length) : null;
       const weightValues = tensorToFloat32(w);
-      const depthwise = node.op_type === 'Conv' && w.dims[1] === 1 && attrInt(node, 'group', 1) === w.dims[0] && w.dims[0] > 1;
-      const reduceRange = options.weightRange === '7bit' && !depthwise;
-      const minScales = options.weightRange === 'pair-safe' && !depthwise
-        ? pairSafeMinScales(weightValues, w.dims, node.op_type === 'Conv' ? 'conv' : spec.axis(node, w.dims.length) === 0 ? 'rows' : 'columns', axis === null)
+      const fullRange = keepsFullRangeWeights(node, w.dims);
+      const reduceRange = options.weightRange === '7bit' && !fullRange;
+      const minScales = options.weightRange === 'pair-safe' && !fullRange
+        ? pairSafeMinScales(weightValues, w.dims, spec.kOrder(node), axis === null)
         : undefined;
       const q = quantizeWeights(weightValues, w.dims, axis, { reduceRange, minScales });
       const base = `${weightName}_${node.name || node.output[0]}`;
@@ -151,7 +149,8 @@ export function applyPlan(graph: Graph, plan: QuantPlan, paramsFor: (tensor: str
       const b = biasName ? graph.initializers.get(biasName) : undefined;
       const biasFits = b !== undefined && (!perChannel || tensorToFloat32(b).length === q.scales.length);
       if (biasName && b && biasFits && spec.bias !== undefined) {
-        const inputParams = activationParams.get(node.input[0]) ?? resolveParams(node.input[0]);
+        const input = node.input[rule.activationInputs(node)[0]];
+        const inputParams = activationParams.get(input) ?? resolveParams(input);
         const qb = quantizeBias(tensorToFloat32(b), inputParams.scale, q.scales);
         const biasBase = `${biasName}_${node.name || node.output[0]}`;
         const qbName = graph.uniqueName(`${biasBase}_quantized`);
@@ -192,14 +191,15 @@ export function applyPlan(graph: Graph, plan: QuantPlan, paramsFor: (tensor: str
   }
 
   // 4. Keep FP32 the weighted ops the plan left in float. ORT's WeightBiasQuantization (level basic) would otherwise
-  //    quantize a float Conv/Gemm that reads a scalar-scale DequantizeLinear, with per-tensor weights — exactly what
-  //    excluding a sensitive layer must avoid. A DequantizeLinear with the same scale repeated per channel computes
-  //    the same values and is not matched by that rule.
+  //    quantize a float Conv/Gemm/ConvTranspose (the registry's requantizesFloat) that reads a scalar-scale
+  //    DequantizeLinear, with per-tensor weights — exactly what excluding a sensitive layer must avoid. A
+  //    DequantizeLinear with the same scale repeated per channel computes the same values and is not matched.
   const quantizedSet = new Set(plan.quantized);
   const dequantizerOf = new Map([...inserted].filter((n) => n.op_type === 'DequantizeLinear').map((n) => [n.output[0], n] as const));
   for (const node of graph.proto.node) {
-    if (!AUTO_QUANTIZED_BY_ORT.has(node.op_type ?? '') || quantizedSet.has(node) || inserted.has(node)) continue;
-    const input = node.input[0];
+    if (!requantizedByOrtWhenFloat(node) || quantizedSet.has(node) || inserted.has(node)) continue;
+    const inputIndex = ruleFor(node)!.activationInputs(node)[0];
+    const input = node.input[inputIndex];
     const p = activationParams.get(input);
     if (!p) continue;
     const channels = options.channelsOf?.(input);
@@ -214,7 +214,7 @@ export function applyPlan(graph: Graph, plan: QuantPlan, paramsFor: (tensor: str
       const copy = graph.uniqueName(`${input}_dequantized_for_float`);
       place(null, makeNode('DequantizeLinear', [dq.input[0], scale, zp], [copy], graph.uniqueName(`${input}_DequantizeLinear_float`),
         [intAttribute('axis', 1)]));
-      node.input[0] = copy;
+      node.input[inputIndex] = copy;
     }
   }
 

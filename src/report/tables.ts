@@ -2,6 +2,7 @@
 // show the same numbers in the same words. Cells are unescaped text: each renderer escapes for its own format.
 // Defensive about missing fields: a report from an older or newer engine renders what it has.
 import type { BenchResult, LatencyStats, LayerError, Report } from '../common/report';
+import { runtimeOpRole } from '../quant/runtime-ops';
 import {
   baseName, formatBytes, formatDb, formatMs, formatOwnDb, formatNumber, formatPercent, formatPoints, formatSpeedup, formatThroughput, headlineBench,
   headlineThroughput, sizeRatio, throughputOf,
@@ -240,13 +241,10 @@ export function runtimeOpsTable(report: Report): Table | null {
   };
 }
 
-/** Whether ORT runs an op on integers, converts, or computes in float. */
+/** Whether ORT runs an op on integers, converts, moves data or computes in float (from the op registry). */
 export function opKind(op: string): string {
-  if (op === 'QuantizeLinear' || op === 'DequantizeLinear' || op === 'DynamicQuantizeLinear') return 'conversion';
-  if (/^QLinear|^QGemm$|^MatMulInteger|^ConvInteger|^QAttention|^QOrdered|^DynamicQuantize/.test(op)) return 'int8';
-  if (['Reshape', 'Transpose', 'Flatten', 'Squeeze', 'Unsqueeze', 'Slice', 'Pad', 'Concat', 'Gather', 'Split', 'Shape', 'Identity',
-    'MaxPool', 'Resize', 'DepthToSpace', 'SpaceToDepth'].includes(op)) return 'data movement';
-  return 'float';
+  const role = runtimeOpRole(op);
+  return role === 'float compute' ? 'float' : role;
 }
 
 export function machineTable(report: Report): Table {

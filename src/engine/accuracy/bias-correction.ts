@@ -1,16 +1,17 @@
 // Bias correction: rounding a layer's weights and clipping/rounding its input shift the mean of its output, channel
 // by channel; the shift adds up through the network (depthwise convolutions with few weights per channel suffer most).
-// For every quantized Conv/Gemm, the shift is measured with FP32 inputs: the FP32 graph gets, per layer, a copy of
+// For every quantized layer the op registry calls bias-correctable (Conv; Gemm with transA=0, beta=1), the shift is measured with FP32 inputs: the FP32 graph gets, per layer, a copy of
 // the layer that reads its input through the INT8 model's Q/DQ and uses the INT8 model's dequantized weights; the
 // per-channel mean of (FP32 output) − (copy's output + INT8 bias) over calibration samples is added to the INT8 bias
 // (re-quantized with the bias's own scale, so ORT still fuses QLinearConv/QGemm). Each layer is corrected for its
 // own error on FP32 inputs (like NNCF's fast bias correction), so one pass measures all layers and corrections do not
 // compound. A shift depends only on the layer's weights and input scale: callers cache it across conversions.
-import { attrFloat, attrInt, Graph, intAttribute, makeNode } from '../../onnx/graph';
+import { attrInt, Graph, intAttribute, makeNode } from '../../onnx/graph';
 import { makeTensor, tensorToArray, tensorToFloat32 } from '../../onnx/tensor';
 import { AttributeProto, ModelProto, NodeProto, TensorProto } from '../../onnx/proto';
 import { CalibrationOptions, CalibrationSamples, forEachBatch, forEachChannelRun } from '../runtime/calibrate';
 import { ModelInput } from '../../data/model-input';
+import { biasCorrectionOf, ruleFor } from '../../quant/registry';
 
 /** A Conv/Gemm of an INT8 QDQ model whose bias can be corrected, with what is needed to measure its shift. */
 export interface BiasTarget {
@@ -28,6 +29,8 @@ export interface BiasTarget {
   biasScales: Float32Array;
   /** The int32 bias initializer to rewrite, or null when the layer has no bias yet. */
   biasCodes: TensorProto | null;
+  /** The node's input index for the bias (where a new bias goes). */
+  biasInput: number;
 }
 
 const INT32_MAX = 2147483647;
@@ -54,18 +57,21 @@ function dequantize(dq: NodeProto, graph: Graph): { values: Float32Array; dims: 
   return { values, dims };
 }
 
-/** Conv/Gemm nodes of `int8` with a Q/DQ'd input, int8 weights and (optionally) an int32 bias, matched to `fp32`. */
+/**
+ * Bias-correctable nodes of `int8` (see the op registry) with a Q/DQ'd input, int8 weights and (optionally) an int32
+ * bias, matched to `fp32`.
+ */
 export function findBiasTargets(int8: Graph, fp32: Graph): BiasTarget[] {
   const fp32ByName = new Map(fp32.nodes.filter((n) => n.name).map((n) => [n.name!, n] as const));
   const targets: BiasTarget[] = [];
   for (const node of int8.nodes) {
-    const op = node.op_type;
-    if (op !== 'Conv' && op !== 'Gemm') continue;
+    const spec = biasCorrectionOf(node);
+    if (!spec) continue;
     const original = node.name ? fp32ByName.get(node.name) : undefined;
-    if (!original || original.op_type !== op) continue;
-    if (op === 'Gemm' && (attrInt(node, 'transA', 0) !== 0 || attrFloat(node, 'beta', 1) !== 1)) continue;
-    const inputDq = int8.producers.get(node.input[0]);
-    const weightDq = int8.producers.get(node.input[1]);
+    if (!original || original.op_type !== node.op_type) continue;
+    const activationInput = ruleFor(node)!.activationInputs(node)[0];
+    const inputDq = int8.producers.get(node.input[activationInput]);
+    const weightDq = int8.producers.get(node.input[spec.input]);
     if (inputDq?.op_type !== 'DequantizeLinear' || weightDq?.op_type !== 'DequantizeLinear') continue;
     const inputScale = int8.initializers.get(inputDq.input[1]);
     const inputZeroPoint = int8.initializers.get(inputDq.input[2] ?? '');
@@ -74,14 +80,14 @@ export function findBiasTargets(int8: Graph, fp32: Graph): BiasTarget[] {
     if (!weightCodes || weightCodes.data_type !== 3 /* int8 */) continue;
     const weights = dequantize(weightDq, int8);
     if (!weights) continue;
-    const channels = op === 'Conv' ? weights.dims[0] : attrInt(node, 'transB', 0) ? weights.dims[0] : weights.dims[1];
+    const channels = weights.dims[spec.axis(node, weights.dims.length)];
     const weightScales = tensorToFloat32(int8.initializers.get(weightDq.input[1])!);
     const s = tensorToFloat32(inputScale!)[0];
     const biasScales = new Float32Array(channels).map((_, c) => Math.fround(s * weightScales[weightScales.length === 1 ? 0 : c]));
     let bias: Float32Array = new Float32Array(channels);
     let biasCodes: TensorProto | null = null;
-    if (node.input[2]) {
-      const biasDq = int8.producers.get(node.input[2]);
+    if (node.input[spec.bias]) {
+      const biasDq = int8.producers.get(node.input[spec.bias]);
       const codes = biasDq?.op_type === 'DequantizeLinear' ? int8.initializers.get(biasDq.input[0]) : undefined;
       const values = biasDq && codes?.data_type === 6 /* int32 */ ? dequantize(biasDq, int8) : null;
       if (!values || values.values.length !== channels) continue;
@@ -90,9 +96,9 @@ export function findBiasTargets(int8: Graph, fp32: Graph): BiasTarget[] {
     }
     const zp = Number(tensorToArray(inputZeroPoint!)[0]);
     targets.push({
-      node, key: `${node.name}|${s}|${zp}`, fp32Input: original.input[0], fp32Output: original.output[0],
+      node, key: `${node.name}|${s}|${zp}`, fp32Input: original.input[activationInput], fp32Output: original.output[0],
       inputScale: inputScale!, inputZeroPoint: inputZeroPoint!, weights: makeTensor('w', weights.dims, weights.values),
-      bias, biasScales, biasCodes,
+      bias, biasScales, biasCodes, biasInput: spec.bias,
     });
   }
   return targets;
@@ -181,7 +187,7 @@ export function applyBiasShifts(int8: Graph, targets: readonly BiasTarget[], shi
       const dq = makeNode('DequantizeLinear', [codesName, scaleName, zeroName], [output], int8.uniqueName(`${base}_DequantizeLinear`),
         [intAttribute('axis', 0)]);
       int8.proto.node.unshift(dq);
-      target.node.input[2] = output;
+      target.node.input[target.biasInput] = output;
     }
     changed++;
   }

@@ -5,13 +5,13 @@
 import type { AccuracyResult, CalibrationMethod, LayerError, LayerSensitivity, TuningReport, TuningTrial } from '../../common/report';
 import { benchmarkPair } from '../runtime/bench';
 import { throwIfCancelled } from '../cancel';
-import { Conversion, ConvertChoice, MOVEMENT_OPS } from '../../quant/convert';
+import { Conversion, ConvertChoice } from '../../quant/convert';
 import { BuildConversion } from './conversion-builder';
 import { EvalSet, runOutputs, scoreOutputs } from '../runtime/evaluate';
 import { ModelInput } from '../../data/model-input';
 import { checkSubset, measureSensitivity } from './sensitivity';
 import { refineLayerMethods } from './layer-methods';
-import { ruleFor } from '../../quant/registry';
+import { ruleFor, runsInt8Kernel } from '../../quant/registry';
 
 /** Evaluation samples on which layer sensitivity is measured. */
 export const SENSITIVITY_SAMPLES = 16;
@@ -34,7 +34,7 @@ export function rankByOwnError(conversion: Conversion, layers: LayerError[]): { 
   const ownOfNode = new Map(layers.map((l) => [l.node, l.ownSqnrDb ?? l.sqnrDb] as const));
   const ranked: { node: string; ownSqnrDb: number }[] = [];
   for (const node of conversion.plan.quantized) {
-    if (MOVEMENT_OPS.has(node.op_type ?? '')) continue;
+    if (!runsInt8Kernel(node)) continue;
     const own = ownOfNode.get(node.name ?? '');
     if (own !== undefined) ranked.push({ node: node.name ?? '', ownSqnrDb: own });
   }

@@ -398,6 +398,7 @@ function round3(v: number): number {
   return Math.round(v * 1000) / 1000;
 }
 
+import { floatComputeRan } from '../../quant/runtime-ops'; // here, apart from the pipeline's imports at the top
 function floatRuntimeOps(ops: Record<string, number>): string {
-  return ['Conv', 'Gemm', 'MatMul', 'Add', 'FusedConv', 'FusedGemm'].filter((op) => ops[op]).map((op) => `${ops[op]} ${op}`).join(', ');
+  return floatComputeRan(ops).map(({ op, count }) => `${count} ${op}`).join(', ');
 }

@@ -1,0 +1,204 @@
+// The op rules: one entry per ONNX op type Octet knows, carrying every fact the rest of Octet needs about it — how it
+// is quantized (kind, activation inputs, weight and bias), what blocks a node, its sub-kinds (depthwise Conv), whether
+// bias correction and equalization apply, and what ONNX Runtime's CPU provider runs it as (int8 kernels after its QDQ
+// fusions, float kernels, its own re-quantization of float layers). Adding an op is adding one entry to OP_RULES.
+// Queries over these entries live in registry.ts (graph side) and runtime-ops.ts (ORT's executed op types).
+// Entries read nodes and graphs through the small structural views below (NodeProto and Graph satisfy them), so this
+// file imports nothing: the report webview classifies run-time ops from it too.
+
+/** What a rule reads of a node (onnx NodeProto satisfies it). */
+export interface RuleNode {
+  op_type?: string;
+  domain?: string;
+  input: string[];
+  output: string[];
+  attribute: readonly { name?: string; i?: number; f?: number }[];
+}
+
+/** What a rule reads of a graph (onnx Graph satisfies it). */
+export interface RuleGraph {
+  isConstant(tensor: string): boolean;
+  readonly initializers: ReadonlyMap<string, { readonly dims: readonly number[] }>;
+}
+
+export type RuleKind =
+  /** Int8 kernel with a constant weight (per-channel int8) and optional int32 bias. */
+  | 'weighted'
+  /** Int8 kernel over activations only, with its own output scale (QLinearAdd, QLinearConcat, QLinearAveragePool). */
+  | 'requantizing'
+  /** Data movement: runs on uint8 when input and output share scale and zero point (ORT drops the Q/DQ pair). */
+  | 'passthrough'
+  /** Relu/Clip right after a quantized op: removed, the quantization range of its output does the clamping. */
+  | 'foldable-activation'
+  /** Stays float (no int8 kernel Octet targets yet); listed for what ONNX Runtime does with it. */
+  | 'float';
+
+/** How a weight's reduction (K) dimension is laid out in ORT's int8 GEMM (see saturation.ts). */
+export type KOrder = 'conv' | 'rows' | 'columns';
+
+export interface WeightSpec {
+  /** Input index of the constant weight. */
+  input: number;
+  /** Output-channel axis of the weight, for per-channel scales (and the channels bias correction measures). */
+  axis: (node: RuleNode, weightRank: number) => number;
+  /** Input index of the bias that becomes int32, if the op has one. */
+  bias?: number;
+  /** Layout of K, for weights that cannot saturate ORT's U8S8 pairs. */
+  kOrder: (node: RuleNode) => KOrder;
+}
+
+/** Equalization roles (equalize.ts): how per-channel factors of a tensor between two layers move into their weights. */
+export interface EqualizationRole {
+  /** As producer: output channel c of the weight (along WeightSpec.axis) and of the bias can be divided by s_c. */
+  producer: boolean;
+  /** As consumer: the weight axis that reads the producer's channels (multiplied by s_c); null = cannot be one. */
+  consumerAxis: number | null;
+}
+
+/** A sub-kind of an op, recognised on a node and its constant weight's dims; the first matching variant applies. */
+export interface OpVariant {
+  name: string;
+  matches: (node: RuleNode, weightDims: readonly number[]) => boolean;
+  /**
+   * Runs on its own ORT kernel that accumulates in int32, so its weights cannot saturate U8S8 pairs: it keeps the full
+   * int8 range whatever --weight-range says.
+   */
+  fullRangeWeights?: boolean;
+  /** Replaces the op's equalization roles. */
+  equalization?: EqualizationRole;
+}
+
+/** What ONNX Runtime's CPU provider runs the op as. */
+export interface OrtFacts {
+  /** Op types it becomes when quantized, after ORT's QDQ fusions; empty = none of its own (same op on uint8, or folded). */
+  int8: readonly string[];
+  /** Op types it runs as when it stays float, including ORT's fusions (FusedConv, ...). */
+  float: readonly string[];
+  /** Its float form only moves data (no arithmetic). */
+  movesData?: boolean;
+  /**
+   * ORT's WeightBiasQuantization (level basic) quantizes a float node of this op by itself, with per-tensor weights,
+   * when its input comes from a scalar-scale DequantizeLinear.
+   */
+  requantizesFloat?: boolean;
+}
+
+export interface OpRule {
+  opType: string;
+  kind: RuleKind;
+  /** Input indices that carry float activations to quantize. */
+  activationInputs: (node: RuleNode) => number[];
+  weight?: WeightSpec;
+  /** Why this particular node cannot be quantized (null = it can). */
+  blocker?: (node: RuleNode, graph: RuleGraph) => string | null;
+  variants?: readonly OpVariant[];
+  /** Whether bias correction (bias-correction.ts) may correct this node; needs weight.bias. Absent = never. */
+  biasCorrectable?: (node: RuleNode) => boolean;
+  equalization?: EqualizationRole;
+  /** Clamp bounds of a foldable activation (`scalar` reads a one-element constant), null when not constant. */
+  clamp?: (node: RuleNode, opset: number, scalar: (tensor: string) => number | null) => { lo: number; hi: number } | null;
+  ort: OrtFacts;
+}
+
+// Attribute readers over RuleNode (onnx/graph has the same for NodeProto; this file stays import-free).
+const intAttr = (node: RuleNode, name: string, fallback: number): number => node.attribute.find((a) => a.name === name)?.i ?? fallback;
+const floatAttr = (node: RuleNode, name: string, fallback: number): number => node.attribute.find((a) => a.name === name)?.f ?? fallback;
+
+const first = (): number[] => [0];
+const all = (node: RuleNode): number[] => node.input.map((_, i) => i).filter((i) => node.input[i] !== '');
+
+function constantWeight(index: number) {
+  return (node: RuleNode, graph: RuleGraph): string | null =>
+    graph.isConstant(node.input[index] ?? '') ? null : 'its weight is not a constant initializer';
+}
+
+/** A data-movement op that runs on uint8 between quantized ops. */
+function passthrough(opType: string, blocker?: OpRule['blocker']): OpRule {
+  return { opType, kind: 'passthrough', activationInputs: first, ...(blocker ? { blocker } : {}), ort: { int8: [], float: [opType], movesData: true } };
+}
+
+const FLOAT_MAX = 3.4028234663852886e38;
+
+export const OP_RULES: readonly OpRule[] = [
+  {
+    opType: 'Conv', kind: 'weighted', activationInputs: first,
+    weight: { input: 1, axis: () => 0, bias: 2, kOrder: () => 'conv' },
+    blocker: constantWeight(1),
+    variants: [
+      {
+        // One filter per channel (channel multiplier 1): ORT runs it on a separate depthwise kernel. Weight
+        // [C, 1, kh, kw]: as consumer it reads channel c through output axis 0.
+        name: 'depthwise', fullRangeWeights: true,
+        matches: (node, dims) => dims[1] === 1 && intAttr(node, 'group', 1) === dims[0] && dims[0] > 1,
+        equalization: { producer: true, consumerAxis: 0 },
+      },
+      { name: 'grouped', matches: (node) => intAttr(node, 'group', 1) !== 1, equalization: { producer: true, consumerAxis: null } },
+    ],
+    biasCorrectable: () => true,
+    // [O, I/group, kh, kw]: a dense consumer reads channel c through input axis 1.
+    equalization: { producer: true, consumerAxis: 1 },
+    ort: { int8: ['QLinearConv'], float: ['Conv', 'FusedConv'], requantizesFloat: true },
+  },
+  {
+    opType: 'Gemm', kind: 'weighted', activationInputs: first,
+    weight: {
+      input: 1, bias: 2,
+      axis: (node) => (intAttr(node, 'transB', 0) ? 0 : 1),
+      kOrder: (node) => (intAttr(node, 'transB', 0) ? 'rows' : 'columns'),
+    },
+    blocker: (node, graph) => {
+      if (intAttr(node, 'transA', 0) !== 0) return 'transA=1 has no int8 kernel';
+      if (floatAttr(node, 'alpha', 1) !== 1 || floatAttr(node, 'beta', 1) !== 1) return 'alpha/beta other than 1 have no int8 kernel';
+      const bias = node.input[2];
+      if (bias && !graph.isConstant(bias)) return 'its bias is not a constant';
+      return constantWeight(1)(node, graph);
+    },
+    // The correction is added to C, so C must be added once (beta=1) along output channels of an untransposed A.
+    biasCorrectable: (node) => intAttr(node, 'transA', 0) === 0 && floatAttr(node, 'beta', 1) === 1,
+    ort: { int8: ['QGemm'], float: ['Gemm', 'FusedGemm'], requantizesFloat: true },
+  },
+  {
+    opType: 'MatMul', kind: 'weighted', activationInputs: first,
+    weight: { input: 1, axis: (_node, rank) => rank - 1, kOrder: () => 'columns' },
+    blocker: (node, graph) => {
+      const w = graph.initializers.get(node.input[1] ?? '');
+      if (!w) return 'its second input is not a constant weight';
+      return w.dims.length === 2 ? null : 'only 2-D constant weights are quantized';
+    },
+    // MatMulIntegerToFloat when its output is not quantized.
+    ort: { int8: ['QLinearMatMul', 'MatMulIntegerToFloat'], float: ['MatMul', 'FusedMatMul'] },
+  },
+  { opType: 'Add', kind: 'requantizing', activationInputs: all, ort: { int8: ['QLinearAdd'], float: ['Add'] } },
+  {
+    opType: 'Mul', kind: 'requantizing', activationInputs: all,
+    blocker: (node, graph) => (node.input.some((i) => graph.isConstant(i)) ? 'scaling by a constant is cheaper in float' : null),
+    ort: { int8: ['QLinearMul'], float: ['Mul'] },
+  },
+  { opType: 'Concat', kind: 'requantizing', activationInputs: all, ort: { int8: ['QLinearConcat'], float: ['Concat'], movesData: true } },
+  { opType: 'GlobalAveragePool', kind: 'requantizing', activationInputs: first, ort: { int8: ['QLinearGlobalAveragePool'], float: ['GlobalAveragePool'] } },
+  { opType: 'AveragePool', kind: 'requantizing', activationInputs: first, ort: { int8: ['QLinearAveragePool'], float: ['AveragePool'] } },
+  passthrough('MaxPool', (node) => (node.output.length > 1 && node.output[1] ? 'its Indices output needs float' : null)),
+  passthrough('Reshape'),
+  passthrough('Flatten'),
+  passthrough('Transpose'),
+  passthrough('Squeeze'),
+  passthrough('Unsqueeze'),
+  {
+    opType: 'Relu', kind: 'foldable-activation', activationInputs: first,
+    clamp: () => ({ lo: 0, hi: Infinity }),
+    ort: { int8: [], float: ['Relu'] },
+  },
+  {
+    opType: 'Clip', kind: 'foldable-activation', activationInputs: first,
+    clamp: (node, opset, scalar) => {
+      // Attributes before opset 11, optional constant inputs min/max since.
+      if (opset < 11) return { lo: floatAttr(node, 'min', -FLOAT_MAX), hi: floatAttr(node, 'max', FLOAT_MAX) };
+      const bound = (index: number, fallback: number): number | null => (node.input[index] ? scalar(node.input[index]) : fallback);
+      const lo = bound(1, -Infinity);
+      const hi = bound(2, Infinity);
+      return lo === null || hi === null ? null : { lo, hi };
+    },
+    ort: { int8: [], float: ['Clip'] },
+  },
+  { opType: 'ConvTranspose', kind: 'float', activationInputs: first, ort: { int8: [], float: ['ConvTranspose'], requantizesFloat: true } },
+];
