@@ -26,10 +26,25 @@ function shiftedModel() {
   [valueInfo('x', ['N', 4, 16, 16])], [valueInfo('y', ['N', 8, 16, 16])], 13, 'octet-test-fixture');
 }
 
-function setup() {
+/** Conv -> Relu -> GlobalAveragePool -> Flatten -> Gemm -> Softmax at opset 10 (Softmax keeps it there): Gemm's C is required. */
+function gemmOpset10Model() {
+  const r = rng(12);
+  return buildModel([
+    makeNode('Conv', ['x', 'w1', 'b1'], ['c1'], 'conv1', [intsAttribute('kernel_shape', [3, 3]), intsAttribute('pads', [1, 1, 1, 1])]),
+    makeNode('Relu', ['c1'], ['r1'], 'relu1'),
+    makeNode('GlobalAveragePool', ['r1'], ['g'], 'gap'),
+    makeNode('Flatten', ['g'], ['f'], 'flatten'),
+    makeNode('Gemm', ['f', 'wfc', 'bfc'], ['logits'], 'fc', [intAttribute('transB', 1)]),
+    makeNode('Softmax', ['logits'], ['y'], 'softmax'),
+  ], [randomTensor('w1', [16, 4, 3, 3], r, 0.3), randomTensor('b1', [16], r, 0.2, 0.3), randomTensor('wfc', [8, 16], r, 0.3),
+    randomTensor('bfc', [8], r, 0.1)],
+  [valueInfo('x', ['N', 4, 16, 16])], [valueInfo('y', ['N', 8])], 10, 'octet-test-fixture');
+}
+
+function setup(fp32 = shiftedModel()) {
   const dir = tempDir();
   const model = join(dir, 'shifted.onnx');
-  writeFileSync(model, encodeModel(shiftedModel()));
+  writeFileSync(model, encodeModel(fp32));
   const data = writeImageNpy(dir, 96, [4, 16, 16]);
   const request = (biasCorrection: QuantizeRequest['biasCorrection']): QuantizeRequest => ({
     model, calib: data, calibCount: 64, calibBatch: 8, method: 'minmax', percentile: 99.999, perChannel: true, activations: 'u8',
@@ -87,4 +102,12 @@ test("bias correction 'auto' keeps it only when its own comparison favours it", 
   assert.equal(report.settings.biasCorrection, measured.outputSqnrDb!.on > measured.outputSqnrDb!.off);
   assert.equal(measured.layers, report.settings.biasCorrection ? 2 : 0);
   assert.equal(report.settings.biasCorrection, true, `this model's means shift: ${JSON.stringify(measured.outputSqnrDb)}`);
+});
+
+test('bias correction of a Gemm at opset 10 (C required by Gemm-9) measures and corrects it', async () => {
+  const { request } = setup(gemmOpset10Model());
+  const on = await quantizeModel(request('on'));
+  assert.equal(on.report.settings.biasCorrection, true);
+  assert.equal(on.report.calibration.biasCorrection!.layers, 2, 'conv1 and fc corrected');
+  assert.equal(on.report.int8RuntimeOps.QGemm, 1, `still fused: ${JSON.stringify(on.report.int8RuntimeOps)}`);
 });

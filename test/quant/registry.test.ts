@@ -140,7 +140,7 @@ test('bias correction agrees: its targets are exactly the quantized bias-correct
   assert.deepEqual(expected, ['conv1', 'conv4', 'dwconv', 'fc', 'pwconv']);
   const fc = targets.find((t) => t.node.name === 'fc')!;
   assert.equal(fc.bias.length, 10, 'Gemm transB=1: one channel per weight row');
-  assert.equal(fc.biasInput, 2);
+  assert.deepEqual(fc.inputs, { activation: 0, weight: 1, bias: 2 });
 });
 
 test('equalization agrees: pairs only where the registry gives producer and consumer roles, along their axes', () => {

@@ -29,8 +29,8 @@ export interface BiasTarget {
   biasScales: Float32Array;
   /** The int32 bias initializer to rewrite, or null when the layer has no bias yet. */
   biasCodes: TensorProto | null;
-  /** The node's input index for the bias (where a new bias goes). */
-  biasInput: number;
+  /** The node's input indices of its activation, weight and bias (from the op registry). */
+  inputs: { activation: number; weight: number; bias: number };
 }
 
 const INT32_MAX = 2147483647;
@@ -98,10 +98,19 @@ export function findBiasTargets(int8: Graph, fp32: Graph): BiasTarget[] {
     targets.push({
       node, key: `${node.name}|${s}|${zp}`, fp32Input: original.input[activationInput], fp32Output: original.output[0],
       inputScale: inputScale!, inputZeroPoint: inputZeroPoint!, weights: makeTensor('w', weights.dims, weights.values),
-      bias, biasScales, biasCodes, biasInput: spec.bias,
+      bias, biasScales, biasCodes, inputs: { activation: activationInput, weight: spec.input, bias: spec.bias },
     });
   }
   return targets;
+}
+
+/** The inputs of a copy of the target's layer, at the positions the op takes them. */
+function layerInputs(target: BiasTarget, activation: string, weight: string, bias: string): string[] {
+  const inputs: string[] = [];
+  inputs[target.inputs.activation] = activation;
+  inputs[target.inputs.weight] = weight;
+  inputs[target.inputs.bias] = bias;
+  return Array.from(inputs, (name) => name ?? '');
 }
 
 /**
@@ -125,13 +134,15 @@ export async function measureBiasShifts(reference: ModelProto, targets: readonly
     const scale = renamed(target.inputScale, `${base}_scale`);
     const zeroPoint = renamed(target.inputZeroPoint, `${base}_zero_point`);
     const weights = renamed(target.weights, `${base}_weights`);
+    // A zero bias: the INT8 bias is added when comparing, and some op versions require one (Gemm before opset 11).
+    const zeroBias = renamed(makeTensor('b', [target.bias.length], new Float32Array(target.bias.length)), `${base}_zero_bias`);
     const quantized = names.uniqueName(`${base}_input_quantized`);
     const dequantized = names.uniqueName(`${base}_input`);
     const copyOutput = names.uniqueName(`${base}_output`);
     nodes.push(
       makeNode('QuantizeLinear', [target.fp32Input, scale, zeroPoint], [quantized], names.uniqueName(`${base}_Q`)),
       makeNode('DequantizeLinear', [quantized, scale, zeroPoint], [dequantized], names.uniqueName(`${base}_DQ`)),
-      makeNode(target.node.op_type!, [dequantized, weights], [copyOutput], names.uniqueName(`${base}_copy`),
+      makeNode(target.node.op_type!, layerInputs(target, dequantized, weights, zeroBias), [copyOutput], names.uniqueName(`${base}_copy`),
         target.node.attribute.filter((a: AttributeProto) => a.name !== 'beta').map((a) => ({ ...a }))),
     );
     pairs.push({ target, copyOutput });
@@ -187,7 +198,7 @@ export function applyBiasShifts(int8: Graph, targets: readonly BiasTarget[], shi
       const dq = makeNode('DequantizeLinear', [codesName, scaleName, zeroName], [output], int8.uniqueName(`${base}_DequantizeLinear`),
         [intAttribute('axis', 0)]);
       int8.proto.node.unshift(dq);
-      target.node.input[target.biasInput] = output;
+      target.node.input[target.inputs.bias] = output;
     }
     changed++;
   }
