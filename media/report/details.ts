@@ -1,7 +1,7 @@
 // The lower part of the report: ops kept in FP32 and why, warnings, settings, calibration, machine and runtime ops.
 import type { Report } from '../../src/common/report';
 import { formatBytes } from '../../src/report/format';
-import { readTuning, sensitivityTable, settingsTable, Table, tuningTable } from '../../src/report/tables';
+import { outputsTable, readTuning, sensitivityTable, settingsTable, Table, tuningTable } from '../../src/report/tables';
 import { el } from './dom';
 
 function definitionTable(id: string, rows: [string, string][]): HTMLElement {
@@ -32,6 +32,15 @@ function dataTable(id: string, t: Table, caption?: string): HTMLElement {
     ...(caption ? [el('caption', {}, caption)] : []),
     el('thead', {}, el('tr', {}, ...t.header.map((h, i) => el('th', { class: numeric.has(i) ? 'num' : undefined }, h)))),
     el('tbody', {}, ...t.rows.map((row) => el('tr', {}, ...row.map((cell, i) => el('td', { class: numeric.has(i) ? 'num' : undefined }, cell))))));
+}
+
+/** Every model output with the agreement measure that fits its kind (segmentation maps, sequences, detection heads). */
+export function outputsSection(report: Report): HTMLElement | null {
+  const outputs = outputsTable(report);
+  if (!outputs) return null;
+  return el('section', { id: 'outputs' }, el('h2', {}, 'Outputs'),
+    el('p', { class: 'muted' }, 'INT8 against FP32 per output, with the agreement that fits each kind of output.'),
+    dataTable('outputs-table', outputs));
 }
 
 /** Accuracy-aware mode: the bound and every trial (the chosen one marked). */

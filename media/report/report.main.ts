@@ -4,7 +4,7 @@ import './report.css';
 import type { ReportPanelState, ReportView, WebviewToHost } from '../../src/protocol/report';
 import { isReportPanelState } from '../../src/protocol/report';
 import { baseName } from '../../src/report/format';
-import { detailsSection, keptFloatSection, sensitivitySection, tuningSection, warningsSection } from './details';
+import { detailsSection, keptFloatSection, outputsSection, sensitivitySection, tuningSection, warningsSection } from './details';
 import { el } from './dom';
 import { LayerChart } from './layer-chart';
 import { LayerTable } from './layer-table';
@@ -58,7 +58,7 @@ function render(view: ReportView): void {
     queueMicrotask(() => new LayerChart(canvas, revealNode).show(report.layers));
   }
 
-  app.replaceChildren(header, summaryCards(report), latencyTable(report) ?? '', warningsSection(report) ?? '', layerSection,
+  app.replaceChildren(header, summaryCards(report), outputsSection(report) ?? '', latencyTable(report) ?? '', warningsSection(report) ?? '', layerSection,
     sensitivitySection(report) ?? '', keptFloatSection(report, revealNode), tuningSection(report) ?? '', detailsSection(report));
   document.body.dataset.rendered = view.reportPath;
 }

@@ -1,4 +1,5 @@
 // The top of the report: accuracy, speed and size cards, and the full latency table.
+import { agreementLabel, primaryAgreement } from '../../src/common/accuracy';
 import type { Report } from '../../src/common/report';
 import {
   formatBytes, formatDb, formatMs, formatNumber, formatPercent, formatPoints, formatSpeedup, formatThroughput, headlineBench,
@@ -24,6 +25,7 @@ function accuracyCard(report: Report): HTMLElement {
     card.append(el('p', { class: 'muted' }, 'Not evaluated (evaluation was switched off).'));
     return card;
   }
+  const agreement = primaryAgreement(acc);
   if (acc.labelled && acc.fp32 && acc.int8) {
     const drop = acc.top1DropPoints;
     card.append(
@@ -35,12 +37,14 @@ function accuracyCard(report: Report): HTMLElement {
       card.append(row('Top-5', value('acc-fp32-top5', acc.fp32.top5, formatPercent(acc.fp32.top5)), ' → ',
         value('acc-int8-top5', acc.int8.top5, formatPercent(acc.int8.top5))));
     }
-  } else {
-    card.append(el('div', { class: 'headline' }, value('acc-agreement-headline', acc.agreement, formatPercent(acc.agreement)),
-      el('span', { class: 'unit' }, ' same top-1 as FP32')), el('p', { class: 'muted' }, 'No labels: INT8 is compared with FP32.'));
+  } else if (agreement) {
+    card.append(el('div', { class: 'headline' }, value('acc-agreement-headline', agreement.value, formatPercent(agreement.value)),
+      el('span', { class: 'unit' }, ` ${agreement.measure} as FP32`)),
+      el('p', { class: 'muted' }, acc.agreement === null ? `Not a classifier: ${agreementLabel(agreement.measure).toLowerCase()} of output ${agreement.output}.`
+        : 'No labels: INT8 is compared with FP32.'));
   }
   card.append(
-    row('Agreement', value('acc-agreement', acc.agreement, formatPercent(acc.agreement))),
+    row(agreement ? agreementLabel(agreement.measure) : 'Agreement', value('acc-agreement', agreement?.value, formatPercent(agreement?.value))),
     row('Output SQNR', value('acc-sqnr', acc.outputSqnrDb, formatDb(acc.outputSqnrDb))),
     row('Output cosine', value('acc-cosine', acc.outputCosine, formatNumber(acc.outputCosine))),
     row('Images', value('acc-n', acc.n, acc.n.toLocaleString('en-US'))),

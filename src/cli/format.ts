@@ -1,4 +1,5 @@
 // Human-readable summaries for the terminal.
+import { agreementLabel, primaryAgreement } from '../common/accuracy';
 import type { AccuracyResult, BenchResult, Report } from '../common/report';
 
 const pct = (v: number | null | undefined) => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(2)}%`);
@@ -10,7 +11,15 @@ export function formatEval(a: AccuracyResult): string {
     lines.push(`top-1: FP32 ${pct(a.fp32.top1)}  INT8 ${pct(a.int8.top1)}  drop ${a.top1DropPoints?.toFixed(2)} points`);
     if (a.fp32.top5 !== null) lines.push(`top-5: FP32 ${pct(a.fp32.top5)}  INT8 ${pct(a.int8.top5)}`);
   }
-  lines.push(`top-1 agreement ${pct(a.agreement)}, output SQNR ${a.outputSqnrDb.toFixed(1)} dB, cosine ${a.outputCosine.toFixed(5)}`);
+  const agreement = primaryAgreement(a);
+  const agreed = agreement ? `${agreementLabel(agreement.measure).toLowerCase()} ${pct(agreement.value)}, ` : '';
+  lines.push(`${agreed}output SQNR ${a.outputSqnrDb.toFixed(1)} dB, cosine ${a.outputCosine.toFixed(5)}`);
+  if ((a.outputs?.length ?? 0) > 1 || (a.outputs?.[0] && a.outputs[0].kind !== 'classification')) {
+    for (const o of a.outputs ?? []) {
+      const measured = o.agreement !== null ? `${pct(o.agreement)} ${o.agreementMeasure}, ` : '';
+      lines.push(`  output ${o.name} (${o.kind} [${o.shape.join(',')}]): ${measured}SQNR ${o.sqnrDb.toFixed(1)} dB, cosine ${o.cosine.toFixed(5)}`);
+    }
+  }
   return lines.join('\n');
 }
 

@@ -3,7 +3,7 @@
 // Schema documented in docs/report-schema.md; bump REPORT_SCHEMA_VERSION on any incompatible change.
 // Accuracies are fractions in 0..1; drops are in percentage points (0.4 means 0.4 points of top-1 lost).
 
-export const REPORT_SCHEMA_VERSION = 1;
+export const REPORT_SCHEMA_VERSION = 2;
 
 export type CalibrationMethod = 'minmax' | 'entropy' | 'percentile' | 'mse';
 /** What the user may ask for: a method, or 'auto' (the one with the least output error on calibration samples). */
@@ -63,19 +63,44 @@ export interface DatasetInfo {
 
 export interface TopK { top1: number; top5: number | null }
 
+/** What a model output is, from its shape: [N, C] classification, [N, C, H, W] map, [N, T, C] sequence, or other. */
+export type OutputKind = 'classification' | 'map' | 'sequence' | 'other';
+export type AgreementMeasure = 'top-1 class' | 'pixels with the same class' | 'pixels on the same side of the threshold' | 'steps with the same class';
+
+/** One model output, INT8 against FP32 on the evaluation samples. */
+export interface OutputScore {
+  name: string;
+  kind: OutputKind;
+  /** Shape of one sample's output (batch left out), as seen on the evaluation samples. */
+  shape: number[];
+  /** Mean over samples of the output's SQNR (dB). */
+  sqnrDb: number;
+  cosine: number;
+  maxAbsError: number;
+  /** Share (0..1) of what `agreementMeasure` counts that INT8 gets the same as FP32; null for kind 'other'. */
+  agreement: number | null;
+  agreementMeasure: AgreementMeasure | null;
+  /** One-class maps: the threshold compared (0.5 for probabilities, 0 for logits). */
+  threshold?: number;
+}
+
 export interface AccuracyResult {
   n: number;
+  /** Top-1/top-5 against labels: only when the first output is a classification and every sample has a label. */
   labelled: boolean;
   fp32: TopK | null;
   int8: TopK | null;
-  /** Share of samples where FP32 and INT8 pick the same top-1 class (0..1). */
-  agreement: number;
+  /** Classifiers (first output a classification): share of samples where FP32 and INT8 pick the same top-1 class
+   *  (0..1). Null for other models: see `outputs` for the measure that fits each output. */
+  agreement: number | null;
   /** FP32 top-1 minus INT8 top-1, in percentage points; null without labels. */
   top1DropPoints: number | null;
-  /** Signal-to-quantization-noise ratio of the INT8 outputs against FP32, dB (mean over samples). */
+  /** Signal-to-quantization-noise ratio of the INT8 outputs against FP32, dB (mean over samples, then over outputs). */
   outputSqnrDb: number;
-  /** Mean cosine similarity of INT8 and FP32 outputs. */
+  /** Mean cosine similarity of INT8 and FP32 outputs (over samples, then outputs). */
   outputCosine: number;
+  /** Every model output with the measure that fits its kind (absent in schema-1 reports). */
+  outputs?: OutputScore[];
 }
 
 export interface LatencyStats { medianMs: number; p90Ms: number; meanMs: number; minMs: number; runs: number }

@@ -1,5 +1,6 @@
 // What the HTML report's charts draw: computed from the Report by html.ts, embedded in the page as JSON, drawn by
 // html-page.ts (Chart.js). Kept small and flat so the page script does no report logic of its own.
+import { agreementLabel, primaryAgreement } from '../common/accuracy';
 import type { LatencyStats, Report } from '../common/report';
 import { throughputOf } from './format';
 import { benchLabel, benchResults, layersWorstFirst, LOW_SQNR_DB } from './tables';
@@ -49,7 +50,8 @@ export function chartPayload(report: Report): ChartPayload {
       int8: top5 ? [pct(acc.int8.top1), pct(acc.int8.top5)] : [pct(acc.int8.top1)],
     };
   } else if (acc) {
-    accuracy = { labelled: false, categories: ['Top-1 agreement with FP32'], fp32: [100], int8: [pct(acc.agreement)] };
+    const agreement = primaryAgreement(acc);
+    if (agreement) accuracy = { labelled: false, categories: [`${agreementLabel(agreement.measure)} with FP32`], fp32: [100], int8: [pct(agreement.value)] };
   }
   return {
     layers: layers.slice(0, MAX_CHART_LAYERS).map((l) => ({ node: String(l.node), opType: String(l.opType), sqnrDb: num(l.sqnrDb) })),

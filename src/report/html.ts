@@ -5,7 +5,7 @@ import pageScript from 'octet:report-page';
 import type { Report } from '../common/report';
 import { CHART_IDS, chartPayload, PAYLOAD_ID } from './chart-data';
 import {
-  accuracyTable, agreementTable, headlineFacts, keptFloatTable, latencyTable, layersTable, machineTable, modelTable, readTuning,
+  accuracyTable, agreementTable, outputsTable, headlineFacts, keptFloatTable, latencyTable, layersTable, machineTable, modelTable, readTuning,
   reportTitle, runtimeOpsTable, sensitivityTable, settingsTable, Table, tuningTable,
 } from './tables';
 
@@ -141,7 +141,9 @@ export function reportToHtml(report: Report): string {
   if (!agreement) add('accuracy', 'Accuracy', note('Not evaluated.'));
   else {
     const tables = (acc ? table(acc) : note('The evaluation data had no labels: INT8 is compared with FP32 outputs only.')) + facts(agreement);
-    add('accuracy', 'Accuracy', `<div class="grid2"><div>${chart(CHART_IDS.accuracy, 'Accuracy, FP32 vs INT8', 260)}</div><div>${tables}</div></div>`);
+    const outputs = outputsTable(report);
+    add('accuracy', 'Accuracy', `<div class="grid2"><div>${chart(CHART_IDS.accuracy, 'Accuracy, FP32 vs INT8', 260)}</div><div>${tables}</div></div>`
+      + (outputs ? table(outputs) : ''));
   }
 
   // Latency

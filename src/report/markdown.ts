@@ -6,7 +6,7 @@ import {
   formatBytes, formatPercent, formatSpeedup, formatThroughput, headlineBench, headlineThroughput, sizeRatio, throughputOf,
 } from './format';
 import {
-  accuracyTable, agreementTable, benchLabel, benchResults, keptFloatTable, latencyTable, layersTable, machineTable, modelTable,
+  accuracyTable, agreementTable, outputsTable, benchLabel, benchResults, keptFloatTable, latencyTable, layersTable, machineTable, modelTable,
   readTuning, reportTitle, runtimeOpsTable, sensitivityTable, settingsTable, Table, tuningTable,
 } from './tables';
 
@@ -56,6 +56,8 @@ export function reportToMarkdown(report: Report): string {
     if (acc) out.push(table(acc), '');
     else out.push('The evaluation data had no labels: INT8 is compared with FP32 outputs only.', '');
     out.push(table(agreement), '');
+    const outputs = outputsTable(report);
+    if (outputs) out.push('Per output (the agreement measure that fits each kind of output):', '', table(outputs), '');
   }
 
   out.push('## Latency', '');

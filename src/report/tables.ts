@@ -1,7 +1,8 @@
 // The Report's tables as plain text cells, shared by the Markdown (markdown.ts) and HTML (html.ts) renderers so both
 // show the same numbers in the same words. Cells are unescaped text: each renderer escapes for its own format.
 // Defensive about missing fields: a report from an older or newer engine renders what it has.
-import type { BenchResult, LatencyStats, LayerError, Report } from '../common/report';
+import { agreementLabel, primaryAgreement } from '../common/accuracy';
+import type { BenchResult, LatencyStats, LayerError, OutputScore, Report } from '../common/report';
 import { runtimeOpRole } from '../quant/runtime-ops';
 import {
   baseName, formatBytes, formatDb, formatMs, formatOwnDb, formatNumber, formatPercent, formatPoints, formatSpeedup, formatThroughput, headlineBench,
@@ -70,7 +71,13 @@ export function headlineFacts(report: Report): { label: string; value: string; d
     facts.push({ label: 'Top-1 drop', value: formatPoints(acc.top1DropPoints),
       detail: `FP32 ${formatPercent(acc.fp32.top1)} → INT8 ${formatPercent(acc.int8.top1)} on ${acc.n} images` });
   } else if (acc) {
-    facts.push({ label: 'Top-1 agreement', value: formatPercent(acc.agreement), detail: `INT8 picks FP32's class, ${acc.n} unlabelled images` });
+    const agreement = primaryAgreement(acc);
+    if (agreement) {
+      facts.push({ label: agreementLabel(agreement.measure), value: formatPercent(agreement.value),
+        detail: `${agreement.measure} as FP32${agreement.output ? ` (${agreement.output})` : ''}, ${acc.n} images` });
+    } else {
+      facts.push({ label: 'Output SQNR', value: formatDb(acc.outputSqnrDb), detail: `INT8 vs FP32 outputs, ${acc.n} images` });
+    }
   }
   const { singleThread, allThreads } = headlineBench({ ...report, bench: benchResults(report) });
   for (const b of [singleThread, allThreads]) {
@@ -107,15 +114,32 @@ export function accuracyTable(report: Report): Table | null {
 export function agreementTable(report: Report): Table | null {
   const acc = report.accuracy;
   if (!acc) return null;
+  const agreement = primaryAgreement(acc);
   return {
     header: ['INT8 vs FP32', 'Value'],
     rows: [
       ['Images', String(acc.n)],
-      ['Top-1 agreement (same class)', formatPercent(acc.agreement)],
+      ...(agreement ? [[`${agreementLabel(agreement.measure)} (${agreement.measure === 'top-1 class' ? 'same class' : agreement.measure})`, formatPercent(agreement.value)]] : []),
       ['Output SQNR', formatDb(acc.outputSqnrDb)],
       ['Output cosine', formatNumber(acc.outputCosine, 5)],
     ],
     numeric: [1],
+  };
+}
+
+/** Every model output with the measure that fits its kind; null for reports without per-output scores. */
+export function outputsTable(report: Report): Table | null {
+  const outputs = Array.isArray(report.accuracy?.outputs) ? report.accuracy!.outputs.filter(isObject) as OutputScore[] : [];
+  if (outputs.length === 0) return null;
+  return {
+    header: ['Output', 'Kind', 'Shape', 'Agreement', 'Measure', 'SQNR', 'Cosine', 'Max error'],
+    rows: outputs.map((o) => [
+      String(o.name), String(o.kind), formatShape(o.shape), formatPercent(finite(o.agreement)),
+      o.agreementMeasure ? `${o.agreementMeasure}${typeof o.threshold === 'number' ? ` (threshold ${o.threshold})` : ''}` : 'none for this kind',
+      formatDb(finite(o.sqnrDb)), formatNumber(finite(o.cosine), 5), formatNumber(finite(o.maxAbsError), 4),
+    ]),
+    numeric: [3, 5, 6, 7],
+    nowrap: [2],
   };
 }
 

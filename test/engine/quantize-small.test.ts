@@ -44,9 +44,9 @@ for (const method of ['minmax', 'percentile', 'entropy', 'mse'] as const) {
     assert.ok(report.accuracy, 'evaluated');
     assert.equal(report.accuracy!.n, 32);
     assert.ok(report.accuracy!.outputSqnrDb > 20, `SQNR ${report.accuracy!.outputSqnrDb} dB`);
-    assert.ok(report.accuracy!.agreement >= 0.8, `agreement ${report.accuracy!.agreement}`);
+    assert.ok(report.accuracy!.agreement! >= 0.8, `agreement ${report.accuracy!.agreement}`);
     const written = JSON.parse(readFileSync(outcome.reportPath, 'utf8'));
-    assert.equal(written.schemaVersion, 1);
+    assert.equal(written.schemaVersion, 2);
     assert.equal(written.settings.method, method);
     assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'no temp files left');
   });

@@ -32,7 +32,7 @@ test('ResNet-20 CIFAR-10: int8 kernels everywhere, top-1 within 1 point, agreeme
   assert.equal(a.n, 600);
   assert.ok(a.fp32!.top1 > 0.75, `FP32 top-1 ${a.fp32!.top1}`);
   assert.ok(a.top1DropPoints! <= 1, `drop ${a.top1DropPoints}`);
-  assert.ok(a.agreement >= 0.96, `agreement ${a.agreement}`);
+  assert.ok(a.agreement! >= 0.96, `agreement ${a.agreement}`);
   assert.ok(report.layers.length > 10 && report.layers.every((l) => Number.isFinite(l.sqnrDb)));
 });
 
@@ -48,7 +48,7 @@ test('MobileNet-V1 0.75 ImageNet: bias correction kept by default, top-1 drop â‰
   assert.equal(bias.layers, 28, 'every convolution corrected');
   assert.ok(a.fp32!.top1 > 0.75, `FP32 top-1 ${a.fp32!.top1}`);
   assert.ok(a.top1DropPoints! <= 1, `drop ${a.top1DropPoints}`);
-  assert.ok(a.agreement >= 0.94, `agreement ${a.agreement}`);
+  assert.ok(a.agreement! >= 0.94, `agreement ${a.agreement}`);
 });
 
 test('accuracy-aware mode: the top-ranked layer returned to FP32 reduces the error (MobileNet, saturating weights)', { skip: saturationSkip }, async () => {

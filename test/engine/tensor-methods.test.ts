@@ -7,7 +7,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeModel } from '../../src/onnx/proto';
 import { AUTO_METHODS } from '../../src/engine/accuracy/auto-choice';
-import { calibrationSamples, collectStatistics } from '../../src/engine/runtime/calibrate';
+import { collectStatistics } from '../../src/engine/runtime/calibrate';
+import { openSampleSet } from '../../src/engine/runtime/sample-set';
 import { activationQParams, convert, ConvertContext, planFor } from '../../src/quant/convert';
 import { openDataset, splitIndices } from '../../src/data/dataset';
 import { describeInput } from '../../src/data/model-input';
@@ -21,14 +22,14 @@ test('per-tensor scoring covers the tensors weighted layers read; an override ch
   const model = smallCnn(3);
   const input = describeInput(model, 'cnn.onnx');
   const set = await openDataset(writeImageNpy(dir, 32), { input, preprocess: 'raw', resize: null, crop: null });
-  const samples = await calibrationSamples(set, splitIndices(set.size, 32, 0), input, 8, 2);
+  const samples = await openSampleSet(set, splitIndices(set.size, 32, 0), input, 8, { passes: 2 });
   const first = await set.read(0);
   const facts = await probeTensors(model, input.name, first.data, [1, 3, 16, 16], 'cnn.onnx');
   const ctx: ConvertContext = { label: 'cnn.int8.onnx', opset: 13, perChannel: true, weightRange: 'full', activations: 'u8',
     percentile: 99.9, opTypes: null, facts, producer: { name: 'octet', version: 'test' } };
   const { plan } = planFor(model, ctx, new Set());
-  const { stats } = await collectStatistics(model, plan.calibrationTensors, samples, input, { batch: 8, threads: 1 }, 'cnn.onnx');
-  const options = { batch: 8, threads: 1 };
+  const { stats } = await collectStatistics(model, plan.calibrationTensors, samples, input, { threads: 1 }, 'cnn.onnx');
+  const options = { threads: 1 };
   const choice = await chooseTensorMethods(model, stats, ctx, plan, 'minmax', AUTO_METHODS, samples, input, options);
   // image → conv1, r1 → dwconv, r2 → pwconv, p1 → conv4, flat → fc: five tensors read by weighted layers.
   assert.equal(choice.scored, 5, 'every tensor a Conv/Gemm reads was scored');

@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tempDir } from '../fixtures/models';
 import { realisticReport } from './fixture';
+import { REPORT_SCHEMA_VERSION } from '../../src/common/report';
 
 const engine = resolve(process.cwd(), 'dist/engine.js');
 
@@ -67,7 +68,7 @@ test('octet report: clear errors naming the file', () => {
   };
   expectError(['report', writeReport(dir, '{ not json', 'bad.json')], join(dir, 'bad.json'), /is not valid JSON/);
   expectError(['report', writeReport(dir, '{"hello": 1}', 'other.json')], join(dir, 'other.json'), /not an Octet report/);
-  expectError(['report', writeReport(dir, { ...realisticReport(), schemaVersion: 2 }, 'newer.json')], join(dir, 'newer.json'), /newer Octet \(report schema 2/);
+  expectError(['report', writeReport(dir, { ...realisticReport(), schemaVersion: REPORT_SCHEMA_VERSION + 1 }, 'newer.json')], join(dir, 'newer.json'), new RegExp(`newer Octet \\(report schema ${REPORT_SCHEMA_VERSION + 1}`));
   expectError(['report', writeReport(dir, { ...realisticReport(), schemaVersion: 0 }, 'zero.json')], join(dir, 'zero.json'), /unknown report schemaVersion 0/);
   expectError(['report', join(dir, 'missing.json')], join(dir, 'missing.json'), /no such file/);
   const good = writeReport(dir);

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import * as assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Report } from '../../src/common/report';
+import { REPORT_SCHEMA_VERSION, type Report } from '../../src/common/report';
 import type { EngineProgressEvent } from '../../src/extension/quantize/engine-events';
 import { findEngineTempFiles } from '../../src/extension/quantize/output-cleanup';
 import type { QuantizeCommandOptions, QuantizeOutcome } from '../../src/extension/quantize/quantize-runner';
@@ -84,7 +84,7 @@ const tests: TestCase[] = [
       assert.equal(outcome.report, join(ws, 'resnet20.int8.report.json'));
       assert.ok(statSync(outcome.model).size > 0 && statSync(outcome.model).size < statSync(model).size, 'INT8 model should be smaller than FP32');
       const report = JSON.parse(readFileSync(outcome.report, 'utf8')) as Report;
-      assert.equal(report.schemaVersion, 1);
+      assert.equal(report.schemaVersion, REPORT_SCHEMA_VERSION);
       assert.ok(report.accuracy, 'report has no accuracy');
       assert.equal(report.accuracy.labelled, true, 'class subfolders should make the run labelled');
       assert.ok(report.accuracy.int8 && report.accuracy.int8.top1 > 0.3, `INT8 top-1 suspiciously low: ${report.accuracy.int8?.top1}`);

@@ -5,24 +5,22 @@
 import type { CalibrationMethod } from '../../common/report';
 import { Conversion, ConvertChoice } from '../../quant/convert';
 import { BuildConversion } from './conversion-builder';
-import { EvalSet, runOutputs, scoreOutputs } from '../runtime/evaluate';
-import { ModelInput } from '../../data/model-input';
+import type { Reference } from '../runtime/evaluate';
 
 export const AUTO_METHODS: CalibrationMethod[] = ['mse', 'percentile', 'entropy', 'minmax'];
 
-/** Calibration samples with their FP32 outputs, on which candidates are compared. */
+/** Samples with their FP32 outputs (a Reference), on which candidates are compared. */
 export interface CheckSet {
-  set: EvalSet;
-  fp32: Float32Array[];
-  input: ModelInput;
+  reference: Reference;
+  /** Names the candidate models in errors (the INT8 model being written). */
   label: string;
   signal?: AbortSignal;
 }
 
 /** Mean output SQNR (dB) of `conversion` against FP32 on the check set, rounded to 0.001. */
 export async function outputSqnr(check: CheckSet, conversion: Conversion): Promise<number> {
-  const int8 = await runOutputs(conversion.bytes, check.set, check.input, check.label, { signal: check.signal });
-  return Math.round(scoreOutputs(check.fp32, int8, check.set.labels).outputSqnrDb * 1000) / 1000;
+  const scores = await check.reference.compare(conversion.bytes, check.label, { signal: check.signal });
+  return Math.round(scores.outputSqnrDb * 1000) / 1000;
 }
 
 export async function pickMethod(build: BuildConversion, base: Omit<ConvertChoice, 'method'>, check: CheckSet):

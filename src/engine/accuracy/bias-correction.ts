@@ -9,7 +9,8 @@
 import { attrInt, Graph, intAttribute, makeNode } from '../../onnx/graph';
 import { makeTensor, tensorToArray, tensorToFloat32 } from '../../onnx/tensor';
 import { AttributeProto, ModelProto, NodeProto, TensorProto } from '../../onnx/proto';
-import { CalibrationOptions, CalibrationSamples, forEachBatch, forEachChannelRun } from '../runtime/calibrate';
+import { CalibrationOptions, forEachBatch, forEachChannelRun } from '../runtime/calibrate';
+import type { SampleSet } from '../runtime/sample-set';
 import { ModelInput } from '../../data/model-input';
 import { biasCorrectionOf, ruleFor } from '../../quant/registry';
 
@@ -117,7 +118,7 @@ function layerInputs(target: BiasTarget, activation: string, weight: string, bia
  * Measures, for each target, the per-channel shift FP32 mean − INT8 mean of its output (INT8 = the layer on Q/DQ'd
  * FP32 input with dequantized weights, plus the INT8 bias), over `samples`. Keyed by target key.
  */
-export async function measureBiasShifts(reference: ModelProto, targets: readonly BiasTarget[], samples: CalibrationSamples,
+export async function measureBiasShifts(reference: ModelProto, targets: readonly BiasTarget[], samples: SampleSet,
   input: ModelInput, options: CalibrationOptions, label: string): Promise<Map<string, Float64Array>> {
   if (targets.length === 0) return new Map();
   const names = new Graph(reference.graph!);

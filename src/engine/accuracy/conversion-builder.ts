@@ -6,7 +6,8 @@ import { Graph } from '../../onnx/graph';
 import { encodeModel, ModelProto } from '../../onnx/proto';
 import { TensorStats } from '../../quant/histogram';
 import { applyBiasShifts, findBiasTargets, measureBiasShifts } from './bias-correction';
-import { CalibrationOptions, CalibrationSamples } from '../runtime/calibrate';
+import { CalibrationOptions } from '../runtime/calibrate';
+import type { SampleSet } from '../runtime/sample-set';
 import { Conversion, ConvertChoice, ConvertContext, convertModel } from '../../quant/convert';
 import { ModelInput } from '../../data/model-input';
 
@@ -15,7 +16,7 @@ export interface ConversionBuilderSetup {
   stats: Map<string, TensorStats>;
   ctx: ConvertContext;
   /** Samples on which bias shifts are measured (a few dozen calibration samples). */
-  biasSamples: CalibrationSamples;
+  biasSamples: SampleSet;
   input: ModelInput;
   options: CalibrationOptions;
 }

@@ -8,19 +8,11 @@ import { throwIfCancelled } from '../cancel';
 import { CheckSet, outputSqnr } from './auto-choice';
 import { ConvertChoice } from '../../quant/convert';
 import { BuildConversion } from './conversion-builder';
-import { EvalSet } from '../runtime/evaluate';
-
+import type { Reference } from '../runtime/evaluate';
 
 /** The first `count` samples of an evaluation set with their FP32 outputs, as a check set. */
-export function checkSubset(set: EvalSet, fp32: Float32Array[], count: number, base: Omit<CheckSet, 'set' | 'fp32'>): CheckSet {
-  const batches: EvalSet['batches'] = [];
-  let samples = 0;
-  for (const b of set.batches) {
-    if (samples >= count) break;
-    batches.push(b);
-    samples += b.count;
-  }
-  return { ...base, set: { ids: set.ids.slice(0, samples), labels: set.labels.slice(0, samples), batches }, fp32: fp32.slice(0, samples) };
+export function checkSubset(reference: Reference, count: number, base: Omit<CheckSet, 'reference'>): CheckSet {
+  return { ...base, reference: reference.subset(count) };
 }
 
 /** Measures candidates in the given order until `deadline` (performance.now() ms); most sensitive first. */

@@ -11,7 +11,8 @@ import { ModelProto, NodeProto, TensorProto } from '../../onnx/proto';
 import { TensorStats } from '../../quant/histogram';
 import { QuantPlan } from '../../quant/plan';
 import { ruleFor } from '../../quant/registry';
-import { CalibrationOptions, CalibrationSamples, forEachBatch } from '../runtime/calibrate';
+import { CalibrationOptions, forEachBatch } from '../runtime/calibrate';
+import type { SampleSet } from '../runtime/sample-set';
 import { activationQParams, ConvertContext } from '../../quant/convert';
 import { ModelInput } from '../../data/model-input';
 
@@ -25,7 +26,7 @@ export interface TensorMethodChoice {
 interface Candidate { methods: CalibrationMethod[]; scale: number; zeroPoint: number; error: number }
 
 export async function chooseTensorMethods(reference: ModelProto, stats: Map<string, TensorStats>, ctx: ConvertContext, plan: QuantPlan,
-  base: CalibrationMethod, methods: readonly CalibrationMethod[], samples: CalibrationSamples, input: ModelInput,
+  base: CalibrationMethod, methods: readonly CalibrationMethod[], samples: SampleSet, input: ModelInput,
   options: CalibrationOptions): Promise<TensorMethodChoice> {
   const graph = new Graph(reference.graph!);
   const quantized = new Set(plan.quantized);

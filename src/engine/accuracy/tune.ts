@@ -7,7 +7,8 @@ import { benchmarkPair } from '../runtime/bench';
 import { throwIfCancelled } from '../cancel';
 import { Conversion, ConvertChoice } from '../../quant/convert';
 import { BuildConversion } from './conversion-builder';
-import { EvalSet, runOutputs, scoreOutputs } from '../runtime/evaluate';
+import type { Reference } from '../runtime/evaluate';
+import { primaryAgreement } from '../../common/accuracy';
 import { ModelInput } from '../../data/model-input';
 import { checkSubset, measureSensitivity } from './sensitivity';
 import { refineLayerMethods } from './layer-methods';
@@ -21,9 +22,14 @@ const SENSITIVITY_BUDGET = 0.5;
 const LAYER_METHOD_LAYERS = 4;
 const LAYER_METHOD_BUDGET = 0.75;
 
-/** Points of accuracy lost: top-1 drop with labels, else share of samples whose top-1 class changed. */
+/**
+ * Points of accuracy lost: top-1 drop with labels, else the share (in points) of what the model's agreement measure
+ * counts that changed (top-1 class, pixel class, step class). Infinity when no output has an agreement measure.
+ */
 export function accuracyLoss(a: AccuracyResult): number {
-  return a.top1DropPoints ?? (1 - a.agreement) * 100;
+  if (a.top1DropPoints !== null) return a.top1DropPoints;
+  const agreement = primaryAgreement(a);
+  return agreement ? (1 - agreement.value) * 100 : Infinity;
 }
 
 /**
@@ -46,8 +52,8 @@ export interface TuneRequest {
   /** Names errors after the INT8 model being written. */
   label: string;
   start: { choice: ConvertChoice; conversion: Conversion; accuracy: AccuracyResult; layers: LayerError[] };
-  evalSet: EvalSet;
-  fp32Outputs: Float32Array[];
+  /** The evaluation samples with their FP32 outputs. */
+  reference: Reference;
   fp32Model: string;
   input: ModelInput;
   benchSample: Float32Array | null;
@@ -60,7 +66,7 @@ export interface TuneRequest {
 function trialOf(changed: string, choice: ConvertChoice, accuracy: AccuracyResult, speedup: number | null, maxDrop: number): TuningTrial {
   return {
     changed, method: choice.method, excluded: [...choice.exclude].sort(), top1DropPoints: accuracy.top1DropPoints,
-    agreement: accuracy.agreement, outputSqnrDb: accuracy.outputSqnrDb, speedup, meetsBound: accuracyLoss(accuracy) <= maxDrop, kept: false,
+    agreement: primaryAgreement(accuracy)?.value ?? 0, outputSqnrDb: accuracy.outputSqnrDb, speedup, meetsBound: accuracyLoss(accuracy) <= maxDrop, kept: false,
   };
 }
 
@@ -98,8 +104,7 @@ export interface TuneOutcome {
 }
 
 async function measure(request: TuneRequest, conversion: Conversion): Promise<{ accuracy: AccuracyResult; speedup: number }> {
-  const outputs = await runOutputs(conversion.bytes, request.evalSet, request.input, request.label, { signal: request.signal });
-  const accuracy = scoreOutputs(request.fp32Outputs, outputs, request.evalSet.labels);
+  const accuracy = await request.reference.compare(conversion.bytes, request.label, { signal: request.signal });
   const bench = await benchmarkPair(request.fp32Model, conversion.bytes, request.input.name, request.input.shape, request.benchSample,
     { threads: 1, batch: request.input.fixedBatch ?? 1, runs: 9, warmup: 2, signal: request.signal }, [request.fp32Model, request.label]);
   return { accuracy, speedup: bench.speedup };
@@ -140,8 +145,7 @@ export async function tune(request: TuneRequest): Promise<TuneOutcome> {
   // 2. Measure which layers matter most to the output (proxy order, within budget).
   let sensitivity: LayerSensitivity[] | null = null;
   let ranking: string[] = [];
-  const check = checkSubset(request.evalSet, request.fp32Outputs, SENSITIVITY_SAMPLES,
-    { input: request.input, label: request.label, signal: request.signal });
+  const check = checkSubset(request.reference, SENSITIVITY_SAMPLES, { label: request.label, signal: request.signal });
   if (stoppedBy === 'exhausted') {
     const proxy = rankByOwnError(request.start.conversion, request.start.layers).map((r) => r.node);
     sensitivity = await measureSensitivity(request.build, base.choice, check, proxy, started + request.timeoutSeconds * 1000 * SENSITIVITY_BUDGET);

@@ -2,7 +2,8 @@
 import type { AccuracyResult, Layout, PreprocessPreset } from '../../common/report';
 import { readModel } from '../../onnx/model-io';
 import { openDataset, splitIndices } from '../../data/dataset';
-import { loadEvalSet, runOutputs, scoreOutputs } from '../runtime/evaluate';
+import { Reference } from '../runtime/evaluate';
+import { openSampleSet } from '../runtime/sample-set';
 import { describeInput, effectiveBatch } from '../../data/model-input';
 import { guessPreset } from '../../data/preprocess';
 
@@ -17,11 +18,14 @@ export interface EvalJson {
   labelled: boolean;
   fp32: { top1: number; top5: number | null } | null;
   int8: { top1: number; top5: number | null } | null;
-  agreement: number;
+  /** Classifiers: top-1 agreement; null for other models (see outputs). */
+  agreement: number | null;
   top1_drop_points: number | null;
   sqnr_db: number;
   cosine: number;
   preprocess: string;
+  /** Every output with the measure that fits its kind. */
+  outputs: { name: string; kind: string; shape: number[]; sqnr_db: number; cosine: number; max_abs_error: number; agreement: number | null; agreement_measure: string | null }[];
 }
 
 export async function evaluatePair(request: EvalRequest): Promise<{ accuracy: AccuracyResult; json: EvalJson }> {
@@ -33,15 +37,19 @@ export async function evaluatePair(request: EvalRequest): Promise<{ accuracy: Ac
     : request.preprocess;
   const dataset = await openDataset(request.data, { input, preprocess, labels: request.labels ?? undefined, resize: request.resize, crop: request.crop });
   const indices = splitIndices(dataset.size, request.limit > 0 ? request.limit : dataset.size, request.skip);
-  const samples = await loadEvalSet(dataset, indices, input, effectiveBatch(input, 8));
-  const fp32Out = await runOutputs(request.fp32, samples, input, request.fp32, { threads: request.threads, signal: request.signal });
-  const int8Out = await runOutputs(request.int8, samples, input, request.int8, { threads: request.threads, signal: request.signal });
-  const accuracy = scoreOutputs(fp32Out, int8Out, samples.labels);
+  // One pass: FP32 and INT8 side by side on each batch, nothing kept per sample.
+  const samples = await openSampleSet(dataset, indices, input, effectiveBatch(input, 8), { passes: 1 });
+  const reference = await Reference.run(request.fp32, samples, input, request.fp32, { threads: request.threads, signal: request.signal, cacheBytes: 0 });
+  const accuracy = await reference.compare(request.int8, request.int8, { threads: request.threads, signal: request.signal });
   return {
     accuracy,
     json: {
       n: accuracy.n, labelled: accuracy.labelled, fp32: accuracy.fp32, int8: accuracy.int8, agreement: accuracy.agreement,
       top1_drop_points: accuracy.top1DropPoints, sqnr_db: accuracy.outputSqnrDb, cosine: accuracy.outputCosine, preprocess,
+      outputs: (accuracy.outputs ?? []).map((o) => ({
+        name: o.name, kind: o.kind, shape: o.shape, sqnr_db: o.sqnrDb, cosine: o.cosine, max_abs_error: o.maxAbsError,
+        agreement: o.agreement, agreement_measure: o.agreementMeasure,
+      })),
     },
   };
 }

@@ -14,13 +14,14 @@ import { prepareOpset } from '../../quant/opset';
 import { WeightRange } from '../../quant/rewrite';
 import { equalizePairs, findEqualizationPairs } from '../../quant/equalize';
 import { benchmarkPair } from '../runtime/bench';
-import { calibrationSamples, collectChannelMaxima, collectStatistics, firstSamples, samplesWindow } from '../runtime/calibrate';
+import { collectChannelMaxima, collectStatistics } from '../runtime/calibrate';
+import { materialize, openSampleSet } from '../runtime/sample-set';
 import { AUTO_METHODS, CheckSet, outputSqnr, pickBiasCorrection, pickMethod } from '../accuracy/auto-choice';
 import { chooseTensorMethods } from '../accuracy/tensor-methods';
 import { computesInInt8, Conversion, ConvertChoice, ConvertContext, planFor } from '../../quant/convert';
 import { ConversionBuilder } from '../accuracy/conversion-builder';
 import { openDataset, splitIndices } from '../../data/dataset';
-import { loadEvalSet, runOutputs, scoreOutputs } from '../runtime/evaluate';
+import { Reference } from '../runtime/evaluate';
 import { EventSink, Stage } from '../events';
 import { machineInfo } from '../runtime/machine';
 import { describeInput, effectiveBatch } from '../../data/model-input';
@@ -172,16 +173,21 @@ export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeO
       throw new OctetError(modelPath, `no quantizable op found (the model has ${types}; Octet quantizes Conv, Gemm, MatMul, Add, Concat, pooling)`);
     }
 
-    const calibrationOptions = { batch, threads: request.threads, signal: request.signal };
+    /** Bytes each intermediate tensor takes per sample (from the probe), to keep exposed tensors within budget. */
+    const tensorBytes = (t: string): number | undefined => {
+      const dims = facts.get(t)?.dims;
+      return dims ? dims.slice(1).reduce((a, b) => a * b, 4) : undefined;
+    };
+    const calibrationOptions = { threads: request.threads, signal: request.signal, tensorBytes };
     const quantizedNodes = new Set(plan.quantized);
     const pairs = request.equalize && perChannel ? findEqualizationPairs(graph, opset.to, (n) => quantizedNodes.has(n)) : [];
     const biasWanted = request.biasCorrection !== 'off';
     const passes = 1 + (pairs.length > 0 ? 1 : 0) + (biasWanted ? 1 : 0);
-    const samples = await calibrationSamples(calibSet, calibIndices, input, batch, passes);
+    const samples = await openSampleSet(calibSet, calibIndices, input, batch, { passes, signal: request.signal });
     const started = performance.now();
     if (pairs.length > 0) {
       // Channel ranges only steer the equalization; a few dozen samples are enough.
-      const subset = firstSamples(samples, EQUALIZATION_SAMPLES, batch);
+      const subset = samples.slice(0, EQUALIZATION_SAMPLES);
       progress('calibrate', 0, calibIndices.length, `measuring channel ranges of ${pairs.length} conv pairs`);
       const maxima = await collectChannelMaxima(reference, pairs.map((p) => p.tensor), subset, input,
         { ...calibrationOptions, onProgress: (d, t) => progress('calibrate', d, t * 2, `channel ranges ${d}/${t}`) }, modelPath);
@@ -198,7 +204,7 @@ export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeO
     const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
 
     const converter = new ConversionBuilder({
-      reference, stats: calibration.stats, ctx, biasSamples: firstSamples(samples, BIAS_SAMPLES, batch), input,
+      reference, stats: calibration.stats, ctx, biasSamples: samples.slice(0, BIAS_SAMPLES), input,
       options: { ...calibrationOptions, onProgress: (d, t) => progress('convert', d, t, `bias shifts ${d}/${t}`) },
     });
     let check: CheckSet | null = null;
@@ -206,9 +212,9 @@ export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeO
       if (check) return check;
       // Held out from the samples bias shifts are measured on, when there are enough.
       const from = calibIndices.length >= BIAS_SAMPLES + CHECK_SAMPLES ? BIAS_SAMPLES : 0;
-      const set = await samplesWindow(samples, from, CHECK_SAMPLES, input, effectiveBatch(input, 8));
-      const fp32 = await runOutputs(encodeModel(reference), set, input, modelPath, { signal: request.signal });
-      check = { set, fp32, input, label: outPath, signal: request.signal };
+      const set = await materialize(samples.slice(from, CHECK_SAMPLES), request.signal);
+      const fp32 = await Reference.run(encodeModel(reference), set, input, modelPath, { signal: request.signal });
+      check = { reference: fp32, label: outPath, signal: request.signal };
       return check;
     };
 
@@ -225,7 +231,7 @@ export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeO
       log(`method auto: ${method} (output SQNR on calibration samples: ${Object.entries(picked.scores).map(([m, v]) => `${m} ${v.toFixed(1)} dB`).join(', ')})`);
       progress('convert', 0, 1, 'comparing methods per tensor');
       const perTensor = await chooseTensorMethods(reference, calibration.stats, ctx, plan, method, AUTO_METHODS,
-        firstSamples(samples, TENSOR_METHOD_SAMPLES, batch), input, calibrationOptions);
+        samples.slice(0, TENSOR_METHOD_SAMPLES), input, calibrationOptions);
       if (perTensor.overrides.size > 0) {
         const score = await outputSqnr(await checkSet(), await converter.build({ ...base, method, tensorMethods: perTensor.overrides }));
         const kept = score > picked.scores[method];
@@ -267,11 +273,11 @@ export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeO
         warnings.push('No evaluation samples left after the calibration samples; pass --eval-data or a larger data set.');
       } else {
         progress('evaluate', 0, evalIndices.length * 2, 'decoding evaluation samples');
-        const samples = await loadEvalSet(evalSet, evalIndices, input, effectiveBatch(input, 8));
-        const fp32Out = await runOutputs(modelPath, samples, input, modelPath, { signal: request.signal,
+        const samples = await openSampleSet(evalSet, evalIndices, input, effectiveBatch(input, 8), { signal: request.signal });
+        const fp32Out = await Reference.run(modelPath, samples, input, modelPath, { signal: request.signal,
           onProgress: (d, t) => progress('evaluate', d, t * 2, `FP32 ${d}/${t}`) });
         const evaluateConversion = async (c: Conversion) => {
-          const int8Out = await runOutputs(c.bytes, samples, input, outPath, { signal: request.signal,
+          const scores = await fp32Out.compare(c.bytes, outPath, { signal: request.signal,
             onProgress: (d, t) => progress('evaluate', t + d, t * 2, `INT8 ${d}/${t}`) });
           const [qmin, qmax] = request.activations === 'u8' ? [0, 255] : [-128, 127];
           const perLayer = await measureLayerErrors(reference, c.model, samples, input, {
@@ -284,15 +290,16 @@ export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeO
             activationRange: (p) => ({ lo: (qmin - p.zeroPoint) * p.scale, hi: (qmax - p.zeroPoint) * p.scale }),
             shapes: new Map([...facts].map(([name, f]) => [name, f.dims])),
           }, [modelPath, outPath]);
-          return { accuracy: scoreOutputs(fp32Out, int8Out, samples.labels), layers: perLayer };
+          return { accuracy: scores, layers: perLayer };
         };
-        ({ accuracy, layers } = await evaluateConversion(conversion));
+        let scored = await evaluateConversion(conversion);
+        ({ accuracy, layers } = scored);
         evaluation = { dataset: evalSet.info, skip, limit: request.evalCount };
-        if (request.maxDrop !== null && accuracyLoss(accuracy) > request.maxDrop) {
-          progress('evaluate', 0, 1, `drop ${accuracyLoss(accuracy).toFixed(2)} > ${request.maxDrop}: tuning`);
+        if (request.maxDrop !== null && accuracyLoss(scored.accuracy) > request.maxDrop) {
+          progress('evaluate', 0, 1, `drop ${accuracyLoss(scored.accuracy).toFixed(2)} > ${request.maxDrop}: tuning`);
           const tuned = await tune({
-            build: converter.build, label: outPath, start: { choice, conversion, accuracy, layers }, evalSet: samples,
-            fp32Outputs: fp32Out, fp32Model: modelPath, input, benchSample: probeSample.data, maxDrop: request.maxDrop,
+            build: converter.build, label: outPath, start: { choice, conversion, accuracy: scored.accuracy, layers }, reference: fp32Out,
+            fp32Model: modelPath, input, benchSample: probeSample.data, maxDrop: request.maxDrop,
             timeoutSeconds: request.tuneTimeout, signal: request.signal,
             onTrial: (t, i) => log(`trial ${i}: ${t.changed} → loss ${(t.top1DropPoints ?? (1 - t.agreement) * 100).toFixed(2)} points, ${t.speedup?.toFixed(2)}x`),
           });
@@ -300,16 +307,17 @@ export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeO
           sensitivity = tuned.sensitivity;
           if (tuned.conversion !== conversion) {
             ({ conversion, choice } = tuned);
-            ({ accuracy, layers } = await evaluateConversion(conversion));
+            scored = await evaluateConversion(conversion);
+            ({ accuracy, layers } = scored);
           }
           if (!tuning.boundMet && tuning.note) warnings.push(tuning.note);
         } else if (request.maxDrop !== null) {
-          tuning = boundMetAtStart(request.maxDrop, choice, accuracy);
+          tuning = boundMetAtStart(request.maxDrop, choice, scored.accuracy);
         }
         if (request.sensitivity && !sensitivity) {
           progress('evaluate', 0, 1, 'measuring each layer\'s effect on the output');
           const order = rankByOwnError(conversion, layers).map((r) => r.node);
-          const check = checkSubset(samples, fp32Out, SENSITIVITY_SAMPLES, { input, label: outPath, signal: request.signal });
+          const check = checkSubset(fp32Out, SENSITIVITY_SAMPLES, { label: outPath, signal: request.signal });
           sensitivity = await measureSensitivity(converter.build, choice, check, order, performance.now() + request.tuneTimeout * 1000);
         }
       }

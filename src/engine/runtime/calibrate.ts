@@ -1,103 +1,78 @@
 // Calibration: run the FP32 model over the calibration samples with the tensors that need statistics exposed as
-// extra outputs, folding each batch into streaming statistics. Memory stays bounded by one batch of activations plus
-// fixed-size accumulators, whatever the data-set size. Two kinds of statistics: per-tensor (min/max + growing
-// histogram, for ranges) and per-channel maxima (for activation equalization).
+// extra outputs, folding each batch into streaming statistics. Memory stays bounded whatever the data-set size and
+// the model: samples stream (sample-set.ts), and the exposed tensors follow a byte budget (exposure.ts) — smaller
+// runs, and several passes over the samples when one sample's tensors alone are too many. Two kinds of statistics:
+// per-tensor (min/max + growing histogram, for ranges) and per-channel maxima (for activation equalization).
 import type * as ort from 'onnxruntime-node';
 import { encodeModel, ModelProto } from '../../onnx/proto';
 import { TensorStats } from '../../quant/histogram';
-import { Dataset, readBatch } from '../../data/dataset';
-import { batchShape, ModelInput } from '../../data/model-input';
+import type { ModelInput } from '../../data/model-input';
 import { withExtraOutputs } from './prepare';
-import { EvalSet, loadEvalSet } from './evaluate';
 import { openSession, runFloat } from './session';
 import { throwIfCancelled } from '../cancel';
+import { EXPOSURE_BUDGET_BYTES, planExposure } from './exposure';
+import { splitBatch, SampleSet } from './sample-set';
 
 export interface CalibrationOptions {
-  batch: number;
   threads: number;
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
+  /** Bytes a tensor takes for one sample, when known (from the probe): sizes the runs to the exposure budget. */
+  tensorBytes?: (tensor: string) => number | undefined;
+  /** Overrides EXPOSURE_BUDGET_BYTES (tests). */
+  exposureBudget?: number;
 }
 
 export interface CalibrationResult {
   stats: Map<string, TensorStats>;
   images: number;
   seconds: number;
+  /** Passes over the samples the exposure budget needed (1 when every tensor fitted in one). */
+  passes: number;
 }
 
 /**
- * Where calibration batches come from: decoded on the fly from the data set (streaming, any size), or decoded once
- * and kept (when several passes read the same samples and they fit in memory).
+ * Runs the model over the samples and hands every exposed float tensor to `visit`, within the exposure budget.
+ * Returns the samples seen per pass and the number of passes.
  */
-export type CalibrationSamples =
-  | { kind: 'stream'; dataset: Dataset; indices: readonly number[] }
-  | { kind: 'memory'; set: EvalSet };
-
-/** Keeps decoded samples in memory for repeated passes only below this many bytes. */
-export const SAMPLE_CACHE_BYTES = 512 * 2 ** 20;
-
-export async function calibrationSamples(dataset: Dataset, indices: readonly number[], input: ModelInput, batch: number,
-  passes: number): Promise<CalibrationSamples> {
-  const bytes = indices.length * input.shape.slice(1).reduce((a, b) => a * b, 1) * 4;
-  if (passes < 2 || bytes > SAMPLE_CACHE_BYTES) return { kind: 'stream', dataset, indices };
-  return { kind: 'memory', set: await loadEvalSet(dataset, indices, input, batch) };
-}
-
-/** The first `count` samples of a source (for passes that need fewer images). */
-export function firstSamples(samples: CalibrationSamples, count: number, batch: number): CalibrationSamples {
-  if (samples.kind === 'stream') return { ...samples, indices: samples.indices.slice(0, count) };
-  const batches = samples.set.batches.slice(0, Math.max(1, Math.ceil(count / batch)));
-  return { kind: 'memory', set: { ...samples.set, batches } };
-}
-
-function sampleCount(samples: CalibrationSamples): number {
-  return samples.kind === 'stream' ? samples.indices.length : samples.set.batches.reduce((n, b) => n + b.count, 0);
-}
-
-/** Runs the model over the samples in batches and hands every exposed float tensor to `visit`. */
-export async function forEachBatch(model: ModelProto, tensors: readonly string[], samples: CalibrationSamples,
-  input: ModelInput, options: CalibrationOptions, label: string, visit: (tensor: string, value: ort.Tensor) => void): Promise<number> {
-  const session = await openSession(encodeModel(withExtraOutputs(model, tensors)), { threads: options.threads, level: 'disabled', lowMemory: true }, label);
-  const total = sampleCount(samples);
-  const batches: number[][] = [];
-  if (samples.kind === 'stream') {
-    for (let i = 0; i < samples.indices.length; i += options.batch) batches.push(samples.indices.slice(i, i + options.batch));
-  } else {
-    samples.set.batches.forEach((_, i) => batches.push([i]));
-  }
-  const load = (b: number): Promise<{ data: Float32Array; count: number }> => (samples.kind === 'stream'
-    ? readBatch(samples.dataset, batches[b], input).then((r) => ({ data: r.data, count: batches[b].length }))
-    : Promise.resolve(samples.set.batches[b]));
+export async function forEachBatch(model: ModelProto, tensors: readonly string[], samples: SampleSet,
+  input: ModelInput, options: CalibrationOptions, label: string, visit: (tensor: string, value: ort.Tensor) => void): Promise<{ samples: number; passes: number }> {
+  const plan = planExposure(tensors, options.tensorBytes ?? (() => undefined), samples.batch, options.exposureBudget ?? EXPOSURE_BUDGET_BYTES);
+  const total = samples.size * plan.groups.length;
   let done = 0;
-  try {
-    let next = batches.length > 0 ? load(0) : undefined;
-    for (let b = 0; b < batches.length; b++) {
-      throwIfCancelled(options.signal);
-      const current = await next!;
-      next = b + 1 < batches.length ? load(b + 1) : undefined;
-      const outputs = await runFloat(session, input.name, current.data, batchShape(input, current.count), tensors);
-      for (const t of tensors) {
-        const value = outputs[t];
-        if (value && value.type === 'float32') visit(t, value);
-        value?.dispose?.();
+  let seen = 0;
+  for (const group of plan.groups) {
+    const session = await openSession(encodeModel(withExtraOutputs(model, group)), { threads: options.threads, level: 'disabled', lowMemory: true }, label);
+    seen = 0;
+    try {
+      for await (const batch of samples.batches(options.signal)) {
+        for (const run of splitBatch(batch, plan.batch, input)) {
+          throwIfCancelled(options.signal);
+          const outputs = await runFloat(session, input.name, run.data, run.shape, group);
+          for (const t of group) {
+            const value = outputs[t];
+            if (value && value.type === 'float32') visit(t, value);
+            value?.dispose?.();
+          }
+        }
+        seen += batch.count;
+        done += batch.count;
+        options.onProgress?.(done, total);
       }
-      done += current.count;
-      options.onProgress?.(done, total);
+    } finally {
+      await session.release();
     }
-    if (next) await next.catch(() => undefined);
-  } finally {
-    await session.release();
   }
-  return done;
+  return { samples: seen, passes: plan.groups.length };
 }
 
-export async function collectStatistics(model: ModelProto, tensors: readonly string[], samples: CalibrationSamples,
+export async function collectStatistics(model: ModelProto, tensors: readonly string[], samples: SampleSet,
   input: ModelInput, options: CalibrationOptions, label: string): Promise<CalibrationResult> {
   const started = performance.now();
   const stats = new Map<string, TensorStats>(tensors.map((t) => [t, new TensorStats()]));
-  const images = await forEachBatch(model, tensors, samples, input, options, label,
+  const { samples: images, passes } = await forEachBatch(model, tensors, samples, input, options, label,
     (t, value) => stats.get(t)!.update(value.data as Float32Array));
-  return { stats, images, seconds: (performance.now() - started) / 1000 };
+  return { stats, images, seconds: (performance.now() - started) / 1000, passes };
 }
 
 /** For a [N, C, ...] tensor: calls visit(channel, start, end) for every sample's run of one channel's values. */
@@ -113,7 +88,7 @@ export function forEachChannelRun(dims: readonly number[], visit: (channel: numb
 }
 
 /** Per-channel maximum of |x| along dim 1 (channels of NCHW / features of [N, F]) for each tensor. */
-export async function collectChannelMaxima(model: ModelProto, tensors: readonly string[], samples: CalibrationSamples,
+export async function collectChannelMaxima(model: ModelProto, tensors: readonly string[], samples: SampleSet,
   input: ModelInput, options: CalibrationOptions, label: string): Promise<Map<string, Float32Array>> {
   const maxima = new Map<string, Float32Array>();
   await forEachBatch(model, tensors, samples, input, options, label, (t, value) => {
@@ -132,20 +107,4 @@ export async function collectChannelMaxima(model: ModelProto, tensors: readonly 
     });
   });
   return maxima;
-}
-
-/** Samples [from, from + count) as an EvalSet (decoded now when streaming; shared batches when kept in memory). */
-export async function samplesWindow(samples: CalibrationSamples, from: number, count: number, input: ModelInput, batch: number): Promise<EvalSet> {
-  if (samples.kind === 'stream') return loadEvalSet(samples.dataset, samples.indices.slice(from, from + count), input, batch);
-  const window: EvalSet = { ids: [], labels: [], batches: [] };
-  let start = 0;
-  for (const b of samples.set.batches) {
-    if (start >= from && start < from + count) {
-      window.batches.push(b);
-      window.ids.push(...samples.set.ids.slice(start, start + b.count));
-      window.labels.push(...samples.set.labels.slice(start, start + b.count));
-    }
-    start += b.count;
-  }
-  return window;
 }

@@ -1,126 +1,114 @@
-// Evaluation: FP32 and INT8 on the same samples. With labels: top-1/top-5 of both; always: top-1 agreement and the
-// INT8 output's SQNR and cosine against FP32. Samples are decoded once (EvalSet) so repeated INT8 trials reuse them.
+// Evaluation: an INT8 model against FP32 on the same samples, every output scored with the measure that fits it
+// (output-scores.ts). The FP32 side is a Reference: run once, its outputs kept when they fit a memory budget (so the
+// many INT8 candidates of auto choices and tuning cost one run each), or recomputed beside each candidate when they
+// do not (segmentation maps and detection heads of hundreds of samples) — memory never grows with the data set.
 import type * as ort from 'onnxruntime-node';
-import type { AccuracyResult, TopK } from '../../common/report';
-import { Dataset, readBatch } from '../../data/dataset';
-import { batchShape, ModelInput } from '../../data/model-input';
-import { openSession, runFloat } from './session';
+import type { AccuracyResult } from '../../common/report';
+import type { ModelInput } from '../../data/model-input';
 import { throwIfCancelled } from '../cancel';
+import { OutputArray, OutputScorer } from './output-scores';
+import type { SampleSet } from './sample-set';
+import { openSession, runFloat } from './session';
 
-export interface EvalSet {
-  ids: string[];
-  labels: (number | null)[];
-  /** Preprocessed input batches, each with its sample count. */
-  batches: { data: Float32Array; count: number }[];
+/** FP32 outputs are kept for reuse below this many bytes. */
+export const REFERENCE_CACHE_BYTES = 256 * 2 ** 20;
+
+export interface RunOptions {
+  threads?: number;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
 }
 
-export async function loadEvalSet(dataset: Dataset, indices: readonly number[], input: ModelInput, batch: number): Promise<EvalSet> {
-  const set: EvalSet = { ids: [], labels: [], batches: [] };
-  for (let i = 0; i < indices.length; i += batch) {
-    const chunk = indices.slice(i, i + batch);
-    const read = await readBatch(dataset, chunk, input);
-    set.ids.push(...read.ids);
-    set.labels.push(...read.labels);
-    set.batches.push({ data: read.data, count: chunk.length });
+type Outputs = Record<string, OutputArray>;
+
+function copyOutputs(result: Record<string, ort.Tensor>, names: readonly string[]): Outputs {
+  const out: Outputs = {};
+  for (const name of names) {
+    const t = result[name];
+    if (!t || t.type !== 'float32') throw new Error(`output '${name}' is ${t ? t.type : 'missing'}, not float32`);
+    out[name] = { data: t.data as Float32Array, dims: [...t.dims] };
   }
-  return set;
+  return out;
 }
 
-/** First output of the model for every sample, flattened per sample. */
-export async function runOutputs(model: Uint8Array | string, set: EvalSet, input: ModelInput, label: string,
-  options: { threads?: number; signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {}): Promise<Float32Array[]> {
-  const session = await openSession(model, { threads: options.threads ?? 0, level: 'all' }, label);
-  const outputName = session.outputNames[0];
-  const results: Float32Array[] = [];
-  const total = set.ids.length;
-  try {
-    for (const b of set.batches) {
-      throwIfCancelled(options.signal);
-      const out = await runFloat(session, input.name, b.data, batchShape(input, b.count), [outputName]);
-      const tensor: ort.Tensor = out[outputName];
-      const data = Float32Array.from(tensor.data as Float32Array);
-      const per = data.length / b.count;
-      for (let s = 0; s < b.count; s++) results.push(data.slice(s * per, (s + 1) * per));
-      options.onProgress?.(results.length, total);
+/** The FP32 model on a sample set: its output names and, when they fit, its outputs per batch. */
+export class Reference {
+  private constructor(
+    readonly model: Uint8Array | string,
+    readonly samples: SampleSet,
+    readonly input: ModelInput,
+    readonly label: string,
+    readonly outputNames: string[],
+    private readonly cached: Outputs[] | null,
+  ) {}
+
+  /** Runs the FP32 model once over `samples`, keeping its outputs when they stay under `cacheBytes`. */
+  static async run(model: Uint8Array | string, samples: SampleSet, input: ModelInput, label: string,
+    options: RunOptions & { cacheBytes?: number } = {}): Promise<Reference> {
+    const session = await openSession(model, { threads: options.threads ?? 0, level: 'all' }, label);
+    const names = [...session.outputNames];
+    const budget = options.cacheBytes ?? REFERENCE_CACHE_BYTES;
+    let cached: Outputs[] | null = budget > 0 ? [] : null;
+    let bytes = 0;
+    let done = 0;
+    try {
+      for await (const batch of samples.batches(options.signal)) {
+        if (cached === null) break;
+        const outputs = copyOutputs(await runFloat(session, input.name, batch.data, batch.shape, names), names);
+        bytes += Object.values(outputs).reduce((n, o) => n + o.data.byteLength, 0);
+        if (bytes > budget) cached = null;
+        else cached.push(outputs);
+        done += batch.count;
+        options.onProgress?.(done, samples.size);
+      }
+    } finally {
+      await session.release();
     }
-  } finally {
-    await session.release();
+    return new Reference(model, samples, input, label, names, cached);
   }
-  return results;
-}
 
-/** Indices of the k largest values, largest first. */
-export function topK(values: Float32Array, k: number): number[] {
-  const best: number[] = [];
-  for (let i = 0; i < values.length; i++) {
-    if (best.length < k || values[i] > values[best[best.length - 1]]) {
-      let pos = best.length < k ? best.length : k - 1;
-      if (best.length < k) best.push(i);
-      while (pos > 0 && values[best[pos - 1]] < values[i]) { best[pos] = best[pos - 1]; pos--; }
-      best[pos] = i;
+  /** The first `count` samples with their FP32 outputs. */
+  subset(count: number): Reference {
+    const samples = this.samples.slice(0, count);
+    let cached: Outputs[] | null = null;
+    if (this.cached) {
+      cached = [];
+      let seen = 0;
+      for (const outputs of this.cached) {
+        if (seen >= samples.size) break;
+        const first = Object.values(outputs)[0];
+        const batchCount = first ? first.dims[0] : 0;
+        const keep = Math.min(batchCount, samples.size - seen);
+        cached.push(keep === batchCount ? outputs : Object.fromEntries(Object.entries(outputs).map(([name, o]) => {
+          const per = o.data.length / batchCount;
+          return [name, { data: o.data.subarray(0, keep * per), dims: [keep, ...o.dims.slice(1)] }];
+        })));
+        seen += keep;
+      }
     }
+    return new Reference(this.model, samples, this.input, this.label, this.outputNames, cached);
   }
-  return best;
-}
 
-export function sqnrDb(reference: Float32Array, test: Float32Array): number {
-  let signal = 0;
-  let noise = 0;
-  for (let i = 0; i < reference.length; i++) {
-    signal += reference[i] * reference[i];
-    const d = reference[i] - test[i];
-    noise += d * d;
-  }
-  if (noise === 0) return 200;
-  if (signal === 0) return -200;
-  return 10 * Math.log10(signal / noise);
-}
-
-export function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0; let na = 0; let nb = 0;
-  for (let i = 0; i < a.length; i++) { dot += a[i] * b[i]; na += a[i] * a[i]; nb += b[i] * b[i]; }
-  return na === 0 || nb === 0 ? (na === nb ? 1 : 0) : dot / Math.sqrt(na * nb);
-}
-
-/**
- * Label offset for classifiers with a background class (1001 outputs for 1000 labels, TF-slim style).
- */
-function labelOffset(classes: number, labels: (number | null)[]): number {
-  const maxLabel = Math.max(-1, ...labels.map((l) => l ?? -1));
-  return classes === 1001 && maxLabel < 1000 ? 1 : 0;
-}
-
-export function scoreOutputs(fp32: Float32Array[], int8: Float32Array[], labels: (number | null)[]): AccuracyResult {
-  const n = fp32.length;
-  const labelled = n > 0 && labels.every((l) => l !== null);
-  const classes = fp32[0]?.length ?? 0;
-  const offset = labelled ? labelOffset(classes, labels) : 0;
-  const k = Math.min(5, classes);
-  let agree = 0; let sqnrSum = 0; let cosSum = 0;
-  const hits = { fp32: [0, 0], int8: [0, 0] };
-  for (let s = 0; s < n; s++) {
-    const topF = topK(fp32[s], k);
-    const topQ = topK(int8[s], k);
-    if (topF[0] === topQ[0]) agree++;
-    sqnrSum += Math.min(200, sqnrDb(fp32[s], int8[s]));
-    cosSum += cosine(fp32[s], int8[s]);
-    if (labelled) {
-      const target = (labels[s] as number) + offset;
-      if (topF[0] === target) hits.fp32[0]++;
-      if (topF.includes(target)) hits.fp32[1]++;
-      if (topQ[0] === target) hits.int8[0]++;
-      if (topQ.includes(target)) hits.int8[1]++;
+  /** FP32 and `candidate` outputs batch by batch (FP32 from the cache, or run beside the candidate). */
+  async compare(candidate: Uint8Array | string, candidateLabel: string, options: RunOptions = {}): Promise<AccuracyResult> {
+    const int8 = await openSession(candidate, { threads: options.threads ?? 0, level: 'all' }, candidateLabel);
+    const fp32 = this.cached ? null : await openSession(this.model, { threads: options.threads ?? 0, level: 'all' }, this.label);
+    const scorer = new OutputScorer(this.outputNames, this.input.layout);
+    let index = 0;
+    let done = 0;
+    try {
+      for await (const batch of this.samples.batches(options.signal)) {
+        throwIfCancelled(options.signal);
+        const reference = this.cached ? this.cached[index++] : copyOutputs(await runFloat(fp32!, this.input.name, batch.data, batch.shape, this.outputNames), this.outputNames);
+        const outputs = copyOutputs(await runFloat(int8, this.input.name, batch.data, batch.shape, this.outputNames), this.outputNames);
+        scorer.add(reference, outputs, batch.labels, batch.count);
+        done += batch.count;
+        options.onProgress?.(done, this.samples.size);
+      }
+    } finally {
+      await int8.release();
+      await fp32?.release();
     }
+    return scorer.result();
   }
-  const acc = (h: number[]): TopK => ({ top1: h[0] / n, top5: k >= 5 ? h[1] / n : null });
-  const fp32Acc = labelled ? acc(hits.fp32) : null;
-  const int8Acc = labelled ? acc(hits.int8) : null;
-  return {
-    n, labelled, fp32: fp32Acc, int8: int8Acc,
-    agreement: n ? agree / n : 0,
-    top1DropPoints: fp32Acc && int8Acc ? Math.round((fp32Acc.top1 - int8Acc.top1) * 100 * 1e6) / 1e6 : null,
-    outputSqnrDb: n ? sqnrSum / n : 0,
-    outputCosine: n ? cosSum / n : 0,
-  };
 }
-

@@ -6,9 +6,10 @@ import type { CalibrationMethod, LayerError } from '../../common/report';
 import { Graph } from '../../onnx/graph';
 import { encodeModel, ModelProto } from '../../onnx/proto';
 import type { QParams } from '../../quant/qparams';
-import { EvalSet } from './evaluate';
-import { batchShape, ModelInput } from '../../data/model-input';
+import type { ModelInput } from '../../data/model-input';
+import { planExposure } from './exposure';
 import { withExtraOutputs } from './prepare';
+import { SampleSet, splitBatch } from './sample-set';
 import { openSession, runFloat } from './session';
 
 interface Accumulator { signal: number; noise: number; localNoise: number; dot: number; normF: number; normQ: number; maxAbs: number; clipped: number; count: number }
@@ -36,46 +37,54 @@ function producingNode(int8: Graph, tensor: string): { name: string; opType: str
   return { name: producer.name || producer.output[0], opType: producer.op_type ?? '', inputs: producer.input };
 }
 
-export async function measureLayerErrors(fp32: ModelProto, int8: ModelProto, set: EvalSet, input: ModelInput,
+export async function measureLayerErrors(fp32: ModelProto, int8: ModelProto, set: SampleSet, input: ModelInput,
   options: LayerErrorOptions, labels: [string, string]): Promise<LayerError[]> {
   const int8Graph = new Graph(int8.graph!);
   const fp32Graph = new Graph(fp32.graph!);
   const tensors = [...options.params.keys()].filter((t) => fp32Graph.producers.has(t) && producingNode(int8Graph, t));
   if (tensors.length === 0) return [];
-  const sessions = [
-    await openSession(encodeModel(withExtraOutputs(fp32, tensors)), { threads: 0, level: 'basic', lowMemory: true }, labels[0]),
-    await openSession(encodeModel(withExtraOutputs(int8, tensors)), { threads: 0, level: 'basic', lowMemory: true }, labels[1]),
-  ];
   const acc = new Map<string, Accumulator>(tensors.map((t) => [t, { signal: 0, noise: 0, localNoise: 0, dot: 0, normF: 0, normQ: 0, maxAbs: 0, clipped: 0, count: 0 }]));
-  try {
-    let seen = 0;
-    for (const b of set.batches) {
-      if (seen >= options.samples) break;
-      const shape = batchShape(input, b.count);
-      const [outF, outQ] = [await runFloat(sessions[0], input.name, b.data, shape, tensors), await runFloat(sessions[1], input.name, b.data, shape, tensors)];
-      for (const t of tensors) {
-        const f = outF[t].data as Float32Array;
-        const q = outQ[t].data as Float32Array;
-        const a = acc.get(t)!;
-        const p = options.params.get(t)!;
-        const { lo, hi } = options.activationRange(p);
-        const [codeLo, codeHi] = [Math.round(lo / p.scale), Math.round(hi / p.scale)];
-        for (let i = 0; i < f.length; i++) {
-          const code = Math.round(f[i] / p.scale);
-          const local = f[i] - (code < codeLo ? codeLo : code > codeHi ? codeHi : code) * p.scale;
-          a.localNoise += local * local;
-          const d = f[i] - q[i];
-          a.signal += f[i] * f[i]; a.noise += d * d; a.dot += f[i] * q[i]; a.normF += f[i] * f[i]; a.normQ += q[i] * q[i];
-          const ad = Math.abs(d);
-          if (ad > a.maxAbs) a.maxAbs = ad;
-          if (f[i] < lo || f[i] > hi) a.clipped++;
+  // Both models expose the tensors: half the exposure budget each.
+  const bytesPerSample = (t: string) => { const d = options.shapes.get(t); return d ? d.slice(1).reduce((a, b) => a * b, 4) : undefined; };
+  const plan = planExposure(tensors, (t) => { const b = bytesPerSample(t); return b === undefined ? b : 2 * b; }, set.batch);
+  const subset = set.slice(0, options.samples);
+  for (const group of plan.groups) await compareGroup(group);
+  async function compareGroup(group: string[]): Promise<void> {
+    const sessions = [
+      await openSession(encodeModel(withExtraOutputs(fp32, group)), { threads: 0, level: 'basic', lowMemory: true }, labels[0]),
+      await openSession(encodeModel(withExtraOutputs(int8, group)), { threads: 0, level: 'basic', lowMemory: true }, labels[1]),
+    ];
+    try {
+      for await (const b of subset.batches()) {
+        for (const run of splitBatch(b, plan.batch, input)) {
+          accumulate(group, await runFloat(sessions[0], input.name, run.data, run.shape, group),
+            await runFloat(sessions[1], input.name, run.data, run.shape, group));
         }
-        a.count += f.length;
       }
-      seen += b.count;
+    } finally {
+      for (const s of sessions) await s.release();
     }
-  } finally {
-    for (const s of sessions) await s.release();
+  }
+  function accumulate(group: string[], outF: Record<string, { data: unknown }>, outQ: Record<string, { data: unknown }>): void {
+    for (const t of group) {
+      const f = outF[t].data as Float32Array;
+      const q = outQ[t].data as Float32Array;
+      const a = acc.get(t)!;
+      const p = options.params.get(t)!;
+      const { lo, hi } = options.activationRange(p);
+      const [codeLo, codeHi] = [Math.round(lo / p.scale), Math.round(hi / p.scale)];
+      for (let i = 0; i < f.length; i++) {
+        const code = Math.round(f[i] / p.scale);
+        const local = f[i] - (code < codeLo ? codeLo : code > codeHi ? codeHi : code) * p.scale;
+        a.localNoise += local * local;
+        const d = f[i] - q[i];
+        a.signal += f[i] * f[i]; a.noise += d * d; a.dot += f[i] * q[i]; a.normF += f[i] * f[i]; a.normQ += q[i] * q[i];
+        const ad = Math.abs(d);
+        if (ad > a.maxAbs) a.maxAbs = ad;
+        if (f[i] < lo || f[i] > hi) a.clipped++;
+      }
+      a.count += f.length;
+    }
   }
   const layers: LayerError[] = [];
   const sqnrOf = (signal: number, noise: number) => (noise === 0 ? 200 : signal === 0 ? -200 : round(10 * Math.log10(signal / noise)));
