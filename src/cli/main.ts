@@ -49,7 +49,7 @@ Quantizable op types: ${quantizableOpTypes().join(', ')} (Relu/Clip fold into th
 Outputs are written atomically; the input model is never overwritten (default output MODEL.int8.onnx).`;
 
 /** Parses a command's arguments against its option table; an unknown flag is a usage error (exit 2). */
-function parseCommand<T extends OptionTable>(table: T, args: string[]): { options: Required<OptionValues<T>>; positionals: string[] } {
+function parseCommand<T extends OptionTable>(table: T, args: string[]): { options: OptionValues<T>; positionals: string[] } {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: parseArgsConfig(table) });
   return { options: readCommandLine(table, values), positionals };
 }

@@ -20,8 +20,6 @@ interface Fields {
   /** Placeholder of the value in the usage text (N, DIR, FILE). */
   readonly valueName?: string;
   readonly setting?: SettingLink;
-  /** Programmatic callers may leave the field out of a request (the engine reads absence as the default). */
-  readonly optional?: boolean;
   /** The engine reads the value only when another option has one of these values; argument builders leave it out otherwise. */
   readonly onlyWhen?: { readonly option: string; readonly values: readonly (string | boolean)[] };
 }
@@ -50,10 +48,13 @@ declare const VALUE: unique symbol;
 interface Typed<V> { readonly [VALUE]?: V }
 export type ValueOf<O> = O extends Typed<infer V> ? Exclude<V, undefined> : never;
 
-/** A table's values keyed by field; fields marked `optional` may be left out. */
-export type OptionValues<T> =
-  & { -readonly [K in keyof T as T[K] extends { optional: true } ? never : K]: ValueOf<T[K]> }
-  & { -readonly [K in keyof T as T[K] extends { optional: true } ? K : never]?: ValueOf<T[K]> };
+/** A table's values keyed by field, every one present (defaults filled in). */
+export type OptionValues<T> = { -readonly [K in keyof T]: ValueOf<T[K]> };
+
+/** What a caller gives: required text options, and any others it wants off their default. */
+export type OptionInput<T> =
+  & { -readonly [K in keyof T as T[K] extends { required: string } ? K : never]: ValueOf<T[K]> }
+  & { -readonly [K in keyof T as T[K] extends { required: string } ? never : K]?: ValueOf<T[K]> };
 
 type Without<S, K extends string> = Omit<S, 'kind' | K>;
 
@@ -88,6 +89,18 @@ export function requestValue(option: OptionSpec, value: unknown): unknown {
   if (option.kind === 'choice' && option.nullValue !== undefined && value === option.nullValue) return null;
   if (option.kind === 'list' && Array.isArray(value)) return [...value];
   return value;
+}
+
+/** The option's default as a request holds it. */
+export function defaultValue(option: OptionSpec): unknown {
+  return requestValue(option, option.default);
+}
+
+/** `given` with every option it leaves out (or undefined) at its default; other fields are kept. */
+export function withDefaults<T extends OptionTable, G extends OptionInput<T>>(table: T, given: G): G & OptionValues<T> {
+  const values: Record<string, unknown> = { ...given };
+  for (const [field, option] of Object.entries(table)) if (values[field] === undefined) values[field] = defaultValue(option);
+  return values as G & OptionValues<T>;
 }
 
 /** What a valid value is, as the end of "must be …". */
@@ -168,7 +181,7 @@ export function parseArgsConfig(table: OptionTable): Record<string, { type: 'str
 }
 
 /** Every field of a table from parsed flags (flag → text, or true): checked, defaults filled in. */
-export function readCommandLine<T extends OptionTable>(table: T, given: Readonly<Record<string, unknown>>): Required<OptionValues<T>> {
+export function readCommandLine<T extends OptionTable>(table: T, given: Readonly<Record<string, unknown>>): OptionValues<T> {
   const values: Record<string, unknown> = {};
   for (const [field, option] of Object.entries(table)) {
     const raw = given[option.flag];
@@ -180,7 +193,7 @@ export function readCommandLine<T extends OptionTable>(table: T, given: Readonly
     if (option.kind === 'text' && option.required && !value) throw new OctetError(`--${option.flag}`, option.required);
     values[field] = requestValue(option, value);
   }
-  return values as Required<OptionValues<T>>;
+  return values as OptionValues<T>;
 }
 
 /**

@@ -5,15 +5,17 @@
 // Pure data and small pure helpers (no ORT, no fs): the extension imports it.
 //
 // Adding an option = one entry here (in DATA_OPTIONS when `octet eval` reads it too); its key is the QuantizeRequest
-// field the engine reads. Give it `setting` to carry it in VS Code (and declare that setting in package.json).
+// field the engine reads, and callers that leave it out get its default. Give it `setting` to carry it in VS Code
+// (and declare that setting in package.json: the test says what to write).
 import {
-  choice, integer, list, number, OptionSpec, OptionTable, OptionValues, SettingLink, switchFlag, text, valueProblem,
+  choice, defaultValue, integer, list, number, OptionInput, OptionSpec, OptionTable, OptionValues, requestValue, SettingLink, switchFlag, text,
+  valueProblem,
 } from './option-kinds';
 
 /** How samples are read and preprocessed: shared by `octet quantize` and `octet eval`. */
 export const DATA_OPTIONS = {
   /** Labels file ("FILE CLASS_INDEX" lines, or labels.npy); default: class subfolders or labels.txt in the folder. */
-  labels: text({ flag: 'labels', valueName: 'FILE', doc: 'labels file (default: class subfolders or labels.txt in the folder)', optional: true }),
+  labels: text({ flag: 'labels', valueName: 'FILE', doc: 'labels file (default: class subfolders or labels.txt in the folder)' }),
   /** Preprocessing preset; 'auto' guesses from the model. */
   preprocess: choice({
     flag: 'preprocess', values: ['auto', 'torch', 'tf', 'caffe', 'raw', 'unit'], default: 'auto',
@@ -21,12 +23,12 @@ export const DATA_OPTIONS = {
     setting: { key: 'preprocess', label: 'preprocessing preset' },
   }),
   /** Shorter side resized to this before the centre crop (default: crop / 0.875). */
-  resize: integer({ flag: 'resize', valueName: 'N', default: null, min: 1, doc: 'resize the shorter side to N before cropping', optional: true }),
+  resize: integer({ flag: 'resize', valueName: 'N', default: null, min: 1, doc: 'resize the shorter side to N before cropping' }),
   /** Centre crop size (default: the model's input size). */
-  crop: integer({ flag: 'crop', valueName: 'N', default: null, min: 1, doc: "centre crop size (default: the model's input size)", optional: true }),
+  crop: integer({ flag: 'crop', valueName: 'N', default: null, min: 1, doc: "centre crop size (default: the model's input size)" }),
   /** Input layout; null = from the model's input shape. */
   layout: choice({
-    flag: 'layout', values: ['auto', 'NCHW', 'NHWC'], default: 'auto', nullValue: 'auto', optional: true,
+    flag: 'layout', values: ['auto', 'NCHW', 'NHWC'], default: 'auto', nullValue: 'auto',
     doc: "input layout (auto: from the model's input shape)",
   }),
 };
@@ -53,7 +55,7 @@ export const QUANTIZE_OPTIONS = {
   }),
   /** How activation ranges are chosen; 'auto' builds the model with each method and keeps the best. */
   method: choice({
-    flag: 'method', values: ['mse', 'percentile', 'entropy', 'minmax', 'auto'], default: 'mse',
+    flag: 'method', values: ['minmax', 'entropy', 'percentile', 'mse', 'auto'], default: 'mse',
     doc: 'how activation ranges are chosen (auto: try each, keep the closest to FP32)',
     setting: { key: 'method', label: 'calibration method', values: ['minmax', 'entropy', 'percentile', 'mse'] },
   }),
@@ -91,16 +93,16 @@ export const QUANTIZE_OPTIONS = {
     setting: { key: 'biasCorrection', label: 'bias correction setting' },
   }),
   /** Op types to quantize (default: every quantizable type); checked against the op registry by the CLI. */
-  opTypes: list({ flag: 'op-types', valueName: 'T,...', default: null, doc: 'quantize only these op types', optional: true }),
+  opTypes: list({ flag: 'op-types', valueName: 'T,...', default: null, doc: 'quantize only these op types' }),
   /** Node names kept in FP32. */
-  exclude: list({ flag: 'exclude', valueName: 'NODE,...', default: [], doc: 'keep these nodes in FP32', optional: true }),
+  exclude: list({ flag: 'exclude', valueName: 'NODE,...', default: [], doc: 'keep these nodes in FP32' }),
   /** INT8 model path (default: MODEL.int8.onnx beside the model, see defaultOutputPath). */
-  out: text({ flag: 'out', valueName: 'OUT.onnx', doc: 'INT8 model (default MODEL.int8.onnx)', optional: true }),
+  out: text({ flag: 'out', valueName: 'OUT.onnx', doc: 'INT8 model (default MODEL.int8.onnx)' }),
   /** Report path (default: OUT.report.json, see defaultReportPath). */
-  report: text({ flag: 'report', valueName: 'REPORT.json', doc: 'Report JSON (default OUT.report.json)', optional: true }),
+  report: text({ flag: 'report', valueName: 'REPORT.json', doc: 'Report JSON (default OUT.report.json)' }),
   /** Evaluation data (default: the calibration data, skipping the calibration samples). */
-  evalData: text({ flag: 'eval-data', valueName: 'DIR', doc: 'evaluation data (default: the calibration data, after its calibration samples)', optional: true }),
-  evalLabels: text({ flag: 'eval-labels', valueName: 'FILE', doc: 'labels of --eval-data', optional: true }),
+  evalData: text({ flag: 'eval-data', valueName: 'DIR', doc: 'evaluation data (default: the calibration data, after its calibration samples)' }),
+  evalLabels: text({ flag: 'eval-labels', valueName: 'FILE', doc: 'labels of --eval-data' }),
   evalCount: integer({
     flag: 'eval-count', valueName: 'N', default: 400, min: 0, doc: 'samples on which FP32 and INT8 are compared',
     onlyWhen: { option: 'evaluate', values: [true] }, setting: { key: 'evaluationCount', label: 'number of evaluation images' },
@@ -119,7 +121,7 @@ export const QUANTIZE_OPTIONS = {
     setting: { key: 'maxDrop', label: 'maximum accuracy drop' },
   }),
   /** Measure each layer's effect on the output (output SQNR gained with it alone in FP32) even without --max-drop. */
-  sensitivity: switchFlag({ flag: 'sensitivity', default: false, doc: "measure each layer's effect on the output", optional: true }),
+  sensitivity: switchFlag({ flag: 'sensitivity', default: false, doc: "measure each layer's effect on the output" }),
   /** Seconds the accuracy-aware search (and --sensitivity) may spend. */
   tuneTimeout: integer({ flag: 'tune-timeout', valueName: 'SECONDS', default: 600, min: 1, doc: 'time budget of --max-drop and --sensitivity' }),
 };
@@ -141,11 +143,14 @@ export const EVAL_COMMAND = {
   json: JSON_OUTPUT,
 };
 
+/** Every option of a quantization run, defaults filled in. */
 export type QuantizeOptionValues = OptionValues<typeof QUANTIZE_OPTIONS>;
+/** What a caller of the engine gives: `calib`, and whichever options it wants off their default. */
+export type QuantizeOptionInput = OptionInput<typeof QUANTIZE_OPTIONS>;
 
 type SettingKeys<T> = { [K in keyof T]: T[K] extends { setting: SettingLink } ? K : never }[keyof T];
 /** The options a VS Code setting carries (`octet.*`), keyed like QuantizeRequest. */
-export type SettingValues = Pick<Required<QuantizeOptionValues>, SettingKeys<typeof QUANTIZE_OPTIONS>>;
+export type SettingValues = Pick<QuantizeOptionValues, SettingKeys<typeof QUANTIZE_OPTIONS>>;
 
 /** The options of a table that have a VS Code setting, with their field names. */
 export function settingOptions(table: OptionTable = QUANTIZE_OPTIONS): [string, OptionSpec & { setting: SettingLink }][] {
@@ -157,7 +162,7 @@ export function readSettingValues(read: (settingKey: string) => unknown): Settin
   const values: Record<string, unknown> = {};
   for (const [field, option] of settingOptions()) {
     const value = read(option.setting.key);
-    values[field] = value !== undefined && valueProblem(option, value, option.setting.values) === null ? value : option.default;
+    values[field] = value !== undefined && valueProblem(option, value, option.setting.values) === null ? requestValue(option, value) : defaultValue(option);
   }
   return values as SettingValues;
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { OctetError } from '../../src/common/errors';
 import { OptionSpec, OptionTable, readCommandLine } from '../../src/engine/option-kinds';
 import { EVAL_COMMAND, QUANTIZE_COMMAND, QUANTIZE_OPTIONS, readSettingValues, settingOptions } from '../../src/engine/options';
+import { resolveRequest } from '../../src/engine/request';
 
 const REPO = join(__dirname, '..', '..', '..');
 const COMMANDS: Record<string, OptionTable> = { quantize: QUANTIZE_COMMAND, eval: EVAL_COMMAND };
@@ -114,9 +115,23 @@ test('the command line is read from the table: defaults, flags, aliases, errors 
   fails({ percentile: 'x' }, '--percentile', /must be a number in \[50, 100\]/);
   fails({ 'calib-count': '2.5' }, '--calib-count', /must be an integer ≥ 1 \(got '2.5'\)/);
   fails({ 'calib-batch': '' }, '--calib-batch', /must be an integer ≥ 1/);
-  fails({ method: 'magic' }, '--method', /must be one of mse, percentile, entropy, minmax, auto \(got 'magic'\)/);
+  fails({ method: 'magic' }, '--method', /must be one of minmax, entropy, percentile, mse, auto \(got 'magic'\)/);
   fails({ 'max-drop': '101' }, '--max-drop', /must be a number in \[0, 100\]/);
   assert.throws(() => readCommandLine(QUANTIZE_COMMAND, {}), /--calib: a calibration data set is required/);
+});
+
+test('a caller that leaves options out gets the defaults the command line gets', () => {
+  const { progress, json, ...fromCli } = readCommandLine(QUANTIZE_COMMAND, { calib: '/c' });
+  assert.equal(progress, 'text');
+  assert.equal(json, false);
+  assert.deepEqual(resolveRequest({ model: '/m.onnx', calib: '/c' }), { model: '/m.onnx', ...fromCli });
+  const given = resolveRequest({ model: '/m.onnx', calib: '/c', calibCount: 7, maxDrop: null, exclude: ['a'] });
+  assert.equal(given.calibCount, 7);
+  assert.deepEqual(given.exclude, ['a']);
+  assert.equal(given.maxDrop, null);
+  const a = resolveRequest({ model: '/m.onnx', calib: '/c' });
+  a.exclude.push('x');
+  assert.deepEqual(resolveRequest({ model: '/m.onnx', calib: '/c' }).exclude, [], 'defaults are not shared between requests');
 });
 
 test('the real CLI: a bad value exits 1 naming the flag, an unknown flag exits 2, help lists every flag', () => {

@@ -21,7 +21,7 @@ import { ConversionBuilder } from '../accuracy/conversion-builder';
 import { openDataset, splitIndices } from '../../data/dataset';
 import { loadEvalSet, runOutputs, scoreOutputs } from '../runtime/evaluate';
 import { Stage } from '../events';
-import { defaultOutputPath, defaultReportPath, QuantizeRequest } from '../request';
+import { defaultOutputPath, defaultReportPath, QuantizeRequest, resolveRequest } from '../request';
 import { machineInfo } from '../runtime/machine';
 import { describeInput, effectiveBatch } from '../../data/model-input';
 import { modelInfo, opHistogram } from '../../onnx/model-info';
@@ -46,7 +46,8 @@ const CHECK_SAMPLES = 32;
 
 export interface QuantizeOutcome { modelPath: string; reportPath: string; report: Report }
 
-export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeOutcome> {
+export async function quantizeModel(given: QuantizeRequest): Promise<QuantizeOutcome> {
+  const request = resolveRequest(given);
   const emit = request.onEvent ?? (() => undefined);
   const progress = (stage: Stage, done: number, total: number, message: string) => emit({ type: 'progress', stage, done, total, message });
   const log = (message: string) => emit({ type: 'log', message });

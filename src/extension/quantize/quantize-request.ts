@@ -3,9 +3,9 @@
 // arguments. No vscode here: the same request comes from the prompts, from settings, from tests and from "re-run".
 import { commandLineArguments, valueProblem } from '../../engine/option-kinds';
 import { QUANTIZE_COMMAND, QUANTIZE_OPTIONS, SettingValues, settingOptions } from '../../engine/options';
-import { defaultOutputPath, defaultReportPath, type QuantizeRequest } from '../../engine/request';
+import { defaultOutputPath, defaultReportPath, type QuantizeRequest, type ResolvedQuantizeRequest } from '../../engine/request';
 
-export type PreprocessChoice = QuantizeRequest['preprocess'];
+export type PreprocessChoice = ResolvedQuantizeRequest['preprocess'];
 
 /** Where a run writes: always explicit in the extension (default: beside the model, as the engine names them). */
 type Outputs = { [K in 'out' | 'report']-?: NonNullable<QuantizeRequest[K]> };
