@@ -1,5 +1,6 @@
 // `octet` command line: quantize | eval | bench | inspect | report. Runs headless, and as the VS Code extension's child
-// process (`--progress json` streams EngineEvents as JSON lines on stderr).
+// process (`--progress json` streams EngineEvents as JSON lines on stderr). Options, their checks and the usage text
+// come from option tables: quantize's and eval's in src/engine/options.ts, bench's and report's few below.
 import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
@@ -10,14 +11,12 @@ import { OCTET_VERSION, quantizeModel } from '../engine/commands/quantize';
 import { evaluatePair } from '../engine/commands/eval';
 import { benchPair } from '../engine/commands/bench';
 import { inspectModel } from '../engine/commands/inspect';
-import { choice, integer, OptionTable, OptionValues, parseArgsConfig, readCommandLine, switchFlag, text } from '../engine/option-kinds';
-import { EVAL_COMMAND, QUANTIZE_COMMAND } from '../engine/options';
+import { choice, integer, OptionTable, OptionValues, parseArgsConfig, readCommandLine, text } from '../engine/option-kinds';
+import { EVAL_COMMAND, JSON_OUTPUT, QUANTIZE_COMMAND } from '../engine/options';
 import { quantizableOpTypes } from '../quant/registry';
 import { formatBench, formatEval, formatQuantizeSummary } from './format';
 import { CommandUsage, optionHelp, synopsis } from './usage';
 import { runReportCommand } from '../report/command';
-
-const JSON_OUTPUT = switchFlag({ flag: 'json', default: false, doc: 'print the result as JSON on stdout' });
 
 const BENCH_COMMAND = {
   threads: integer({ flag: 'threads', valueName: 'N', default: 1, min: 0, doc: 'ONNX Runtime intra-op threads (0: all cores)' }),

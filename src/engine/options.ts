@@ -16,7 +16,6 @@ import {
 export const DATA_OPTIONS = {
   /** Labels file ("FILE CLASS_INDEX" lines, or labels.npy); default: class subfolders or labels.txt in the folder. */
   labels: text({ flag: 'labels', valueName: 'FILE', doc: 'labels file (default: class subfolders or labels.txt in the folder)' }),
-  /** Preprocessing preset; 'auto' guesses from the model. */
   preprocess: choice({
     flag: 'preprocess', values: ['auto', 'torch', 'tf', 'caffe', 'raw', 'unit'], default: 'auto',
     doc: 'preprocessing preset (auto: guessed from the model)',
@@ -24,7 +23,6 @@ export const DATA_OPTIONS = {
   }),
   /** Shorter side resized to this before the centre crop (default: crop / 0.875). */
   resize: integer({ flag: 'resize', valueName: 'N', default: null, min: 1, doc: 'resize the shorter side to N before cropping' }),
-  /** Centre crop size (default: the model's input size). */
   crop: integer({ flag: 'crop', valueName: 'N', default: null, min: 1, doc: "centre crop size (default: the model's input size)" }),
   /** Input layout; null = from the model's input shape. */
   layout: choice({
@@ -34,11 +32,10 @@ export const DATA_OPTIONS = {
 };
 
 const THREADS = integer({ flag: 'threads', valueName: 'N', default: 0, min: 0, doc: 'ONNX Runtime intra-op threads (0: all cores)' });
-const JSON_OUTPUT = switchFlag({ flag: 'json', default: false, doc: 'print the result as JSON on stdout' });
+export const JSON_OUTPUT = switchFlag({ flag: 'json', default: false, doc: 'print the result as JSON on stdout' });
 
 /** Everything `octet quantize` is asked; the keys are the QuantizeRequest fields. */
 export const QUANTIZE_OPTIONS = {
-  /** Calibration data: a folder of images, IDX files, .npy tensors or an ONNX test_data_set. */
   calib: text({
     flag: 'calib', valueName: 'DIR', doc: 'calibration data (folder of images, IDX, .npy or test_data_set)',
     required: 'a calibration data set is required (folder of images, IDX, .npy or test_data_set)',
@@ -48,12 +45,10 @@ export const QUANTIZE_OPTIONS = {
     flag: 'calib-count', valueName: 'N', default: 100, min: 1, doc: 'calibration samples',
     setting: { key: 'calibrationCount', label: 'number of calibration images' },
   }),
-  /** Samples per calibration batch (bounds memory). */
   calibBatch: integer({
     flag: 'calib-batch', valueName: 'B', default: 8, min: 1, doc: 'samples per calibration batch (bounds memory)',
     setting: { key: 'calibrationBatch', label: 'calibration batch size' },
   }),
-  /** How activation ranges are chosen; 'auto' builds the model with each method and keeps the best. */
   method: choice({
     flag: 'method', values: ['minmax', 'entropy', 'percentile', 'mse', 'auto'], default: 'mse',
     doc: 'how activation ranges are chosen (auto: try each, keep the closest to FP32)',
@@ -94,13 +89,11 @@ export const QUANTIZE_OPTIONS = {
   }),
   /** Op types to quantize (default: every quantizable type); checked against the op registry by the CLI. */
   opTypes: list({ flag: 'op-types', valueName: 'T,...', default: null, doc: 'quantize only these op types' }),
-  /** Node names kept in FP32. */
   exclude: list({ flag: 'exclude', valueName: 'NODE,...', default: [], doc: 'keep these nodes in FP32' }),
   /** INT8 model path (default: MODEL.int8.onnx beside the model, see defaultOutputPath). */
   out: text({ flag: 'out', valueName: 'OUT.onnx', doc: 'INT8 model (default MODEL.int8.onnx)' }),
   /** Report path (default: OUT.report.json, see defaultReportPath). */
   report: text({ flag: 'report', valueName: 'REPORT.json', doc: 'Report JSON (default OUT.report.json)' }),
-  /** Evaluation data (default: the calibration data, skipping the calibration samples). */
   evalData: text({ flag: 'eval-data', valueName: 'DIR', doc: 'evaluation data (default: the calibration data, after its calibration samples)' }),
   evalLabels: text({ flag: 'eval-labels', valueName: 'FILE', doc: 'labels of --eval-data' }),
   evalCount: integer({
@@ -122,7 +115,6 @@ export const QUANTIZE_OPTIONS = {
   }),
   /** Measure each layer's effect on the output (output SQNR gained with it alone in FP32) even without --max-drop. */
   sensitivity: switchFlag({ flag: 'sensitivity', default: false, doc: "measure each layer's effect on the output" }),
-  /** Seconds the accuracy-aware search (and --sensitivity) may spend. */
   tuneTimeout: integer({ flag: 'tune-timeout', valueName: 'SECONDS', default: 600, min: 1, doc: 'time budget of --max-drop and --sensitivity' }),
 };
 
