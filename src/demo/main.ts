@@ -3,7 +3,8 @@
 // on generated images (agreement and SQNR). Prints accuracy, speedup, and where the report is.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { quantizeModel, QuantizeRequest } from '../engine/commands/quantize';
+import { quantizeModel } from '../engine/commands/quantize';
+import type { QuantizeRequest } from '../engine/request';
 import { formatQuantizeSummary } from '../cli/format';
 import { encodeModel } from '../onnx/proto';
 import { sampleCnn, writeSampleImages } from './sample-model';

@@ -11,7 +11,8 @@ import { buildModel, intsAttribute, randomTensor, valueInfo } from '../../src/on
 import { encodeModel } from '../../src/onnx/proto';
 import { readModel } from '../../src/onnx/model-io';
 import { rng } from '../../src/common/random';
-import { quantizeModel, QuantizeRequest } from '../../src/engine/commands/quantize';
+import { quantizeModel } from '../../src/engine/commands/quantize';
+import type { QuantizeRequest } from '../../src/engine/request';
 import { tempDir, writeImageNpy } from '../fixtures/models';
 
 function shiftedModel() {

@@ -7,7 +7,8 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeModel } from '../../src/onnx/proto';
 import { readModel } from '../../src/onnx/model-io';
-import { quantizeModel, QuantizeRequest } from '../../src/engine/commands/quantize';
+import { quantizeModel } from '../../src/engine/commands/quantize';
+import type { QuantizeRequest } from '../../src/engine/request';
 import { smallCnn, tempDir, writeImageNpy } from '../fixtures/models';
 
 function request(model: string, calib: string, overrides: Partial<QuantizeRequest> = {}): QuantizeRequest {

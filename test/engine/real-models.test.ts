@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { quantizeModel, QuantizeRequest } from '../../src/engine/commands/quantize';
+import { quantizeModel } from '../../src/engine/commands/quantize';
+import type { QuantizeRequest } from '../../src/engine/request';
 import { tempDir } from '../fixtures/models';
 import { machineInfo } from '../../src/engine/runtime/machine';
 

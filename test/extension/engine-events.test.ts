@@ -1,7 +1,8 @@
 // The engine's --progress json lines: parsing, the overall percentage, line splitting.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeProgress, EngineProgressEvent, LineSplitter, OverallProgress, parseEngineLine } from '../../src/extension/quantize/engine-events';
+import type { EngineProgressEvent } from '../../src/engine/events';
+import { describeProgress, LineSplitter, OverallProgress, parseEngineLine } from '../../src/extension/quantize/engine-events';
 
 test('parses each event type and leaves other lines as text', () => {
   assert.deepEqual(parseEngineLine('{"type":"progress","stage":"calibrate","done":8,"total":32,"message":"8/32 samples"}'),

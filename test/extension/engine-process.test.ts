@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeModel } from '../../src/onnx/proto';
-import { EngineEvent } from '../../src/extension/quantize/engine-events';
+import type { EngineEvent } from '../../src/engine/events';
 import { EngineProcess } from '../../src/extension/quantize/engine-process';
 import { removePartialOutputs, snapshotOutputs } from '../../src/extension/quantize/output-cleanup';
 import { smallCnn, tempDir, writeImageNpy } from '../fixtures/models';

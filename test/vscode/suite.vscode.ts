@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPORT_SCHEMA_VERSION, type Report } from '../../src/common/report';
-import type { EngineProgressEvent } from '../../src/extension/quantize/engine-events';
+import type { EngineProgressEvent } from '../../src/engine/events';
 import { findEngineTempFiles } from '../../src/extension/quantize/output-cleanup';
 import type { QuantizeCommandOptions, QuantizeOutcome } from '../../src/extension/quantize/quantize-runner';
 
@@ -52,8 +52,8 @@ async function eventually(check: () => boolean, timeoutMs: number): Promise<bool
 /** Settings for a quick run on the small CIFAR-10 ResNet-20. */
 function quickOptions(ws: string, extra: QuantizeCommandOptions = {}): QuantizeCommandOptions {
   return {
-    calibrationDir: join(ws, 'calib'), preprocess: 'torch', method: 'minmax', calibrationCount: 32, calibrationBatch: 8,
-    evaluationCount: 80, benchmark: true, ...extra,
+    calib: join(ws, 'calib'), preprocess: 'torch', method: 'minmax', calibCount: 32, calibBatch: 8,
+    evalCount: 80, benchmark: true, ...extra,
   };
 }
 
@@ -124,7 +124,7 @@ const tests: TestCase[] = [
       const source = new vscode.CancellationTokenSource();
       let cancelledAtStage = '';
       const outcome = await quantize(join(ws, 'resnet20.onnx'), quickOptions(ws, {
-        outputModel, outputReport, calibrationCount: 80, calibrationBatch: 4, openReport: false, cancellation: source.token,
+        out: outputModel, report: outputReport, calibCount: 80, calibBatch: 4, openReport: false, cancellation: source.token,
         onProgress: (e: EngineProgressEvent) => {
           if (!cancelledAtStage && e.stage !== 'optimize') {
             cancelledAtStage = e.stage;
@@ -163,7 +163,7 @@ const tests: TestCase[] = [
       const outputModel = join(ws, 'nocalib.int8.onnx');
       const outputReport = join(ws, 'nocalib.int8.report.json');
       const outcome = await quantize(join(ws, 'resnet20.onnx'), quickOptions(ws, {
-        calibrationDir: join(ws, 'empty-calib'), outputModel, outputReport, openReport: false,
+        calib: join(ws, 'empty-calib'), out: outputModel, report: outputReport, openReport: false,
       }));
       assert.equal(outcome.status, 'failed', `outcome: ${JSON.stringify(outcome)}`);
       if (outcome.status !== 'failed') return;

@@ -2,11 +2,10 @@
 // (atomically) → evaluate FP32 vs INT8 → benchmark → Report. Used by the CLI and, through it, by the extension.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { basename, dirname, extname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { OctetError } from '../../common/errors';
 import {
-  AccuracyResult, ActivationType, BiasCorrectionChoice, CalibrationMethod, LayerSensitivity, LayerError, Layout, MethodChoice, PreprocessPreset, Report,
-  REPORT_SCHEMA_VERSION, TuningReport,
+  AccuracyResult, CalibrationMethod, LayerSensitivity, LayerError, PreprocessPreset, Report, REPORT_SCHEMA_VERSION, TuningReport,
 } from '../../common/report';
 import { readModel, writeModel, writeFileAtomic } from '../../onnx/model-io';
 import { encodeModel, ModelProto } from '../../onnx/proto';
@@ -22,7 +21,8 @@ import { computesInInt8, Conversion, ConvertChoice, ConvertContext, planFor } fr
 import { ConversionBuilder } from '../accuracy/conversion-builder';
 import { openDataset, splitIndices } from '../../data/dataset';
 import { Reference } from '../runtime/evaluate';
-import { EventSink, Stage } from '../events';
+import { Stage } from '../events';
+import { defaultOutputPath, defaultReportPath, QuantizeRequest, resolveRequest } from '../request';
 import { machineInfo } from '../runtime/machine';
 import { describeInput, effectiveBatch } from '../../data/model-input';
 import { modelInfo, opHistogram } from '../../onnx/model-info';
@@ -45,63 +45,10 @@ const TENSOR_METHOD_SAMPLES = 16;
 /** Calibration samples on which automatic choices (method, bias correction) are compared. */
 const CHECK_SAMPLES = 32;
 
-export interface QuantizeRequest {
-  model: string;
-  calib: string;
-  labels?: string | null;
-  calibCount: number;
-  calibBatch: number;
-  method: MethodChoice;
-  percentile: number;
-  perChannel: boolean;
-  activations: ActivationType;
-  /** Weight code range; 'auto' = 'pair-safe' on CPUs without VNNI (U8S8 saturation), else 'full'. */
-  weightRange: WeightRange | 'auto';
-  /** Equalize activation channel ranges across consecutive convolutions (needs per-channel weights). */
-  equalize: boolean;
-  /** 0..1: how far small channels are scaled up towards the tensor maximum. */
-  equalizeStrength: number;
-  /** Correct the output mean shift of quantized Conv/Gemm layers; 'auto' keeps it only when it reduces output error. */
-  biasCorrection: BiasCorrectionChoice;
-  preprocess: PreprocessPreset | 'auto';
-  resize?: number | null;
-  crop?: number | null;
-  layout?: Layout | null;
-  opTypes?: string[] | null;
-  exclude?: string[];
-  out?: string | null;
-  report?: string | null;
-  /** Evaluation data (default: the calibration data, skipping the calibration samples). */
-  evalData?: string | null;
-  evalLabels?: string | null;
-  evalCount: number;
-  evaluate: boolean;
-  benchmark: boolean;
-  benchRuns: number;
-  threads: number;
-  /** Accuracy-aware mode: largest acceptable loss in points (top-1 drop with labels, agreement loss without). */
-  maxDrop: number | null;
-  /** Seconds the accuracy-aware search may spend. */
-  tuneTimeout: number;
-  /** Measure each layer's effect on the output (output SQNR gained with it alone in FP32) even without --max-drop. */
-  sensitivity?: boolean;
-  signal?: AbortSignal;
-  onEvent?: EventSink;
-}
-
 export interface QuantizeOutcome { modelPath: string; reportPath: string; report: Report }
 
-export function defaultOutputPath(model: string): string {
-  const ext = extname(model);
-  return join(dirname(model), `${basename(model, ext)}.int8${ext || '.onnx'}`);
-}
-
-export function defaultReportPath(out: string): string {
-  const ext = extname(out);
-  return join(dirname(out), `${basename(out, ext)}.report.json`);
-}
-
-export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeOutcome> {
+export async function quantizeModel(given: QuantizeRequest): Promise<QuantizeOutcome> {
+  const request = resolveRequest(given);
   const emit = request.onEvent ?? (() => undefined);
   const progress = (stage: Stage, done: number, total: number, message: string) => emit({ type: 'progress', stage, done, total, message });
   const log = (message: string) => emit({ type: 'log', message });

@@ -1,14 +1,7 @@
 // The engine's `--progress json` protocol: one JSON object per stderr line. Parses lines into typed events and
 // turns stage progress into one overall percentage. Any line that is not such an object is plain log text.
-
-export const ENGINE_STAGES = ['optimize', 'calibrate', 'convert', 'evaluate', 'benchmark', 'write'] as const;
-export type EngineStage = (typeof ENGINE_STAGES)[number];
-
-export interface EngineProgressEvent { type: 'progress'; stage: EngineStage; done: number; total: number; message: string }
-export interface EngineLogEvent { type: 'log'; message: string }
-export interface EngineResultEvent { type: 'result'; model: string; report: string }
-export interface EngineErrorEvent { type: 'error'; subject: string; message: string }
-export type EngineEvent = EngineProgressEvent | EngineLogEvent | EngineResultEvent | EngineErrorEvent;
+// The events and stages are the engine's (src/engine/events.ts).
+import { ENGINE_STAGES, type EngineEvent, type EngineProgressEvent, type Stage } from '../../engine/events';
 
 const isString = (v: unknown): v is string => typeof v === 'string';
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
@@ -45,7 +38,7 @@ export function parseEngineLine(line: string): EngineEvent | null {
 }
 
 /** Share of the whole run each stage usually takes (sums to 100). Stages that are skipped are just jumped over. */
-const STAGE_WEIGHT: Record<EngineStage, number> = { optimize: 5, calibrate: 40, convert: 5, evaluate: 25, benchmark: 20, write: 5 };
+const STAGE_WEIGHT: Record<Stage, number> = { optimize: 5, calibrate: 40, convert: 5, evaluate: 25, benchmark: 20, write: 5 };
 
 /**
  * Turns stage events into one overall percentage that never goes back. The engine may visit stages in any order
@@ -53,8 +46,8 @@ const STAGE_WEIGHT: Record<EngineStage, number> = { optimize: 5, calibrate: 40, 
  * it reached, and a stage counts as finished once a different stage has started after it.
  */
 export class OverallProgress {
-  private readonly reached = new Map<EngineStage, number>();
-  private current: EngineStage | null = null;
+  private readonly reached = new Map<Stage, number>();
+  private current: Stage | null = null;
 
   /** Records the event; returns the overall percent (0..100). */
   update(event: EngineProgressEvent): number {
@@ -72,7 +65,7 @@ export class OverallProgress {
   }
 }
 
-const STAGE_TITLE: Record<EngineStage, string> = {
+const STAGE_TITLE: Record<Stage, string> = {
   optimize: 'Optimizing FP32 graph', calibrate: 'Calibrating', convert: 'Converting to INT8', evaluate: 'Evaluating',
   benchmark: 'Benchmarking', write: 'Writing',
 };

@@ -2,7 +2,8 @@
 // its JSON-line events. Cancel: SIGTERM, then SIGKILL if it is still alive after a grace period.
 // No vscode here, so it can be tested with plain node.
 import { ChildProcess, spawn } from 'node:child_process';
-import { EngineErrorEvent, EngineEvent, EngineResultEvent, LineSplitter, parseEngineLine } from './engine-events';
+import type { EngineErrorEvent, EngineEvent, EngineResultEvent } from '../../engine/events';
+import { LineSplitter, parseEngineLine } from './engine-events';
 
 export interface EngineLaunch {
   /** The Node (or Electron-as-Node) binary: the extension host's own `process.execPath`. */

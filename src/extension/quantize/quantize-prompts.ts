@@ -3,11 +3,13 @@
 import * as vscode from 'vscode';
 import { basename, dirname } from 'node:path';
 import type { CalibrationMethod } from '../../common/report';
+import { describeAllowed, valueProblem } from '../../engine/option-kinds';
+import { QUANTIZE_OPTIONS } from '../../engine/options';
 import { CalibrationFolderInfo, describeCalibrationFolder, IMAGE_EXTENSIONS, inspectCalibrationFolder } from './calibration-folder';
 import type { ModelSummary } from './model-inputs';
 import { describeInputShape, guessPreprocess } from './preprocess-guess';
 import { Choice, askText, pickOne } from './quick-input';
-import { CALIBRATION_METHODS, defaultOutputPaths, PREPROCESS_CHOICES, PreprocessChoice, QuantizeRequest } from './quantize-request';
+import { CALIBRATION_METHODS, completeRequest, PREPROCESS_CHOICES, PreprocessChoice, RunRequest } from './quantize-request';
 import type { QuantizeDefaults } from './settings';
 
 const PRESET_DESCRIPTIONS: Record<PreprocessChoice, string> = {
@@ -34,7 +36,7 @@ export interface PromptContext {
   rememberedCalibrationDir: string | undefined;
   rememberedLabelsFile: string | undefined;
   /** When re-running: the earlier request, whose answers are pre-selected. */
-  previous?: Partial<QuantizeRequest>;
+  previous?: Partial<RunRequest>;
 }
 
 const STEP_COUNT_BASE = 5;
@@ -60,7 +62,7 @@ async function findImageFolders(limit: number): Promise<string[]> {
 
 async function askCalibrationFolder(ctx: PromptContext, title: string): Promise<CalibrationFolderInfo | undefined> {
   const BROWSE = '\0browse';
-  const start = ctx.previous?.calibrationDir ?? ctx.rememberedCalibrationDir;
+  const start = ctx.previous?.calib ?? ctx.rememberedCalibrationDir;
   const folders = new Set<string>();
   if (start) folders.add(start);
   for (const folder of await findImageFolders(8)) folders.add(folder);
@@ -99,7 +101,7 @@ async function askLabels(ctx: PromptContext, info: CalibrationFolderInfo, title:
   const CHOOSE = '\0choose';
   const items: Choice<string | null>[] = [];
   const detected = info.labels;
-  const remembered = ctx.previous?.labelsFile ?? ctx.rememberedLabelsFile;
+  const remembered = ctx.previous?.labels ?? ctx.rememberedLabelsFile;
   if (detected.kind === 'file') {
     items.push({ value: detected.path, label: `$(check) ${basename(detected.path)}`, description: 'detected in the folder' });
   } else if (detected.kind === 'subfolders') {
@@ -139,7 +141,7 @@ async function askPreprocess(ctx: PromptContext, title: string): Promise<Preproc
 
 async function askMethod(ctx: PromptContext, title: string): Promise<CalibrationMethod | undefined> {
   const preferred = ctx.previous?.method ?? ctx.defaults.method;
-  const ordered = [preferred, ...CALIBRATION_METHODS.filter((m) => m !== preferred)];
+  const ordered = [...CALIBRATION_METHODS].sort((a, b) => Number(b === preferred) - Number(a === preferred));
   const items: Choice<CalibrationMethod>[] = ordered.map((method) => ({
     value: method, label: method, description: METHOD_DESCRIPTIONS[method],
   }));
@@ -151,14 +153,14 @@ function parseWholeNumber(text: string): number | null {
 }
 
 async function askCalibrationCount(ctx: PromptContext, info: CalibrationFolderInfo, title: string): Promise<number | undefined> {
-  const preferred = ctx.previous?.calibrationCount ?? ctx.defaults.calibrationCount;
+  const preferred = ctx.previous?.calibCount ?? ctx.defaults.calibCount;
   const text = await askText({
     title,
     prompt: `Number of calibration images (the folder has ${info.images.toLocaleString('en-US')}${info.imagesCapped ? '+' : ''})`,
     value: String(Math.min(preferred, info.images)),
     validate: (t) => {
-      const n = parseWholeNumber(t);
-      return n !== null && n > 0 ? null : 'Enter a whole number above 0.';
+      const option = QUANTIZE_OPTIONS.calibCount;
+      return valueProblem(option, parseWholeNumber(t)) === null ? null : `Enter ${describeAllowed(option)}.`;
     },
   });
   return text === undefined ? undefined : Number(text);
@@ -169,54 +171,37 @@ async function askMaxDrop(ctx: PromptContext, title: string, initial: number): P
     title,
     prompt: 'Largest acceptable top-1 accuracy drop, in points (empty: no limit). Layers are kept in FP32 until it holds.',
     value: String(initial),
-    validate: (t) => (t.trim() === '' || (Number.isFinite(Number(t)) && Number(t) >= 0) ? null : 'Enter a number of points, 0 or more, or leave it empty.'),
+    validate: (t) => {
+      const option = QUANTIZE_OPTIONS.maxDrop;
+      return t.trim() === '' || valueProblem(option, Number(t)) === null ? null : `Enter ${describeAllowed(option)} (points), or leave it empty.`;
+    },
   });
   if (text === undefined) return undefined;
   return text.trim() === '' ? null : Number(text);
 }
 
 /** Runs the questions in order; undefined when the person pressed Escape at any step. */
-export async function promptForRequest(ctx: PromptContext): Promise<QuantizeRequest | undefined> {
-  const askDrop = ctx.defaults.maxDropPoints !== null || (ctx.previous?.maxDropPoints ?? null) !== null;
+export async function promptForRequest(ctx: PromptContext): Promise<RunRequest | undefined> {
+  const askDrop = ctx.defaults.maxDrop !== null || (ctx.previous?.maxDrop ?? null) !== null;
   const total = STEP_COUNT_BASE + (askDrop ? 1 : 0);
   const name = basename(ctx.modelPath);
   const title = (step: number) => `Octet: Quantize ${name} to INT8 (${step}/${total})`;
 
   const folder = await askCalibrationFolder(ctx, title(1));
   if (!folder) return undefined;
-  const labelsFile = await askLabels(ctx, folder, title(2));
-  if (labelsFile === undefined) return undefined;
+  const labels = await askLabels(ctx, folder, title(2));
+  if (labels === undefined) return undefined;
   const preprocess = await askPreprocess(ctx, title(3));
   if (!preprocess) return undefined;
   const method = await askMethod(ctx, title(4));
   if (!method) return undefined;
-  const calibrationCount = await askCalibrationCount(ctx, folder, title(5));
-  if (calibrationCount === undefined) return undefined;
-  let maxDropPoints: number | null = null;
+  const calibCount = await askCalibrationCount(ctx, folder, title(5));
+  if (calibCount === undefined) return undefined;
+  let maxDrop: number | null = null;
   if (askDrop) {
-    const answer = await askMaxDrop(ctx, title(6), ctx.previous?.maxDropPoints ?? ctx.defaults.maxDropPoints ?? 1);
+    const answer = await askMaxDrop(ctx, title(6), ctx.previous?.maxDrop ?? ctx.defaults.maxDrop ?? 1);
     if (answer === undefined) return undefined;
-    maxDropPoints = answer;
+    maxDrop = answer;
   }
-  const d = ctx.defaults;
-  const p = ctx.previous ?? {};
-  return {
-    model: ctx.modelPath,
-    calibrationDir: folder.folder,
-    labelsFile,
-    preprocess,
-    method,
-    percentile: method === 'percentile' ? (p.percentile ?? d.percentile) : null,
-    calibrationCount,
-    calibrationBatch: p.calibrationBatch ?? d.calibrationBatch,
-    activations: p.activations ?? d.activations,
-    perChannel: p.perChannel ?? d.perChannel,
-    evaluationCount: p.evaluationCount ?? d.evaluationCount,
-    benchmark: p.benchmark ?? d.benchmark,
-    maxDropPoints,
-    biasCorrection: p.biasCorrection ?? d.biasCorrection,
-    ...defaultOutputPaths(ctx.modelPath),
-    ...(p.outputModel ? { outputModel: p.outputModel } : {}),
-    ...(p.outputReport ? { outputReport: p.outputReport } : {}),
-  };
+  return completeRequest(ctx.modelPath, folder.folder, ctx.defaults, { ...ctx.previous, labels, preprocess, method, calibCount, maxDrop });
 }

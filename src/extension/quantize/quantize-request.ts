@@ -1,85 +1,56 @@
-// What one quantization run asks of the engine, and how that becomes `octet quantize` arguments.
-// No vscode here: the same request comes from the prompts, from settings, from tests and from "re-run".
-import { basename, dirname, join } from 'node:path';
-import type { ActivationType, BiasCorrectionChoice, CalibrationMethod, PreprocessPreset } from '../../common/report';
+// One quantization run as the extension asks the engine for it: the engine's own QuantizeRequest fields (the model,
+// its data, the options the `octet.*` settings carry, where to write), and how that becomes `octet quantize`
+// arguments. No vscode here: the same request comes from the prompts, from settings, from tests and from "re-run".
+import { commandLineArguments, valueProblem } from '../../engine/option-kinds';
+import { QUANTIZE_COMMAND, QUANTIZE_OPTIONS, SettingValues, settingOptions } from '../../engine/options';
+import { defaultOutputPath, defaultReportPath, type QuantizeRequest, type ResolvedQuantizeRequest } from '../../engine/request';
 
-/** `auto` lets the engine guess; the others are the engine's presets. */
-export type PreprocessChoice = 'auto' | Exclude<PreprocessPreset, 'none'>;
+export type PreprocessChoice = ResolvedQuantizeRequest['preprocess'];
 
-export const CALIBRATION_METHODS: readonly CalibrationMethod[] = ['minmax', 'entropy', 'percentile', 'mse'];
-export const PREPROCESS_CHOICES: readonly PreprocessChoice[] = ['auto', 'torch', 'tf', 'caffe', 'raw', 'unit'];
-export const ACTIVATION_TYPES: readonly ActivationType[] = ['u8', 's8'];
-export const BIAS_CORRECTION_CHOICES: readonly BiasCorrectionChoice[] = ['auto', 'on', 'off'];
+/** Where a run writes: always explicit in the extension (default: beside the model, as the engine names them). */
+type Outputs = { [K in 'out' | 'report']-?: NonNullable<QuantizeRequest[K]> };
 
-export interface QuantizeRequest {
-  /** FP32 model, absolute path. */
-  model: string;
-  /** Folder of calibration (and evaluation) images. */
-  calibrationDir: string;
-  /** Labels file; null lets the engine use class subfolders or run unlabelled. */
-  labelsFile: string | null;
-  preprocess: PreprocessChoice;
-  method: CalibrationMethod;
-  /** Only used by the percentile method. */
-  percentile: number | null;
-  calibrationCount: number;
-  calibrationBatch: number;
-  activations: ActivationType;
-  perChannel: boolean;
-  /** Images used to compare FP32 and INT8; 0 skips evaluation. */
-  evaluationCount: number;
-  benchmark: boolean;
-  /** Largest acceptable top-1 drop in points (engine flag `--max-drop`); null leaves it out. */
-  maxDropPoints: number | null;
-  /** Engine flag `--bias-correction`; 'auto' (the engine's default) is not passed. */
-  biasCorrection: BiasCorrectionChoice;
-  /** INT8 model path; default `MODEL.int8.onnx` beside the model. */
-  outputModel: string;
-  /** Report path; default `MODEL.int8.report.json` beside the model. */
-  outputReport: string;
+/** One run the extension starts. */
+export type RunRequest = Pick<QuantizeRequest, 'model' | 'calib' | 'labels'> & SettingValues & Outputs;
+
+/** The methods and presets the prompts offer, in the order the settings list them. */
+export const CALIBRATION_METHODS = QUANTIZE_OPTIONS.method.setting.values;
+export const PREPROCESS_CHOICES = QUANTIZE_OPTIONS.preprocess.values;
+
+/** The engine's default outputs: `resnet.onnx` → `resnet.int8.onnx` and `resnet.int8.report.json`. */
+export function defaultOutputs(model: string): Outputs {
+  const out = defaultOutputPath(model);
+  return { out, report: defaultReportPath(out) };
 }
 
-/** The engine's default output names: `resnet.onnx` → `resnet.int8.onnx` and `resnet.int8.report.json`. */
-export function defaultOutputPaths(model: string): { outputModel: string; outputReport: string } {
-  const stem = basename(model).replace(/\.onnx$/i, '');
+/** A run from the settings' defaults and the answers given (options, prompts, an earlier run); given ones win. */
+export function completeRequest(model: string, calib: string, defaults: SettingValues, given: Partial<RunRequest>): RunRequest {
+  const settings: Record<string, unknown> = { ...defaults };
+  for (const field of Object.keys(defaults)) {
+    const value = (given as Record<string, unknown>)[field];
+    if (value !== undefined) settings[field] = value;
+  }
+  const outputs = defaultOutputs(model);
   return {
-    outputModel: join(dirname(model), `${stem}.int8.onnx`),
-    outputReport: join(dirname(model), `${stem}.int8.report.json`),
+    ...(settings as SettingValues), model, calib, labels: given.labels ?? null,
+    out: given.out ?? outputs.out, report: given.report ?? outputs.report,
   };
 }
 
-/** Arguments after `dist/engine.js`; progress is always requested as JSON lines on stderr. */
-export function engineArguments(request: QuantizeRequest): string[] {
-  const args = ['quantize', request.model, '--calib', request.calibrationDir];
-  if (request.labelsFile) args.push('--labels', request.labelsFile);
-  args.push('--calib-count', String(request.calibrationCount));
-  args.push('--calib-batch', String(request.calibrationBatch));
-  args.push('--method', request.method);
-  if (request.method === 'percentile' && request.percentile !== null) args.push('--percentile', String(request.percentile));
-  if (!request.perChannel) args.push('--per-tensor');
-  args.push('--activations', request.activations);
-  args.push('--preprocess', request.preprocess);
-  if (request.evaluationCount > 0) args.push('--eval-count', String(request.evaluationCount));
-  else args.push('--no-eval');
-  if (!request.benchmark) args.push('--no-bench');
-  if (request.maxDropPoints !== null) args.push('--max-drop', String(request.maxDropPoints));
-  if (request.biasCorrection !== 'auto') args.push('--bias-correction', request.biasCorrection);
-  args.push('--out', request.outputModel, '--report', request.outputReport, '--progress', 'json');
-  return args;
+/** Arguments after `dist/engine.js`; an evaluation count of 0 means no evaluation; progress comes as JSON lines on stderr. */
+export function engineArguments(request: RunRequest): string[] {
+  const values = { ...request, evaluate: request.evalCount > 0, progress: 'json' as const };
+  return ['quantize', request.model, ...commandLineArguments(QUANTIZE_COMMAND, values)];
 }
 
-/** Checks the numbers a person typed or a caller passed; returns a sentence naming the bad field, or null. */
-export function describeInvalidRequest(request: QuantizeRequest): string | null {
-  const positiveInt = (n: number) => Number.isInteger(n) && n > 0;
+/** Checks what a person typed or a caller passed against the engine's options; a sentence naming the bad field, or null. */
+export function describeInvalidRequest(request: RunRequest): string | null {
   if (!request.model.toLowerCase().endsWith('.onnx')) return `${request.model} is not an .onnx file.`;
-  if (!request.calibrationDir) return 'No calibration image folder was given.';
-  if (!positiveInt(request.calibrationCount)) return `The number of calibration images must be a whole number above 0 (got ${request.calibrationCount}).`;
-  if (!positiveInt(request.calibrationBatch)) return `The calibration batch size must be a whole number above 0 (got ${request.calibrationBatch}).`;
-  if (!Number.isInteger(request.evaluationCount) || request.evaluationCount < 0) return `The number of evaluation images must be a whole number, 0 or more (got ${request.evaluationCount}).`;
-  if (!CALIBRATION_METHODS.includes(request.method)) return `Unknown calibration method '${request.method}' (use ${CALIBRATION_METHODS.join(', ')}).`;
-  if (!PREPROCESS_CHOICES.includes(request.preprocess)) return `Unknown preprocessing preset '${request.preprocess}' (use ${PREPROCESS_CHOICES.join(', ')}).`;
-  if (!ACTIVATION_TYPES.includes(request.activations)) return `Unknown activation type '${request.activations}' (use u8 or s8).`;
-  if (request.percentile !== null && !(request.percentile > 0 && request.percentile <= 100)) return `The percentile must be in (0, 100] (got ${request.percentile}).`;
-  if (request.maxDropPoints !== null && !(request.maxDropPoints >= 0)) return `The maximum accuracy drop must be 0 or more points (got ${request.maxDropPoints}).`;
+  if (!request.calib) return 'No calibration image folder was given.';
+  for (const [field, option] of settingOptions()) {
+    const value = (request as Record<string, unknown>)[field];
+    const problem = valueProblem(option, value);
+    if (problem) return `The ${option.setting.label} ${problem} (got ${JSON.stringify(value)}).`;
+  }
   return null;
 }

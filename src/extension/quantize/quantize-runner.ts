@@ -5,16 +5,17 @@ import { existsSync } from 'node:fs';
 import { basename, isAbsolute } from 'node:path';
 import type { ReportView } from '../../protocol/report';
 import type { ReportPanels } from '../report/report-panels';
-import { describeProgress, EngineEvent, EngineProgressEvent, OverallProgress } from './engine-events';
+import type { EngineEvent, EngineProgressEvent } from '../../engine/events';
+import { describeProgress, OverallProgress } from './engine-events';
 import { EngineExit, EngineProcess } from './engine-process';
 import { ModelSummary, summarizeModel } from './model-inputs';
 import { removePartialOutputs, snapshotOutputs } from './output-cleanup';
 import { promptForRequest } from './quantize-prompts';
-import { defaultOutputPaths, describeInvalidRequest, engineArguments, QuantizeRequest } from './quantize-request';
+import { completeRequest, describeInvalidRequest, engineArguments, RunRequest } from './quantize-request';
 import { readQuantizeDefaults } from './settings';
 
 /** Second argument of `octet.quantize`: given answers skip the prompts (tests, re-run, scripts). */
-export interface QuantizeCommandOptions extends Partial<Omit<QuantizeRequest, 'model'>> {
+export interface QuantizeCommandOptions extends Partial<Omit<RunRequest, 'model'>> {
   /** Ask anyway, with the given answers pre-selected. */
   prompt?: boolean;
   /** Open the report panel when done (default true). */
@@ -93,8 +94,8 @@ export class QuantizeRunner implements vscode.Disposable {
     if ('error' in request) return this.fail(request.error, modelUri);
     const invalid = describeInvalidRequest(request);
     if (invalid) return this.fail(invalid, modelUri);
-    if (this.running.has(request.outputModel)) {
-      return this.fail(`${basename(modelPath)} is already being quantized to ${basename(request.outputModel)}; wait for it or cancel it.`, modelUri);
+    if (this.running.has(request.out)) {
+      return this.fail(`${basename(modelPath)} is already being quantized to ${basename(request.out)}; wait for it or cancel it.`, modelUri);
     }
     await this.remember(request);
     return this.execute(request, options);
@@ -106,24 +107,24 @@ export class QuantizeRunner implements vscode.Disposable {
     const labelsSource = report.calibration.dataset.labelsSource;
     const previous: QuantizeCommandOptions = {
       prompt: true,
-      calibrationDir: report.calibration.dataset.path,
-      labelsFile: labelsSource && isAbsolute(labelsSource) && existsSync(labelsSource) ? labelsSource : null,
+      calib: report.calibration.dataset.path,
+      labels: labelsSource && isAbsolute(labelsSource) && existsSync(labelsSource) ? labelsSource : null,
       method: report.settings.method,
       percentile: report.settings.percentile,
       perChannel: report.settings.perChannel,
       activations: report.settings.activations,
-      calibrationCount: report.settings.calibCount,
-      calibrationBatch: report.settings.calibBatch,
+      calibCount: report.settings.calibCount,
+      calibBatch: report.settings.calibBatch,
       preprocess: report.settings.preprocess === 'none' ? 'auto' : report.settings.preprocess,
-      evaluationCount: report.evaluation?.limit ?? report.accuracy?.n ?? 0,
+      evalCount: report.evaluation?.limit ?? report.accuracy?.n ?? 0,
       benchmark: report.bench.length > 0,
-      outputModel: view.int8ModelPath,
-      outputReport: view.reportPath,
+      out: view.int8ModelPath,
+      report: view.reportPath,
     };
     void vscode.commands.executeCommand('octet.quantize', vscode.Uri.file(view.fp32ModelPath), previous);
   }
 
-  private async ask(modelPath: string, summary: ModelSummary, options: QuantizeCommandOptions): Promise<QuantizeRequest | undefined> {
+  private async ask(modelPath: string, summary: ModelSummary, options: QuantizeCommandOptions): Promise<RunRequest | undefined> {
     const state = this.context.workspaceState;
     return promptForRequest({
       modelPath,
@@ -135,43 +136,23 @@ export class QuantizeRunner implements vscode.Disposable {
     });
   }
 
-  private fromOptions(modelPath: string, options: QuantizeCommandOptions): QuantizeRequest | { error: string } {
-    const d = readQuantizeDefaults(vscode.Uri.file(modelPath));
-    const calibrationDir = options.calibrationDir ?? this.context.workspaceState.get<string>(CALIBRATION_KEY + modelPath);
-    if (!calibrationDir) return { error: `${modelPath}: no calibration image folder was given and none was used before for this model.` };
-    const outputs = defaultOutputPaths(modelPath);
-    const method = options.method ?? d.method;
-    return {
-      model: modelPath,
-      calibrationDir,
-      labelsFile: options.labelsFile ?? null,
-      preprocess: options.preprocess ?? d.preprocess,
-      method,
-      percentile: method === 'percentile' ? (options.percentile ?? d.percentile) : null,
-      calibrationCount: options.calibrationCount ?? d.calibrationCount,
-      calibrationBatch: options.calibrationBatch ?? d.calibrationBatch,
-      activations: options.activations ?? d.activations,
-      perChannel: options.perChannel ?? d.perChannel,
-      evaluationCount: options.evaluationCount ?? d.evaluationCount,
-      benchmark: options.benchmark ?? d.benchmark,
-      maxDropPoints: options.maxDropPoints !== undefined ? options.maxDropPoints : d.maxDropPoints,
-      biasCorrection: options.biasCorrection ?? d.biasCorrection,
-      outputModel: options.outputModel ?? outputs.outputModel,
-      outputReport: options.outputReport ?? outputs.outputReport,
-    };
+  private fromOptions(modelPath: string, options: QuantizeCommandOptions): RunRequest | { error: string } {
+    const calib = options.calib ?? this.context.workspaceState.get<string>(CALIBRATION_KEY + modelPath);
+    if (!calib) return { error: `${modelPath}: no calibration image folder was given and none was used before for this model.` };
+    return completeRequest(modelPath, calib, readQuantizeDefaults(vscode.Uri.file(modelPath)), options);
   }
 
-  private async remember(request: QuantizeRequest): Promise<void> {
-    await this.context.workspaceState.update(CALIBRATION_KEY + request.model, request.calibrationDir);
-    await this.context.workspaceState.update(LABELS_KEY + request.model, request.labelsFile ?? undefined);
-    await this.context.globalState.update(LAST_CALIBRATION_KEY, request.calibrationDir);
+  private async remember(request: RunRequest): Promise<void> {
+    await this.context.workspaceState.update(CALIBRATION_KEY + request.model, request.calib);
+    await this.context.workspaceState.update(LABELS_KEY + request.model, request.labels ?? undefined);
+    await this.context.globalState.update(LAST_CALIBRATION_KEY, request.calib);
   }
 
   private log(line: string): void {
     this.output.appendLine(`[${new Date().toLocaleTimeString()}] ${line}`);
   }
 
-  private async execute(request: QuantizeRequest, options: QuantizeCommandOptions): Promise<QuantizeOutcome> {
+  private async execute(request: RunRequest, options: QuantizeCommandOptions): Promise<QuantizeOutcome> {
     const engineScript = this.context.asAbsolutePath('dist/engine.js');
     if (!existsSync(engineScript)) {
       return this.fail(`${engineScript}: the Octet engine is missing from the extension (run \`npm run build\`).`, vscode.Uri.file(request.model));
@@ -180,7 +161,7 @@ export class QuantizeRunner implements vscode.Disposable {
     const name = basename(request.model);
     this.log(`Quantizing ${request.model}`);
     this.log(`$ node ${engineScript} ${args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`);
-    const snapshot = snapshotOutputs([request.outputModel, request.outputReport]);
+    const snapshot = snapshotOutputs([request.out, request.report]);
 
     let cancelRequestedAt = 0;
     const exit = await vscode.window.withProgress(
@@ -209,7 +190,7 @@ export class QuantizeRunner implements vscode.Disposable {
             }
           },
         });
-        this.running.set(request.outputModel, engine);
+        this.running.set(request.out, engine);
         const cancel = () => {
           if (!engine.running || cancelRequestedAt) return;
           cancelRequestedAt = Date.now();
@@ -222,7 +203,7 @@ export class QuantizeRunner implements vscode.Disposable {
           return { ...(await engine.finished), enginePid: engine.pid };
         } finally {
           subscriptions.forEach((s) => s?.dispose());
-          this.running.delete(request.outputModel);
+          this.running.delete(request.out);
         }
       },
     );
@@ -237,8 +218,8 @@ export class QuantizeRunner implements vscode.Disposable {
       return { status: 'cancelled', enginePid, removed, cancelToExitMs };
     }
     if (exit.exitCode === 0 && !exit.error) {
-      const model = exit.result?.model ?? request.outputModel;
-      const report = exit.result?.report ?? request.outputReport;
+      const model = exit.result?.model ?? request.out;
+      const report = exit.result?.report ?? request.report;
       if (!existsSync(model) || !existsSync(report)) {
         removePartialOutputs(snapshot);
         return this.fail(`${request.model}: the engine finished but did not write ${existsSync(model) ? report : model}.`, vscode.Uri.file(request.model), enginePid);
