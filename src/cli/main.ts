@@ -12,7 +12,7 @@ import { evaluatePair } from '../engine/commands/eval';
 import { benchPair } from '../engine/commands/bench';
 import { inspectModel } from '../engine/commands/inspect';
 import { quantizableOpTypes } from '../quant/registry';
-import { formatBench, formatEval, formatQuantizeSummary } from './format';
+import { formatBench, formatEval, formatQuantizeSummary } from '../report/terminal-summary';
 import { runReportCommand } from '../report/command';
 
 const USAGE = `octet ${OCTET_VERSION} — FP32 ONNX to INT8 (QDQ) with calibration, evaluation and benchmark

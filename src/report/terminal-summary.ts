@@ -1,4 +1,4 @@
-// Human-readable summaries for the terminal.
+// Human-readable summaries of a run for the terminal (`octet` and the demo print them).
 import type { AccuracyResult, BenchResult, Report } from '../common/report';
 
 const pct = (v: number | null | undefined) => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(2)}%`);
