@@ -2,13 +2,19 @@
 // checked against its interface at compile time (Schema<T> is exact), so adding or changing a Report field without
 // describing it here fails the typecheck. Used to validate report JSON files and the report panel's saved state.
 import {
-  array, boolean, literal, nullable, number, object, optional, partialRecord, record, Schema, string, anyOf,
+  anyOf, array, boolean, Limits, literal, nullable, number, object, optional, partialRecord, record, Schema, string,
 } from './schema';
 import type {
   AccuracyResult, ActivationType, BenchResult, BiasCorrectionChoice, CalibrationMethod, CalibrationTensorStats, DatasetInfo,
   KeptFloatOp, LatencyStats, LayerError, LayerSensitivity, Layout, MachineInfo, MethodChoice, ModelInfo, PreprocessPreset,
   QuantizeSettings, Report, TopK, TuningReport, TuningTrial,
 } from './report';
+
+/** Largest report file read; a real report of a 10,000-layer model is a few MB. */
+export const MAX_REPORT_BYTES = 64 * 1024 * 1024;
+
+/** Reports nest 5 levels deep; fields a newer Octet may add get some room, not unbounded. */
+export const REPORT_LIMITS: Limits = { maxDepth: 16, maxSize: MAX_REPORT_BYTES };
 
 const CALIBRATION_METHODS = ['minmax', 'entropy', 'percentile', 'mse'] as const;
 const calibrationMethod: Schema<CalibrationMethod> = literal(...CALIBRATION_METHODS);

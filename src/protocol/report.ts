@@ -1,7 +1,7 @@
 // The messages between the report panel's host side (src/extension/report) and its webview (media/report), and
 // the state the webview keeps across hide/show and window reloads. The one place both sides take their types and
 // validators from: the page's messages and saved state are described once here, their types come from that.
-import { reportSchema } from '../common/report-schema';
+import { REPORT_LIMITS, reportSchema } from '../common/report-schema';
 import { boolean, Infer, literal, object, string, variants } from '../common/schema';
 import type { WebviewProtocol } from './webview';
 
@@ -49,6 +49,6 @@ export const reportProtocol: WebviewProtocol<WebviewToHost, HostToWebview, Repor
   name: 'report panel',
   toHost: webviewToHost,
   state: reportPanelState,
-  // The saved state holds a whole report (src/report/load-report.ts bounds report files the same way).
-  limits: { maxDepth: 20, maxSize: 64 * 1024 * 1024 },
+  // The saved state holds a whole report, two levels down.
+  limits: { ...REPORT_LIMITS, maxDepth: REPORT_LIMITS.maxDepth + 2 },
 };

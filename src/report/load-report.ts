@@ -4,19 +4,13 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { describeFsError, OctetError } from '../common/errors';
 import { Report, REPORT_SCHEMA_VERSION } from '../common/report';
-import { reportSchema } from '../common/report-schema';
-import { check, integer, Limits, object } from '../common/schema';
+import { MAX_REPORT_BYTES, REPORT_LIMITS, reportSchema } from '../common/report-schema';
+import { check, integer, object } from '../common/schema';
 
 /** Who is reading: says what to update when a report is newer than this reader. */
 export type ReportReader = 'cli' | 'extension';
 
 const UPDATE_ADVICE: Record<ReportReader, string> = { cli: 'Update Octet', extension: 'Update the extension' };
-
-/** Largest report file read; a real report of a 10,000-layer model is a few MB. */
-export const MAX_REPORT_BYTES = 64 * 1024 * 1024;
-
-/** Reports nest 5 levels deep; extra fields a newer Octet may add get some room, not unbounded. */
-const REPORT_LIMITS: Limits = { maxDepth: 16, maxSize: MAX_REPORT_BYTES };
 
 const versionSchema = object({ schemaVersion: integer() });
 

@@ -9,7 +9,8 @@ import { mkdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { OctetError } from '../../src/common/errors';
 import { REPORT_SCHEMA_VERSION } from '../../src/common/report';
-import { loadReport, MAX_REPORT_BYTES, parseReport } from '../../src/report/load-report';
+import { MAX_REPORT_BYTES } from '../../src/common/report-schema';
+import { loadReport, parseReport } from '../../src/report/load-report';
 import { tempDir } from '../fixtures/models';
 import { realisticReport, reportWithTuning } from './fixture';
 
