@@ -39,9 +39,7 @@ export interface Schema<T> {
 export interface Optional<T> { readonly optional: Schema<T> }
 
 // `any` here only bounds what may be passed; every schema keeps its own exact type.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnySchema = Schema<any>;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Fields = Record<string, AnySchema | Optional<any>>;
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
 export type Infer<S> = S extends Schema<infer T> ? T : never;

@@ -32,8 +32,9 @@ function refused(text: string, reader: 'cli' | 'extension' = 'cli'): string {
   assert.fail('the report was accepted');
 }
 
-const withChange = (change: (report: Record<string, any>) => void): string => { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const report = structuredClone(realisticReport()) as unknown as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** The realistic report as JSON after `change`, which may break it any way it likes (hence `any`). */
+const withChange = (change: (report: Record<string, any>) => void): string => {
+  const report = structuredClone(realisticReport()) as unknown as Record<string, any>;
   change(report);
   return JSON.stringify(report);
 };
