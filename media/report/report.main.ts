@@ -1,21 +1,20 @@
 // Report panel webview: renders one Octet Report (accuracy, latency, size, per-layer error with a chart, ops kept
 // in FP32, settings, machine). Keeps what it shows in webview state so it comes back after hide/show and reloads.
 import './report.css';
-import type { ReportPanelState, ReportView, WebviewToHost } from '../../src/protocol/report';
-import { isReportPanelState } from '../../src/protocol/report';
+import { reportProtocol, ReportPanelState, ReportView, WebviewToHost } from '../../src/protocol/report';
 import { baseName } from '../../src/report/format';
 import { detailsSection, keptFloatSection, outputsSection, sensitivitySection, tuningSection, warningsSection } from './details';
 import { el } from './dom';
 import { LayerChart } from './layer-chart';
 import { LayerTable } from './layer-table';
 import { latencyTable, summaryCards } from './summary';
-import { onHostMessage, vscodeApi } from './vscode-api';
+import { connectHost } from '../common/vscode-api';
 
 const app = document.getElementById('app') as HTMLElement;
-const saved = vscodeApi.getState();
-let state: ReportPanelState | null = isReportPanelState(saved) ? saved : null;
+const host = connectHost(reportProtocol);
+let state: ReportPanelState | null = host.getState() ?? null;
 
-const send = (message: WebviewToHost) => vscodeApi.postMessage(message);
+const send = (message: WebviewToHost) => host.post(message);
 const revealNode = (node: string) => send({ type: 'revealNode', node });
 
 function button(id: string, text: string, title: string, message: WebviewToHost, secondary = true): HTMLButtonElement {
@@ -28,7 +27,7 @@ function render(view: ReportView): void {
   const { report } = view;
   const sort = state?.sort ?? { column: 'index', descending: false };
   state = { view, sort };
-  vscodeApi.setState(state);
+  host.setState(state);
 
   const header = el('header', {},
     el('div', { class: 'title' },
@@ -50,7 +49,7 @@ function render(view: ReportView): void {
     layerSection.append(el('p', { class: 'muted' }, 'INT8 vs FP32 output of each quantized layer. Click a bar or a row to show the layer in the graph; red marks low SQNR.'),
       el('div', { class: 'chart' }, canvas));
     const table = new LayerTable(sort, (next) => {
-      if (state) { state = { ...state, sort: next }; vscodeApi.setState(state); }
+      if (state) { state = { ...state, sort: next }; host.setState(state); }
     }, revealNode);
     layerSection.append(el('div', { class: 'table-scroll' }, table.element));
     table.show(report.layers);
@@ -63,7 +62,7 @@ function render(view: ReportView): void {
   document.body.dataset.rendered = view.reportPath;
 }
 
-onHostMessage((message) => {
+host.onMessage((message) => {
   if (message.type === 'showReport') render(message.view);
   else if (message.type === 'notice') app.prepend(el('p', { class: 'notice' }, message.text));
 });

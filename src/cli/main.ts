@@ -14,7 +14,7 @@ import { inspectModel } from '../engine/commands/inspect';
 import { choice, integer, OptionTable, OptionValues, parseArgsConfig, readCommandLine, text } from '../engine/option-kinds';
 import { EVAL_COMMAND, JSON_OUTPUT, QUANTIZE_COMMAND } from '../engine/options';
 import { quantizableOpTypes } from '../quant/registry';
-import { formatBench, formatEval, formatQuantizeSummary } from './format';
+import { formatBench, formatEval, formatQuantizeSummary } from '../report/terminal-summary';
 import { CommandUsage, optionHelp, synopsis } from './usage';
 import { runReportCommand } from '../report/command';
 

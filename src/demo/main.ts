@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { quantizeModel } from '../engine/commands/quantize';
 import type { QuantizeRequest } from '../engine/request';
-import { formatQuantizeSummary } from '../cli/format';
+import { formatQuantizeSummary } from '../report/terminal-summary';
 import { encodeModel } from '../onnx/proto';
 import { sampleCnn, writeSampleImages } from './sample-model';
 

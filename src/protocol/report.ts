@@ -1,54 +1,54 @@
 // The messages between the report panel's host side (src/extension/report) and its webview (media/report), and
-// the state the webview keeps across hide/show and window reloads. The one place both sides take their types from.
-import type { Report } from '../common/report';
+// the state the webview keeps across hide/show and window reloads. The one place both sides take their types and
+// validators from: the page's messages and saved state are described once here, their types come from that.
+import { REPORT_LIMITS, reportSchema } from '../common/report-schema';
+import { boolean, Infer, literal, object, string, variants } from '../common/schema';
+import type { WebviewProtocol } from './webview';
 
 export const REPORT_VIEW_TYPE = 'octet.report';
 
-/** Everything the webview needs to render one report. */
-export interface ReportView {
-  report: Report;
-  reportPath: string;
+const reportView = object({
+  report: reportSchema,
+  reportPath: string(),
   /** Absolute paths, resolved against the report's folder when the report holds relative ones. */
-  fp32ModelPath: string;
-  int8ModelPath: string;
-}
+  fp32ModelPath: string(),
+  int8ModelPath: string(),
+});
+/** Everything the webview needs to render one report. */
+export type ReportView = Infer<typeof reportView>;
 
+/** From the host (trusted): typed, not checked. */
 export type HostToWebview =
   | { type: 'showReport'; view: ReportView }
   | { type: 'notice'; text: string };
 
-export type ExportFormat = 'json' | 'markdown';
+const exportFormat = literal('json', 'markdown');
+export type ExportFormat = Infer<typeof exportFormat>;
 
-export type WebviewToHost =
-  | { type: 'ready' }
-  | { type: 'revealNode'; node: string }
-  | { type: 'openGraph' }
-  | { type: 'revealInExplorer' }
-  | { type: 'rerun' }
-  | { type: 'export'; format: ExportFormat };
+const webviewToHost = variants('type', {
+  ready: {},
+  revealNode: { node: string() },
+  openGraph: {},
+  revealInExplorer: {},
+  rerun: {},
+  export: { format: exportFormat },
+});
+export type WebviewToHost = Infer<typeof webviewToHost>;
 
-export type LayerSortColumn = 'index' | 'node' | 'opType' | 'sqnrDb' | 'ownSqnrDb' | 'localSqnrDb' | 'weightSqnrDb' | 'cosine' | 'maxAbsError' | 'clippedRatio';
+const layerSortColumn = literal('index', 'node', 'opType', 'sqnrDb', 'ownSqnrDb', 'localSqnrDb', 'weightSqnrDb', 'cosine', 'maxAbsError', 'clippedRatio');
+export type LayerSortColumn = Infer<typeof layerSortColumn>;
 
 /** Saved with the webview's setState; comes back to the serializer after a reload. */
-export interface ReportPanelState {
-  view: ReportView;
-  sort: { column: LayerSortColumn; descending: boolean };
-}
+const reportPanelState = object({
+  view: reportView,
+  sort: object({ column: layerSortColumn, descending: boolean() }),
+});
+export type ReportPanelState = Infer<typeof reportPanelState>;
 
-const WEBVIEW_MESSAGE_TYPES = ['ready', 'revealNode', 'openGraph', 'revealInExplorer', 'rerun', 'export'];
-
-/** Checks a message from the webview before the host acts on it. */
-export function isWebviewToHost(value: unknown): value is WebviewToHost {
-  if (typeof value !== 'object' || value === null) return false;
-  const message = value as Record<string, unknown>;
-  if (typeof message.type !== 'string' || !WEBVIEW_MESSAGE_TYPES.includes(message.type)) return false;
-  if (message.type === 'revealNode') return typeof message.node === 'string';
-  if (message.type === 'export') return message.format === 'json' || message.format === 'markdown';
-  return true;
-}
-
-export function isReportPanelState(value: unknown): value is ReportPanelState {
-  if (typeof value !== 'object' || value === null) return false;
-  const state = value as Partial<ReportPanelState>;
-  return typeof state.view?.reportPath === 'string' && typeof state.view.report === 'object';
-}
+export const reportProtocol: WebviewProtocol<WebviewToHost, HostToWebview, ReportPanelState> = {
+  name: 'report panel',
+  toHost: webviewToHost,
+  state: reportPanelState,
+  // The saved state holds a whole report, two levels down.
+  limits: { ...REPORT_LIMITS, maxDepth: REPORT_LIMITS.maxDepth + 2 },
+};

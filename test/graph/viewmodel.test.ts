@@ -20,6 +20,7 @@ import { findReportOverlay, reportCandidates } from '../../src/extension/graph/r
 import { skimModel } from '../../src/onnx/skim';
 import { estimateText, nodeBox } from '../../media/graph/view/node-boxes';
 import { fakeReport, largeModel, smallCnn, subgraphModel, toQdq } from './support/fixtures';
+import { realisticReport } from '../report/fixture';
 
 function view(model: ModelProto): ModelView {
   return new ModelView(model, { fileName: 'test.onnx', fileBytes: 0, hadExternalData: false });
@@ -201,7 +202,10 @@ test('report files next to the model: NAME.report.json or NAME.int8.report.json,
     const warnings: string[] = [];
     assert.equal(findReportOverlay(model, (w) => warnings.push(w)), null);
     assert.match(warnings[0], /not valid JSON/);
-    writeFileSync(join(dir, 'resnet.int8.report.json'), JSON.stringify(fakeReport([{ name: 'conv1', opType: 'Conv', tensor: 'c1' }])));
+    writeFileSync(join(dir, 'resnet.int8.report.json'), JSON.stringify({ ...realisticReport(), ...fakeReport([{ name: 'conv1', opType: 'Conv', tensor: 'c1' }]), layers: 'none' }));
+    assert.equal(findReportOverlay(model, (w) => warnings.push(w)), null, 'a report is checked whole before it is overlaid');
+    assert.match(warnings[1], /resnet\.int8\.report\.json: is not a valid Octet report: layers: expected an array of objects, got a string/);
+    writeFileSync(join(dir, 'resnet.int8.report.json'), JSON.stringify({ ...realisticReport(), ...fakeReport([{ name: 'conv1', opType: 'Conv', tensor: 'c1' }]) }));
     const overlay = findReportOverlay(model);
     assert.equal(overlay?.layers.length, 1);
     assert.equal(overlay?.outputSqnrDb, 24.5);

@@ -95,7 +95,7 @@ test('loading: relative model paths resolve against the report folder; wrong fil
   rejects('not json', /not valid JSON/);
   rejects('{"hello": 1}', /not an Octet report/);
   rejects(JSON.stringify({ ...sampleReport(), schemaVersion: 99 }), /newer Octet/);
-  rejects(JSON.stringify({ ...sampleReport(), layers: null }), /'layers' is not a list/);
+  rejects(JSON.stringify({ ...sampleReport(), layers: null }), /layers: expected an array of objects, got null/);
   assert.throws(() => loadReport(join(dir, 'missing.json')), /no such file/);
 });
 

@@ -76,7 +76,7 @@ export class GraphApp {
   }
 
   start(): void {
-    window.addEventListener('message', (event: MessageEvent<HostToWebview>) => this.onMessage(event.data));
+    this.host.onMessage((message) => this.onMessage(message));
     watchTheme(() => this.canvas.refreshTheme());
     performance.mark('octet:ready');
     this.host.post({ type: 'ready', pageAgeMs: Math.round(performance.now()) });

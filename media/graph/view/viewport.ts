@@ -1,10 +1,11 @@
 // Pan and zoom: screen = world * scale + offset. Animated moves for fit / zoom-to-selection.
 import { Bounds } from './scene';
+import type { ViewportState } from '../../../src/protocol/graph';
+
+export type { ViewportState };
 
 export const MIN_SCALE = 0.0002;
 export const MAX_SCALE = 4;
-
-export interface ViewportState { scale: number; x: number; y: number }
 
 export class Viewport {
   scale = 1;

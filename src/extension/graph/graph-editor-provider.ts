@@ -5,7 +5,6 @@ import { ErrorOverlay } from '../../graphmodel/error-overlay';
 import { saveExportedImage } from './export-image';
 import { GraphDocument } from './graph-document';
 import { GraphSession } from './graph-session';
-import { asWebviewMessage } from './message-guard';
 import { graphWebviewHtml } from './webview-html';
 
 export const GRAPH_VIEW_TYPE = 'octet.graph';
@@ -56,9 +55,7 @@ export class GraphEditorProvider implements vscode.CustomReadonlyEditorProvider<
     this.editors.add(editor);
     const sessionRegistration = document.addSession(session);
     const subscription = webview.onDidReceiveMessage((raw: unknown) => {
-      const message = asWebviewMessage(raw);
-      if (!message) return;
-      session.handle(message).catch((err: unknown) => this.log(`Graph viewer: '${message.type}' failed: ${err instanceof Error ? err.message : String(err)}`));
+      session.receive(raw).catch((err: unknown) => this.log(`Graph viewer of ${file}: handling a message failed: ${err instanceof Error ? err.message : String(err)}`));
     });
     const key = document.uri.toString();
     for (const node of this.pendingReveals.get(key) ?? []) session.reveal(node);

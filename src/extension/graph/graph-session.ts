@@ -2,7 +2,8 @@
 // detail requests with statistics computed here, and forwards reveal/overlay pushes once the page is listening.
 import { ErrorOverlay } from '../../graphmodel/error-overlay';
 import { ModelView } from '../../graphmodel/model-view';
-import { HostToWebview, WebviewToHost } from '../../protocol/graph';
+import { graphProtocol, HostToWebview, WebviewToHost } from '../../protocol/graph';
+import { checkFromWebview } from '../../protocol/webview';
 import { packGraph } from '../../graphmodel/wire';
 
 export interface SessionHooks {
@@ -10,6 +11,8 @@ export interface SessionHooks {
   saveExport?(format: 'svg' | 'png', data: string, suggestedName: string): Promise<string | undefined>;
   painted?(info: Extract<WebviewToHost, { type: 'painted' }>): void;
   revealed?(node: string, found: boolean): void;
+  /** A message from the page failed the protocol's checks and was ignored (default: logged). */
+  rejected?(error: string): void;
   log?(message: string): void;
 }
 
@@ -33,6 +36,17 @@ export class GraphSession {
     private readonly hooks: SessionHooks = {}, private openedAt = Date.now()) {}
 
   private readyCount = 0;
+
+  /** Acts on a message from the page once it passes the protocol's checks (logged and ignored otherwise). */
+  async receive(raw: unknown): Promise<void> {
+    const checked = checkFromWebview(graphProtocol, raw);
+    if (!checked.ok) {
+      if (this.hooks.rejected) this.hooks.rejected(checked.error);
+      else this.hooks.log?.(`Graph viewer sent a message that was ignored: ${checked.error}`);
+      return;
+    }
+    await this.handle(checked.value);
+  }
 
   async handle(message: WebviewToHost): Promise<void> {
     switch (message.type) {

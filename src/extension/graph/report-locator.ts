@@ -1,10 +1,11 @@
 // Finds and reads the Report that belongs to a model: `NAME.report.json` (the INT8 model's own report, e.g.
 // resnet.int8.onnx -> resnet.int8.report.json) or `NAME.int8.report.json` (the FP32 model's quantization report).
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
-import { describeFsError, OctetError } from '../../common/errors';
+import { OctetError } from '../../common/errors';
 import type { Report } from '../../common/report';
 import { ErrorOverlay, overlayFromReport } from '../../graphmodel/error-overlay';
+import { loadReport } from '../../report/load-report';
 
 export function reportCandidates(modelPath: string): string[] {
   const stem = basename(modelPath, extname(modelPath));
@@ -12,23 +13,12 @@ export function reportCandidates(modelPath: string): string[] {
   return [join(dir, `${stem}.report.json`), join(dir, `${stem}.int8.report.json`)];
 }
 
-/** Reads a report file; only its per-layer table (and accuracy) matter here, so any schema version with `layers` works. */
+/** Reads a report file, checked whole like every report the extension opens (src/report/load-report.ts). */
 export function readReportOverlay(path: string): ErrorOverlay {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw describeFsError(path, err);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new OctetError(path, `is not valid JSON (${err instanceof Error ? err.message : String(err)})`);
-  }
-  return overlayFromReportValue(value, path);
+  return overlayFromReport(loadReport(path, 'extension'), path);
 }
 
+/** A report handed over in process (the quantize flow's): only its per-layer table, accuracy and sensitivity matter. */
 export function overlayFromReportValue(value: unknown, source: string): ErrorOverlay {
   const report = value as Partial<Report> | null;
   if (!report || typeof report !== 'object' || !Array.isArray(report.layers)) {

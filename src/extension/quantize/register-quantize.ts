@@ -57,7 +57,7 @@ export function registerQuantizeFeature(context: vscode.ExtensionContext): void 
       async (reportArg: unknown, format: ExportFormat = 'markdown', target?: vscode.Uri): Promise<vscode.Uri | undefined> => {
         const uri = await pickReport(reportArg);
         if (!uri) return undefined;
-        return panels.exportReport(toReportView(loadReport(uri.fsPath), uri.fsPath), format, target);
+        return panels.exportReport(toReportView(loadReport(uri.fsPath, 'extension'), uri.fsPath), format, target);
       }),
   );
 }

@@ -6,7 +6,8 @@ import { basename } from 'node:path';
 import { OctetError } from '../../common/errors';
 import { loadReport } from '../../report/load-report';
 import { toReportView } from './report-view';
-import { ExportFormat, HostToWebview, isReportPanelState, isWebviewToHost, REPORT_VIEW_TYPE, ReportView, WebviewToHost } from '../../protocol/report';
+import { ExportFormat, HostToWebview, REPORT_VIEW_TYPE, reportProtocol, ReportView, WebviewToHost } from '../../protocol/report';
+import { checkFromWebview, checkSavedState } from '../../protocol/webview';
 import { mediaRoot, reportHtml } from './report-html';
 import { reportToMarkdown } from '../../report/markdown';
 
@@ -26,7 +27,7 @@ export class ReportPanels implements vscode.Disposable, vscode.WebviewPanelSeria
 
   /** Opens (or reveals and refreshes) the panel for a report file. Throws OctetError when the file is not a report. */
   show(reportPath: string): vscode.WebviewPanel {
-    const view = toReportView(loadReport(reportPath), reportPath);
+    const view = toReportView(loadReport(reportPath, 'extension'), reportPath);
     const open = this.panels.get(reportPath);
     if (open) {
       open.view = view;
@@ -41,13 +42,15 @@ export class ReportPanels implements vscode.Disposable, vscode.WebviewPanelSeria
 
   /** Brings a panel back after a window reload, from the state its webview saved. */
   async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
-    if (!isReportPanelState(state)) {
+    const saved = checkSavedState(reportProtocol, state);
+    if (!saved.ok) {
+      this.hooks.log(`Report panel not restored: its saved state is not usable (${saved.error})`);
       panel.dispose();
       return;
     }
-    let view = state.view;
+    let view = saved.value.view;
     try {
-      view = toReportView(loadReport(state.view.reportPath), state.view.reportPath);
+      view = toReportView(loadReport(view.reportPath, 'extension'), view.reportPath);
     } catch (err) {
       this.hooks.log(`Restoring report panel from saved state: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -93,11 +96,13 @@ export class ReportPanels implements vscode.Disposable, vscode.WebviewPanelSeria
     panel.title = this.titleFor(initialView);
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'report', 'icon.svg');
     panel.webview.html = reportHtml(panel.webview, this.extensionUri, panel.title);
-    const subscription = panel.webview.onDidReceiveMessage((message: unknown) => {
-      if (!isWebviewToHost(message)) {
-        this.hooks.log(`Report panel sent an unknown message: ${JSON.stringify(message).slice(0, 200)}`);
+    const subscription = panel.webview.onDidReceiveMessage((raw: unknown) => {
+      const checked = checkFromWebview(reportProtocol, raw);
+      if (!checked.ok) {
+        this.hooks.log(`Report panel sent a message that was ignored: ${checked.error}`);
         return;
       }
+      const message = checked.value;
       this.handle(entry.panel, entry.view, message).catch((err: unknown) => {
         const text = err instanceof OctetError || err instanceof Error ? err.message : String(err);
         this.hooks.log(`Report panel action '${message.type}' failed: ${text}`);

@@ -164,17 +164,19 @@ export class WebviewHarness {
         .catch(() => undefined);
     };
     const source = { model: loadModel, overlay: () => model.overlay ?? null };
+    /** Uncaught page errors, and messages the host refused (the page must only send what the protocol allows). */
+    const errors: string[] = [];
     const sessionHooks: SessionHooks = {
       ...hooks,
+      rejected: (error) => errors.push(`host refused a message: ${error}`),
       saveExport: async (format, data, suggestedName) => { exports.push({ format, data, suggestedName }); return `/virtual/${suggestedName}`; },
     };
     let session = new GraphSession(source, post, sessionHooks);
     await page.exposeBinding('__octetHost', async (_source, message: WebviewToHost) => {
       sent.push(message);
       if (message.type === 'painted') resolvePainted(message);
-      await session.handle(message);
+      await session.receive(message);
     });
-    const errors: string[] = [];
     page.on('pageerror', (err) => errors.push(err.message));
     page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
     // "The editor opens" here: VS Code has created the webview and the provider sets its HTML and starts reading.

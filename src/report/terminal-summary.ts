@@ -1,4 +1,4 @@
-// Human-readable summaries for the terminal.
+// Human-readable summaries of a run for the terminal (`octet` and the demo print them).
 import { agreementLabel, primaryAgreement } from '../common/accuracy';
 import type { AccuracyResult, BenchResult, Report } from '../common/report';
 
