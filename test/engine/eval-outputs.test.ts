@@ -60,3 +60,14 @@ test('eval --json: a classifier keeps top-1 agreement and labels', { skip: missi
   assert.equal(result.agreement, logits.agreement);
   assert.equal(result.labelled, true);
 });
+
+test('--max-drop on a model with no output to measure agreement on is refused before calibration', { skip: missing }, () => {
+  const started = Date.now();
+  const r = spawnSync(process.execPath, [engine, 'quantize', join(shared, 'models/arch-zoo/yolo_n_op12_dyn.onnx'), '--calib',
+    join(shared, 'images/imagenet-sample'), '--preprocess', 'torch', '--crop', '64', '--max-drop', '1', '--progress', 'json',
+    '--out', join(tempDir(), 'int8.onnx')], { encoding: 'utf8', timeout: 120_000 });
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /--max-drop: needs an output Octet can measure agreement on .*output \[1,252,85\]/);
+  assert.ok(!/"stage":"calibrate"/.test(r.stderr), 'no calibration started');
+  assert.ok(Date.now() - started < 60_000);
+});

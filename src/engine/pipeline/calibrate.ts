@@ -1,0 +1,56 @@
+// Step 4: calibration — per-channel ranges steer the activation equalization (which rescales the reference graph's
+// weights), then streaming statistics of every Q/DQ'd tensor, shared-scale ones too (returning a layer to FP32 in
+// tuning can leave a data-movement op's output needing its own range). The samples are decoded once when the passes
+// that read them fit in memory.
+import type { TensorStats } from '../../quant/histogram';
+import { equalizePairs, findEqualizationPairs } from '../../quant/equalize';
+import { CalibrationOptions, collectChannelMaxima, collectStatistics } from '../runtime/calibrate';
+import { openSampleSet, SampleSet } from '../runtime/sample-set';
+import type { CalibrationData } from './calibration-data';
+import type { Planned } from './plan';
+import type { PreparedModel } from './prepare-model';
+import type { Run } from './run';
+
+/** Samples used to measure per-channel ranges for equalization. */
+const EQUALIZATION_SAMPLES = 32;
+/** Calibration samples on which bias shifts are measured (also read by later steps). */
+export const BIAS_SAMPLES = 32;
+
+export interface Calibrated {
+  stats: Map<string, TensorStats>;
+  /** The calibration samples (kept in memory when the passes over them fit). */
+  samples: SampleSet;
+  images: number;
+  seconds: number;
+  /** Passes over the samples the exposure budget needed for the statistics. */
+  passes: number;
+  peakRssMb: number;
+  options: CalibrationOptions;
+}
+
+export async function calibrate(run: Run, model: PreparedModel, data: CalibrationData, planned: Planned): Promise<Calibrated> {
+  const { request, paths } = run;
+  const { input, reference } = model;
+  const options: CalibrationOptions = { threads: request.threads, signal: run.signal, tensorBytes: planned.tensorBytes };
+  const quantizedNodes = new Set(planned.plan.quantized);
+  const pairs = request.equalize && model.perChannel ? findEqualizationPairs(planned.graph, model.opset.to, (n) => quantizedNodes.has(n)) : [];
+  const passes = 1 + (pairs.length > 0 ? 1 : 0) + (request.biasCorrection !== 'off' ? 1 : 0);
+  const samples = await openSampleSet(data.calibSet, data.calibIndices, input, data.batch, { passes, signal: run.signal });
+  const started = performance.now();
+  if (pairs.length > 0) {
+    // Channel ranges only steer the equalization; a few dozen samples are enough.
+    run.progress('calibrate', 0, samples.size, `measuring channel ranges of ${pairs.length} conv pairs`);
+    const maxima = await collectChannelMaxima(reference, pairs.map((p) => p.tensor), samples.slice(0, EQUALIZATION_SAMPLES), input,
+      { ...options, onProgress: run.progressOf('calibrate', (d, t) => `channel ranges ${d}/${t}`, 2) }, paths.model);
+    const equalized = equalizePairs(planned.graph, pairs, maxima, { strength: request.equalizeStrength, deadRatio: 1e-3 }).size;
+    run.log(`equalized channel ranges of ${equalized} tensors`);
+  }
+  run.progress('calibrate', 0, samples.size, `calibrating ${planned.plan.calibrationTensors.length} tensors`);
+  const result = await collectStatistics(reference, planned.plan.qdqTensors, samples, input,
+    { ...options, onProgress: run.progressOf('calibrate', (d, t) => `${d}/${t} samples`) }, paths.model);
+  if (result.passes > 1) run.log(`calibration read the samples ${result.passes} times to keep exposed tensors within the memory budget`);
+  return {
+    stats: result.stats, samples, images: result.images, seconds: (performance.now() - started) / 1000, passes: result.passes,
+    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024), options,
+  };
+}

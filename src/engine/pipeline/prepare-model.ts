@@ -1,0 +1,52 @@
+// Step 1: the FP32 model as Octet will quantize it — read (external data loaded), its image input described, ORT's
+// basic optimization applied (BatchNorm folded, constants folded), nodes named, moved to the opset the QDQ format
+// needs; and the machine it runs on, which decides the weight range.
+import type { MachineInfo } from '../../common/report';
+import { describeInput, ModelInput } from '../../data/model-input';
+import { LoadedModel, readModel } from '../../onnx/model-io';
+import type { ModelProto } from '../../onnx/proto';
+import { OpsetDecision, prepareOpset } from '../../quant/opset';
+import type { WeightRange } from '../../quant/rewrite';
+import { machineInfo } from '../runtime/machine';
+import { optimizeFp32 } from '../runtime/prepare';
+import { ortVersion } from '../runtime/session';
+import type { Run } from './run';
+
+export interface PreparedModel {
+  loaded: LoadedModel;
+  input: ModelInput;
+  /** After ORT's basic optimization, at the model's own opset (what FP32 evaluation compares against). */
+  optimized: ModelProto;
+  /** `optimized` moved to the QDQ opset: the graph that is calibrated, equalized and converted. */
+  reference: ModelProto;
+  opset: OpsetDecision;
+  perChannel: boolean;
+  machine: MachineInfo;
+  weightRange: WeightRange;
+}
+
+export async function prepareModel(run: Run): Promise<PreparedModel> {
+  const { request, paths } = run;
+  run.progress('optimize', 0, 1, `reading ${paths.model}`);
+  const loaded = readModel(paths.model);
+  const input = describeInput(loaded.model, paths.model, { layout: request.layout, crop: request.crop });
+  const optimized = await optimizeFp32(loaded.model, paths.model, run.workDir);
+  // Unnamed nodes are named after their first output, so reports, --exclude and the graph viewer agree on names.
+  for (const node of optimized.graph!.node) if (!node.name) node.name = node.output[0];
+  run.progress('optimize', 1, 1, 'FP32 graph optimized (BatchNorm folded)');
+
+  const reference: ModelProto = structuredClone(optimized);
+  const opset = prepareOpset(reference);
+  if (opset.note) run.log(opset.note);
+  const perChannel = request.perChannel && opset.perChannelAllowed;
+  if (request.perChannel && !opset.perChannelAllowed && opset.note) run.warn(opset.note);
+
+  const machine = machineInfo(ortVersion());
+  const weightRange: WeightRange = request.weightRange === 'auto' ? (machine.vnni ? 'full' : 'pair-safe') : request.weightRange;
+  if (!machine.vnni) {
+    run.warn(`This CPU has no VNNI: ONNX Runtime's U8S8 kernels add pairs of int8 products in saturating 16-bit sums here. `
+      + (weightRange === 'full' ? 'Weights use the full int8 range, so some layers may saturate; --weight-range pair-safe avoids it.'
+        : `Weights were quantized '${weightRange}' to rule saturation out; on a VNNI CPU, --weight-range full keeps one more bit where it matters.`));
+  }
+  return { loaded, input, optimized, reference, opset, perChannel, machine, weightRange };
+}

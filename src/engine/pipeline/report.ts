@@ -1,0 +1,63 @@
+// Step 8: the Report — what the run measured, assembled from the steps' results (schema in src/common/report.ts).
+import type { BenchResult, Report } from '../../common/report';
+import { REPORT_SCHEMA_VERSION } from '../../common/report';
+import { OCTET_VERSION } from '../../common/version';
+import { modelInfo, opHistogram } from '../../onnx/model-info';
+import { BIAS_SAMPLES, Calibrated } from './calibrate';
+import type { CalibrationData } from './calibration-data';
+import type { Chosen } from './choose';
+import type { Evaluated } from './evaluate';
+import type { PreparedModel } from './prepare-model';
+import type { Run } from './run';
+
+export interface RunResults {
+  model: PreparedModel;
+  data: CalibrationData;
+  calibrated: Calibrated;
+  chosen: Chosen;
+  evaluated: Evaluated;
+  int8RuntimeOps: Record<string, number>;
+  bench: BenchResult[];
+}
+
+const round3 = (v: number) => Math.round(v * 1000) / 1000;
+
+export function buildReport(run: Run, results: RunResults): Report {
+  const { request, paths } = run;
+  const { model, data, calibrated, chosen, evaluated } = results;
+  const { choice, conversion } = evaluated;
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    octetVersion: OCTET_VERSION,
+    createdAt: new Date().toISOString(),
+    fp32Model: modelInfo(model.loaded.model, paths.model, model.loaded.fileBytes),
+    int8Model: modelInfo(conversion.model, paths.out, conversion.bytes.byteLength),
+    optimizedFp32Ops: opHistogram(model.optimized),
+    settings: {
+      method: choice.method, methodRequested: request.method, percentile: request.percentile, perChannel: model.perChannel,
+      activations: request.activations, weightRange: model.weightRange, equalize: request.equalize && model.perChannel,
+      biasCorrection: choice.biasCorrection, biasCorrectionRequested: request.biasCorrection, calibCount: data.calibIndices.length,
+      calibBatch: data.batch, opTypes: request.opTypes ?? [], exclude: [...choice.exclude], preprocess: data.preprocess,
+      resize: request.resize ?? null, crop: request.crop ?? null, layout: model.input.layout, maxDrop: request.maxDrop,
+    },
+    calibration: {
+      dataset: data.calibSet.info, images: calibrated.images, seconds: round3(calibrated.seconds), peakRssMb: calibrated.peakRssMb,
+      tensors: conversion.tensorStats, methodScores: chosen.methodScores, tensorMethods: chosen.tensorMethods,
+      biasCorrection: request.biasCorrection !== 'off' ? {
+        layers: conversion.biasCorrected, samples: Math.min(BIAS_SAMPLES, data.calibIndices.length),
+        seconds: round3(chosen.builder.biasSeconds), outputSqnrDb: chosen.biasScores,
+      } : null,
+    },
+    quantizedNodes: conversion.quantizedNodes,
+    keptFloat: conversion.kept,
+    int8RuntimeOps: results.int8RuntimeOps,
+    accuracy: evaluated.accuracy,
+    evaluation: evaluated.evaluation,
+    bench: results.bench,
+    layers: evaluated.layers,
+    sensitivity: evaluated.sensitivity,
+    tuning: evaluated.tuning,
+    warnings: run.warnings,
+    machine: model.machine,
+  };
+}
