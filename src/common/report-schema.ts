@@ -6,8 +6,8 @@ import {
 } from './schema';
 import type {
   AccuracyResult, ActivationType, BenchResult, BiasCorrectionChoice, CalibrationMethod, CalibrationTensorStats, DatasetInfo,
-  KeptFloatOp, LatencyStats, LayerError, LayerSensitivity, Layout, MachineInfo, MethodChoice, ModelInfo, OutputScore, PreprocessPreset,
-  QuantizeSettings, Report, TopK, TuningReport, TuningTrial,
+  KeptFloatOp, LatencyStats, LayerError, LayerSensitivity, Layout, MachineInfo, MethodChoice, ModelInfo, NodeTiming, OutputScore,
+  PreprocessPreset, QuantizeSettings, Report, SpeedDecision, SpeedReport, TimeProfile, TopK, TuningReport, TuningTrial,
 } from './report';
 
 /** Largest report file read; a real report of a 10,000-layer model is a few MB. */
@@ -109,6 +109,25 @@ const calibration: Schema<Report['calibration']> = object({
   }))),
 });
 
+const nodeTiming: Schema<NodeTiming> = object({
+  node: string(), opType: string(), fp32Ms: number(), int8Ms: number(), fp32Kernels: array(string()), int8Kernels: array(string()),
+  overheadMs: number(),
+});
+
+const timeProfile: Schema<TimeProfile> = object({
+  runs: number(), batch: number(), threads: number(), fp32TotalMs: number(), int8TotalMs: number(), nodes: array(nodeTiming),
+  byOpType: array(object({ opType: string(), count: number(), fp32Ms: number(), int8Ms: number(), overheadMs: number() })),
+  unattributedInt8Ms: number(),
+});
+
+const speedDecision: Schema<SpeedDecision> = object({
+  nodes: array(string()), action: literal('keep-float', 'int8'), reason: string(), beforeMs: number(), afterMs: number(), kept: boolean(),
+});
+
+const speedReport: Schema<SpeedReport> = object({
+  mode: literal('auto', 'off'), decisions: array(speedDecision), fp32Ms: number(), int8Ms: number(), fasterThanFp32: boolean(), seconds: number(),
+});
+
 export const reportSchema: Schema<Report> = object({
   schemaVersion: number(), octetVersion: string(), createdAt: string(),
   fp32Model: modelInfo, int8Model: modelInfo, optimizedFp32Ops: opHistogram,
@@ -120,4 +139,5 @@ export const reportSchema: Schema<Report> = object({
   bench: array(benchResult), layers: array(layerError),
   sensitivity: optional(nullable(array(layerSensitivity))),
   tuning: nullable(tuningReport), warnings: array(string()), machine: machineInfo,
+  profile: optional(nullable(timeProfile)), speed: optional(nullable(speedReport)),
 });

@@ -200,6 +200,66 @@ export interface MachineInfo {
   platform: string;
 }
 
+/** One node of the FP32 (optimized) graph: what it costs in each model, at batch 1 with one thread. */
+export interface NodeTiming {
+  /** Node name in the FP32 optimized graph (the INT8 model keeps these names): the graph overlay's key. */
+  node: string;
+  opType: string;
+  /** Mean ms per run of the ORT kernels that computed this node in the FP32 model (0 when fused into another). */
+  fp32Ms: number;
+  /** Mean ms per run of the INT8 model's kernels mapped to this node (its int8 kernel, or its float kernel when kept). */
+  int8Ms: number;
+  /** ORT kernels (op types) that ran for it: e.g. FusedConv in FP32, QLinearConv in INT8. */
+  fp32Kernels: string[];
+  int8Kernels: string[];
+  /** Mean ms per run of the QuantizeLinear/DequantizeLinear/Cast/layout kernels at this node's borders in the INT8 model. */
+  overheadMs: number;
+}
+
+/** Where the time goes, measured with ONNX Runtime's profiler on the FP32 and the INT8 model. */
+export interface TimeProfile {
+  /** Profiled runs per model (after warm-up), batch and threads. */
+  runs: number;
+  batch: number;
+  threads: number;
+  /** Mean ms per run summed over all kernels (not wall time: session overhead excluded). */
+  fp32TotalMs: number;
+  int8TotalMs: number;
+  /** Every FP32 node that ran, in graph order. */
+  nodes: NodeTiming[];
+  /** Totals per FP32 op type, most FP32 time first. */
+  byOpType: { opType: string; count: number; fp32Ms: number; int8Ms: number; overheadMs: number }[];
+  /** INT8 kernel time Octet could not attribute to an FP32 node (ms per run), e.g. the input's QuantizeLinear. */
+  unattributedInt8Ms: number;
+}
+
+/** One decision of the speed-aware choice: a region of nodes tried in float (or int8) and what it measured. */
+export interface SpeedDecision {
+  /** FP32 node names in the region. */
+  nodes: string[];
+  /** What was tried. */
+  action: 'keep-float' | 'int8';
+  /** Why the region was a candidate, e.g. "int8 + Q/DQ 0.41 ms vs float 0.22 ms in the profile". */
+  reason: string;
+  /** Batch-1, one-thread median ms of the whole INT8 model before and after the change. */
+  beforeMs: number;
+  afterMs: number;
+  /** Whether the change was kept (it made the model faster and, with --max-drop, kept the bound). */
+  kept: boolean;
+}
+
+export interface SpeedReport {
+  /** As requested: 'auto' (default) or 'off'. */
+  mode: 'auto' | 'off';
+  decisions: SpeedDecision[];
+  /** Batch-1, one-thread median ms of the FP32 model and of the written INT8 model, measured in the same run. */
+  fp32Ms: number;
+  int8Ms: number;
+  /** False when no INT8 layout beat FP32 on this machine (the Report says why; see profile). */
+  fasterThanFp32: boolean;
+  seconds: number;
+}
+
 export interface Report {
   schemaVersion: number;
   octetVersion: string;
@@ -238,6 +298,10 @@ export interface Report {
   sensitivity?: LayerSensitivity[] | null;
   /** Accuracy-aware mode (--max-drop) or --method auto: every trial; null when neither ran. */
   tuning: TuningReport | null;
+  /** Per-node time of the FP32 and INT8 models (batch 1, one thread); absent/null when not profiled. */
+  profile?: TimeProfile | null;
+  /** Speed-aware choice (regions kept in float because int8 was slower there); absent/null when it did not run. */
+  speed?: SpeedReport | null;
   warnings: string[];
   machine: MachineInfo;
 }
