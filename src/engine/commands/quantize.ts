@@ -1,6 +1,6 @@
-// The quantize pipeline: read → FP32 optimize → probe → plan → calibrate → choose ranges → QDQ rewrite → write
-// (atomically) → evaluate FP32 vs INT8 → benchmark → Report. Used by the CLI and, through it, by the extension.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+// The quantize pipeline: read → FP32 optimize → probe → plan → calibrate → choose ranges → QDQ rewrite → evaluate
+// FP32 vs INT8 → benchmark → write model + Report (all-or-nothing). Used by the CLI and, through it, by the extension.
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { OctetError } from '../../common/errors';
@@ -8,7 +8,9 @@ import {
   AccuracyResult, ActivationType, BiasCorrectionChoice, CalibrationMethod, LayerSensitivity, LayerError, Layout, MethodChoice, PreprocessPreset, Report,
   REPORT_SCHEMA_VERSION, TuningReport,
 } from '../../common/report';
-import { readModel, writeModel, writeFileAtomic } from '../../onnx/model-io';
+import { readModel } from '../../onnx/model-io';
+import { checkNotInputs, checkRunFiles, runFiles, writeRunOutputs } from './run-files';
+import { throwIfCancelled } from '../cancel';
 import { encodeModel, ModelProto } from '../../onnx/proto';
 import { prepareOpset } from '../../quant/opset';
 import { WeightRange } from '../../quant/rewrite';
@@ -108,13 +110,15 @@ export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeO
   const modelPath = resolve(request.model);
   const outPath = resolve(request.out ?? defaultOutputPath(modelPath));
   const reportPath = resolve(request.report ?? defaultReportPath(outPath));
-  if (outPath === modelPath) throw new OctetError(outPath, 'the output would overwrite the input model; choose another --out');
-  if (reportPath === modelPath || reportPath === outPath) throw new OctetError(reportPath, 'the report path must differ from the models');
+  const files = runFiles({ ...request, model: modelPath, out: outPath, report: reportPath });
+  checkRunFiles(files);
 
   const workDir = mkdtempSync(join(tmpdir(), 'octet-'));
   try {
     progress('optimize', 0, 1, `reading ${basename(modelPath)}`);
     const loaded = readModel(modelPath);
+    checkNotInputs(files.outputs, loaded.externalFiles.map((path) => ({ path, what: 'input model\'s external data' })));
+    throwIfCancelled(request.signal);
     const input = describeInput(loaded.model, modelPath, { layout: request.layout, crop: request.crop });
     const optimized = await optimizeFp32(loaded.model, modelPath, workDir);
     // Unnamed nodes are named after their first output, so reports, --exclude and the graph viewer agree on names.
@@ -315,10 +319,6 @@ export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeO
       }
     }
 
-    progress('write', 0, 1, outPath);
-    mkdirSync(dirname(outPath), { recursive: true });
-    writeModel(outPath, conversion.model);
-    progress('write', 1, 1, outPath);
     const int8Bytes = conversion.bytes;
     const int8RuntimeOps = await runtimeOpHistogram(int8Bytes, workDir, outPath);
     warnings.push(...diagnoseRuntime(int8RuntimeOps));
@@ -385,8 +385,10 @@ export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeO
       }
     }
 
-    mkdirSync(dirname(reportPath), { recursive: true });
-    writeFileAtomic(reportPath, [Buffer.from(JSON.stringify(report, null, 2) + '\n')]);
+    for (const w of calibSet.warnings) if (!warnings.includes(w)) warnings.push(w); // found while reading (skipped images)
+    progress('write', 0, 1, outPath);
+    await writeRunOutputs({ path: outPath, proto: conversion.model }, { path: reportPath, text: JSON.stringify(report, null, 2) + '\n' }, request.signal);
+    progress('write', 1, 1, outPath);
     emit({ type: 'result', model: outPath, report: reportPath });
     return { modelPath: outPath, reportPath, report };
   } finally {
