@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { linkSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { encodeModel, ModelProto } from '../../src/onnx/proto';
@@ -22,6 +22,7 @@ function octet(args: string[]): Run {
   const r = spawnSync(process.execPath, [engine, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, TMPDIR: tmp } });
   // Octet's own temp folders only: onnxruntime-node 1.30 leaves mat-debug-PID.log and .ses in TMPDIR by itself.
   const tmpLeft = readdirSync(tmp).filter((name) => name.startsWith('octet-'));
+  rmSync(tmp, { recursive: true, force: true });
   return { code: r.status, stderr: r.stderr, stdout: r.stdout, seconds: (performance.now() - started) / 1000, tmpLeft };
 }
 
