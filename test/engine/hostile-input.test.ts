@@ -7,8 +7,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { linkSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { deflateSync } from 'node:zlib';
+import { makeNode } from '../../src/onnx/graph';
 import { encodeModel, ModelProto } from '../../src/onnx/proto';
-import { smallCnn, tempDir, writeImageNpy } from '../fixtures/models';
+import { makeTensor } from '../../src/onnx/tensor';
+import { smallCnn, tempDir, workspace } from '../fixtures/models';
 import { realisticReport } from '../report/fixture';
 
 const engine = resolve(process.cwd(), 'dist/engine.js');
@@ -47,12 +49,6 @@ function externalModel(location: string, length?: number): { model: ModelProto; 
   w1.data_location = 1;
   w1.external_data = [{ key: 'location', value: location }, { key: 'offset', value: '0' }, { key: 'length', value: String(length ?? bytes.length) }];
   return { model, bytes };
-}
-
-function workspace() {
-  const dir = tempDir();
-  const data = writeImageNpy(dir, 8);
-  return { dir, data };
 }
 
 test('external data that is a symlink to /dev/zero, or a FIFO: refused at once, nothing read', () => {
@@ -278,4 +274,17 @@ test('opset 99: Octet\'s one-line cause (file, opset, what to do) before ONNX Ru
   const line = r.stderr.split('\n').find((l) => l.includes('error:'))!;
   assert.ok(line.indexOf('re-export') < line.indexOf('ONNX Runtime says:'), 'the cause and what to do come first');
   assert.doesNotMatch(line, /onnxruntime_src|ValidateOpsetForDomain/, 'no C++ source location or signature');
+});
+
+test('a graph that fixes the batch its input leaves free: exit 1 naming the node (was an internal error, exit 70)', () => {
+  const { dir, data } = workspace();
+  const model = smallCnn();
+  const graph = model.graph!;
+  graph.node[graph.node.findIndex((n) => n.op_type === 'Flatten')] = makeNode('Reshape', ['gap', 'fixed_shape'], ['flat'], 'reshape_fixed');
+  graph.initializer.push(makeTensor('fixed_shape', [2], BigInt64Array.of(1n, 16n)));
+  const path = join(dir, 'fixed-batch.onnx');
+  writeFileSync(path, encodeModel(model));
+  const r = expectRefusal(['quantize', path, '--calib', data, '--preprocess', 'raw'], path,
+    /ONNX Runtime fails running node 'reshape_fixed' \(Reshape\) on input shape \[8,3,16,16\]; its input leaves the batch free but the graph seems to fix it/);
+  assert.doesNotMatch(r.stderr, /onnxruntime_src|ReshapeHelper::ReshapeHelper\(/, 'no C++ source location or signature');
 });

@@ -30,7 +30,7 @@ export async function openSession(model: Uint8Array | string, settings: SessionS
     graphOptimizationLevel: settings.level,
     executionMode: 'sequential',
     interOpNumThreads: 1,
-    logSeverityLevel: 3,
+    logSeverityLevel: 4, // fatal only: ORT's errors reach the user once, wrapped (ortLoadError, ortRunError)
   };
   if (settings.threads > 0) options.intraOpNumThreads = settings.threads;
   if (settings.optimizedPath) options.optimizedModelFilePath = settings.optimizedPath;
@@ -38,19 +38,25 @@ export async function openSession(model: Uint8Array | string, settings: SessionS
     options.enableCpuMemArena = false;
     options.enableMemPattern = false;
   }
+  let session: ort.InferenceSession;
   try {
-    return typeof model === 'string'
+    session = typeof model === 'string'
       ? await ort.InferenceSession.create(model, options)
       : await ort.InferenceSession.create(model, options);
   } catch (err) {
     throw ortLoadError(label, err);
   }
+  sessionLabels.set(session, label);
+  return session;
 }
 
-/** ORT's message without the C++ source location and function signature it starts with. */
+/** The file each open session runs, to name it when a run fails. */
+const sessionLabels = new WeakMap<ort.InferenceSession, string>();
+
+/** ORT's message without the C++ source locations and function signatures it carries. */
 function ortText(err: unknown): string {
   const text = (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').trim();
-  return text.replace(/^\S+\.(?:h|cc|cpp):\d+ [^(]*\((?:[^()]|\([^()]*\))*\)\s*/, '');
+  return text.replace(/\S+\.(?:h|cc|cpp):\d+ [^(]*\((?:[^()]|\([^()]*\))*\)\s*/g, '');
 }
 
 /** What Octet can tell from ORT's text: the cause in one line and what to do; null when it cannot tell. */
@@ -91,7 +97,22 @@ export type FloatOutputs = Record<string, ort.Tensor>;
 export async function runFloat(session: ort.InferenceSession, inputName: string, data: Float32Array, shape: number[],
   outputNames?: readonly string[]): Promise<FloatOutputs> {
   const feeds = { [inputName]: new ort.Tensor('float32', data, shape) };
-  return outputNames ? session.run(feeds, outputNames) : session.run(feeds);
+  try {
+    return await (outputNames ? session.run(feeds, outputNames) : session.run(feeds));
+  } catch (err) {
+    throw ortRunError(sessionLabels.get(session) ?? 'ONNX Runtime', err, shape);
+  }
+}
+
+/** A run ORT refuses on the data (the model's problem, e.g. a graph that fixes the batch its input leaves free). */
+function ortRunError(label: string, err: unknown, shape: readonly number[]): OctetError {
+  const text = ortText(err);
+  const failing = /running (\S+) node\. Name:'([^']*)'/.exec(text);
+  const where = failing ? `node '${failing[2]}' (${failing[1]})` : 'the model';
+  const batchHint = shape[0] > 1 && /shape|dimension|broadcast|reshape/i.test(text)
+    ? `; its input leaves the batch free but the graph seems to fix it — re-export the model with batch 1 in its input shape, or with a dynamic batch throughout`
+    : '';
+  return new OctetError(label, `ONNX Runtime fails running ${where} on input shape [${shape.join(',')}]${batchHint}. ONNX Runtime says: ${text}`);
 }
 
 /** Op-type histogram of the graph ORT executes for `model` at level `all` (QLinearConv, QGemm, ...). */
