@@ -46,7 +46,8 @@ export function checkNotInputs(outputs: readonly RunOutput[], inputs: readonly R
   for (const output of outputs) {
     for (const input of inputs) {
       if (sameFile(output.path, input.path)) {
-        throw new OctetError(output.path, `is the ${input.what} (${resolve(input.path)}); ${output.flag} would overwrite it — choose another ${output.flag}`);
+        const other = resolve(input.path) === resolve(output.path) ? '' : ` ${resolve(input.path)} (the same file)`;
+        throw new OctetError(output.path, `${output.flag} would overwrite the ${input.what}${other}; choose another ${output.flag}`);
       }
     }
   }
