@@ -1,14 +1,10 @@
 // Finds and reads the Report that belongs to a model: `NAME.report.json` (the INT8 model's own report, e.g.
 // resnet.int8.onnx -> resnet.int8.report.json) or `NAME.int8.report.json` (the FP32 model's quantization report).
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
-import { OctetError } from '../../common/errors';
-import { readRegularFileSync } from '../../common/safe-read';
+import { describeFsError, OctetError } from '../../common/errors';
 import type { Report } from '../../common/report';
 import { ErrorOverlay, overlayFromReport } from '../../graphmodel/error-overlay';
-
-/** A report of a 10,000-layer model is a few MB; a file past this is not one. */
-const REPORT_FILE = { what: 'an Octet report', maxBytes: 64 * 2 ** 20 };
 
 export function reportCandidates(modelPath: string): string[] {
   const stem = basename(modelPath, extname(modelPath));
@@ -18,7 +14,12 @@ export function reportCandidates(modelPath: string): string[] {
 
 /** Reads a report file; only its per-layer table (and accuracy) matter here, so any schema version with `layers` works. */
 export function readReportOverlay(path: string): ErrorOverlay {
-  const text = readRegularFileSync(path, REPORT_FILE).toString('utf8');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw describeFsError(path, err);
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);
