@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
-import { OctetError } from '../common/errors';
+import { InternalError, OctetError } from '../common/errors';
 import { CancelledError } from '../engine/cancel';
 import { EngineEvent } from '../engine/events';
 import { quantizeModel } from '../engine/commands/quantize';
@@ -79,10 +79,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(optionHelp(COMMANDS[command]) + '\n');
     return 0;
   }
-  const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
+  const controller = cancelOnSignals();
 
   if (command === 'quantize') {
     const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, strict: true, options: parseArgsConfig(QUANTIZE_COMMAND) });
@@ -158,6 +155,19 @@ function eventPrinter(mode: 'text' | 'json' | 'none'): (event: EngineEvent) => v
   };
 }
 
+/**
+ * SIGTERM/SIGINT abort the returned controller: every stage stops at its next check (between batches, before the final
+ * write), removes its temp files and exits 130. A second signal gets the default action (immediate exit).
+ */
+function cancelOnSignals(): AbortController {
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  return controller;
+}
+
+/** Exit codes: 0 ok, 1 OctetError (the user's input), 2 usage, 130 cancelled, 70 anything else (a bug in Octet). */
 main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err: unknown) => {
   if (err instanceof CancelledError) {
     process.stderr.write('octet: cancelled; nothing was written\n');
@@ -169,7 +179,8 @@ main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err: u
     process.stderr.write(`octet: error: ${err.message}\n`);
     process.exitCode = 2;
   } else {
-    process.stderr.write(`octet: internal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    const kind = err instanceof InternalError ? 'internal error (a broken invariant: a bug in Octet, please report it)' : 'internal error';
+    process.stderr.write(`octet: ${kind}: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
     process.exitCode = 70;
   }
 });

@@ -3,6 +3,7 @@
 import { Dirent, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { describeFsError, OctetError } from '../common/errors';
+import type { ReadLimit } from '../common/safe-read';
 import { elementCount } from '../onnx/tensor';
 import type { InputSpec } from './dataset';
 
@@ -43,18 +44,41 @@ export async function listDir(dir: string): Promise<{ files: string[]; dirs: str
   return { files: files.sort(byName), dirs: dirs.sort(byName) };
 }
 
-export async function readFileNamed(file: string): Promise<Buffer> {
-  try {
-    return await fs.readFile(file);
-  } catch (err) {
-    throw describeFsError(file, err);
-  }
-}
+/** Largest files each data-set reader takes (whole-file reads; .npy samples are read by exact ranges instead). */
+export const FILE_LIMITS = {
+  image: { what: 'an image file', maxBytes: 256 * 2 ** 20 },
+  labels: { what: 'a labels file', maxBytes: 64 * 2 ** 20 },
+  idx: { what: 'an IDX file', maxBytes: 2 ** 31 - 1 },
+  tensor: { what: 'an ONNX TensorProto file', maxBytes: 2 ** 31 - 1 },
+  npy: { what: 'a .npy file', maxBytes: Number.MAX_SAFE_INTEGER },
+} satisfies Record<string, ReadLimit>;
 
 export function checkIndex(index: number, size: number, path: string): void {
   if (!Number.isInteger(index) || index < 0 || index >= size) {
     throw new OctetError(path, `sample index ${index} is out of range (the data set has ${size} samples)`);
   }
+}
+
+/**
+ * Labels must index the model's output (class indices from 0, below the values per sample of its first output): any
+ * outside is an error before calibration, naming the labels' source, how many, an example and the largest.
+ * `describe(i)` words where label i comes from ("line 4 'x.png'").
+ */
+export function checkLabelRange(labels: ArrayLike<number>, input: InputSpec, source: string, describe: (i: number) => string): void {
+  const classes = input.classes;
+  if (!classes) return;
+  let count = 0;
+  let first = -1;
+  let largest = -Infinity;
+  for (let i = 0; i < labels.length; i++) {
+    if (labels[i] < classes) continue;
+    count++;
+    if (first < 0) first = i;
+    largest = Math.max(largest, labels[i]);
+  }
+  if (count === 0) return;
+  throw new OctetError(source, `${count} label(s) are outside the model's ${classes} classes (0 to ${classes - 1}), e.g. ${describe(first)} `
+    + `is ${labels[first]}; the largest is ${largest}. Check that these labels belong to this model (class indices count from 0)`);
 }
 
 /** A warnings list that keeps the first message per key (default: the message itself). */

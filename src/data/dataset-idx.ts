@@ -6,7 +6,8 @@ import { gunzip } from 'node:zlib';
 import { OctetError } from '../common/errors';
 import { elementCount } from '../onnx/tensor';
 import type { Dataset, DatasetOptions } from './dataset';
-import { checkImageInput, checkIndex, listDir, readFileNamed, warningSink } from './dataset-common';
+import { formatBytes, readRegularFile } from '../common/safe-read';
+import { checkImageInput, checkIndex, checkLabelRange, FILE_LIMITS, listDir, warningSink } from './dataset-common';
 import { resizePixels } from './image-geometry';
 import { pixelsToTensor, type PreprocessOptions } from './preprocess';
 
@@ -16,11 +17,15 @@ const IDX_UBYTE = 0x08;
 
 /** Reads an IDX file (gzipped or not) of unsigned bytes: its dims and the data bytes. */
 export async function readIdx(file: string): Promise<{ dims: number[]; data: Uint8Array }> {
-  let bytes: Uint8Array = await readFileNamed(file);
+  let bytes: Uint8Array = await readRegularFile(file, FILE_LIMITS.idx);
   if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    const limit = FILE_LIMITS.idx.maxBytes;
     try {
-      bytes = await gunzipAsync(bytes);
+      bytes = await gunzipAsync(bytes, { maxOutputLength: limit });
     } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+        throw new OctetError(file, `unpacks to more than ${formatBytes(limit)}, more than an IDX file can be`);
+      }
       throw new OctetError(file, `cannot gunzip (${err instanceof Error ? err.message : String(err)}); the download may be truncated`);
     }
   }
@@ -83,6 +88,7 @@ export async function openIdx(path: string, isFolder: boolean, options: DatasetO
     if (read.dims.length !== 1) throw new OctetError(labelsFile, `holds IDX data of shape ${read.dims.join('x')}; a labels file is one-dimensional`);
     if (read.dims[0] !== count) throw new OctetError(labelsFile, `holds ${read.dims[0]} labels for the ${count} images in ${imagesFile}`);
     labels = read.data;
+    checkLabelRange(labels, input, labelsFile, (i) => `label ${i}`);
   }
 
   const preprocess: PreprocessOptions = { preset: options.preprocess, resize: options.resize, crop: options.crop };

@@ -1,10 +1,13 @@
 // Image-folder data sets: JPEG/PNG files labelled by a `FILE CLASS_INDEX` labels file, by class subfolders, or not at
 // all. openImageFolder() finds the images and checks the labels up front; each read decodes one file (preprocess).
-import { promises as fs } from 'node:fs';
+import { Dirent, promises as fs } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { OctetError } from '../common/errors';
+import { isInsideFolder } from '../common/paths';
 import type { Dataset, DatasetOptions, InputSpec } from './dataset';
-import { checkImageInput, checkIndex, listDir, readFileNamed, warningSink } from './dataset-common';
+import { readRegularFile } from '../common/safe-read';
+import { checkImageInput, checkIndex, checkLabelRange, FILE_LIMITS, listDir, warningSink } from './dataset-common';
+import { ImageTooLargeError, MAX_IMAGE_PIXELS } from './image-decode';
 import { imageToTensor, type PreprocessOptions } from './preprocess';
 
 /** Extensions of the formats preprocess decodes (JPEG via jpeg-js, PNG via pngjs). */
@@ -12,6 +15,8 @@ const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.jpe', '.png']);
 /** Image files people keep in data sets that Octet cannot decode: skipped with a warning. */
 export const UNSUPPORTED_IMAGE_EXTENSIONS = new Set(['.bmp', '.ppm', '.pgm', '.webp', '.gif', '.tif', '.tiff', '.avif', '.heic', '.heif', '.jxl', '.jp2']);
 const LABELS_FILE_NAME = 'labels.txt';
+/** Images over the pixel budget named one by one in warnings; past this, one warning says more were skipped. */
+const TOO_LARGE_NAMED = 5;
 
 export function isImageFile(name: string): boolean {
   return IMAGE_EXTENSIONS.has(extname(name).toLowerCase());
@@ -24,8 +29,8 @@ function greyWarning(input: InputSpec, example: string): string {
 interface ImageEntry { file: string; id: string; label: number | null }
 
 /** Parses `FILE CLASS_INDEX` lines (blank lines and # comments allowed; the file name may contain spaces). */
-export function parseLabelsText(text: string, labelsFile: string): { file: string; label: number }[] {
-  const out: { file: string; label: number }[] = [];
+export function parseLabelsText(text: string, labelsFile: string): { file: string; label: number; line: number }[] {
+  const out: { file: string; label: number; line: number }[] = [];
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i].trim();
@@ -35,23 +40,54 @@ export function parseLabelsText(text: string, labelsFile: string): { file: strin
       const shown = line.length > 80 ? `${line.slice(0, 80)}...` : line;
       throw new OctetError(labelsFile, `line ${i + 1}: expected "FILE CLASS_INDEX" (class index a whole number >= 0), got "${shown}"`);
     }
-    out.push({ file: match[1], label: Number(match[2]) });
+    out.push({ file: match[1], label: Number(match[2]), line: i + 1 });
   }
   return out;
 }
 
-async function imageEntriesFromLabels(folder: string, labelsFile: string, rootImages: string[], warn: (m: string) => void): Promise<ImageEntry[]> {
-  const text = (await readFileNamed(labelsFile)).toString('utf8');
+type Located = 'found' | 'missing' | 'outside';
+
+/**
+ * Where each labels entry is: found inside the data folder, missing, or outside it — by its written path and, symlinks
+ * followed, by its real one. One listing per folder the labels mention instead of a stat per line; only folders and
+ * entries that are symlinks are resolved.
+ */
+async function locateEntries(folder: string, files: readonly string[]): Promise<Located[]> {
+  const realFolder = await fs.realpath(folder);
+  const inside = (real: string): boolean => isInsideFolder(realFolder, real);
+  const listings = new Map<string, Map<string, Dirent> | 'outside' | null>();
+  for (const dir of new Set(files.map((f) => dirname(f)))) {
+    if (!isInsideFolder(folder, dir)) { listings.set(dir, 'outside'); continue; }
+    const realDir = await fs.realpath(dir).catch(() => null);
+    if (realDir === null) { listings.set(dir, null); continue; }
+    if (!inside(realDir)) { listings.set(dir, 'outside'); continue; }
+    const dirents = await fs.readdir(dir, { withFileTypes: true }).catch(() => [] as Dirent[]);
+    listings.set(dir, new Map(dirents.map((d) => [d.name, d])));
+  }
+  return Promise.all(files.map(async (file): Promise<Located> => {
+    const listing = listings.get(dirname(file));
+    if (listing === 'outside') return 'outside';
+    const dirent = listing?.get(basename(file));
+    if (!dirent) return 'missing';
+    if (!dirent.isSymbolicLink()) return 'found';
+    const real = await fs.realpath(file).catch(() => null);
+    return real === null ? 'missing' : inside(real) ? 'found' : 'outside';
+  }));
+}
+
+async function imageEntriesFromLabels(folder: string, labelsFile: string, rootImages: string[], input: InputSpec, warn: (m: string) => void): Promise<ImageEntry[]> {
+  const text = (await readRegularFile(labelsFile, FILE_LIMITS.labels)).toString('utf8');
   const lines = parseLabelsText(text, labelsFile);
   if (lines.length === 0) throw new OctetError(labelsFile, 'names no images (no "FILE CLASS_INDEX" lines)');
   const entries = lines.map(({ file, label }) => ({ file: resolve(folder, file), id: file, label }));
-  // One directory listing per folder the labels mention, instead of a stat per line.
-  const listings = new Map<string, Set<string>>();
-  for (const dir of new Set(entries.map((e) => dirname(e.file)))) {
-    const names = await fs.readdir(dir).catch(() => [] as string[]);
-    listings.set(dir, new Set(names));
+  checkLabelRange(lines.map((l) => l.label), input, labelsFile, (i) => `line ${lines[i].line} ('${lines[i].file}')`);
+  const located = await locateEntries(folder, entries.map((e) => e.file));
+  const outside = located.indexOf('outside');
+  if (outside >= 0) {
+    throw new OctetError(labelsFile, `line ${lines[outside].line} names '${entries[outside].id}', which is outside the data folder ${folder} `
+      + '(symlinks followed); a labels file may name only files inside its data folder');
   }
-  const missing = entries.filter((e) => !listings.get(dirname(e.file))?.has(basename(e.file)));
+  const missing = entries.filter((_, i) => located[i] === 'missing');
   if (missing.length > 0) {
     const shown = missing.slice(0, 3).map((e) => e.id).join(', ');
     throw new OctetError(labelsFile, `names ${missing.length} file(s) not found in ${folder}: ${shown}${missing.length > 3 ? ', ...' : ''}`);
@@ -95,7 +131,7 @@ export async function openImageFolder(folder: string, options: DatasetOptions): 
   let unsupportedExample = unsupportedIn(files).map((name) => join(folder, name))[0];
   const labelsFile = options.labels ? resolve(options.labels) : files.includes(LABELS_FILE_NAME) ? join(folder, LABELS_FILE_NAME) : null;
   if (labelsFile) {
-    entries = await imageEntriesFromLabels(folder, labelsFile, rootImages, sink.warn);
+    entries = await imageEntriesFromLabels(folder, labelsFile, rootImages, input, sink.warn);
     labelsSource = labelsFile;
   } else {
     const listings = await Promise.all(dirs.map(async (dir) => ({ dir, files: (await listDir(join(folder, dir))).files })));
@@ -103,6 +139,7 @@ export async function openImageFolder(folder: string, options: DatasetOptions): 
     if (classDirs.some((c) => c.images.length > 0)) {
       for (const { dir, files: names } of listings) warnUnsupported(names, join(folder, dir));
       entries = imageEntriesFromClassFolders(folder, classDirs, sink.warn);
+      checkLabelRange(classDirs.map((_, i) => i), input, folder, (i) => `class folder '${classDirs[i].dir}'`);
       labelsSource = 'class subfolders';
       if (rootImages.length > 0) sink.warn(`${rootImages.length} image(s) directly in ${folder} are left out: with class subfolders, only images inside them count`);
     } else {
@@ -117,17 +154,31 @@ export async function openImageFolder(folder: string, options: DatasetOptions): 
   }
 
   const preprocess: PreprocessOptions = { preset: options.preprocess, resize: options.resize, crop: options.crop };
+  const tooLarge = new Set<number>();
   return {
     info: { path: folder, kind: 'image-folder', count: entries.length, labelled: labelsSource !== null, labelsSource },
     size: entries.length,
     warnings: sink.warnings,
+    // An image over the pixel budget is skipped with a warning naming it: the next image in the folder takes its place.
     async read(index) {
       checkIndex(index, entries.length, folder);
-      const entry = entries[index];
-      const bytes = await readFileNamed(entry.file);
-      const { data, convertedToGrey } = await imageToTensor(bytes, entry.file, input, preprocess);
-      if (convertedToGrey) sink.warn(greyWarning(input, entry.id), 'grey');
-      return { id: entry.id, label: entry.label, data };
+      for (let step = 0; step < entries.length; step++) {
+        const at = (index + step) % entries.length;
+        if (tooLarge.has(at)) continue;
+        const entry = entries[at];
+        const bytes = await readRegularFile(entry.file, FILE_LIMITS.image);
+        try {
+          const { data, convertedToGrey } = await imageToTensor(bytes, entry.file, input, preprocess);
+          if (convertedToGrey) sink.warn(greyWarning(input, entry.id), 'grey');
+          return { id: entry.id, label: entry.label, data };
+        } catch (err) {
+          if (!(err instanceof ImageTooLargeError)) throw err;
+          tooLarge.add(at);
+          if (tooLarge.size <= TOO_LARGE_NAMED) sink.warn(`${err.message}: skipped, the next image takes its place`);
+          else sink.warn('More images over the pixel budget are skipped too.', 'too-large');
+        }
+      }
+      throw new OctetError(folder, `every image is over the ${MAX_IMAGE_PIXELS / 1e6} megapixel decoding budget; resize them (e.g. to the model's input size)`);
     },
   };
 }

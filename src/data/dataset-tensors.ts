@@ -3,11 +3,12 @@
 // they are, after checking that each sample's shape fits the model input.
 import { constants as fsConstants, promises as fs } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
-import { describeFsError, OctetError } from '../common/errors';
+import { OctetError } from '../common/errors';
 import { decodeTensor } from '../onnx/proto';
 import { elementCount, tensorToFloat32 } from '../onnx/tensor';
 import type { Dataset, DatasetOptions, InputSpec } from './dataset';
-import { checkIndex, formatShape, listDir, readFileNamed, sampleLength, warningSink } from './dataset-common';
+import { readRegularFile, withRegularFile } from '../common/safe-read';
+import { checkIndex, checkLabelRange, FILE_LIMITS, formatShape, listDir, sampleLength, warningSink } from './dataset-common';
 
 export const TEST_DATA_SET = /^test_data_set_(\d+)$/;
 
@@ -48,6 +49,8 @@ interface NpyDtype { descr: string; kind: 'f' | 'i' | 'u' | 'b'; size: number; l
 interface NpyHeader { dtype: NpyDtype; shape: number[]; dataOffset: number }
 
 const NPY_MAGIC = '\x93NUMPY';
+/** Largest .npy header read (numpy's are a few hundred bytes). */
+const NPY_HEADER_LIMIT = 2 ** 20;
 
 function parseNpyDtype(descr: string, file: string): NpyDtype {
   const match = /^([<>|=]?)([fiub])(\d+)$/.exec(descr);
@@ -84,32 +87,14 @@ function parseNpyHeader(head: Uint8Array, file: string): NpyHeader {
   return { dtype: parseNpyDtype(descr, file), shape, dataOffset };
 }
 
-/** Runs `use` on `file` opened for reading, then closes it; a file that cannot be opened is an error naming it. */
-async function withOpenFile<T>(file: string, use: (handle: fs.FileHandle) => Promise<T>): Promise<T> {
-  let handle: fs.FileHandle;
-  try {
-    handle = await fs.open(file, 'r');
-  } catch (err) {
-    throw describeFsError(file, err);
-  }
-  try {
-    return await use(handle);
-  } finally {
-    await handle.close();
-  }
-}
-
 async function readNpyHeader(file: string): Promise<{ header: NpyHeader; fileBytes: number }> {
-  return withOpenFile(file, async (handle) => {
-    const { size } = await handle.stat();
-    const first = Buffer.alloc(Math.min(size, 12));
-    await handle.read(first, 0, first.length, 0);
+  return withRegularFile(file, FILE_LIMITS.npy, async ({ size, read }) => {
+    const first = await read(0, Math.min(size, 12));
     let head: Uint8Array = first;
     if (first.length >= 12 && first.toString('latin1', 0, 6) === NPY_MAGIC) {
       const headerLength = first[6] === 1 ? first.readUInt16LE(8) + 10 : first.readUInt32LE(8) + 12;
-      const full = Buffer.alloc(Math.min(size, headerLength));
-      await handle.read(full, 0, full.length, 0);
-      head = full;
+      if (headerLength > NPY_HEADER_LIMIT) throw new OctetError(file, `declares a .npy header of ${headerLength} bytes; numpy writes a few hundred (corrupt file?)`);
+      head = await read(0, Math.min(size, headerLength));
     }
     return { header: parseNpyHeader(head, file), fileBytes: size };
   });
@@ -136,16 +121,11 @@ function npyValuesToFloat32(bytes: Uint8Array, dtype: NpyDtype, count: number): 
 }
 
 async function readBytesAt(file: string, offset: number, length: number): Promise<Uint8Array> {
-  return withOpenFile(file, async (handle) => {
-    const buffer = Buffer.alloc(length);
-    const { bytesRead } = await handle.read(buffer, 0, length, offset);
-    if (bytesRead < length) throw new OctetError(file, `is truncated: wanted ${length} bytes at offset ${offset}, got ${bytesRead}`);
-    return buffer;
-  });
+  return withRegularFile(file, FILE_LIMITS.npy, ({ read }) => read(offset, length));
 }
 
 /** An integer .npy of one label per sample. */
-async function readNpyLabels(file: string, count: number): Promise<number[]> {
+async function readNpyLabels(file: string, count: number, input: InputSpec): Promise<number[]> {
   if (extname(file).toLowerCase() !== '.npy') throw new OctetError(file, 'labels for .npy data must be an integer .npy file of one class index per sample');
   const { header, fileBytes } = await readNpyHeader(file);
   const n = elementCount(header.shape);
@@ -158,6 +138,7 @@ async function readNpyLabels(file: string, count: number): Promise<number[]> {
   const values = Array.from(npyValuesToFloat32(bytes, header.dtype, n));
   const bad = values.findIndex((v) => !Number.isInteger(v) || v < 0);
   if (bad >= 0) throw new OctetError(file, `label ${bad} is ${values[bad]}; labels must be whole class indices >= 0`);
+  checkLabelRange(values, input, file, (i) => `label ${i}`);
   return values;
 }
 
@@ -181,7 +162,7 @@ export async function openNpy(path: string, isFolder: boolean, options: DatasetO
     if (fileBytes < header.dataOffset + count * sampleBytes) {
       throw new OctetError(path, `is truncated: shape ${formatShape(fileShape)} needs ${count * sampleBytes} bytes of data, the file holds ${fileBytes - header.dataOffset}`);
     }
-    const labels = labelsFile ? await readNpyLabels(labelsFile, count) : null;
+    const labels = labelsFile ? await readNpyLabels(labelsFile, count, input) : null;
     const name = basename(path);
     return {
       info: { path, kind: 'npy', count, labelled: labels !== null, labelsSource: labelsFile },
@@ -208,7 +189,7 @@ export async function openNpy(path: string, isFolder: boolean, options: DatasetO
     return npyValuesToFloat32(await readBytesAt(file, header.dataOffset, bytes), header.dtype, perSample);
   };
   await readSample(join(path, sampleFiles[0])); // fail at open, not mid-run, when the first file does not fit
-  const labels = labelsPath ? await readNpyLabels(labelsPath, sampleFiles.length) : null;
+  const labels = labelsPath ? await readNpyLabels(labelsPath, sampleFiles.length, input) : null;
   return {
     info: { path, kind: 'npy', count: sampleFiles.length, labelled: labels !== null, labelsSource: labelsPath },
     size: sampleFiles.length,
@@ -225,7 +206,7 @@ export async function openNpy(path: string, isFolder: boolean, options: DatasetO
 // ONNX test_data_set_* folders
 
 async function readPbTensor(file: string): Promise<{ dims: number[]; values: Float32Array }> {
-  const bytes = await readFileNamed(file);
+  const bytes = await readRegularFile(file, FILE_LIMITS.tensor);
   try {
     const tensor = decodeTensor(bytes);
     return { dims: tensor.dims.map(Number), values: tensorToFloat32(tensor) };

@@ -5,7 +5,7 @@
 // picks the calibration and evaluation samples.
 import { promises as fs } from 'node:fs';
 import { basename, extname, resolve } from 'node:path';
-import { describeFsError, OctetError } from '../common/errors';
+import { describeFsError, InternalError, OctetError } from '../common/errors';
 import type { DatasetInfo, Layout, PreprocessPreset } from '../common/report';
 import { formatShape, listDir, sampleLength } from './dataset-common';
 import { isIdxImagesName, openIdx } from './dataset-idx';
@@ -20,6 +20,8 @@ export interface InputSpec {
   width: number;
   /** full shape with batch at index 0 */
   shape: number[];
+  /** Values per sample of the model's first output (labels must index them), when known. */
+  classes?: number | null;
 }
 
 export interface Sample {
@@ -155,9 +157,9 @@ export async function* readBatches(ds: Dataset, indices: number[], batchSize: nu
  * on splitIndices(n, Infinity, c) uses disjoint samples. count = Infinity takes all remaining. Returned sorted ascending.
  */
 export function splitIndices(size: number, count: number, skip: number): number[] {
-  if (!Number.isInteger(size) || size < 0) throw new RangeError(`splitIndices: size must be a whole number >= 0, got ${size}`);
-  if (!(count >= 0) || (!Number.isInteger(count) && count !== Infinity)) throw new RangeError(`splitIndices: count must be a whole number >= 0 or Infinity, got ${count}`);
-  if (!Number.isInteger(skip) || skip < 0) throw new RangeError(`splitIndices: skip must be a whole number >= 0, got ${skip}`);
+  if (!Number.isInteger(size) || size < 0) throw new InternalError(`splitIndices: size must be a whole number >= 0, got ${size}`);
+  if (!(count >= 0) || (!Number.isInteger(count) && count !== Infinity)) throw new InternalError(`splitIndices: count must be a whole number >= 0 or Infinity, got ${count}`);
+  if (!Number.isInteger(skip) || skip < 0) throw new InternalError(`splitIndices: skip must be a whole number >= 0, got ${skip}`);
   const end = Math.min(size, skip + count);
   if (end <= skip) return [];
   const stride = goldenStride(size);

@@ -15,6 +15,28 @@ export interface Pixels {
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
+/** The pixel budget for every format, checked from the header before decoding (8000 x 8000; jpeg-js gets it too). */
+export const MAX_IMAGE_PIXELS = 64_000_000;
+
+/** An image whose header declares more pixels than MAX_IMAGE_PIXELS (data sets skip it with a warning). */
+export class ImageTooLargeError extends OctetError {
+  constructor(name: string, size: string) {
+    super(name, `is ${size}, more than Octet decodes (${MAX_IMAGE_PIXELS / 1e6} megapixels)`);
+    this.name = 'ImageTooLargeError';
+  }
+}
+
+function checkPixelBudget(name: string, width: number, height: number): void {
+  if (width * height > MAX_IMAGE_PIXELS) throw new ImageTooLargeError(name, `${width}x${height} pixels (${(width * height / 1e6).toFixed(1)} megapixels)`);
+}
+
+/** Width and height from a PNG's IHDR chunk (always the first), or 0 x 0 when it is missing. */
+function pngSize(bytes: Uint8Array): { width: number; height: number } {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const ihdr = bytes.length >= 24 && String.fromCharCode(...bytes.subarray(12, 16)) === 'IHDR';
+  return ihdr ? { width: view.getUint32(16, false), height: view.getUint32(20, false) } : { width: 0, height: 0 };
+}
+
 /** 'JPEG', 'PNG', the name of another image format recognised by its header, or null. */
 function sniffFormat(bytes: Uint8Array): string | null {
   const has = (signature: readonly number[], at = 0): boolean => signature.every((v, i) => bytes[at + i] === v);
@@ -92,11 +114,14 @@ interface JpegHeader {
   adobeTransformAt: number;
   /** Frame components in order: id and sampling factors. */
   components: { id: number; h: number; v: number }[];
+  /** Frame size from the SOF segment (0 when none was found). */
+  width: number;
+  height: number;
 }
 
 /** Reads the header segments of a JPEG (after SOI, up to the first SOS); tolerant: stops at anything unexpected. */
 function readJpegHeader(bytes: Uint8Array): JpegHeader {
-  const header: JpegHeader = { orientation: 1, jfif: false, adobeTransformAt: -1, components: [] };
+  const header: JpegHeader = { orientation: 1, jfif: false, adobeTransformAt: -1, components: [], width: 0, height: 0 };
   let exifSeen = false;
   const startsWith = (at: number, text: string): boolean => [...text].every((ch, i) => bytes[at + i] === ch.charCodeAt(0));
   let offset = 2;
@@ -118,6 +143,8 @@ function readJpegHeader(bytes: Uint8Array): JpegHeader {
     if (marker === 0xee && length >= 14 && startsWith(start, 'Adobe')) header.adobeTransformAt = start + 11;
     // SOF0..SOF15 except DHT (c4), JPG (c8) and DAC (cc).
     if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc && header.components.length === 0) {
+      header.height = (bytes[start + 1] << 8) | bytes[start + 2];
+      header.width = (bytes[start + 3] << 8) | bytes[start + 4];
       const count = bytes[start + 5];
       for (let c = 0, p = start + 6; c < count && p + 3 <= end; c++, p += 3) {
         header.components.push({ id: bytes[p], h: bytes[p + 1] >> 4, v: bytes[p + 1] & 15 });
@@ -256,8 +283,7 @@ function finishComponents(raw: Uint8Array, width: number, height: number, compon
  * JPEG -> 8-bit RGB (grey replicated) with its EXIF orientation applied. jpeg-js does the entropy decoding and IDCT;
  * 3-component images come out of it unconverted and get libjpeg's colour handling here (see finishComponents).
  */
-function decodeJpeg(bytes: Uint8Array): Pixels {
-  const header = readJpegHeader(bytes);
+function decodeJpeg(bytes: Uint8Array, header: JpegHeader): Pixels {
   const three = header.components.length === 3 && header.components.every((comp) => comp.h > 0 && comp.v > 0);
   let input = bytes;
   if (three && header.adobeTransformAt >= 0 && bytes[header.adobeTransformAt] !== 0) {
@@ -265,7 +291,8 @@ function decodeJpeg(bytes: Uint8Array): Pixels {
     input = Uint8Array.from(bytes);
     input[header.adobeTransformAt] = 0;
   }
-  const image = decodeJpegBytes(input, { useTArray: true, formatAsRGBA: false, maxMemoryUsageInMB: 1024, ...(three ? { colorTransform: false } : {}) });
+  const image = decodeJpegBytes(input, { useTArray: true, formatAsRGBA: false, maxMemoryUsageInMB: 1024, maxResolutionInMP: MAX_IMAGE_PIXELS / 1e6,
+    ...(three ? { colorTransform: false } : {}) });
   if (three) finishComponents(image.data, image.width, image.height, header.components, isYCbCr(header, bytes));
   return applyOrientation({ data: image.data, width: image.width, height: image.height, channels: 3 }, header.orientation);
 }
@@ -312,10 +339,14 @@ export function decodePixels(bytes: Uint8Array, name: string): Pixels {
     if (format !== null) throw new OctetError(name, `unsupported image format; use JPEG or PNG (this file is ${format})`);
     throw new OctetError(name, 'cannot decode image: not a JPEG or PNG file (unrecognised header); use JPEG or PNG');
   }
+  const jpeg = format === 'JPEG' ? readJpegHeader(bytes) : null;
+  const { width, height } = jpeg ?? pngSize(bytes);
+  checkPixelBudget(name, width, height);
   try {
-    return format === 'JPEG' ? decodeJpeg(bytes) : decodePng(bytes);
+    return jpeg ? decodeJpeg(bytes, jpeg) : decodePng(bytes);
   } catch (err) {
     let cause = err instanceof Error ? err.message.trim() : String(err);
+    if (/maxResolutionInMP/.test(cause)) throw new ImageTooLargeError(name, 'larger than its header said'); // jpeg-js's own check
     if (/read requests wait/.test(cause)) cause = 'the file ends early (truncated)'; // pngjs's wording
     throw new OctetError(name, `cannot decode image (corrupt, truncated or unsupported ${format}): ${cause}`);
   }

@@ -61,7 +61,15 @@ export function describeInput(model: ModelProto, label: string, overrides: Input
   const fixedBatch = numeric(dims[0]);
   const perSample = layout === 'NHWC' ? [height, width, channels] : [channels, height, width];
   const shape = dims.length === 4 ? [fixedBatch ?? 1, ...perSample] : dims.length === 3 ? [fixedBatch ?? 1, height, width] : [fixedBatch ?? 1, width];
-  return { name, layout, channels, height, width, shape, dynamicBatch: fixedBatch === null, fixedBatch };
+  return { name, layout, channels, height, width, shape, dynamicBatch: fixedBatch === null, fixedBatch, classes: outputClasses(model) };
+}
+
+/** Values per sample of the model's first output (what labels index, as evaluation scores it), or null when not fixed. */
+function outputClasses(model: ModelProto): number | null {
+  const dims = model.graph?.output[0] ? shapeOf(model.graph.output[0]) : null;
+  if (!dims || dims.length < 2) return null;
+  const rest = dims.slice(1);
+  return rest.every((d) => typeof d === 'number' && d > 0) ? (rest as number[]).reduce((a, b) => a * b, 1) : null;
 }
 
 /** Batch size to run: the requested one when the model allows it, else the model's fixed batch. */

@@ -1,7 +1,7 @@
 // Image -> model input tensor: decodeImage() decodes (image-decode) and resizes and crops to the model's H x W
 // (image-geometry); pixelsToTensor() applies colour (RGB/BGR/greyscale) and the normalization presets, pure pixel
 // math so it can be tested exactly; guessPreset() guesses the preset a model was trained with from its metadata.
-import { OctetError } from '../common/errors';
+import { InternalError, OctetError } from '../common/errors';
 import type { PreprocessPreset } from '../common/report';
 import type { InputSpec } from './dataset';
 import { decodePixels, type Pixels } from './image-decode';
@@ -80,7 +80,7 @@ export function pixelsToTensor(pixels: Pixels, input: InputSpec, preset: Preproc
     throw new OctetError(`input '${input.name}'`, `has ${channels} channels; images can feed only 1- or 3-channel inputs`);
   }
   if (pixels.width !== width || pixels.height !== height) {
-    throw new Error(`pixelsToTensor: got ${pixels.width}x${pixels.height} pixels for a ${width}x${height} input`);
+    throw new InternalError(`pixelsToTensor: got ${pixels.width}x${pixels.height} pixels for a ${width}x${height} input`);
   }
   const norm = normalizationFor(preset, channels);
   const tables = lookupTable(norm);

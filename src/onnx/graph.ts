@@ -1,5 +1,6 @@
 // A small graph IR over GraphProto: producer/consumer maps, initializers, value infos, topological order,
 // attribute access and unique names. It indexes the proto in place; call `reindex()` after structural edits.
+import { InternalError } from '../common/errors';
 import { AttributeProto, AttributeType, Dimension, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto } from './proto';
 
 export function attr(node: NodeProto, name: string): AttributeProto | undefined {
@@ -102,7 +103,7 @@ export class Graph {
   }
 
   addInitializer(t: TensorProto): void {
-    if (!t.name) throw new Error('initializer needs a name');
+    if (!t.name) throw new InternalError('initializer needs a name');
     this.proto.initializer.push(t);
     this.initializers.set(t.name, t);
     this.usedNames.add(t.name);
@@ -148,7 +149,7 @@ export class Graph {
         waiting.delete(out);
       }
     }
-    if (order.length !== this.proto.node.length) throw new Error('the graph has a cycle');
+    if (order.length !== this.proto.node.length) throw new InternalError('the graph has a cycle (ONNX Runtime accepted it, so a rewrite made it)');
     return order;
   }
 

@@ -1,8 +1,10 @@
-// Reading and writing ONNX model files: clear errors naming the file, external-data tensors, atomic writes.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { describeFsError, OctetError } from '../common/errors';
+// Reading and writing ONNX model files: clear errors naming the file, external-data tensors (read through
+// external-data.ts), all-or-nothing writes (common/atomic-write.ts).
+import { basename, dirname, join } from 'node:path';
+import { InternalError, OctetError } from '../common/errors';
+import { StagedFiles } from '../common/atomic-write';
+import { readRegularFileSync } from '../common/safe-read';
+import { loadExternalTensors } from './external-data';
 import { decodeModel, encodeModel, ModelProto, TensorProto } from './proto';
 
 /** Protobuf messages cannot exceed 2 GiB; past this many bytes of weights a model must use external data. */
@@ -15,17 +17,13 @@ export interface LoadedModel {
   fileBytes: number;
   /** True when some initializers were stored as external data (now loaded into raw_data). */
   hadExternalData: boolean;
+  /** Real paths of the external-data files read. */
+  externalFiles: string[];
 }
 
-function readBytes(path: string): Buffer {
-  try {
-    const st = statSync(path);
-    if (st.isDirectory()) throw new OctetError(path, 'is a folder, not an ONNX model file');
-    return readFileSync(path);
-  } catch (err) {
-    if (err instanceof OctetError) throw err;
-    throw describeFsError(path, err);
-  }
+/** The bytes of an .onnx file: a regular file of at most 2 GiB (one protobuf message). */
+export function readModelBytes(path: string): Buffer {
+  return readRegularFileSync(path, { what: 'an ONNX model file', maxBytes: PROTOBUF_LIMIT });
 }
 
 /** Decodes and sanity-checks an in-memory model; `label` names it in errors. */
@@ -49,73 +47,19 @@ export function parseModel(bytes: Uint8Array, label: string): ModelProto {
   return model;
 }
 
-function entry(t: TensorProto, key: string): string | undefined {
-  return t.external_data.find((e) => e.key === key)?.value;
-}
-
-/** Loads external-data tensors into raw_data so the rest of Octet sees one self-contained model. */
-function loadExternalData(model: ModelProto, modelPath: string): boolean {
-  const baseDir = dirname(modelPath);
-  const opened = new Map<string, Buffer>();
-  let found = false;
-  const visit = (tensors: TensorProto[]) => {
-    for (const t of tensors) {
-      if (t.data_location !== 1) continue;
-      found = true;
-      const location = entry(t, 'location');
-      if (!location) throw new OctetError(modelPath, `tensor '${t.name}' is external but names no location`);
-      const file = resolve(baseDir, location);
-      if (!file.startsWith(resolve(baseDir))) {
-        throw new OctetError(modelPath, `tensor '${t.name}' points outside the model's folder (${location})`);
-      }
-      let data = opened.get(file);
-      if (!data) {
-        data = readBytes(file);
-        opened.set(file, data);
-      }
-      const offset = Number(entry(t, 'offset') ?? 0);
-      const length = Number(entry(t, 'length') ?? data.byteLength - offset);
-      if (offset + length > data.byteLength) {
-        throw new OctetError(file, `external data for tensor '${t.name}' is truncated (needs ${offset + length} bytes, file has ${data.byteLength})`);
-      }
-      t.raw_data = data.subarray(offset, offset + length);
-      t.data_location = 0;
-      t.external_data = [];
-    }
-  };
-  if (model.graph) {
-    visit(model.graph.initializer);
-    for (const node of model.graph.node) for (const a of node.attribute) if (a.t) visit([a.t]);
-  }
-  return found;
+/** Tensors that may hold external data: initializers and tensor attributes of the main graph. */
+function storedTensors(model: ModelProto): TensorProto[] {
+  if (!model.graph) return [];
+  return [...model.graph.initializer, ...model.graph.node.flatMap((node) => node.attribute.flatMap((a) => (a.t ? [a.t] : [])))];
 }
 
 export function readModel(path: string): LoadedModel {
-  const bytes = readBytes(path);
+  const bytes = readModelBytes(path);
   const model = parseModel(bytes, path);
-  const hadExternalData = loadExternalData(model, path);
-  return { path, model, fileBytes: bytes.byteLength, hadExternalData };
-}
-
-/** Writes `data` to `path` via a temp file in the same folder, fsync, then rename: readers never see half a file. */
-export function writeFileAtomic(path: string, chunks: Uint8Array[]): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  let fd: number | undefined;
-  try {
-    fd = openSync(tmp, 'w');
-    for (const chunk of chunks) {
-      let written = 0;
-      while (written < chunk.byteLength) written += writeSync(fd, chunk, written, chunk.byteLength - written);
-    }
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(tmp, path);
-  } catch (err) {
-    if (fd !== undefined) try { closeSync(fd); } catch { /* already failing */ }
-    try { unlinkSync(tmp); } catch { /* nothing was created */ }
-    throw describeFsError(path, err);
-  }
+  const tensors = storedTensors(model);
+  const hadExternalData = tensors.some((t) => t.data_location === 1);
+  const externalFiles = loadExternalTensors(tensors, path);
+  return { path, model, fileBytes: bytes.byteLength, hadExternalData, externalFiles };
 }
 
 export interface WriteOptions {
@@ -123,18 +67,31 @@ export interface WriteOptions {
   externalDataThreshold?: number;
 }
 
-/**
- * Serializes `model` to `path` atomically. When the weights would not fit in one protobuf message (2 GiB), large
- * initializers go to `<file>.data` beside it (ONNX external data, offsets 4 KiB-aligned). Returns bytes written.
- */
+/** Serializes `model` to `path` atomically (see stageModel). Returns bytes written. */
 export function writeModel(path: string, model: ModelProto, options: WriteOptions = {}): number {
+  const files = new StagedFiles();
+  try {
+    const bytes = stageModel(files, path, model, options);
+    files.commit();
+    return bytes;
+  } finally {
+    files.discard();
+  }
+}
+
+/**
+ * Stages `model` for `path` in `files` (nothing visible until files.commit()). When the weights would not fit in one
+ * protobuf message (2 GiB), large initializers go to `<file>.data` beside it (ONNX external data, offsets 4
+ * KiB-aligned), staged before the model. Returns bytes staged.
+ */
+export function stageModel(files: StagedFiles, path: string, model: ModelProto, options: WriteOptions = {}): number {
   const graph = model.graph;
-  if (!graph) throw new OctetError(path, 'refusing to write a model without a graph');
+  if (!graph) throw new InternalError(`refusing to write a model without a graph to ${path}`);
   const weightBytes = graph.initializer.reduce((sum, t) => sum + (t.raw_data?.byteLength ?? 0), 0);
   const threshold = options.externalDataThreshold ?? (weightBytes > PROTOBUF_LIMIT - 64 * 2 ** 20 ? 1024 : Infinity);
   if (!Number.isFinite(threshold)) {
     const bytes = encodeModel(model);
-    writeFileAtomic(path, [bytes]);
+    files.add(path, [bytes]);
     return bytes.byteLength;
   }
   const dataName = `${basename(path)}.data`;
@@ -157,9 +114,9 @@ export function writeModel(path: string, model: ModelProto, options: WriteOption
     offset += raw.byteLength;
   }
   try {
-    writeFileAtomic(join(dirname(path), dataName), chunks);
+    files.add(join(dirname(path), dataName), chunks);
     const bytes = encodeModel(model);
-    writeFileAtomic(path, [bytes]);
+    files.add(path, [bytes]);
     return bytes.byteLength + offset;
   } finally {
     for (const { tensor, raw } of moved) {

@@ -2,11 +2,14 @@
 // leaves large initializer payloads (raw_data >= 4 KiB, and external data) on disk, remembering where they are.
 // A 100 MB ResNet-50 opens by reading well under 1 MB; a weight is read only when its node is inspected.
 // The skeleton (the file minus those payloads) is decoded by src/onnx like any model, so errors read the same.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { dirname, resolve, sep } from 'node:path';
-import { describeFsError, OctetError } from '../common/errors';
-import { parseModel } from './model-io';
+import { closeSync, readSync } from 'node:fs';
+import { OctetError } from '../common/errors';
+import { openRegularFileSync, readRangeSync } from '../common/safe-read';
+import { loadExternalTensors } from './external-data';
+import { parseModel, PROTOBUF_LIMIT } from './model-io';
 import { ModelProto, TensorProto } from './proto';
+
+const MODEL_FILE = { what: 'an ONNX model file', maxBytes: PROTOBUF_LIMIT };
 
 /** raw_data payloads at least this large stay on disk. */
 export const LAZY_THRESHOLD = 4096;
@@ -175,27 +178,20 @@ export interface SkimmedModel {
 
 /** Reads `path` without its large weights; `data` loads any of them on demand. */
 export function skimModel(path: string): SkimmedModel {
-  let fd: number;
+  const { fd, size } = openRegularFileSync(path, MODEL_FILE);
   try {
-    fd = openSync(path, 'r');
-  } catch (err) {
-    throw describeFsError(path, err);
-  }
-  try {
-    const stat = fstatSync(fd);
-    if (stat.isDirectory()) throw new OctetError(path, 'is a folder, not an ONNX model file');
-    const win = new FileWindow(fd, stat.size);
+    const win = new FileWindow(fd, size);
     const lazy = new Map<string, LazyEntry>();
     const parts: Buffer[] = [];
     let pos = 0;
     try {
-      while (pos < stat.size) {
+      while (pos < size) {
         const [tag, valueAt] = win.varint(pos);
         const field = Math.floor(tag / 8);
         const wireType = tag & 7;
         if (field === 0) throw new TruncatedError(`invalid field number at ${pos}`);
         const next = skipValue(win, wireType, valueAt);
-        if (next > stat.size) throw new TruncatedError(`field at ${pos} runs past the end of the file`);
+        if (next > size) throw new TruncatedError(`field at ${pos} runs past the end of the file`);
         if (field === MODEL_GRAPH && wireType === 2) {
           const [len, at] = win.varint(valueAt);
           const graph = skimGraph(win, at, at + len, lazy);
@@ -208,12 +204,12 @@ export function skimModel(path: string): SkimmedModel {
     } catch (err) {
       if (err instanceof TruncatedError) {
         // Let the regular decoder describe what is wrong with the whole file, as readModel would.
-        return fallbackError(path, stat.size, err);
+        return fallbackError(path, size, err);
       }
       throw err;
     }
     const model = parseModel(Buffer.concat(parts), path);
-    return { model, fileBytes: stat.size, bytesRead: win.bytesRead, data: new FileTensorData(path, lazy) };
+    return { model, fileBytes: size, bytesRead: win.bytesRead, data: new FileTensorData(path, lazy) };
   } finally {
     closeSync(fd);
   }
@@ -225,24 +221,12 @@ function fallbackError(path: string, size: number, err: Error): never {
 }
 
 function readRange(file: string, offset: number, length: number): Buffer {
-  let fd: number;
+  const opened = openRegularFileSync(file, MODEL_FILE);
   try {
-    fd = openSync(file, 'r');
-  } catch (err) {
-    throw describeFsError(file, err);
-  }
-  try {
-    if (length < 0) length = Math.max(0, fstatSync(fd).size - offset);
-    const out = Buffer.allocUnsafe(length);
-    let done = 0;
-    while (done < length) {
-      const n = readSync(fd, out, done, length - done, offset + done);
-      if (n === 0) throw new OctetError(file, `is shorter than expected (needs ${offset + length} bytes)`);
-      done += n;
-    }
-    return out;
+    if (offset + length > opened.size) throw new OctetError(file, `is shorter than expected (needs ${offset + length} bytes)`);
+    return readRangeSync(opened, offset, length);
   } finally {
-    closeSync(fd);
+    closeSync(opened.fd);
   }
 }
 
@@ -262,17 +246,7 @@ class FileTensorData implements LazyTensorData {
       return true;
     }
     if (t.data_location === 1) {
-      const get = (key: string) => t.external_data.find((e) => e.key === key)?.value;
-      const location = get('location');
-      if (!location) throw new OctetError(this.path, `tensor '${t.name}' is external but names no location`);
-      const base = dirname(this.path);
-      const file = resolve(base, location);
-      if (!file.startsWith(resolve(base) + sep)) throw new OctetError(this.path, `tensor '${t.name}' points outside the model's folder (${location})`);
-      const offset = Number(get('offset') ?? 0);
-      const lengthText = get('length');
-      t.raw_data = readRange(file, offset, lengthText ? Number(lengthText) : -1);
-      t.data_location = 0;
-      t.external_data = [];
+      loadExternalTensors([t], this.path);
       return true;
     }
     return false;

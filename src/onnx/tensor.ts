@@ -1,5 +1,6 @@
 // TensorProto <-> typed arrays. Reads every storage form ONNX allows (raw_data little-endian, typed fields);
 // writes raw_data, which is what every modern exporter and ONNX Runtime produce.
+import { InternalError, OctetError } from '../common/errors';
 import { DataType, TensorProto } from './proto';
 
 export type NumericArray = Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array
@@ -46,7 +47,7 @@ export function tensorToArray(t: TensorProto): NumericArray {
   const dataType = t.data_type ?? DataType.UNDEFINED;
   const count = elementCount(t.dims);
   const raw = t.raw_data && t.raw_data.byteLength > 0 ? t.raw_data : undefined;
-  if (t.data_location === 1) throw new Error(`tensor '${t.name}' still references external data; load it first`);
+  if (t.data_location === 1) throw new InternalError(`tensor '${t.name}' still references external data; load it first`);
   switch (dataType) {
     case DataType.FLOAT: return raw ? new Float32Array(aligned(raw)) : Float32Array.from(t.float_data);
     case DataType.DOUBLE: return raw ? new Float64Array(aligned(raw)) : Float64Array.from(t.double_data);
@@ -66,11 +67,11 @@ export function tensorToArray(t: TensorProto): NumericArray {
         const view = new Uint32Array(out.buffer);
         for (let i = 0; i < halves.length; i++) view[i] = halves[i] << 16;
       }
-      if (out.length !== count && count !== 0) throw new Error(`tensor '${t.name}' holds ${out.length} values for shape [${t.dims}]`);
+      if (out.length !== count && count !== 0) throw new OctetError(`tensor '${t.name}'`, `holds ${out.length} values for its shape [${t.dims}]`);
       return out;
     }
     default:
-      throw new Error(`tensor '${t.name}' has data type ${dataTypeName(dataType)}, which Octet cannot read`);
+      throw new OctetError(`tensor '${t.name}'`, `has data type ${dataTypeName(dataType)}, which Octet cannot read`);
   }
 }
 
@@ -101,8 +102,8 @@ const arrayDataType = new Map<Function, DataType>([
 /** A new initializer holding `values` as raw_data. */
 export function makeTensor(name: string, dims: readonly number[], values: NumericArray): TensorProto {
   const dataType = arrayDataType.get(values.constructor);
-  if (dataType === undefined) throw new Error(`cannot store ${values.constructor.name} in a tensor`);
-  if (elementCount(dims) !== values.length) throw new Error(`tensor '${name}': ${values.length} values for shape [${dims}]`);
+  if (dataType === undefined) throw new InternalError(`cannot store ${values.constructor.name} in a tensor`);
+  if (elementCount(dims) !== values.length) throw new InternalError(`tensor '${name}': ${values.length} values for shape [${dims}]`);
   return {
     name, dims: [...dims], data_type: dataType,
     raw_data: new Uint8Array(values.buffer, values.byteOffset, values.byteLength).slice(),

@@ -1,7 +1,7 @@
 // One conversion: FP32 reference graph (optimized, equalized) + calibration statistics + a choice of method and
 // excluded nodes -> an INT8 QDQ model. Pure apart from cloning; cheap enough to repeat for every tuning trial
 // (calibration statistics are reused, never recollected).
-import { OctetError } from '../common/errors';
+import { InternalError } from '../common/errors';
 import type { ActivationType, CalibrationMethod, CalibrationTensorStats, KeptFloatOp } from '../common/report';
 import { Graph } from '../onnx/graph';
 import { encodeModel, ModelProto } from '../onnx/proto';
@@ -89,7 +89,7 @@ export function convertModel(reference: ModelProto, stats: Map<string, TensorSta
   const params = new Map<string, QParams>();
   for (const t of plan.calibrationTensors) {
     const s = stats.get(t);
-    if (!s) throw new OctetError(ctx.label, `internal: tensor '${t}' was not calibrated`);
+    if (!s) throw new InternalError(`tensor '${t}' was not calibrated (converting ${ctx.label})`);
     const method = choice.tensorMethods?.get(t) ?? choice.method;
     const { range, params: p } = activationQParams(s, method, ctx);
     params.set(t, p);

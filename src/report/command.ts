@@ -2,9 +2,10 @@
 // Markdown goes to stdout unless --out; HTML goes to REPORT.html beside the JSON unless --out. `--out -` is stdout.
 import { dirname, join, basename, resolve } from 'node:path';
 import { OctetError } from '../common/errors';
+import { checkWritableOutput, sameFile } from '../common/paths';
 import { Report, REPORT_SCHEMA_VERSION } from '../common/report';
 import { loadReport } from './load-report';
-import { writeFileAtomic } from '../onnx/model-io';
+import { writeFileAtomic } from '../common/atomic-write';
 import { reportToHtml } from './html';
 import { reportToMarkdown } from './markdown';
 
@@ -38,13 +39,14 @@ export function renderReport(report: Report, format: ReportFormat): string {
 /** Renders REPORT.json and writes it (atomically) where asked; returns the text and where it went. */
 export function runReportCommand(options: { input: string; format: ReportFormat; out: string | null }): ReportCommandResult {
   const input = resolve(options.input);
-  const report = readReportFile(input);
-  const text = renderReport(report, options.format);
   const target = options.out === '-' ? null
     : options.out !== null ? resolve(options.out)
       : options.format === 'html' ? defaultHtmlPath(input) : null;
+  if (target !== null && sameFile(target, input)) throw new OctetError(target, `is the report being read (${input}); choose another --out`);
+  if (target !== null) checkWritableOutput(target, '--out');
+  const report = readReportFile(input);
+  const text = renderReport(report, options.format);
   if (target === null) return { path: null, text };
-  if (target === input) throw new OctetError(options.out ?? target, 'is the report being read; choose another --out');
   writeFileAtomic(target, [Buffer.from(text, 'utf8')]); // OctetError naming the file on failure
   return { path: target, text };
 }

@@ -91,7 +91,7 @@ function layerChart(canvas: HTMLCanvasElement, payload: ChartPayload): Chart<'ba
         legend: { position: 'top', labels: { boxWidth: 12 } },
         tooltip: {
           callbacks: {
-            title: (items) => items.map((i) => `${layers[i.dataIndex]?.node ?? ''} (${layers[i.dataIndex]?.opType ?? ''})`),
+            title: (items) => items.map((i) => `${shorten(layers[i.dataIndex]?.node ?? '', 120)} (${layers[i.dataIndex]?.opType ?? ''})`),
             label: (item) => `SQNR ${item.parsed.x === null ? '—' : `${item.parsed.x.toFixed(1)} dB`}`,
           },
         },

@@ -1,6 +1,7 @@
 // The Report as one self-contained HTML page (`octet report --format html`): inline CSS, inline script (Chart.js and
 // html-page.ts, bundled at build time), the chart data as inline JSON; no network (strict CSP), light and dark.
 // Pure (Report → string). Everything from the report is HTML-escaped; the JSON payload is escaped for <script>.
+import { randomBytes } from 'node:crypto';
 import pageScript from 'octet:report-page';
 import type { Report } from '../common/report';
 import { CHART_IDS, chartPayload, PAYLOAD_ID } from './chart-data';
@@ -9,7 +10,13 @@ import {
   reportTitle, runtimeOpsTable, sensitivityTable, settingsTable, Table, tuningTable,
 } from './tables';
 
-export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:";
+/** The page's CSP: only the <style> and <script> carrying this page's nonce apply; nothing inline without it, no network. */
+export function reportCsp(nonce: string): string {
+  return `default-src 'none'; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}'; img-src data:`;
+}
+
+/** Names longer than this are shown shortened (start…end), the full text in a tooltip. */
+export const MAX_SHOWN_CHARS = 120;
 
 export function htmlEscape(text: string | number): string {
   return String(text).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
@@ -27,11 +34,28 @@ export function inlineScript(source: string): string {
   return source.replace(/<\/(script)/gi, '<\\/$1');
 }
 
-/** Escaped text with line-break opportunities after '/' and '_' in long names (no mid-word breaks needed). */
-function cellText(text: string): string {
-  const escaped = htmlEscape(text);
-  return text.length > 20 ? escaped.replace(/([/_])(?=[^\s])/g, '$1<wbr>') : escaped;
+/** `text` cut to at most `max` characters around an ellipsis (its start and end kept, where names differ most). */
+export function shorten(text: string, max = MAX_SHOWN_CHARS): string {
+  if (text.length <= max) return text;
+  const head = Math.ceil((max - 1) * 0.6);
+  return `${text.slice(0, head)}…${text.slice(text.length - (max - 1 - head))}`;
 }
+
+/**
+ * Escaped text; a long one shortened (start…end) with the full text in a tooltip. `breakable`: line-break opportunities
+ * after '/' and '_' in long names (no mid-word breaks needed).
+ */
+function shown(text: string, { max = MAX_SHOWN_CHARS, breakable = false }: { max?: number; breakable?: boolean } = {}): string {
+  const whole = text.length <= max;
+  const escaped = htmlEscape(whole ? text : shorten(text, max));
+  const html = breakable && text.length > 20 ? escaped.replace(/([/_])(?=[^\s])/g, '$1<wbr>') : escaped;
+  return whole ? html : `<span title="${htmlEscape(text)}">${html}</span>`;
+}
+
+const cellText = (text: string): string => shown(text, { breakable: true });
+
+/** Warnings are sentences that may quote a name: shortened only past a few lines. */
+const MAX_WARNING_CHARS = 600;
 
 /** The number a formatted cell starts with ("31.5 dB" → 31.5, "−0.25 pts" → -0.25), for sorting; '' when none. */
 function sortValue(text: string): string {
@@ -66,8 +90,10 @@ function section(id: string, title: string, body: string): string {
   return `<section id="${id}">\n<h2>${htmlEscape(title)}</h2>\n${body}\n</section>`;
 }
 
-function chart(id: string, label: string, heightPx: number): string {
-  return `<div class="chart" style="height:${Math.round(heightPx)}px"><canvas id="${id}" role="img" aria-label="${htmlEscape(label)}"></canvas></div>`;
+/** A chart's box; its height goes into the page's (nonce-carrying) stylesheet, as the CSP refuses style attributes. */
+function chart(id: string, label: string, heightPx: number, css: string[]): string {
+  css.push(`#${id}-box { height: ${Math.round(heightPx)}px; }`);
+  return `<div class="chart" id="${id}-box"><canvas id="${id}" role="img" aria-label="${htmlEscape(label)}"></canvas></div>`;
 }
 
 function note(text: string): string {
@@ -121,18 +147,21 @@ footer { margin-top: 40px; color: var(--muted); font-size: 0.85em; }
 @media print { nav { display: none; } .chart, table { break-inside: avoid; } thead th { position: static; } }
 `;
 
-export function reportToHtml(report: Report): string {
+/** `nonce`: the CSP nonce of the page's style and script (random unless given, e.g. by a test). */
+export function reportToHtml(report: Report, options: { nonce?: string } = {}): string {
+  const nonce = options.nonce ?? randomBytes(18).toString('base64');
   const title = reportTitle(report);
   const payload = chartPayload(report);
+  const chartCss: string[] = [];
   const parts: string[] = [];
   const sections: [string, string][] = [];
   const add = (id: string, heading: string, body: string) => { sections.push([id, heading]); parts.push(section(id, heading, body)); };
 
   const cards = headlineFacts(report).map((f) => `<div class="card"><div class="label">${htmlEscape(f.label)}</div>`
-    + `<div class="value">${htmlEscape(f.value)}</div><div class="detail">${htmlEscape(f.detail)}</div></div>`).join('\n');
+    + `<div class="value">${shown(f.value)}</div><div class="detail">${shown(f.detail)}</div></div>`).join('\n');
   const warnings = Array.isArray(report.warnings) ? report.warnings.filter((w) => typeof w === 'string') : [];
   const warningList = warnings.length > 0
-    ? `<ul class="warnings" aria-label="Warnings">${warnings.map((w) => `<li>${htmlEscape(w)}</li>`).join('\n')}</ul>`
+    ? `<ul class="warnings" aria-label="Warnings">${warnings.map((w) => `<li>${shown(w, { max: MAX_WARNING_CHARS })}</li>`).join('\n')}</ul>`
     : '';
 
   // Accuracy
@@ -142,22 +171,22 @@ export function reportToHtml(report: Report): string {
   else {
     const tables = (acc ? table(acc) : note('The evaluation data had no labels: INT8 is compared with FP32 outputs only.')) + facts(agreement);
     const outputs = outputsTable(report);
-    add('accuracy', 'Accuracy', `<div class="grid2"><div>${chart(CHART_IDS.accuracy, 'Accuracy, FP32 vs INT8', 260)}</div><div>${tables}</div></div>`
+    add('accuracy', 'Accuracy', `<div class="grid2"><div>${chart(CHART_IDS.accuracy, 'Accuracy, FP32 vs INT8', 260, chartCss)}</div><div>${tables}</div></div>`
       + (outputs ? table(outputs) : ''));
   }
 
   // Latency
   const latency = latencyTable(report);
   add('latency', 'Latency', latency
-    ? chart(CHART_IDS.latency, 'Latency per thread count and batch, FP32 vs INT8 (median and p90)', 280) + table(latency)
+    ? chart(CHART_IDS.latency, 'Latency per thread count and batch, FP32 vs INT8 (median and p90)', 280, chartCss) + table(latency)
     : note('Not benchmarked.'));
 
   // Per-layer error
   const layers = layersTable(report);
   if (!layers) add('layers', 'Per-layer error', note('No per-layer measurements.'));
   else {
-    const shown = payload.layers.length;
-    const caption = shown < payload.totalLayers ? note(`The chart shows the ${shown} worst of ${payload.totalLayers} layers; the table has all of them.`) : '';
+    const shownLayers = payload.layers.length;
+    const caption = shownLayers < payload.totalLayers ? note(`The chart shows the ${shownLayers} worst of ${payload.totalLayers} layers; the table has all of them.`) : '';
     const sqnrColumn = layers.header.indexOf('SQNR');
     const body = table(layers, {
       className: 'sortable',
@@ -169,7 +198,7 @@ export function reportToHtml(report: Report): string {
     });
     const sensitive = sensitivityTable(report);
     const effect = sensitive ? table(sensitive.table, { caption: `Effect on the output, measured: output SQNR gained when each layer alone returns to FP32 (${sensitive.table.rows.length} most sensitive of ${sensitive.measured} measured).` }) : '';
-    add('layers', 'Per-layer error', `${caption}${chart(CHART_IDS.layers, 'Per-layer SQNR, worst first, coloured by op type', Math.max(200, shown * 17 + 90))}${body}${effect}`);
+    add('layers', 'Per-layer error', `${caption}${chart(CHART_IDS.layers, 'Per-layer SQNR, worst first, coloured by op type', Math.max(200, shownLayers * 17 + 90), chartCss)}${body}${effect}`);
   }
 
   const kept = keptFloatTable(report);
@@ -197,18 +226,18 @@ export function reportToHtml(report: Report): string {
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${REPORT_CSP}">
+<meta http-equiv="Content-Security-Policy" content="${reportCsp(nonce)}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
 <meta name="generator" content="Octet ${htmlEscape(report.octetVersion)}">
-<title>${htmlEscape(title)}</title>
-<style>${STYLE}</style>
+<title>${htmlEscape(shorten(title))}</title>
+<style nonce="${nonce}">${STYLE}${chartCss.join('\n')}</style>
 </head>
 <body>
 <main>
 <header>
-<h1>${htmlEscape(title)}</h1>
-<p class="sub">FP32 <code>${htmlEscape(report.fp32Model.path)}</code> → INT8 <code>${htmlEscape(report.int8Model.path)}</code><br>
+<h1>${shown(title)}</h1>
+<p class="sub">FP32 <code>${shown(report.fp32Model.path)}</code> → INT8 <code>${shown(report.int8Model.path)}</code><br>
 Created ${htmlEscape(report.createdAt)} by Octet ${htmlEscape(report.octetVersion)} · ${htmlEscape(report.settings.method)} calibration, ${htmlEscape(report.settings.activations)} activations, ${report.settings.perChannel ? 'per-channel' : 'per-tensor'} weights</p>
 ${nav}
 </header>
@@ -218,7 +247,7 @@ ${parts.join('\n')}
 <footer>Generated by Octet ${htmlEscape(report.octetVersion)} from report schema ${htmlEscape(report.schemaVersion)}. Charts: Chart.js (MIT License).</footer>
 </main>
 <script type="application/json" id="${PAYLOAD_ID}">${scriptJson(payload)}</script>
-<script>${inlineScript(pageScript)}</script>
+<script nonce="${nonce}">${inlineScript(pageScript)}</script>
 </body>
 </html>
 `;

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { encode as encodeJpeg } from 'jpeg-js';
 import { PNG } from 'pngjs';
-import { OctetError } from '../../src/common/errors';
+import { InternalError, OctetError } from '../../src/common/errors';
 import type { Layout } from '../../src/common/report';
 import { encodeTensor } from '../../src/onnx/proto';
 import { makeTensor } from '../../src/onnx/tensor';
@@ -192,7 +192,7 @@ test('labels file with a malformed line: names the line number', async () => {
   writeFileSync(join(dir, 'labels.txt'), 'a.png 1\n\na.png cat\n');
   await assert.rejects(openDataset(dir, { input: spec(8, 8), preprocess: 'raw' }), isOctetError(join(dir, 'labels.txt'), /line 3: expected "FILE CLASS_INDEX".*"a\.png cat"/));
   assert.throws(() => parseLabelsText('a.png -1', 'L'), isOctetError('L', /line 1/));
-  assert.deepEqual(parseLabelsText('# c\n a b.png   12 \n', 'L'), [{ file: 'a b.png', label: 12 }]);
+  assert.deepEqual(parseLabelsText('# c\n a b.png   12 \n', 'L'), [{ file: 'a b.png', label: 12, line: 2 }]);
 });
 
 test('a corrupt image fails at read time, naming the image and the cause', async () => {
@@ -422,8 +422,8 @@ test('splitIndices: skip/count over a spread order; calibration and evaluation d
   for (const i of calib) perClass[Math.floor(i / 200)]++;
   assert.ok(perClass.every((n) => n >= 8 && n <= 12), `per class ${perClass}`);
   assert.deepEqual(splitIndices(2000, 100, 0), calib); // deterministic
-  assert.throws(() => splitIndices(10, -1, 0), RangeError);
-  assert.throws(() => splitIndices(10, 1, 0.5), RangeError);
+  assert.throws(() => splitIndices(10, -1, 0), InternalError);
+  assert.throws(() => splitIndices(10, 1, 0.5), InternalError);
 });
 
 // ------------------------------------------------------------------------------------------------ real assets

@@ -7,7 +7,7 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { makeNode } from '../../src/onnx/graph';
 import { encodeModel } from '../../src/onnx/proto';
-import { buildModel, smallCnn, tempDir, valueInfo, writeImageNpy } from '../fixtures/models';
+import { buildModel, smallCnn, tempDir, valueInfo, workspace, writeImageNpy } from '../fixtures/models';
 
 const engine = resolve(process.cwd(), 'dist/engine.js');
 
@@ -22,12 +22,6 @@ function expectError(args: string[], subject: string, cause: RegExp): void {
   assert.ok(r.stderr.includes(subject), `error names ${subject}:\n${r.stderr}`);
   assert.match(r.stderr, cause);
   assert.doesNotMatch(r.stderr, /internal error|at .*\.js:\d+/, 'no stack trace');
-}
-
-function workspace() {
-  const dir = tempDir();
-  const data = writeImageNpy(dir, 8);
-  return { dir, data };
 }
 
 test('truncated model', () => {

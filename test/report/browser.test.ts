@@ -36,7 +36,7 @@ describe('HTML report in Chromium', { skip }, () => {
     await browser?.close();
   });
 
-  async function open(colorScheme: 'light' | 'dark'): Promise<Opened> {
+  async function open(colorScheme: 'light' | 'dark', path = file): Promise<Opened> {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme, deviceScaleFactor: 1 });
     const page = await context.newPage();
     const problems: string[] = [];
@@ -53,7 +53,7 @@ describe('HTML report in Chromium', { skip }, () => {
       requests.push(url);
       return route.abort();
     });
-    await page.goto(pathToFileURL(file).href);
+    await page.goto(pathToFileURL(path).href);
     await page.waitForFunction(() => document.documentElement.dataset.octetCharts !== undefined, undefined, { timeout: 15_000 });
     return { page, problems, requests };
   }
@@ -121,6 +121,49 @@ describe('HTML report in Chromium', { skip }, () => {
       await sqnrHeader.click();
       assert.equal(await firstNode(), '/conv1/Conv', 'descending SQNR: best first');
       assert.equal(await page.evaluate(() => document.querySelectorAll('script:not([type])').length), 1, 'the node name did not become a script');
+      assert.deepEqual(problems, []);
+    } finally {
+      await page.context().close();
+    }
+  });
+
+  test('the CSP refuses a script or style attribute without the page nonce: escaping is not the only defence', async () => {
+    // As if a name had slipped through escaping: the injected markup cannot carry the page's fresh nonce.
+    const injected = join(tempDir('octet-report-csp-'), 'injected.html');
+    writeFileSync(injected, reportToHtml(realisticReport()).replace('</main>',
+      '<script>document.documentElement.dataset.injected = "ran"</script><p id="styled" style="color: rgb(255, 0, 0)">x</p></main>'));
+    const { page, problems } = await open('light', injected);
+    try {
+      assert.equal(await page.evaluate(() => document.documentElement.dataset.octetCharts), '3', 'the page script (with the nonce) ran');
+      assert.equal(await page.evaluate(() => document.documentElement.dataset.injected), undefined, 'the injected script did not run');
+      assert.notEqual(await page.evaluate(() => getComputedStyle(document.getElementById('styled')!).color), 'rgb(255, 0, 0)', 'the style attribute was refused');
+      assert.ok(problems.some((p) => /Content Security Policy/.test(p)), `the browser reports the refusals:\n${problems.join('\n')}`);
+    } finally {
+      await page.context().close();
+    }
+  });
+
+  test('100,000-character names: the page loads in seconds, names shortened, the full text in a tooltip', async () => {
+    const long = (tag: string): string => `/${tag}/${'n'.repeat(100_000)}/end`;
+    const report = realisticReport();
+    report.fp32Model.path = `${long('models')}.onnx`;
+    // 200 layers: the page took 20 s and more to load before names were shortened for display
+    report.layers = Array.from({ length: 200 }, (_, i) => ({ ...report.layers[i % report.layers.length], node: long(`layer${i}`), tensor: long(`tensor${i}`) }));
+    report.keptFloat = report.keptFloat.map((kept, i) => ({ ...kept, node: long(`kept${i}`) }));
+    report.warnings = [`a warning about ${long('file')}`];
+    const longFile = join(tempDir('octet-report-long-'), 'long.html');
+    writeFileSync(longFile, reportToHtml(report));
+    const started = performance.now();
+    const { page, problems } = await open('light', longFile);
+    try {
+      const seconds = (performance.now() - started) / 1000;
+      assert.ok(seconds < 10, `loaded and drew its charts in ${seconds.toFixed(1)} s`);
+      const cell = await page.evaluate(() => {
+        const span = document.querySelector('#layers tbody tr td span[title]');
+        return { shown: span?.textContent ?? '', title: span?.getAttribute('title') ?? '' };
+      });
+      assert.ok(cell.shown.length <= 120 && cell.shown.includes('…') && cell.shown.endsWith('/end'), `shortened: ${cell.shown}`);
+      assert.match(cell.title, /^\/layer\d+\/n{100000}\/end$/, 'the full name in the tooltip');
       assert.deepEqual(problems, []);
     } finally {
       await page.context().close();

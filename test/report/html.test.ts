@@ -2,7 +2,7 @@
 // the chart data embedded as inert JSON.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { reportToHtml, scriptJson, inlineScript, REPORT_CSP } from '../../src/report/html';
+import { reportToHtml, scriptJson, inlineScript, reportCsp } from '../../src/report/html';
 import { chartPayload, CHART_IDS, MAX_CHART_LAYERS, PAYLOAD_ID } from '../../src/report/chart-data';
 import { NASTY_NODE, realisticReport, reportWithThroughput, reportWithTuning } from './fixture';
 
@@ -15,8 +15,15 @@ function payloadOf(html: string): ReturnType<typeof chartPayload> {
 test('html is one self-contained page: strict CSP, no external resources, Chart.js inlined', () => {
   const html = reportToHtml(realisticReport());
   assert.match(html, /^<!DOCTYPE html>/);
-  assert.ok(html.includes(`<meta http-equiv="Content-Security-Policy" content="${REPORT_CSP}">`));
-  assert.equal(REPORT_CSP, "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:");
+  const csp = /<meta http-equiv="Content-Security-Policy" content="([^"]*)">/.exec(html)?.[1] ?? '';
+  const nonce = /'nonce-([A-Za-z0-9+/=]{16,})'/.exec(csp)?.[1] ?? '';
+  assert.equal(csp, reportCsp(nonce));
+  assert.equal(csp, `default-src 'none'; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}'; img-src data:`);
+  assert.doesNotMatch(csp, /unsafe-inline/, 'no unsafe-inline: escaping is not the only defence');
+  assert.notEqual(nonce, /'nonce-([^']*)'/.exec(reportToHtml(realisticReport()))?.[1], 'a fresh nonce per page');
+  assert.doesNotMatch(html, /\sstyle="/, 'no style attributes (the CSP refuses them)');
+  assert.equal([...html.matchAll(/<(script|style)\b(?![^>]*type="application\/json")([^>]*)>/g)].filter((m) => !m[2].includes(`nonce="${nonce}"`)).length, 0,
+    'every style and script element carries the nonce');
   assert.doesNotMatch(html, /<link\b/i);
   assert.doesNotMatch(html, /\bsrc\s*=\s*["']?(https?:)?\/\//i, 'no src=http(s) or protocol-relative src');
   assert.doesNotMatch(html, /<script[^>]*\bsrc=/i, 'no external scripts');
@@ -26,7 +33,7 @@ test('html is one self-contained page: strict CSP, no external resources, Chart.
   assert.match(html, /Chart\.js v4\.\d+\.\d+/);
   assert.match(html, /Released under the MIT License/);
   assert.ok(html.length > 150_000, `Chart.js is bundled (${html.length} chars)`);
-  const scripts = [...html.matchAll(/<script>([^]*?)<\/script>/g)];
+  const scripts = [...html.matchAll(/<script nonce="[^"]*">([^]*?)<\/script>/g)];
   assert.equal(scripts.length, 1, 'one inline script');
   assert.doesNotMatch(scripts[0][1], /<\/script/i);
 });

@@ -5,9 +5,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { OctetError } from '../../common/errors';
 import type { Report } from '../../common/report';
-import { defaultOutputPath, defaultReportPath, QuantizeRequest, resolveRequest } from '../request';
+import { defaultOutputPath, defaultReportPath, QuantizeRequest, ResolvedQuantizeRequest, resolveRequest } from '../request';
 import { benchmarkRun } from '../pipeline/benchmark';
 import { calibrate } from '../pipeline/calibrate';
 import { openCalibrationData } from '../pipeline/calibration-data';
@@ -17,6 +16,7 @@ import { planRun } from '../pipeline/plan';
 import { prepareModel } from '../pipeline/prepare-model';
 import { buildReport } from '../pipeline/report';
 import { Run, RunPaths } from '../pipeline/run';
+import { checkRunFiles, runFiles } from '../pipeline/run-files';
 import { writeOutputs } from '../pipeline/write';
 import { diagnoseRuntime } from '../runtime/diagnose';
 import { runtimeOpHistogram } from '../runtime/session';
@@ -25,13 +25,15 @@ export { OCTET_VERSION } from '../../common/version';
 
 export interface QuantizeOutcome { modelPath: string; reportPath: string; report: Report }
 
-/** Where a run writes; refuses outputs that would overwrite the model or each other. */
-export function runPaths(request: QuantizeRequest): RunPaths {
+/**
+ * Where a run writes, checked before any work: every output can be created, and none is one of the run's inputs (the
+ * same file by device + inode or real path, so a symlink or hard link to the source counts).
+ */
+export function runPaths(request: ResolvedQuantizeRequest): RunPaths {
   const model = resolve(request.model);
   const out = resolve(request.out ?? defaultOutputPath(model));
   const report = resolve(request.report ?? defaultReportPath(out));
-  if (out === model) throw new OctetError(out, 'the output would overwrite the input model; choose another --out');
-  if (report === model || report === out) throw new OctetError(report, 'the report path must differ from the models');
+  checkRunFiles(runFiles({ ...request, model, out, report }));
   return { model, out, report };
 }
 
@@ -51,7 +53,7 @@ export async function quantizeModel(given: QuantizeRequest): Promise<QuantizeOut
     run.warnings.push(...diagnoseRuntime(int8RuntimeOps));
     const bench = await benchmarkRun(run, model, data, evaluated.conversion.bytes, int8RuntimeOps);
     const report = buildReport(run, { model, data, calibrated, chosen, evaluated, int8RuntimeOps, bench });
-    writeOutputs(run, evaluated.conversion.model, report);
+    await writeOutputs(run, evaluated.conversion.model, report);
     run.result(paths.out, paths.report);
     return { modelPath: paths.out, reportPath: paths.report, report };
   } finally {

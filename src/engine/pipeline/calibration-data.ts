@@ -37,7 +37,7 @@ export async function openCalibrationData(run: Run, model: PreparedModel): Promi
   }
   const datasetOptions = { input, preprocess, resize: request.resize ?? null, crop: request.crop ?? null };
   const calibSet = await openDataset(resolve(request.calib), { ...datasetOptions, labels: request.labels ?? undefined });
-  run.warnings.push(...(calibSet.warnings ?? []));
+  run.watchDataset(calibSet);
   const calibIndices = splitIndices(calibSet.size, request.calibCount, 0);
   if (calibIndices.length < request.calibCount) {
     run.warn(`Only ${calibIndices.length} calibration samples available (asked for ${request.calibCount}).`);
@@ -51,6 +51,7 @@ export async function openEvaluationData(run: Run, data: CalibrationData): Promi
   const { request } = run;
   const sameData = !request.evalData || resolve(request.evalData) === resolve(request.calib);
   const set = sameData ? data.calibSet : await openDataset(resolve(request.evalData!), { ...data.datasetOptions, labels: request.evalLabels ?? undefined });
+  if (!sameData) run.watchDataset(set);
   const skip = sameData ? data.calibIndices.length : 0;
   return { set, indices: splitIndices(set.size, request.evalCount, skip), skip };
 }

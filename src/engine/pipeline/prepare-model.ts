@@ -10,6 +10,8 @@ import type { WeightRange } from '../../quant/rewrite';
 import { machineInfo } from '../runtime/machine';
 import { optimizeFp32 } from '../runtime/prepare';
 import { ortVersion } from '../runtime/session';
+import { throwIfCancelled } from '../cancel';
+import { checkNotInputs } from './run-files';
 import type { Run } from './run';
 
 export interface PreparedModel {
@@ -29,6 +31,9 @@ export async function prepareModel(run: Run): Promise<PreparedModel> {
   const { request, paths } = run;
   run.progress('optimize', 0, 1, `reading ${paths.model}`);
   const loaded = readModel(paths.model);
+  checkNotInputs([{ path: paths.out, flag: '--out' }, { path: paths.report, flag: '--report' }],
+    loaded.externalFiles.map((path) => ({ path, what: 'input model\'s external data' })));
+  throwIfCancelled(run.signal);
   const input = describeInput(loaded.model, paths.model, { layout: request.layout, crop: request.crop });
   const optimized = await optimizeFp32(loaded.model, paths.model, run.workDir);
   // Unnamed nodes are named after their first output, so reports, --exclude and the graph viewer agree on names.

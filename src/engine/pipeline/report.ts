@@ -57,7 +57,7 @@ export function buildReport(run: Run, results: RunResults): Report {
     layers: evaluated.layers,
     sensitivity: evaluated.sensitivity,
     tuning: evaluated.tuning,
-    warnings: run.warnings,
+    warnings: run.allWarnings(),
     machine: model.machine,
   };
 }

@@ -31,6 +31,19 @@ export class Run {
     return (done, total) => this.progress(stage, offset + done, total * scale, message(done, total));
   }
 
+  /** Data sets whose warnings (skipped files, colour images fed to a grey model…) grow while they are read. */
+  private readonly datasets: { warnings: string[] }[] = [];
+
+  /** Keeps a data set's warnings for the Report, including those found later while reading it. */
+  watchDataset(dataset: { warnings: string[] }): void {
+    this.datasets.push(dataset);
+  }
+
+  /** The run's warnings and every watched data set's, each once, in the order they were found. */
+  allWarnings(): string[] {
+    return [...new Set([...this.warnings, ...this.datasets.flatMap((d) => d.warnings)])];
+  }
+
   log(message: string): void {
     this.emit({ type: 'log', message });
   }

@@ -48,6 +48,7 @@ export async function probeTensors(model: ModelProto, inputName: string, sample:
     for (const [name, tensor] of Object.entries(outputs)) facts.set(name, { type: tensor.type, dims: [...tensor.dims] });
     return facts;
   } catch (err) {
+    if (err instanceof OctetError) throw err;
     const detail = (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ');
     throw new OctetError(label, `ONNX Runtime failed to run the FP32 model on the data: ${detail}`);
   } finally {

@@ -1,10 +1,10 @@
 // onnxruntime-node behind a few functions: open a session with clear errors, run float inputs, read the op
 // histogram of what ORT actually executes (its optimized graph), and the library version.
 import * as ort from 'onnxruntime-node';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { OctetError } from '../../common/errors';
-import { parseModel } from '../../onnx/model-io';
+import { parseModel, readModelBytes } from '../../onnx/model-io';
 
 export type OptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
 
@@ -30,7 +30,7 @@ export async function openSession(model: Uint8Array | string, settings: SessionS
     graphOptimizationLevel: settings.level,
     executionMode: 'sequential',
     interOpNumThreads: 1,
-    logSeverityLevel: 3,
+    logSeverityLevel: 4, // fatal only: ORT's errors reach the user once, wrapped (ortLoadError, ortRunError)
   };
   if (settings.threads > 0) options.intraOpNumThreads = settings.threads;
   if (settings.optimizedPath) options.optimizedModelFilePath = settings.optimizedPath;
@@ -38,14 +38,58 @@ export async function openSession(model: Uint8Array | string, settings: SessionS
     options.enableCpuMemArena = false;
     options.enableMemPattern = false;
   }
+  let session: ort.InferenceSession;
   try {
-    return typeof model === 'string'
+    session = typeof model === 'string'
       ? await ort.InferenceSession.create(model, options)
       : await ort.InferenceSession.create(model, options);
   } catch (err) {
-    const detail = (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').trim();
-    throw new OctetError(label, `ONNX Runtime cannot load this model: ${detail}`);
+    throw ortLoadError(label, err);
   }
+  sessionLabels.set(session, label);
+  return session;
+}
+
+/** The file each open session runs, to name it when a run fails. */
+const sessionLabels = new WeakMap<ort.InferenceSession, string>();
+
+/** ORT's message without the C++ source locations and function signatures it carries. */
+function ortText(err: unknown): string {
+  const text = (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').trim();
+  return text.replace(/\S+\.(?:h|cc|cpp):\d+ [^(]*\((?:[^()]|\([^()]*\))*\)\s*/g, '');
+}
+
+/** What Octet can tell from ORT's text: the cause in one line and what to do; null when it cannot tell. */
+function loadCause(text: string): string | null {
+  const opset = /Opset (\d+) is under development/.exec(text);
+  if (opset) {
+    const supported = /support for domain (\S+) is till opset (\d+)/.exec(text);
+    const upTo = supported ? ` (it runs ${supported[1]} up to opset ${supported[2]})` : '';
+    return `the model is stamped with opset ${opset[1]}, newer than this ONNX Runtime ${ortVersion()} supports${upTo}; `
+      + `re-export it with an older opset (e.g. torch.onnx.export(..., opset_version=17))`;
+  }
+  const ir = /Unsupported model IR version: (\d+), max supported IR version: (\d+)/.exec(text);
+  if (ir) return `the model's IR version ${ir[1]} is newer than this ONNX Runtime reads (up to ${ir[2]}); re-export it with an older onnx package`;
+  const kernel = /Could not find an implementation for (\S+)\((\d+)\) node with name '([^']*)'/.exec(text);
+  if (kernel) {
+    return `node '${kernel[3]}' (${kernel[1]}, opset ${kernel[2]}) has no ONNX Runtime CPU kernel for its input types; `
+      + 'export that op with other types (usually float32) or replace it';
+  }
+  const unknown = /No Op registered for (\S+) with domain_version of (\d+)/.exec(text) ?? /(\S+)\((-?\d+)\) is not a registered function\/op/.exec(text);
+  if (unknown) return `op ${unknown[1]} (opset ${unknown[2]}) is not an op ONNX Runtime knows (a custom op, or a typo in the export); Octet quantizes models ONNX Runtime can run`;
+  const inference = /Node \(([^)]*)\) Op \(([^)]*)\) \[(ShapeInferenceError|TypeInferenceError)\]/.exec(text);
+  if (inference) return `shape or type inference fails at node '${inference[1]}' (${inference[2]}); the model is inconsistent — check it with onnx.checker.check_model(model, full_check=True)`;
+  if (/protobuf parsing failed/i.test(text)) return 'the file is not a readable ONNX protobuf (truncated or another file type)';
+  return null;
+}
+
+/** One OctetError for a model ORT refuses: Octet's one-line cause and what to do first (when known), then ORT's text. */
+export function ortLoadError(label: string, err: unknown): OctetError {
+  const text = ortText(err);
+  const cause = loadCause(text);
+  return new OctetError(label, cause
+    ? `ONNX Runtime cannot load this model: ${cause}. ONNX Runtime says: ${text}`
+    : `ONNX Runtime cannot load this model; check that it loads in onnxruntime and passes onnx.checker.check_model. ONNX Runtime says: ${text}`);
 }
 
 export type FloatOutputs = Record<string, ort.Tensor>;
@@ -53,7 +97,22 @@ export type FloatOutputs = Record<string, ort.Tensor>;
 export async function runFloat(session: ort.InferenceSession, inputName: string, data: Float32Array, shape: number[],
   outputNames?: readonly string[]): Promise<FloatOutputs> {
   const feeds = { [inputName]: new ort.Tensor('float32', data, shape) };
-  return outputNames ? session.run(feeds, outputNames) : session.run(feeds);
+  try {
+    return await (outputNames ? session.run(feeds, outputNames) : session.run(feeds));
+  } catch (err) {
+    throw ortRunError(sessionLabels.get(session) ?? 'ONNX Runtime', err, shape);
+  }
+}
+
+/** A run ORT refuses on the data (the model's problem, e.g. a graph that fixes the batch its input leaves free). */
+function ortRunError(label: string, err: unknown, shape: readonly number[]): OctetError {
+  const text = ortText(err);
+  const failing = /running (\S+) node\. Name:'([^']*)'/.exec(text);
+  const where = failing ? `node '${failing[2]}' (${failing[1]})` : 'the model';
+  const batchHint = shape[0] > 1 && /shape|dimension|broadcast|reshape/i.test(text)
+    ? `; its input leaves the batch free but the graph seems to fix it — re-export the model with batch 1 in its input shape, or with a dynamic batch throughout`
+    : '';
+  return new OctetError(label, `ONNX Runtime fails running ${where} on input shape [${shape.join(',')}]${batchHint}. ONNX Runtime says: ${text}`);
 }
 
 /** Op-type histogram of the graph ORT executes for `model` at level `all` (QLinearConv, QGemm, ...). */
@@ -62,7 +121,7 @@ export async function runtimeOpHistogram(model: Uint8Array | string, workDir: st
   const session = await openSession(model, { threads: 1, level: 'all', optimizedPath }, label);
   await session.release();
   try {
-    const optimized = parseModel(readFileSync(optimizedPath), optimizedPath);
+    const optimized = parseModel(readModelBytes(optimizedPath), optimizedPath);
     const histogram: Record<string, number> = {};
     for (const node of optimized.graph?.node ?? []) {
       const op = node.op_type ?? '?';
