@@ -116,7 +116,10 @@ export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeO
     progress('optimize', 0, 1, `reading ${basename(modelPath)}`);
     const loaded = readModel(modelPath);
     const input = describeInput(loaded.model, modelPath, { layout: request.layout, crop: request.crop });
-    const optimized = await optimizeFp32(loaded.model, modelPath, workDir);
+    // Opset 13 first, so ORT optimizes the graph Octet will rewrite (per-channel QDQ needs 13).
+    const opset = prepareOpset(loaded.model, modelPath);
+    if (opset.note) log(opset.note);
+    const optimized = await optimizeFp32(opset.model, modelPath, workDir);
     // Unnamed nodes are named after their first output, so reports, --exclude and the graph viewer agree on names.
     for (const node of optimized.graph!.node) if (!node.name) node.name = node.output[0];
     progress('optimize', 1, 1, 'FP32 graph optimized (BatchNorm folded)');
@@ -157,10 +160,7 @@ export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeO
     }
     progress('convert', 0, 1, 'planning');
     const reference: ModelProto = structuredClone(optimized);
-    const opset = prepareOpset(reference);
-    if (opset.note) log(opset.note);
-    const perChannel = request.perChannel && opset.perChannelAllowed;
-    if (request.perChannel && !opset.perChannelAllowed && opset.note) warnings.push(opset.note);
+    const perChannel = request.perChannel;
     const ctx: ConvertContext = {
       label: outPath, opset: opset.to, perChannel, weightRange, activations: request.activations, percentile: request.percentile,
       opTypes: request.opTypes ? new Set(request.opTypes) : null, facts, producer: { name: 'octet', version: OCTET_VERSION },
