@@ -63,8 +63,9 @@ function broadcastDims(all: ((number | undefined)[] | undefined)[]): (number | u
   const out: (number | undefined)[] = [];
   for (let i = 0; i < rank; i++) {
     const sizes = all.map((d) => d![d!.length - rank + i]).filter((_, k) => all[k]!.length - rank + i >= 0);
-    const big = sizes.filter((s) => s !== 1);
-    out.push(big.length === 0 ? 1 : big.every((s) => s !== undefined && s === big[0]) ? big[0] : undefined);
+    // A known size above 1 is the result (any other size must be 1 or the same); otherwise unknown unless all are 1.
+    const known = sizes.find((s) => s !== undefined && s !== 1);
+    out.push(known ?? (sizes.every((s) => s === 1) ? 1 : undefined));
   }
   return out;
 }

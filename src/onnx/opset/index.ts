@@ -68,6 +68,9 @@ export function upgradeOpset(model: ModelProto, options: { target?: number; labe
   if (target !== TARGET_OPSET) throw new Error(`upgradeOpset converts to opset ${TARGET_OPSET} only (asked for ${target})`);
   const label = options.label ?? 'model';
   const from = opsetVersion(model, '');
+  if (!model.opset_import.some((o) => !o.domain || o.domain === 'ai.onnx')) {
+    throw new OctetError(label, 'the model imports no opset of the default ONNX domain, so it has no standard ONNX ops to quantize');
+  }
   if (from >= target) return { model, from, to: from, changes: [] };
   if (from < OLDEST_OPSET) {
     throw new OctetError(label, `the model declares opset ${from}; ONNX Runtime (and Octet) read opset ${OLDEST_OPSET} and newer. `

@@ -51,6 +51,8 @@ export function dropout(isRead: TensorReaders): Adapter {
       outputs = [node.output[0]];
     }
     const ratio = presentFloat(node, 'ratio');
+    const legacy = node.attribute.some((a) => a.name === 'is_test' || a.name === 'consumed_inputs');
+    if (ratio === undefined && !legacy && outputs.length === node.output.length) return null;
     const inputs = [node.input[0], ...(ratio !== undefined ? [rw.floats(`${baseName(node)}_ratio`, [ratio], [])] : [])];
     rw.note('Dropout ratio → input');
     return [{ ...rebuilt(node, { inputs, drop: ['ratio', 'is_test', 'consumed_inputs'] }), output: outputs }];
