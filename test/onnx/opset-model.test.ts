@@ -83,15 +83,24 @@ test('ops of other domains are left alone', () => {
   assert.deepEqual(upgrade.model.opset_import, [{ domain: '', version: 13 }, { domain: 'com.microsoft', version: 1 }]);
 });
 
+test('a Clip after an op of another domain (element type unknown) gets float bounds, same outputs', async () => {
+  const model = oldModel(9, [
+    makeNode('Gelu', ['x'], ['g'], 'gelu', [], 'com.microsoft'),
+    makeNode('Clip', ['g'], ['y'], 'clip', [floatAttribute('min', -0.1), floatAttribute('max', 0.8)]),
+  ], [['x', ['N', 6]]], ['y']);
+  model.opset_import.push({ domain: 'com.microsoft', version: 1 });
+  await assertConvertsExactly(model, { x: randomFeed([3, 6], 8) });
+});
+
 test('refusals are OctetErrors naming the node, the op, the opset and what to do', () => {
   const crop = oldModel(8, [makeNode('Crop', ['x'], ['y'], 'crop_node', [intsAttribute('border', [1, 1, 1, 1])])], [['x', [1, 3, 8, 8]]], ['y']);
   assert.throws(() => upgradeOpset(crop, { label: 'old.onnx' }),
     isOctetError(/^old\.onnx: node 'crop_node' \(Crop, opset 8\).*experimental.*Re-export the model at opset 13/));
   const unknown = oldModel(9, [makeNode('NoSuchOp', ['x'], ['y'], 'mystery')], [['x', [1]]], ['y']);
   assert.throws(() => upgradeOpset(unknown, { label: 'u.onnx' }), isOctetError(/node 'mystery' \(NoSuchOp, opset 9\).*not an ONNX operator/));
-  const clip16 = oldModel(9, [makeNode('Clip', ['x'], ['y'], 'clip', [floatAttribute('min', 0)])], [['x', [2]]], ['y']);
-  clip16.graph!.input[0].type!.tensor_type!.elem_type = DataType.INT32;
-  assert.throws(() => upgradeOpset(clip16, { label: 'c.onnx' }), isOctetError(/node 'clip' \(Clip, opset 9\).*'min'.*int32/));
+  const clipInt = oldModel(9, [makeNode('Clip', ['x'], ['y'], 'clip', [floatAttribute('min', 0)])], [['x', [2]]], ['y']);
+  clipInt.graph!.input[0].type!.tensor_type!.elem_type = DataType.INT32;
+  assert.throws(() => upgradeOpset(clipInt, { label: 'c.onnx' }), isOctetError(/node 'clip' \(Clip, opset 9\).*'min'.*int32.*does not accept/));
   const ancient = oldModel(6, [makeNode('Relu', ['x'], ['y'], 'relu')], [['x', [1]]], ['y']);
   assert.throws(() => upgradeOpset(ancient, { label: 'a.onnx' }), isOctetError(/opset 6.*opset 7 and newer.*Re-export/));
 });

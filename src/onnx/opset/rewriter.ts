@@ -83,13 +83,16 @@ export class Rewriter {
     return this.add(base, dims, Float32Array.from(values));
   }
 
-  /** A scalar initializer of the element type `tensor` has (float or double); refuses when unknown. */
+  /**
+   * A scalar initializer of the element type `tensor` has. When that type is unknown (after an op of another domain),
+   * float: the old versions this serves (Clip-6, Pad-2, BatchNormalization-7) run on float only in ONNX Runtime.
+   */
   scalarLike(base: string, tensor: string, value: number, node: NodeProto, what: string): string {
-    const type = this.factsOf(tensor).elemType;
+    const type = this.factsOf(tensor).elemType ?? DataType.FLOAT;
     if (type === DataType.FLOAT) return this.add(base, [], Float32Array.of(value));
     if (type === DataType.DOUBLE) return this.add(base, [], Float64Array.of(value));
-    return this.fail(node, `its ${what} must become an input of the element type of '${tensor}', which could not be determined`
-      + (type ? ` (it is ${DataType[type]?.toLowerCase()}, which the op does not accept)` : ''));
+    return this.fail(node, `its ${what} would become an input of the element type of '${tensor}', `
+      + `${DataType[type]?.toLowerCase() ?? `type ${type}`}, which this op does not accept`);
   }
 
   /** Refuses a node: exit 1 naming the node, the op, the source opset and what to do. */
