@@ -10,9 +10,11 @@ import * as ort from 'onnxruntime-node';
 import { encodeModel } from '../../src/onnx/proto';
 import { readModel } from '../../src/onnx/model-io';
 import { opsetVersion } from '../../src/onnx/graph';
-import { quantizeModel, QuantizeRequest } from '../../src/engine/commands/quantize';
+import { quantizeModel } from '../../src/engine/commands/quantize';
 import { tempDir, writeImageNpy } from '../fixtures/models';
 import { paddleStyleClassifier } from '../fixtures/paddle-style';
+
+type QuantizeRequest = Parameters<typeof quantizeModel>[0];
 
 function request(model: string, calib: string, overrides: Partial<QuantizeRequest> = {}): QuantizeRequest {
   return {
