@@ -18,6 +18,10 @@ export function floatAttribute(name: string, value: number): AttributeProto {
   return { name, type: AttributeType.FLOAT, f: value, ints: [], floats: [], strings: [], tensors: [], graphs: [] };
 }
 
+export function stringAttribute(name: string, value: string): AttributeProto {
+  return { name, type: AttributeType.STRING, s: Buffer.from(value, 'utf8'), ints: [], floats: [], strings: [], tensors: [], graphs: [] };
+}
+
 export function buildModel(nodes: NodeProto[], initializers: TensorProto[], inputs: ValueInfoProto[], outputs: ValueInfoProto[],
   opset = 13, producer = 'octet'): ModelProto {
   return {
