@@ -3,7 +3,7 @@
 // Pure: decides from the graph, the op registry and the user's filters; no ranges needed yet.
 import { Graph } from '../onnx/graph';
 import { NodeProto } from '../onnx/proto';
-import { activationBounds, ruleFor } from './registry';
+import { activationBounds, parameterInputs, ruleFor } from './registry';
 
 export interface PlanOptions {
   /** Only these op types are quantized (null = every type the registry knows). */
@@ -61,10 +61,15 @@ export function planQuantization(graph: Graph, options: PlanOptions): QuantPlan 
     return next.output[0];
   };
 
+  const parameters = parameterComputation(graph, options.isFloat);
   for (const node of order) {
     const rule = ruleFor(node);
     const label = nodeLabel(node);
     if (folded.has(node)) continue;
+    if (parameters.has(node)) {
+      kept.push({ node: label, opType: node.op_type ?? '', reason: 'computes a shape, size or scale parameter (kept exact)' });
+      continue;
+    }
     if (!rule || rule.kind === 'float') {
       kept.push({ node: label, opType: node.op_type ?? '', reason: 'no int8 kernel for this op type' });
       continue;
@@ -116,4 +121,26 @@ export function planQuantization(graph: Graph, options: PlanOptions): QuantPlan 
 
   const calibrationTensors = qdqOrder.filter((t) => !sharedParams.has(t));
   return { quantized, folded, qdqTensors: qdqOrder, sharedParams, calibrationTensors, kept };
+}
+
+/**
+ * Nodes whose float output ends, through float tensors only, in a parameter input (Resize scales, Reshape shape…):
+ * walking up from each parameter input while the tensor is float and produced by a node (an int64 Shape output stops
+ * the walk, so the data those shapes were read from is not affected).
+ */
+function parameterComputation(graph: Graph, isFloat: (tensor: string) => boolean): Set<NodeProto> {
+  const found = new Set<NodeProto>();
+  const pending: string[] = [];
+  for (const node of graph.nodes) for (const i of parameterInputs(node)) if (node.input[i]) pending.push(node.input[i]);
+  const seen = new Set<string>();
+  while (pending.length > 0) {
+    const tensor = pending.pop()!;
+    if (seen.has(tensor)) continue;
+    seen.add(tensor);
+    const producer = graph.producers.get(tensor);
+    if (!producer || !isFloat(tensor)) continue;
+    found.add(producer);
+    for (const input of producer.input) if (input) pending.push(input);
+  }
+  return found;
 }

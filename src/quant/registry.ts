@@ -16,6 +16,24 @@ export function ruleFor(node: RuleNode): OpRule | undefined {
   return byOpType.get(node.op_type ?? '');
 }
 
+/**
+ * Inputs that carry a shape, sizes, scales, indices or axes rather than data, by op type (ONNX opset ≥ 13 signatures).
+ * A tensor that ends in one must be computed exactly: quantizing it (or what it is computed from) would change
+ * output sizes or make ORT refuse the values (e.g. Resize's 'linear' scales must keep 1 for N and C exactly).
+ */
+const PARAMETER_INPUTS: Readonly<Record<string, readonly number[]>> = {
+  Reshape: [1], Expand: [1], Tile: [1], Slice: [1, 2, 3, 4], Pad: [1, 2, 3], Resize: [1, 2, 3], Upsample: [1],
+  Squeeze: [1], Unsqueeze: [1], Split: [1], TopK: [1], ConstantOfShape: [0], Range: [0, 1, 2], OneHot: [1],
+  ReduceSum: [1], ReduceMean: [1], ReduceMax: [1], ReduceMin: [1], ReduceProd: [1], ReduceL2: [1], CumSum: [1],
+  Gather: [1], GatherElements: [1], GatherND: [1], ScatterElements: [1], ScatterND: [1], NonMaxSuppression: [2, 3, 4],
+};
+
+/** Indices of a node's parameter inputs (shapes, scales, indices, axes): never quantized. */
+export function parameterInputs(node: RuleNode): readonly number[] {
+  if (node.domain && node.domain !== 'ai.onnx') return [];
+  return PARAMETER_INPUTS[node.op_type ?? ''] ?? [];
+}
+
 /** Op types Octet can quantize, for help texts and `--op-types` validation. */
 export function quantizableOpTypes(): string[] {
   return OP_RULES.filter((r) => r.kind !== 'foldable-activation' && r.kind !== 'float').map((r) => r.opType);

@@ -2,7 +2,8 @@
 // weight/bias layout, names preserved, and the user's filters.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Graph } from '../../src/onnx/graph';
+import { buildModel, randomTensor, valueInfo } from '../../src/onnx/build';
+import { Graph, intAttribute, makeNode } from '../../src/onnx/graph';
 import { DataType } from '../../src/onnx/proto';
 import { planQuantization } from '../../src/quant/plan';
 import { applyPlan } from '../../src/quant/rewrite';
@@ -96,4 +97,30 @@ test('per-tensor pair-safe weights of a Gemm with transB=1 check neighbouring pa
   assert.equal(fc.perChannel, false);
   // |q0| + |q1| <= 128 needs scale >= 2 / 127.5; full range would give 1 / 127 and codes 127 + 127.
   assert.ok(Math.abs(fc.scales[0] - 2 / 127.5) < 1e-6, `scale ${fc.scales[0]}`);
+});
+
+test('tensors that end in a parameter input (Resize scales, computed from a run-time shape) stay exact, the data path does not', () => {
+  // x → Conv → c; Shape(c) → Gather → Cast(float) → Div → Concat([1, 1], …) → Resize(c, roi, scales) → Add(c, up)
+  let seed = 1;
+  const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  const model = buildModel([
+    makeNode('Conv', ['x', 'w'], ['c'], 'conv'),
+    makeNode('Shape', ['c'], ['shape'], 'shape'),
+    makeNode('Gather', ['shape', 'two'], ['h'], 'gather'),
+    makeNode('Cast', ['h'], ['hf'], 'cast', [intAttribute('to', DataType.FLOAT)]),
+    makeNode('Div', ['hf', 'hf'], ['ratio'], 'div'),
+    makeNode('Concat', ['ones', 'ratio', 'ratio'], ['scales'], 'scales_concat', [intAttribute('axis', 0)]),
+    makeNode('Resize', ['c', '', 'scales'], ['up'], 'resize'),
+    makeNode('Add', ['c', 'up'], ['y'], 'add'),
+  ], [randomTensor('w', [4, 3, 1, 1], random, 0.5), makeTensor('two', [1], BigInt64Array.of(2n)), makeTensor('ones', [2], Float32Array.of(1, 1))],
+  [valueInfo('x', [1, 3, 8, 8])], [valueInfo('y', [1, 4, 8, 8])]);
+  const graph = new Graph(model.graph!);
+  const isFloat = (t: string) => !['shape', 'h', 'two'].includes(t);
+  const p = planQuantization(graph, { opTypes: null, exclude: new Set(), isFloat, opset: 13 });
+  const quantized = p.quantized.map((n) => n.name);
+  assert.ok(quantized.includes('conv') && quantized.includes('add'), quantized.join(','));
+  assert.ok(!quantized.includes('scales_concat'), 'the Concat that makes Resize scales stays float');
+  assert.deepEqual(p.kept.find((k) => k.node === 'scales_concat')?.reason, 'computes a shape, size or scale parameter (kept exact)');
+  assert.ok(!p.qdqTensors.includes('scales') && !p.qdqTensors.includes('ratio'));
+  assert.ok(p.qdqTensors.includes('c'), 'the data the shape was read from is still quantized');
 });

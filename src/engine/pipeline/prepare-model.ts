@@ -17,9 +17,9 @@ import type { Run } from './run';
 export interface PreparedModel {
   loaded: LoadedModel;
   input: ModelInput;
-  /** After ORT's basic optimization, at the model's own opset (what FP32 evaluation compares against). */
+  /** Moved to opset 13 (when older, exactly), then ORT's basic optimization. */
   optimized: ModelProto;
-  /** `optimized` moved to the QDQ opset: the graph that is calibrated, equalized and converted. */
+  /** A copy of `optimized`: the graph that is calibrated, equalized and converted. */
   reference: ModelProto;
   opset: OpsetDecision;
   perChannel: boolean;
@@ -35,16 +35,16 @@ export async function prepareModel(run: Run): Promise<PreparedModel> {
     loaded.externalFiles.map((path) => ({ path, what: 'input model\'s external data' })));
   throwIfCancelled(run.signal);
   const input = describeInput(loaded.model, paths.model, { layout: request.layout, crop: request.crop });
-  const optimized = await optimizeFp32(loaded.model, paths.model, run.workDir);
+  // Opset 13 first (exact conversion), so ORT optimizes the graph Octet will rewrite with per-channel QDQ.
+  const opset = prepareOpset(loaded.model, paths.model);
+  if (opset.note) run.log(opset.note);
+  const optimized = await optimizeFp32(opset.model, paths.model, run.workDir);
   // Unnamed nodes are named after their first output, so reports, --exclude and the graph viewer agree on names.
   for (const node of optimized.graph!.node) if (!node.name) node.name = node.output[0];
   run.progress('optimize', 1, 1, 'FP32 graph optimized (BatchNorm folded)');
 
   const reference: ModelProto = structuredClone(optimized);
-  const opset = prepareOpset(reference);
-  if (opset.note) run.log(opset.note);
-  const perChannel = request.perChannel && opset.perChannelAllowed;
-  if (request.perChannel && !opset.perChannelAllowed && opset.note) run.warn(opset.note);
+  const perChannel = request.perChannel;
 
   const machine = machineInfo(ortVersion());
   const weightRange: WeightRange = request.weightRange === 'auto' ? (machine.vnni ? 'full' : 'pair-safe') : request.weightRange;
