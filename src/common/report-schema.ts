@@ -139,5 +139,6 @@ export const reportSchema: Schema<Report> = object({
   bench: array(benchResult), layers: array(layerError),
   sensitivity: optional(nullable(array(layerSensitivity))),
   tuning: nullable(tuningReport), warnings: array(string()), machine: machineInfo,
+  run: optional(object({ seconds: number(), peakRssMb: number() })),
   profile: optional(nullable(timeProfile)), speed: optional(nullable(speedReport)),
 });

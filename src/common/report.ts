@@ -298,6 +298,8 @@ export interface Report {
   sensitivity?: LayerSensitivity[] | null;
   /** Accuracy-aware mode (--max-drop) or --method auto: every trial; null when neither ran. */
   tuning: TuningReport | null;
+  /** The whole run: wall seconds from reading the model to assembling this Report, and the process's peak RSS by then. */
+  run?: { seconds: number; peakRssMb: number };
   /** Per-node time of the FP32 and INT8 models (batch 1, one thread); absent/null when not profiled. */
   profile?: TimeProfile | null;
   /** Speed-aware choice (regions kept in float because int8 was slower there); absent/null when it did not run. */

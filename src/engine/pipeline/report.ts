@@ -59,5 +59,6 @@ export function buildReport(run: Run, results: RunResults): Report {
     tuning: evaluated.tuning,
     warnings: run.allWarnings(),
     machine: model.machine,
+    run: { seconds: round3((performance.now() - run.startedAt) / 1000), peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) },
   };
 }
