@@ -2,17 +2,16 @@
 // report's profile colours the nodes by INT8 time and by gain (read back from the canvas pixels), with a legend, the
 // side panel lists a node's times and kernels, the choice survives hide/show; without a profile there is no Time
 // option. Screenshots go to test-output/graph/.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { Report } from '../../src/common/report';
 import { overlayFromReport } from '../../src/graphmodel/error-overlay';
 import { ModelView } from '../../src/graphmodel/model-view';
 import { gainColor, int8TimeColor } from '../../src/graphmodel/time-profile';
 import { fakeProfile, fakeReport, largeModel, toQdq } from './support/fixtures';
-import { CHROMIUM, CHROMIUM_ARGS, OpenedGraph, WebviewHarness } from './support/webview-harness';
+import { chromiumHarness, OpenedGraph, WebviewHarness } from './support/webview-harness';
 
 const OUT = join(process.cwd(), 'test-output', 'graph');
 const unavailable = WebviewHarness.available();
@@ -68,8 +67,7 @@ async function goTo(page: Page, label: string): Promise<string> {
 }
 
 describe('graph viewer Time overlay in Chromium', { skip: unavailable }, () => {
-  let browser: Browser;
-  const harness = new WebviewHarness(WebviewHarness.distMediaPath());
+  const chromium = chromiumHarness(OUT);
   const model = new ModelView(toQdq(largeModel(120)), { fileName: 'generated.int8.onnx', fileBytes: 0, hadExternalData: false });
   const ops = model.graphs({ fold: true })[0].nodes.filter((n) => n.kind === 'op');
   const convs = ops.filter((n) => n.opType === 'Conv');
@@ -77,22 +75,10 @@ describe('graph viewer Time overlay in Chromium', { skip: unavailable }, () => {
   const hot = convs[convs.length - 1];
   const timed = fakeProfile(ops.map((n) => ({ name: n.name, opType: n.opType })), slow.name);
   const report = { ...fakeReport(convs.map((n) => ({ name: n.name, opType: 'Conv', tensor: n.outputs[0].name }))), ...timed } as Pick<Report, 'layers' | 'accuracy' | 'profile' | 'speed'>;
-  const open = (withProfile: boolean, state?: unknown) => harness.open(browser, {
+  const open = (withProfile: boolean, state?: unknown) => chromium.open({
     title: 'generated.int8.onnx', load: () => model,
     overlay: overlayFromReport(withProfile ? report : { layers: report.layers, accuracy: report.accuracy }, 'generated.int8.report.json'),
   }, { state });
-
-  before(async () => {
-    mkdirSync(OUT, { recursive: true });
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-    await harness.start();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await harness.stop();
-  });
 
   test('Time colours nodes by INT8 time and by gain, with a legend and the node’s times in the side panel', async () => {
     const g = await open(true);

@@ -10,7 +10,7 @@ import { createServer, Server } from 'node:http';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { ReportPanelState, ReportView } from '../../src/protocol/report';
 import { reportWithTuning } from './fixture';
 import { profiledReport } from './profile-fixture';
@@ -55,14 +55,23 @@ describe('report panel webview in Chromium', { skip }, () => {
     server?.close();
   });
 
-  test('tuning trials, layer sensitivity, own/local SQNR columns and bias correction render', async () => {
-    pageState = null;
-    const page = await browser.newPage();
+  /**
+   * A fresh page, re-created from `state` (as VS Code does after hide/show) or sent `report` the way the host does
+   * (a 'showReport' message); `errors` collects its uncaught errors.
+   */
+  async function open(report: ReportView['report'] | null, state: unknown = null): Promise<{ tab: Page; errors: string[] }> {
+    pageState = state;
+    const tab = await browser.newPage();
     const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
+    tab.on('pageerror', (e) => errors.push(e.message));
+    await tab.goto(origin + '/');
+    if (report) await tab.evaluate((v) => window.postMessage({ type: 'showReport', view: v }, '*'), viewOf(report));
+    return { tab, errors };
+  }
+
+  test('tuning trials, layer sensitivity, own/local SQNR columns and bias correction render', async () => {
+    const { tab: page, errors } = await open(reportWithTuning());
     try {
-      await page.goto(origin + '/');
-      await page.evaluate((v) => window.postMessage({ type: 'showReport', view: v }, '*'), viewOf(reportWithTuning()));
       await page.waitForSelector('#tuning-trials');
       assert.equal(await page.locator('#tuning-trials tbody tr').count(), 3, 'one row per trial');
       assert.match(await page.locator('#tuning-facts').innerText(), /Bound met\s+yes/);
@@ -79,16 +88,12 @@ describe('report panel webview in Chromium', { skip }, () => {
       await page.close();
     }
   });
+
   test('where the time goes: chart, every node in a table that sorts, keeps its sort across hide/show and reveals nodes', async () => {
     const report = profiledReport();
     const profile = report.profile!;
-    pageState = null;
-    let tab = await browser.newPage();
-    const errors: string[] = [];
-    tab.on('pageerror', (e) => errors.push(e.message));
+    let { tab, errors } = await open(report);
     try {
-      await tab.goto(origin + '/');
-      await tab.evaluate((v) => window.postMessage({ type: 'showReport', view: v }, '*'), viewOf(report));
       await tab.waitForSelector('#time-table');
       assert.match(await tab.locator('#time h2').innerText(), /Where the time goes/);
       assert.equal(await tab.locator('#not-faster').count(), 0, 'INT8 is faster here: no warning');
@@ -123,30 +128,26 @@ describe('report panel webview in Chromium', { skip }, () => {
       await tab.close();
 
       // Hidden and shown again: VS Code re-creates the page with the saved state; it renders from it, sort included.
-      pageState = saved;
-      tab = await browser.newPage();
-      tab.on('pageerror', (e) => errors.push(e.message));
-      await tab.goto(origin + '/');
+      const firstErrors = errors;
+      ({ tab, errors } = await open(null, saved));
       await tab.waitForSelector('#time-table');
       assert.equal(await tab.locator('#time-table th[data-column="gain"]').getAttribute('aria-sort'), 'ascending');
-      assert.deepEqual(errors, []);
+      assert.deepEqual([...firstErrors, ...errors], []);
     } finally {
       await tab.close();
     }
   });
 
   test('INT8 not faster than FP32: the panel says so plainly, above the profile', async () => {
-    pageState = null;
-    const tab = await browser.newPage();
+    const report = profiledReport({ vnni: false });
+    const { tab, errors } = await open(report);
     try {
-      await tab.goto(origin + '/');
-      const report = profiledReport({ vnni: false });
-      await tab.evaluate((v) => window.postMessage({ type: 'showReport', view: v }, '*'), viewOf(report));
       await tab.waitForSelector('#not-faster');
       const text = await tab.locator('#not-faster').innerText();
       assert.ok(text.startsWith(`INT8 is not faster than FP32 on this CPU (AMD EPYC 9R14, no VNNI): FP32 ${report.speed!.fp32Ms.toFixed(2)} ms, INT8 ${report.speed!.int8Ms.toFixed(2)} ms`), text);
       assert.match(text, /Slower in INT8 here: Conv/);
       await tab.locator('#time').screenshot({ path: join(process.cwd(), 'test-output', 'report-panel-time-slower.png') });
+      assert.deepEqual(errors, []);
     } finally {
       await tab.close();
     }
