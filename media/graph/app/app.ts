@@ -1,6 +1,6 @@
 // The graph viewer page: receives the view model from the host, lays scopes out in the worker, draws them, and
 // handles selection, search, subgraph navigation, the side panels, the error overlay and exports.
-import { OverlayIndex, OverlayMetric } from '../../../src/graphmodel/error-overlay';
+import { OverlayIndex } from '../../../src/graphmodel/error-overlay';
 import type { Direction, LayoutResult } from '../../../src/graphmodel/layout/types';
 import type { HostToWebview, InitMessage, NodeDetails } from '../../../src/protocol/graph';
 import { findNodeByName, SearchHit, searchGraphs } from '../../../src/graphmodel/search';
@@ -19,6 +19,7 @@ import { CanvasView } from './canvas-view';
 import { defaultState, HostApi, PersistedState } from './host';
 import { handleKey } from './keyboard';
 import { LayoutClient } from './layout-client';
+import { chooseOverlayView, OverlayView, toggleOverlayKind } from './overlay-view';
 import { attachPointerInput } from './pointer-input';
 
 /** Below this zoom a fitted graph is unreadable: start at its top instead, like a document. */
@@ -42,6 +43,7 @@ export class GraphApp {
   private readonly announcer = h('div', { class: 'sr-only', 'aria-live': 'polite' });
   private readonly legend = new Legend();
   private overlay: OverlayIndex | null = null;
+  private overlayView: OverlayView | null = null;
   private hits: SearchHit[] = [];
   private hitIndex = -1;
   private details: DetailsState = null;
@@ -65,8 +67,10 @@ export class GraphApp {
       zoomToSelection: () => this.zoomToSelection(),
       toggleDirection: () => this.setDirection(this.state.direction === 'TB' ? 'LR' : 'TB'),
       toggleFold: () => this.setFold(!this.state.fold),
-      toggleOverlay: () => this.setOverlayOn(!this.state.overlayOn),
-      toggleOverlayMetric: () => this.setOverlayMetric(this.state.overlayMetric === 'own' ? 'accumulated' : 'own'),
+      toggleOverlay: () => this.changeOverlay(this.overlayView ? toggleOverlayKind(this.overlayView, 'error') : {}),
+      toggleOverlayMetric: () => this.changeOverlay({ overlayMetric: this.state.overlayMetric === 'own' ? 'accumulated' : 'own' }),
+      toggleTime: () => this.changeOverlay(this.overlayView ? toggleOverlayKind(this.overlayView, 'time') : {}),
+      toggleTimeMetric: () => this.changeOverlay({ timeMetric: this.state.timeMetric === 'gain' ? 'int8Ms' : 'gain' }),
       showModel: () => this.togglePanel('model'),
       exportSvg: () => this.exportImage('svg'),
       exportPng: () => this.exportImage('png'),
@@ -276,26 +280,20 @@ export class GraphApp {
   private setOverlay(): void {
     const overlay = this.init?.overlay ?? null;
     this.overlay = overlay ? new OverlayIndex(overlay) : null;
-    const own = { available: Boolean(this.overlay?.hasOwn), on: this.state.overlayMetric === 'own' };
-    if (this.overlay) this.overlay.metric = own.available && own.on ? 'own' : 'accumulated';
-    const on = Boolean(this.overlay) && this.state.overlayOn;
-    this.canvas.options.overlay = on ? this.overlay : null;
-    this.toolbar.setOverlay(Boolean(overlay), this.state.overlayOn, own);
+    const view = chooseOverlayView(this.overlay, this.state);
+    this.overlayView = view;
+    this.canvas.options.overlay = view.on ? this.overlay : null;
+    this.toolbar.setOverlay(view);
     const graph = this.graph;
-    const matched = graph && this.overlay ? graph.nodes.filter((n) => this.overlay?.forNode(n)).length : 0;
-    this.legend.update(overlay, on, matched, this.canvas.theme.category.constant, this.overlay?.metric);
+    const index = this.overlay;
+    const matched = graph && index ? graph.nodes.filter((n) => index.colorFor(n) !== null).length : 0;
+    this.legend.update(index, view.on, matched, this.canvas.theme.category.constant);
     this.canvas.requestDraw();
     this.renderPanel();
   }
 
-  private setOverlayOn(on: boolean): void {
-    this.state.overlayOn = on;
-    this.setOverlay();
-    this.persist();
-  }
-
-  private setOverlayMetric(metric: OverlayMetric): void {
-    this.state.overlayMetric = metric;
+  private changeOverlay(change: Partial<Pick<PersistedState, 'overlayOn' | 'overlayKind' | 'overlayMetric' | 'timeMetric'>>): void {
+    Object.assign(this.state, change);
     this.setOverlay();
     this.persist();
   }
@@ -337,7 +335,7 @@ export class GraphApp {
     } else if (this.state.panel === 'node' && graph && selected !== null) {
       const node = graph.nodes[selected];
       const scope = this.scopes.get(graph.scope) ?? { id: graph.scope, title: graph.scope, kind: 'main' as const, path: [graph.scope] };
-      this.panel.append(renderNodePanel(node, scope, this.details, this.overlay?.forNode(node), {
+      this.panel.append(renderNodePanel(node, scope, this.details, { layer: this.overlay?.forNode(node), time: this.overlay?.timeForNode(node) }, {
         openScope: (id) => void this.showScope(id),
         followTensor: (tensor, direction) => this.followTensor(tensor, direction),
       }));
