@@ -316,6 +316,46 @@ test('npy: float64 and uint8 data, squeezed shapes ([N,28,28] for [1,1,28,28])',
   assert.deepEqual(Array.from((await u8.read(0)).data), [0, 10, 20, 30, 40, 50, 60, 70, 80]);
 });
 
+test('tensors for a model with free dims: any size it accepts, taken as is; samples of other sizes run one at a time', async () => {
+  // A text-line model [N,3,48,W]: free width.
+  const input: InputSpec = { name: 'x', layout: 'NCHW', channels: 3, height: 0, width: 0, shape: [1, 3, 48, 0], modelDims: [3, 48, 0] };
+  const preprocessing = presetPreprocessing('torch', null);
+  const dir = folder();
+  writeFileSync(join(dir, 'lines.npy'), npyBytes('<f4', [2, 3, 48, 192], new Float32Array(2 * 3 * 48 * 192).map((_, i) => i % 7)));
+  const lines = await openDataset(join(dir, 'lines.npy'), { input, preprocessing });
+  assert.deepEqual([lines.sampleShape, lines.maxSampleShape], [[3, 48, 192], [3, 48, 192]]);
+  const second = await lines.read(1);
+  assert.deepEqual(second.shape, [3, 48, 192]);
+  assert.equal(second.data[0], (3 * 48 * 192) % 7, 'values as they are, no preprocessing');
+  writeFileSync(join(dir, 'tall.npy'), npyBytes('<f4', [1, 3, 64, 192], new Float32Array(3 * 64 * 192)));
+  await assert.rejects(openDataset(join(dir, 'tall.npy'), { input, preprocessing }),
+    isOctetError(join(dir, 'tall.npy'), /\[3,64,192\].*\[N,3,48,\?\] NCHW takes \[3,48,\?\] \(any size where it shows \?\)/));
+  // A folder of samples of two widths: no shared shape (batches of one), the largest for budgets.
+  const mixed = folder();
+  writeFileSync(join(mixed, 'a.npy'), npyBytes('<f4', [3, 48, 100], new Float32Array(3 * 48 * 100)));
+  writeFileSync(join(mixed, 'b.npy'), npyBytes('<f4', [3, 48, 320], new Float32Array(3 * 48 * 320)));
+  const ds = await openDataset(mixed, { input, preprocessing });
+  assert.deepEqual([ds.sampleShape, ds.maxSampleShape], [null, [3, 48, 320]]);
+  assert.deepEqual((await readBatch(ds, [1], input)).shape, [3, 48, 320]);
+});
+
+test('images at sizes of their own (--size-multiple, --max-side): each sample its own shape, bounded by the max side', async () => {
+  const input: InputSpec = { name: 'x', layout: 'NCHW', channels: 3, height: 0, width: 0, shape: [1, 3, 0, 0], modelDims: [3, 0, 0] };
+  const preprocessing = presetPreprocessing('raw', null, { fit: 'stretch', sizeMultiple: 32, maxSide: 100 });
+  const dir = folder();
+  await writeImage(join(dir, 'a.png'), [10, 20, 30], 40);
+  await writeImage(join(dir, 'b.png'), [10, 20, 30], 200);
+  const ds = await openDataset(dir, { input, preprocessing });
+  assert.deepEqual([ds.sampleShape, ds.maxSampleShape], [null, [3, 128, 128]]);
+  const samples = await readAll(ds);
+  // 40 px → 32 (nearest multiple); 200 px → 100 (max side) → 96.
+  assert.deepEqual(samples.map((x) => x.shape), [[3, 32, 32], [3, 96, 96]]);
+  assert.deepEqual([samples[1].data[0], samples[1].data[96 * 96], samples[1].data[2 * 96 * 96]], [10, 20, 30]);
+  // No size at all for a model with free dims: the error says how to give one.
+  await assert.rejects(openDataset(dir, { input, preprocessing: presetPreprocessing('raw', null) }),
+    isOctetError(dir, /leaves its height or width free: pass --input-size HxW, or --size-multiple N --max-side S/));
+});
+
 test('npy: a folder of one-sample files, labels.npy picked up and not read as a sample', async () => {
   const dir = folder('npys');
   for (let i = 0; i < 3; i++) writeFileSync(join(dir, `s${i}.npy`), npyBytes('<f4', [1, 3, 2, 2], new Float32Array(12).fill(i)));
