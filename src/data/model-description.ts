@@ -171,8 +171,7 @@ function guessPreprocessing(summary: ModelSummary, input: DescribedInput, output
     fit: fit.fit, size: input.height !== null && input.width !== null ? [input.height, input.width] : null,
     resize: null, crop: null, padValue: 0, sizeMultiple: null, maxSide: null,
   };
-  return {
-    preprocessing,
-    reason: `${reason}${bgr ? ' (BGR: model metadata Image.BitmapPixelFormat)' : ''}; fit ${fit.fit}: ${fit.reason}`,
-  };
+  const normalizationReason = `${reason}${bgr ? ' (BGR: model metadata Image.BitmapPixelFormat)' : ''}`;
+  const fitReason = `guess: fit ${fit.fit}, ${fit.reason}`;
+  return { preprocessing, reason: `${normalizationReason}; ${fitReason}`, normalizationReason, fitReason };
 }

@@ -128,7 +128,14 @@ export function fieldsFromFlags(flags: PreprocessingFlags): PreprocessingFields 
 /** The spatial dims a model fixes (null where it leaves them free). */
 export interface SpatialDims { height: number | null; width: number | null }
 
-export interface PreprocessingGuess { preprocessing: Preprocessing; reason: string }
+export interface PreprocessingGuess {
+  preprocessing: Preprocessing;
+  /** Why, in words: both parts. */
+  reason: string;
+  /** Why this channel order, mean and std; why this fit. */
+  normalizationReason: string;
+  fitReason: string;
+}
 
 export interface ResolvedPreprocessing {
   preprocessing: Preprocessing;
@@ -185,8 +192,10 @@ export function resolvePreprocessing(dims: SpatialDims, guess: PreprocessingGues
   checkGeometry(preprocessing, dims, origin);
   const guessed = !set.preset && !(set.channelOrder && set.mean && set.std);
   const given = [...new Set(origin.values())];
+  const fitGuessed = fit === guess.preprocessing.fit && !origin.has('fit') && set.sizeMultiple === undefined && set.crop === undefined && set.resize === undefined;
+  const rest = [guessed ? guess.normalizationReason : '', fitGuessed ? guess.fitReason : ''].filter(Boolean).join('; ');
   const reason = given.length === 0 ? guess.reason
-    : `given: ${given.join(', ')}${set.preset ? ` (preset ${set.preset})` : ''}${guessed ? `; the rest ${guess.reason}` : ''}`;
+    : `given: ${given.join(', ')}${set.preset ? ` (preset ${set.preset})` : ''}${rest ? `; the rest ${rest}` : ''}`;
   return { preprocessing, reason, guessed };
 }
 

@@ -62,7 +62,7 @@ test('the guess: metadata first, then producer, name and input shape; each says 
   // Image.BitmapPixelFormat turns the channel order.
   assert.equal(guessOf(summary(['N', 3, 224, 224], 'pytorch', { 'Image.BitmapPixelFormat': 'Bgr8' })).preprocessing.channelOrder, 'bgr');
   const reason = guessOf(summary(['N', 3, 32, 32], 'pytorch')).reason;
-  assert.match(reason, /^guess: producer 'pytorch'.*torch; fit stretch: a small input/);
+  assert.match(reason, /^guess: producer 'pytorch'.*torch; guess: fit stretch, a small input/);
 });
 
 test('the guess for PaddlePaddle exports: text lines BGR 0.5/0.5 pad-right, detectors BGR ImageNet letterbox, classifiers torch', () => {
