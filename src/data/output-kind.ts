@@ -29,8 +29,16 @@ export function classifyOutput(dims: readonly number[], layout: Layout): OutputS
   return other;
 }
 
-/** The kind of a declared output shape, free dims (names, '?') taken as more than 1; 'other' without a shape. */
+/**
+ * The kind of a declared output shape: a 4-D output whose height or width is free is a map; otherwise free dims
+ * (names, '?') decide nothing, so an output whose kind depends on them is 'other' until evaluation sees real dims.
+ */
 export function outputKindOfShape(shape: readonly (number | string)[] | null, layout: Layout): OutputKind {
   if (!shape) return 'other';
-  return classifyOutput(shape.map((d, i) => (typeof d === 'number' && d > 0 ? d : i === 0 ? 1 : 2)), layout).kind;
+  const dims = shape.map((d) => (typeof d === 'number' && d > 0 ? d : NaN));
+  if (dims.length === 4) {
+    const [h, w] = layout === 'NHWC' ? [dims[1], dims[2]] : [dims[2], dims[3]];
+    if (Number.isNaN(h) || Number.isNaN(w)) return 'map';
+  }
+  return classifyOutput(dims, layout).kind;
 }

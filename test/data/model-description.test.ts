@@ -25,9 +25,12 @@ const describe = (s: ModelSummary, label = 'm.onnx'): ModelDescription => descri
 const guessOf = (s: ModelSummary, label?: string) => describe(s, label).guess!;
 
 test('describeModel: layout, channels, fixed and free dims, output kinds; problems in words', () => {
-  const d = describe(summary(['N', 3, 48, 'W'], 'PaddlePaddle', {}, [['N', 'T', 6625]]));
+  const d = describe(summary(['N', 3, 48, 'W'], 'PaddlePaddle', {}, [['N', 40, 6625]]));
   assert.deepEqual(d.input, { name: 'x', dims: ['N', 3, 48, 'W'], layout: 'NCHW', channels: 3, height: 48, width: null, fixedBatch: null });
   assert.deepEqual(d.outputs.map((o) => o.kind), ['sequence']);
+  // Free dims decide nothing, except that a free height or width makes a map.
+  const yolo = describe(summary(['N', 3, 'H', 'W'], 'pytorch', {}, [['N', 'anchors', 'attrs'], ['N', 'C', 'H', 'W'], ['N', 'classes'], [1, 5, 1, 1]]));
+  assert.deepEqual(yolo.outputs.map((o) => o.kind), ['other', 'map', 'other', 'classification']);
   assert.match(sizeAdvice(d.input!), /\[N,3,48,W\] leaves its width free: pass --input-size HxW \(e\.g\. 48x192\)/);
   const nhwc = describe(summary([1, 224, 224, 3], 'tf2onnx', {}, [[1, 1001], [1, 'H', 'W', 2]]));
   assert.equal(nhwc.input!.layout, 'NHWC');
