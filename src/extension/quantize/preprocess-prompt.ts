@@ -53,9 +53,10 @@ export async function askPreprocessing(ctx: PreprocessPromptContext): Promise<Pr
   };
   const guessed = fieldsOf(guess.preprocessing);
   const items: Choice<Answer>[] = [];
-  if (ctx.last && typeof resolveAnswer(input, guess, ctx.last) !== 'string') {
-    items.push({ value: { fields: ctx.last }, label: '$(history) Last used for this model', description: described(ctx.last) });
-  }
+  // The last answer, unless it no longer fits the model (it may have changed since).
+  const lastItem: Choice<Answer> | undefined = ctx.last && typeof resolveAnswer(input, guess, ctx.last) !== 'string'
+    ? { value: { fields: ctx.last }, label: '$(history) Last used for this model', description: described(ctx.last) } : undefined;
+  if (lastItem) items.push(lastItem);
   const guessIsPreset = guess.preprocessing.preset !== 'custom';
   if (!guessIsPreset) {
     items.push({ value: { fields: guessed }, label: '$(lightbulb) guess', description: described(guessed), detail: `$(lightbulb) Guessed: ${guess.reason}` });
@@ -70,7 +71,7 @@ export async function askPreprocessing(ctx: PreprocessPromptContext): Promise<Pr
   items.push({ value: 'custom', label: '$(edit) Custom…', description: 'channel order, mean, std, size, fit' });
   const guessItem = items.find((i) => i.detail?.includes('Guessed'));
   const settingItem = ctx.defaultPreset !== 'auto' ? items.find((i) => i.label === ctx.defaultPreset) : undefined;
-  const preferred = (ctx.last ? items[0] : undefined) ?? settingItem ?? guessItem ?? items[0];
+  const preferred = lastItem ?? settingItem ?? guessItem ?? items[0];
   const ordered = [preferred, ...items.filter((i) => i !== preferred)];
   const answer = await pickOne({ title: ctx.title, placeholder: `Preprocessing for ${describeDims(input)}`, items: ordered, active: ordered[0] });
   if (answer === undefined) return undefined;
