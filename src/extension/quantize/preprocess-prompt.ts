@@ -57,19 +57,20 @@ export async function askPreprocessing(ctx: PreprocessPromptContext): Promise<Pr
   const lastItem: Choice<Answer> | undefined = ctx.last && typeof resolveAnswer(input, guess, ctx.last) !== 'string'
     ? { value: { fields: ctx.last }, label: '$(history) Last used for this model', description: described(ctx.last) } : undefined;
   if (lastItem) items.push(lastItem);
+  const guessedDetail = `$(lightbulb) Guessed — ${guess.reason.replace(/guess: /g, '')}`;
   const guessIsPreset = guess.preprocessing.preset !== 'custom';
   if (!guessIsPreset) {
-    items.push({ value: { fields: guessed }, label: '$(lightbulb) guess', description: described(guessed), detail: `$(lightbulb) Guessed: ${guess.reason}` });
+    items.push({ value: { fields: guessed }, label: '$(lightbulb) guess', description: described(guessed), detail: guessedDetail });
   }
   for (const preset of PRESET_NAMES) {
     const isGuess = guess.preprocessing.preset === preset;
     items.push({
       value: { fields: isGuess ? guessed : { preset } }, label: preset, description: PRESETS[preset].doc,
-      detail: isGuess ? `$(lightbulb) Guessed: ${guess.reason}` : undefined,
+      detail: isGuess ? guessedDetail : undefined,
     });
   }
   items.push({ value: 'custom', label: '$(edit) Custom…', description: 'channel order, mean, std, size, fit' });
-  const guessItem = items.find((i) => i.detail?.includes('Guessed'));
+  const guessItem = items.find((i) => i.detail === guessedDetail);
   const settingItem = ctx.defaultPreset !== 'auto' ? items.find((i) => i.label === ctx.defaultPreset) : undefined;
   const preferred = lastItem ?? settingItem ?? guessItem ?? items[0];
   const ordered = [preferred, ...items.filter((i) => i !== preferred)];
