@@ -1,14 +1,14 @@
 // Image-folder data sets: JPEG/PNG files labelled by a `FILE CLASS_INDEX` labels file, by class subfolders, or not at
-// all. openImageFolder() finds the images and checks the labels up front; each read decodes one file (preprocess).
+// all. openImageFolder() finds the images and checks the labels up front; each read decodes one file (preprocess.ts).
 import { Dirent, promises as fs } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { OctetError } from '../common/errors';
 import { isInsideFolder } from '../common/paths';
 import type { Dataset, DatasetOptions, InputSpec } from './dataset';
 import { readRegularFile } from '../common/safe-read';
-import { checkImageInput, checkIndex, checkLabelRange, FILE_LIMITS, listDir, warningSink } from './dataset-common';
+import { checkImageInput, checkIndex, checkLabelRange, FILE_LIMITS, imageSampleShapes, listDir, warningSink } from './dataset-common';
 import { ImageTooLargeError, MAX_IMAGE_PIXELS } from './image-decode';
-import { imageToTensor, type PreprocessOptions } from './preprocess';
+import { imageToTensor } from './preprocess';
 
 /** Extensions of the formats preprocess decodes (JPEG via jpeg-js, PNG via pngjs). */
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.jpe', '.png']);
@@ -111,8 +111,8 @@ function imageEntriesFromClassFolders(folder: string, classDirs: { dir: string; 
 }
 
 export async function openImageFolder(folder: string, options: DatasetOptions): Promise<Dataset> {
-  const { input } = options;
-  checkImageInput(input, folder);
+  const { input, preprocessing } = options;
+  checkImageInput(input, preprocessing, folder);
   const sink = warningSink();
   const { files, dirs } = await listDir(folder);
   const rootImages = files.filter(isImageFile);
@@ -153,11 +153,11 @@ export async function openImageFolder(folder: string, options: DatasetOptions): 
     throw new OctetError(folder, `no images found (looked for ${[...IMAGE_EXTENSIONS].join(' ')} files, directly or one class folder down)${skipped}`);
   }
 
-  const preprocess: PreprocessOptions = { preset: options.preprocess, resize: options.resize, crop: options.crop };
   const tooLarge = new Set<number>();
   return {
     info: { path: folder, kind: 'image-folder', count: entries.length, labelled: labelsSource !== null, labelsSource },
     size: entries.length,
+    ...imageSampleShapes(input, preprocessing),
     warnings: sink.warnings,
     // An image over the pixel budget is skipped with a warning naming it: the next image in the folder takes its place.
     async read(index) {
@@ -168,9 +168,9 @@ export async function openImageFolder(folder: string, options: DatasetOptions): 
         const entry = entries[at];
         const bytes = await readRegularFile(entry.file, FILE_LIMITS.image);
         try {
-          const { data, convertedToGrey } = await imageToTensor(bytes, entry.file, input, preprocess);
+          const { data, shape, convertedToGrey } = imageToTensor(bytes, entry.file, input, preprocessing);
           if (convertedToGrey) sink.warn(greyWarning(input, entry.id), 'grey');
-          return { id: entry.id, label: entry.label, data };
+          return { id: entry.id, label: entry.label, data, shape };
         } catch (err) {
           if (!(err instanceof ImageTooLargeError)) throw err;
           tooLarge.add(at);

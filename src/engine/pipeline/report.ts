@@ -37,8 +37,9 @@ export function buildReport(run: Run, results: RunResults): Report {
       method: choice.method, methodRequested: request.method, percentile: request.percentile, perChannel: model.perChannel,
       activations: request.activations, weightRange: model.weightRange, equalize: request.equalize && model.perChannel,
       biasCorrection: choice.biasCorrection, biasCorrectionRequested: request.biasCorrection, calibCount: data.calibIndices.length,
-      calibBatch: data.batch, opTypes: request.opTypes ?? [], exclude: [...choice.exclude], preprocess: data.preprocess,
-      resize: request.resize ?? null, crop: request.crop ?? null, layout: model.input.layout, maxDrop: request.maxDrop,
+      calibBatch: data.batch, opTypes: request.opTypes ?? [], exclude: [...choice.exclude], preprocess: data.preprocessing?.preset ?? 'none',
+      resize: data.preprocessing?.resize ?? null, crop: data.preprocessing?.crop ?? null, layout: model.input.layout, maxDrop: request.maxDrop,
+      preprocessing: data.preprocessing,
     },
     calibration: {
       dataset: data.calibSet.info, images: calibrated.images, seconds: round3(calibrated.seconds), peakRssMb: calibrated.peakRssMb,

@@ -4,7 +4,7 @@
 // and labels.
 import { Dataset, readBatch } from '../../data/dataset';
 import { sampleLength } from '../../data/dataset-common';
-import { batchShape, ModelInput } from '../../data/model-input';
+import type { ModelInput } from '../../data/model-input';
 import { throwIfCancelled } from '../cancel';
 
 export interface SampleBatch {
@@ -46,7 +46,7 @@ export function* splitBatch(batch: SampleBatch, size: number, input: ModelInput)
 /** Decoded samples are kept for repeated passes only below this many bytes (float32 inputs). */
 export const SAMPLE_CACHE_BYTES = 384 * 2 ** 20;
 
-/** Bytes one decoded sample of `input` takes as float32. */
+/** Bytes one decoded sample of `input` takes as float32 (at its size: the largest, when samples have their own). */
 export function sampleBytes(input: ModelInput): number {
   return sampleLength(input) * 4;
 }
@@ -83,7 +83,7 @@ class StreamedSamples implements SampleSet {
       if (from >= this.indices.length) return null;
       const chunk = this.indices.slice(from, from + this.batch);
       const pending = readBatch(this.dataset, chunk, this.input)
-        .then((b) => ({ ...b, count: chunk.length, shape: batchShape(this.input, chunk.length) }));
+        .then((b) => ({ ...b, count: chunk.length, shape: [chunk.length, ...b.shape] }));
       pending.catch(() => undefined); // awaited below; a pass abandoned early must not leave an unhandled rejection
       return pending;
     };
