@@ -2,6 +2,9 @@
 // origin for styles, images and fonts; scripts only with this page's fresh nonce), one stylesheet, one script, and the
 // page's body. Pure (no vscode) so the browser test harnesses serve the very same pages.
 import { randomBytes } from 'node:crypto';
+import { escapeAttribute, htmlPageStart } from '../report/html-head';
+
+export { escapeAttribute };
 
 export interface WebviewPage {
   /** Origin allowed for styles, images, fonts (webview.cspSource). */
@@ -24,9 +27,6 @@ export function makeNonce(): string {
   return randomBytes(18).toString('base64').replace(/[^A-Za-z0-9]/g, '');
 }
 
-export function escapeAttribute(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
 
 export function webviewPage(page: WebviewPage): string {
   const nonce = page.nonce ?? makeNonce();
@@ -38,15 +38,8 @@ export function webviewPage(page: WebviewPage): string {
     `script-src 'nonce-${nonce}'`,
     ...(page.extraCsp ?? []),
   ].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${escapeAttribute(csp)}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>${escapeAttribute(page.title)}</title>
-<link rel="stylesheet" href="${escapeAttribute(page.styleUri)}">
-${page.extraHead ? page.extraHead(nonce) : ''}
+  return `${htmlPageStart({ csp, title: page.title, head: `<link rel="stylesheet" href="${escapeAttribute(page.styleUri)}">
+${page.extraHead ? page.extraHead(nonce) : ''}` })}
 </head>
 <body>
 ${page.body}

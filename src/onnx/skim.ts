@@ -50,18 +50,22 @@ class FileWindow {
   private ensure(offset: number, length: number): void {
     if (offset + length > this.size) throw new TruncatedError(`needs byte ${offset + length}, file has ${this.size}`);
     if (offset >= this.start && offset + length <= this.start + this.buffer.length) return;
-    const want = Math.min(Math.max(length, this.windowSize), this.size - offset);
-    const buffer = Buffer.allocUnsafe(want);
+    this.buffer = this.readAt(offset, Math.min(Math.max(length, this.windowSize), this.size - offset));
+    this.start = offset;
+  }
+
+  /** Reads exactly [offset, offset + length) from the file into a new buffer. */
+  private readAt(offset: number, length: number): Buffer<ArrayBuffer> {
+    const out = Buffer.allocUnsafe(length);
     let done = 0;
-    while (done < want) {
-      const n = readSync(this.fd, buffer, done, want - done, offset + done);
+    while (done < length) {
+      const n = readSync(this.fd, out, done, length - done, offset + done);
       if (n === 0) throw new TruncatedError(`unexpected end of file at ${offset + done}`);
       done += n;
     }
     this.readsIssued++;
-    this.bytesRead += want;
-    this.buffer = buffer;
-    this.start = offset;
+    this.bytesRead += length;
+    return out;
   }
 
   byte(offset: number): number {
@@ -73,16 +77,7 @@ class FileWindow {
   bytes(offset: number, length: number): Buffer {
     if (length > this.windowSize) {
       if (offset + length > this.size) throw new TruncatedError(`needs byte ${offset + length}, file has ${this.size}`);
-      const out = Buffer.allocUnsafe(length);
-      let done = 0;
-      while (done < length) {
-        const n = readSync(this.fd, out, done, length - done, offset + done);
-        if (n === 0) throw new TruncatedError(`unexpected end of file at ${offset + done}`);
-        done += n;
-      }
-      this.readsIssued++;
-      this.bytesRead += length;
-      return out;
+      return this.readAt(offset, length);
     }
     this.ensure(offset, length);
     return Buffer.from(this.buffer.subarray(offset - this.start, offset - this.start + length));

@@ -1,6 +1,7 @@
 // The Report as one self-contained HTML page (`octet report --format html`): inline CSS, inline script (Chart.js and
 // html-page.ts, bundled at build time), the chart data as inline JSON; no network (strict CSP), light and dark.
 // Pure (Report → string). Everything from the report is HTML-escaped; the JSON payload is escaped for <script>.
+import { htmlEscape, htmlPageStart } from './html-head';
 import { randomBytes } from 'node:crypto';
 import pageScript from 'octet:report-page';
 import type { Report } from '../common/report';
@@ -20,9 +21,7 @@ export function reportCsp(nonce: string): string {
 /** Names longer than this are shown shortened (start…end), the full text in a tooltip. */
 export const MAX_SHOWN_CHARS = 120;
 
-export function htmlEscape(text: string | number): string {
-  return String(text).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
-}
+export { htmlEscape };
 
 /** JSON that is safe inside <script type="application/json">: no '<', '>', '&' or line separators left raw. */
 export function scriptJson(value: unknown): string {
@@ -253,16 +252,9 @@ export function reportToHtml(report: Report, options: { nonce?: string } = {}): 
   add('machine', 'Machine', facts({ ...machineTable(report), header: ['', ''] }));
 
   const nav = `<nav aria-label="Sections">${sections.map(([id, heading]) => `<a href="#${id}">${htmlEscape(heading)}</a>`).join('')}</nav>`;
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${reportCsp(nonce)}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light dark">
+  return `${htmlPageStart({ csp: reportCsp(nonce), title: shorten(title), head: `<meta name="color-scheme" content="light dark">
 <meta name="generator" content="Octet ${htmlEscape(report.octetVersion)}">
-<title>${htmlEscape(shorten(title))}</title>
-<style nonce="${nonce}">${STYLE}${chartCss.join('\n')}</style>
+<style nonce="${nonce}">${STYLE}${chartCss.join('\n')}</style>` })}
 </head>
 <body>
 <main>
