@@ -1,63 +1,96 @@
-// `npm run bench`: the benchmark of record. For MobileNet-V1 0.75 and ResNet-50 (built into .cache/ by
-// ../shared/scripts/make-resnet50.sh), quantize with default settings on 100 ImageNet sample images, evaluate on the
-// other 400, and time FP32 vs INT8 side by side at batch 1 (1 thread and all cores) and batch 8 (throughput). Prints one table with the
-// published PaddlePaddle reference beside it. Not part of `npm test`: figures, not assertions.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+// `npm run bench`: the benchmark of record (docs/benchmarks.md). Octet with default settings against ONNX Runtime's
+// quantization tool and NNCF on the shared models, Octet vs ORT's tool on the architecture zoo, and the detector's
+// calibration memory; every INT8 model measured the same way by Octet's own `eval` and `bench`. Prints Markdown and
+// writes it, with the raw results as JSON, into .cache/bench/. Failures are reported and the run goes on.
+// Not part of `npm test`: figures, not assertions.
+//   node scripts/bench.mjs [--only ID,...] [--quick] [--skip-peers] [--runs N] [--mem-cap-gb G] [--timeout-min M]
+//   node scripts/bench.mjs --render .cache/bench/latest.json     (the tables again from a saved run, nothing measured)
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { ensureResnet50, makeDataFolders } from './bench/data.mjs';
+import { compareMethods, detectorMemory } from './bench/items.mjs';
+import { OctetRunner } from './bench/octet.mjs';
+import { Peers } from './bench/peers.mjs';
+import { QUICK_IDS, detectorRun, sharedModels, zooModels } from './bench/suite.mjs';
+import { renderMarkdown } from './bench/tables.mjs';
 
-const root = process.cwd();
+const HELP = `usage: npm run bench -- [options]
+  --only ID,...      run these items only: mobilenet-v1, resnet50, resnet20, resnet32, any arch-zoo file stem
+                     (e.g. squeezenet_op9), detector; or a group: shared, zoo
+  --quick            ${QUICK_IDS.join(', ')} with 20 bench runs (development)
+  --skip-peers       Octet only (no ONNX Runtime tool, no NNCF)
+  --runs N           bench runs per comparison (default 50)
+  --mem-cap-gb G     stop any child whose processes pass G GB resident (default 6; this machine is shared)
+  --timeout-min M    stop any child after M minutes (default 30)
+  --render FILE      print the tables of a saved run (.cache/bench/*.json) without measuring`;
+
+const { values } = parseArgs({
+  args: process.argv.slice(2), strict: true,
+  options: { only: { type: 'string' }, quick: { type: 'boolean' }, 'skip-peers': { type: 'boolean' }, runs: { type: 'string' },
+    'mem-cap-gb': { type: 'string' }, 'timeout-min': { type: 'string' }, render: { type: 'string' }, help: { type: 'boolean' } },
+});
+if (values.help) { console.log(HELP); process.exit(0); }
+if (values.render) { console.log(renderMarkdown(JSON.parse(readFileSync(values.render, 'utf8')))); process.exit(0); }
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const shared = resolve(root, '../shared');
 const cache = resolve(root, '.cache');
-const out = resolve(root, '.cache/bench');
-mkdirSync(out, { recursive: true });
+const outDir = join(cache, 'bench');
 if (!existsSync(join(shared, 'assets'))) {
-  console.error('bench: ../shared/assets not found; the benchmark needs the real models and ImageNet sample images.');
+  console.error('bench: ../shared/assets not found; the benchmark needs the shared models and images (see ../shared/README.md).');
   process.exit(1);
 }
-const extraArgs = process.argv.slice(2);
-const resnet50 = join(cache, 'resnet50.onnx');
-if (!existsSync(resnet50)) {
-  console.error('bench: building ResNet-50 with ../shared/scripts/make-resnet50.sh (once, cached in .cache/)');
-  const r = spawnSync('bash', [join(shared, 'scripts/make-resnet50.sh'), resnet50], { stdio: 'inherit' });
-  if (r.status !== 0) process.exit(r.status ?? 1);
+if (!existsSync(join(root, 'dist/engine.js'))) {
+  console.error('bench: dist/engine.js not found; run `npm run bench` (it builds first) or `node esbuild.mjs`.');
+  process.exit(1);
 }
-const images = join(shared, 'assets/images/imagenet-sample');
-const models = [
-  { name: 'MobileNet-V1 0.75', path: join(shared, 'assets/models/imagenet/mobilenet_v1_0.75_224_keras_fp32.onnx'), preprocess: 'tf',
-    seed: { drop: 0.31, speedup: '2.2-2.79x (MobileNet-V1 1.0)' }, target: { drop: 0.3, speedup: 2.2 } },
-  { name: 'ResNet-50', path: resnet50, preprocess: 'caffe', seed: { drop: 0.40, speedup: '2.2-2.79x' }, target: { drop: 0.3, speedup: 3.0 } },
-];
-const rows = [];
-for (const m of models) {
-  const report = join(out, `${m.name.replace(/\W+/g, '_')}.report.json`);
-  const args = [join(root, 'dist/engine.js'), 'quantize', m.path, '--calib', images, '--calib-count', '100', '--eval-count', '400',
-    '--preprocess', m.preprocess, '--bench-runs', '50', '--out', join(out, `${m.name.replace(/\W+/g, '_')}.int8.onnx`), '--report', report,
-    '--progress', 'none', ...extraArgs];
-  const t0 = Date.now();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, ...args], { encoding: 'utf8' });
-  if (r.status !== 0) { console.error(r.stderr); process.exit(1); }
-  const peakKb = Number(r.stderr.trim().split('\n').pop());
-  const rep = JSON.parse(readFileSync(report, 'utf8'));
-  const b1 = rep.bench.find((b) => b.threads === 1 && b.batch === 1);
-  const bAll = rep.bench.find((b) => b.threads !== 1 && b.batch === 1) ?? b1;
-  const b8 = rep.bench.find((b) => b.batch === 8);
-  rows.push({ m, rep, b1, bAll, b8, seconds: (Date.now() - t0) / 1000, peakMb: Math.round(peakKb / 1024) });
+
+const only = values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : values.quick ? QUICK_IDS : null;
+const runs = Number(values.runs ?? (values.quick ? 20 : 50));
+const limits = { memCapMb: Number(values['mem-cap-gb'] ?? 6) * 1024, timeoutS: Number(values['timeout-min'] ?? 30) * 60 };
+const wanted = (id, group) => !only || only.includes(id) || only.includes(group);
+const badNumber = [['--runs', runs], ['--mem-cap-gb', limits.memCapMb], ['--timeout-min', limits.timeoutS]].find(([, v]) => !(v > 0));
+if (badNumber) { console.error(`bench: ${badNumber[0]} must be a positive number\n${HELP}`); process.exit(2); }
+const known = new Set(['shared', 'zoo', 'detector', ...sharedModels(shared, null).map((m) => m.id), ...zooModels(shared).map((m) => m.id)]);
+const unknown = (only ?? []).filter((id) => !known.has(id));
+if (unknown.length) { console.error(`bench: unknown --only item(s) ${unknown.join(', ')}\n${HELP}`); process.exit(2); }
+
+const started = Date.now();
+const loadAtStart = loadavg()[0];
+mkdirSync(outDir, { recursive: true });
+const data = makeDataFolders(shared, join(outDir, 'data'));
+const sharedItems = sharedModels(shared, null).filter((m) => wanted(m.id, 'shared'));
+if (sharedItems.some((m) => m.id === 'resnet50')) {
+  const built = await ensureResnet50(shared, cache);
+  const r50 = sharedItems.find((m) => m.id === 'resnet50');
+  r50.model = built.path;
+  r50.missing = built.error;
 }
-const f2 = (v) => v.toFixed(2);
-const pct = (v) => (v * 100).toFixed(2);
-console.log(`\nOctet benchmark — ${rows[0].rep.machine.cpu}, ${rows[0].rep.machine.cores} cores, VNNI ${rows[0].rep.machine.vnni ? 'yes' : 'no'}, onnxruntime ${rows[0].rep.machine.ortVersion}`);
-console.log('calibration 100 ImageNet sample images, evaluation on the other 400; latency batch 1, medians of 50 interleaved runs\n');
-console.log('| model | FP32 top-1 | INT8 top-1 | drop (pts) | target | seed drop | FP32 ms (1T) | INT8 ms (1T) | speedup 1T | target | seed speedup | speedup all cores | calib s | peak RSS MB | FP32 MB | INT8 MB |');
-console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
-for (const { m, rep, b1, bAll, peakMb } of rows) {
-  const a = rep.accuracy;
-  console.log(`| ${m.name} | ${pct(a.fp32.top1)}% | ${pct(a.int8.top1)}% | ${f2(a.top1DropPoints)} | ≤ ${m.target.drop} | ${m.seed.drop} | ${f2(b1.fp32.medianMs)} | ${f2(b1.int8.medianMs)} | ${f2(b1.speedup)}x | ≥ ${m.target.speedup}x | ${m.seed.speedup} | ${f2(bAll.speedup)}x (${bAll.threads}T) | ${f2(rep.calibration.seconds)} | ${peakMb} | ${f2(rep.fp32Model.bytes / 2 ** 20)} | ${f2(rep.int8Model.bytes / 2 ** 20)} |`);
+const zoo = zooModels(shared).filter((m) => wanted(m.id, 'zoo'));
+const detector = wanted('detector', 'detector') ? detectorRun(shared) : null;
+
+const octet = new OctetRunner(root, limits, runs);
+const peers = await Peers.find(shared, { skip: values['skip-peers'], limits });
+console.error(`bench: peers: onnxruntime ${peers.available.ort ?? '—'}, nncf ${peers.available.nncf ?? '—'}${peers.note ? ` (${peers.note})` : ''}`);
+const ctx = { octet, peers, data, runs, limits, workRoot: join(outDir, 'work') };
+
+const results = { shared: [], zoo: [], detector: null };
+for (const item of sharedItems) results.shared.push(await compareMethods(ctx, item, 'shared', { withNncf: true, benchAllPeers: true, throughput: true }));
+for (const item of zoo) results.zoo.push(await compareMethods(ctx, item, 'zoo', { withNncf: false, benchAllPeers: false, throughput: false }));
+if (detector) results.detector = await detectorMemory(ctx, detector);
+
+const reports = [...results.shared, ...results.zoo].flatMap((r) => r.methods ?? []).map((m) => m.quantize?.report).filter(Boolean);
+const saved = { startedAt: new Date(started).toISOString(), minutes: (Date.now() - started) / 60000, loadAtStart, loadAtEnd: loadavg()[0],
+  machine: reports[0]?.machine ?? null, peers: { available: peers.available, note: peers.note, python: peers.python }, runs, only, data, results };
+const md = renderMarkdown(saved);
+const stamp = new Date(started).toISOString().replace(/[:.]/g, '-');
+const json = JSON.stringify(saved, null, 1);
+for (const name of [`bench-${stamp}`, 'latest']) {
+  writeFileSync(join(outDir, `${name}.md`), md + '\n');
+  writeFileSync(join(outDir, `${name}.json`), json + '\n');
 }
-for (const { m, rep, b8 } of rows) {
-  const bias = rep.calibration.biasCorrection;
-  if (b8?.throughput) console.log(`\n${m.name}: batch 8, ${b8.threads} threads: FP32 ${f2(b8.throughput.fp32)} img/s, INT8 ${f2(b8.throughput.int8)} img/s (${f2(b8.speedup)}x)`);
-  if (bias) console.log(`${m.name}: bias correction ${rep.settings.biasCorrection ? 'kept' : 'not kept'} (${bias.layers} layers, ${f2(bias.seconds)} s; output SQNR on calibration samples ${bias.outputSqnrDb ? `${f2(bias.outputSqnrDb.on)} dB with, ${f2(bias.outputSqnrDb.off)} dB without` : 'not compared'})`);
-  console.log(`${m.name}: agreement ${pct(rep.accuracy.agreement)}%, top-5 FP32 ${pct(rep.accuracy.fp32.top5)}% INT8 ${pct(rep.accuracy.int8.top5)}%, output SQNR ${f2(rep.accuracy.outputSqnrDb)} dB; runtime ops ${JSON.stringify(rep.int8RuntimeOps)}`);
-  for (const w of rep.warnings) console.log(`  warning: ${w}`);
-}
+console.log(md);
+console.error(`bench: wrote ${join(outDir, 'latest.md')} and latest.json (and bench-${stamp}.*)`);
