@@ -29,6 +29,8 @@ export interface Sample {
   label: number | null;
   /** one sample, in model layout, length = C*H*W */
   data: Float32Array;
+  /** Seconds a decoding thread spent on it (image data sets). */
+  decodeSeconds?: number;
 }
 
 export interface Dataset {
@@ -36,7 +38,8 @@ export interface Dataset {
   size: number;
   /** Things the user should know (skipped files, colour images fed to a grey model...). Deduplicated; grows while reading. */
   warnings: string[];
-  read(index: number): Promise<Sample>;
+  /** Sample `index`; `signal` lets a reader drop work still queued when the caller gives up. */
+  read(index: number, signal?: AbortSignal): Promise<Sample>;
 }
 
 export interface DatasetOptions {
@@ -53,9 +56,11 @@ export interface Batch {
   data: Float32Array;
   labels: (number | null)[];
   ids: string[];
+  /** Seconds decoding threads spent on these samples (image data sets). */
+  decodeSeconds: number;
 }
 
-/** Samples read at once by readBatch (file reads overlap on libuv's pool; decoding itself is JavaScript on this thread). */
+/** Samples read at once by readBatch by default (file reads overlap on libuv's pool; images decode on worker threads). */
 export const READ_CONCURRENCY = 4;
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -98,36 +103,45 @@ export async function openDataset(path: string, options: DatasetOptions): Promis
   }
 }
 
+/** A sample must have the model input's per-sample length: else an OctetError naming the sample and both sizes. */
+export function checkSampleLength(ds: Dataset, sample: Sample, input: InputSpec): void {
+  const perSample = sampleLength(input);
+  if (sample.data.length !== perSample) {
+    throw new OctetError(`${ds.info.path} (${sample.id})`, `sample has ${sample.data.length} values; model input '${input.name}' ${formatShape(input.shape)} takes ${perSample}`);
+  }
+}
+
 /**
- * Reads `indices` into one batch (samples concatenated in order), decoding up to READ_CONCURRENCY samples at once.
- * The first failure rejects (naming the sample's file); remaining reads stop.
+ * Reads `indices` into one batch (samples concatenated in order), decoding up to `concurrency` (default
+ * READ_CONCURRENCY) samples at once. The first failure rejects (naming the sample's file); remaining reads stop.
  */
-export async function readBatch(ds: Dataset, indices: number[], input: InputSpec): Promise<Batch> {
+export async function readBatch(ds: Dataset, indices: number[], input: InputSpec,
+  options: { concurrency?: number; signal?: AbortSignal } = {}): Promise<Batch> {
   const perSample = sampleLength(input);
   const data = new Float32Array(indices.length * perSample);
   const labels: (number | null)[] = new Array<number | null>(indices.length).fill(null);
   const ids: string[] = new Array<string>(indices.length).fill('');
+  let decodeSeconds = 0;
   let next = 0;
   let failed = false;
   const worker = async (): Promise<void> => {
     while (!failed && next < indices.length) {
       const slot = next++;
       try {
-        const sample = await ds.read(indices[slot]);
-        if (sample.data.length !== perSample) {
-          throw new OctetError(`${ds.info.path} (${sample.id})`, `sample has ${sample.data.length} values; model input '${input.name}' ${formatShape(input.shape)} takes ${perSample}`);
-        }
+        const sample = await ds.read(indices[slot], options.signal);
+        checkSampleLength(ds, sample, input);
         data.set(sample.data, slot * perSample);
         labels[slot] = sample.label;
         ids[slot] = sample.id;
+        decodeSeconds += sample.decodeSeconds ?? 0;
       } catch (err) {
         failed = true;
         throw err;
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, indices.length) }, worker));
-  return { data, labels, ids };
+  await Promise.all(Array.from({ length: Math.min(options.concurrency ?? READ_CONCURRENCY, indices.length) }, worker));
+  return { data, labels, ids, decodeSeconds };
 }
 
 /**

@@ -1,10 +1,12 @@
 // Step 2: the data — the preprocessing (given, or guessed from the model and said so), the calibration data set and
-// the samples taken from it, and how the evaluation data set is opened with the same preprocessing.
+// the samples taken from it (decoding from now on, in the background, while the model is planned), and how the
+// evaluation data set is opened with the same preprocessing.
 import { resolve } from 'node:path';
 import type { PreprocessPreset } from '../../common/report';
 import { Dataset, DatasetOptions, openDataset, splitIndices } from '../../data/dataset';
 import { effectiveBatch } from '../../data/model-input';
 import { guessPreset } from '../../data/preprocess';
+import { openSampleSet, SampleSet } from '../runtime/sample-set';
 import type { PreparedModel } from './prepare-model';
 import type { Run } from './run';
 
@@ -16,8 +18,15 @@ export interface CalibrationData {
   calibIndices: number[];
   /** Samples per calibration batch (the model's fixed batch when it has one). */
   batch: number;
+  /** The calibration samples, kept in memory when the passes over them fit (else streamed on every pass). */
+  samples: SampleSet;
   /** The first calibration sample, decoded: probes and benchmarks feed it. */
   firstSample: Float32Array;
+}
+
+/** Passes the run will make over the calibration samples (equalization, statistics, bias shifts, method comparison). */
+function calibrationPasses(request: Run['request']): number {
+  return 1 + (request.equalize && request.perChannel ? 1 : 0) + (request.biasCorrection !== 'off' ? 1 : 0) + (request.method === 'auto' ? 1 : 0);
 }
 
 export async function openCalibrationData(run: Run, model: PreparedModel): Promise<CalibrationData> {
@@ -42,8 +51,10 @@ export async function openCalibrationData(run: Run, model: PreparedModel): Promi
   if (calibIndices.length < request.calibCount) {
     run.warn(`Only ${calibIndices.length} calibration samples available (asked for ${request.calibCount}).`);
   }
-  const firstSample = (await calibSet.read(calibIndices[0])).data;
-  return { preprocess, datasetOptions, calibSet, calibIndices, batch: effectiveBatch(input, request.calibBatch), firstSample };
+  const batch = effectiveBatch(input, request.calibBatch);
+  const samples = await openSampleSet(calibSet, calibIndices, input, batch, { passes: calibrationPasses(request), signal: run.lifetime });
+  const firstSample = await samples.first(run.signal);
+  return { preprocess, datasetOptions, calibSet, calibIndices, batch, samples, firstSample };
 }
 
 /** The evaluation data set (the calibration one unless --eval-data) and the samples it skips. */
