@@ -5,7 +5,6 @@
 // per-tensor (min/max + growing histogram, for ranges) and per-channel maxima (for activation equalization), folded on
 // the reducing thread (reducer.ts) while the next batch runs.
 import type * as ort from 'onnxruntime-node';
-import { availableParallelism } from 'node:os';
 import { encodeModel, ModelProto } from '../../onnx/proto';
 import { TensorStats } from '../../quant/histogram';
 import type { ReductionKind, ReductionResult } from '../../quant/tensor-reductions';
@@ -25,6 +24,8 @@ export interface CalibrationOptions {
   tensorBytes?: (tensor: string) => number | undefined;
   /** Overrides EXPOSURE_BUDGET_BYTES (tests). */
   exposureBudget?: number;
+  /** false: ORT's threads sleep between parallel sections (see SessionSettings.spin). */
+  spin?: boolean;
 }
 
 export interface CalibrationResult {
@@ -47,7 +48,8 @@ export async function forEachBatch(model: ModelProto, tensors: readonly string[]
   let done = 0;
   let seen = 0;
   for (const group of plan.groups) {
-    const session = await openSession(encodeModel(withExtraOutputs(model, group)), { threads: options.threads, level: 'disabled', lowMemory: true }, label);
+    const session = await openSession(encodeModel(withExtraOutputs(model, group)),
+      { threads: options.threads, level: 'disabled', lowMemory: true, spin: options.spin }, label);
     seen = 0;
     try {
       for await (const batch of samples.batches(options.signal)) {
@@ -73,16 +75,6 @@ export async function forEachBatch(model: ModelProto, tensors: readonly string[]
 }
 
 /**
- * ONNX Runtime's intra-op threads for a pass (unless the caller fixed them): one core is left to the threads working
- * beside it when they are busy — histogram folding (about half as long as the runs), or samples still decoding.
- * Channel maxima and sums fold fast: the runs then take every core.
- */
-function passThreads(requested: number, kind: ReductionKind, samples: SampleSet): number {
-  if (requested > 0) return requested;
-  return kind === 'histogram' || !samples.ready ? Math.max(1, availableParallelism() - 1) : 0;
-}
-
-/**
  * Folds every exposed tensor into a reduction of `kind` on the reducing thread, overlapping the next run. One run's
  * tensors may wait there while the next is computed, so the runs are planned within 2/3 of the exposure budget: the
  * peak stays what one run within the whole budget costs when folded here.
@@ -93,8 +85,8 @@ export async function reduceTensors(model: ModelProto, tensors: readonly string[
   try {
     let posted = 0;
     const budget = Math.floor(((options.exposureBudget ?? EXPOSURE_BUDGET_BYTES) * 2) / 3);
-    const threads = passThreads(options.threads, kind, samples);
-    const counted = await forEachBatch(model, tensors, samples, input, { ...options, threads, exposureBudget: budget }, label,
+    // ORT's threads share the cores with the folding (and any decoding still going on): they must not spin.
+    const counted = await forEachBatch(model, tensors, samples, input, { ...options, exposureBudget: budget, spin: false }, label,
       (t, value) => { posted += pass.add(t, value); },
       async () => {
         await pass.settle(posted);

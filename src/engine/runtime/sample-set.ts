@@ -28,8 +28,6 @@ export interface SampleSet {
   readonly batch: number;
   /** True when the decoded samples are held in memory (passes cost no decoding). */
   readonly inMemory: boolean;
-  /** True when every sample is decoded and held: a pass waits on no decoding (false while a kept set still fills). */
-  readonly ready: boolean;
   /** Samples read from the data set by this set and the sets sliced from it so far (more than `size` when passes stream). */
   readonly decoded: number;
   /** Seconds decoding threads spent on those samples (image data sets; summed over threads). */
@@ -185,7 +183,6 @@ function fill(source: Source, indices: readonly number[], batch: number, signal?
 
 class StreamedSamples implements SampleSet {
   readonly inMemory = false;
-  readonly ready = false;
   constructor(private readonly source: Source, private readonly indices: number[], readonly batch: number) {}
 
   get size(): number { return this.indices.length; }
@@ -233,14 +230,7 @@ class MemorySamples implements SampleSet {
   constructor(private readonly stored: StoredBatch[], readonly batch: number, private readonly reads: Reads,
     private readonly firstSample?: Promise<Float32Array>) {
     this.size = stored.reduce((n, b) => n + b.count, 0);
-    this.pending = stored.length;
-    for (const b of stored) b.batch.then(() => { this.pending--; }, () => undefined);
   }
-
-  /** Stored batches not decoded yet. */
-  private pending: number;
-
-  get ready(): boolean { return this.pending === 0; }
 
   get decoded(): number { return this.reads.samples; }
   get decodeSeconds(): number { return this.reads.seconds; }
