@@ -39,7 +39,7 @@ const common = {
   sourcemap: !production,
   minify: production,
   logLevel: 'warning',
-  loader: { '.proto': 'text' },
+  loader: { '.proto': 'text', '.wasm': 'binary' },
   plugins: [reportPagePlugin],
 };
 
