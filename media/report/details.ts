@@ -4,7 +4,7 @@ import { formatBytes } from '../../src/report/format';
 import { outputsTable, readTuning, sensitivityTable, settingsTable, Table, tuningTable } from '../../src/report/tables';
 import { el } from './dom';
 
-function definitionTable(id: string, rows: [string, string][]): HTMLElement {
+export function definitionTable(id: string, rows: [string, string][]): HTMLElement {
   return el('table', { class: 'definitions', id }, el('tbody', {}, ...rows.map(([k, v]) => el('tr', {}, el('th', {}, k), el('td', {}, v)))));
 }
 
@@ -26,7 +26,7 @@ export function keptFloatSection(report: Report, onNodeClick: (node: string) => 
   return section;
 }
 
-function dataTable(id: string, t: Table, caption?: string): HTMLElement {
+export function dataTable(id: string, t: Table, caption?: string): HTMLElement {
   const numeric = new Set(t.numeric ?? []);
   return el('table', { class: 'data', id },
     ...(caption ? [el('caption', {}, caption)] : []),

@@ -2,7 +2,9 @@
 // clicking a bar reveals that layer in the graph. Colors follow the VS Code theme, also when it changes.
 import { BarController, BarElement, CategoryScale, Chart, LinearScale, Tooltip } from 'chart.js';
 import type { LayerError } from '../../src/common/report';
+import { shortNodeName } from '../../src/report/chart-data';
 import { formatDb } from '../../src/report/format';
+import { applyAxisTheme, followTheme } from './chart-theme';
 import { themeColor } from './dom';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip);
@@ -10,18 +12,12 @@ Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip);
 /** Below this output SQNR a layer is marked: roughly where INT8 error starts to cost accuracy. */
 export const LOW_SQNR_DB = 20;
 
-/** The last two parts of a path-like node name ("/layer3/layer3.2/conv1/Conv" → "conv1/Conv"): axis labels stay short. */
-export function shortNodeName(node: string): string {
-  const parts = node.split('/').filter(Boolean);
-  return parts.length > 2 ? parts.slice(-2).join('/') : node;
-}
-
 export class LayerChart {
   private chart: Chart<'bar', number[], string> | null = null;
   private layers: LayerError[] = [];
 
   constructor(private readonly canvas: HTMLCanvasElement, private readonly onLayerClick: (node: string) => void) {
-    new MutationObserver(() => this.applyTheme()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+    followTheme(() => this.applyTheme());
   }
 
   show(layers: LayerError[]): void {
@@ -68,17 +64,8 @@ export class LayerChart {
     if (!chart) return;
     const good = themeColor('--vscode-charts-blue', '#3794ff');
     const bad = themeColor('--vscode-charts-red', '#f14c4c');
-    const text = themeColor('--vscode-descriptionForeground', '#999999');
-    const grid = themeColor('--vscode-panel-border', 'rgba(128,128,128,0.35)');
-    Chart.defaults.font.family = themeColor('--vscode-font-family', 'sans-serif');
     chart.data.datasets[0].backgroundColor = this.layers.map((l) => (l.sqnrDb < LOW_SQNR_DB ? bad : good));
-    for (const axis of [chart.options.scales?.x, chart.options.scales?.y]) {
-      if (!axis) continue;
-      if (axis.ticks) axis.ticks.color = text;
-      if (axis.grid) axis.grid.color = grid;
-      const title = (axis as { title?: { color?: string } }).title;
-      if (title) title.color = text;
-    }
+    applyAxisTheme(chart);
     chart.update('none');
   }
 }

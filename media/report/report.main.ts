@@ -1,13 +1,14 @@
-// Report panel webview: renders one Octet Report (accuracy, latency, size, per-layer error with a chart, ops kept
-// in FP32, settings, machine). Keeps what it shows in webview state so it comes back after hide/show and reloads.
+// Report panel webview: renders one Octet Report (accuracy, latency, size, where the time goes, per-layer error with
+// a chart, ops kept in FP32, settings, machine). Keeps what it shows in webview state so it comes back after hide/show and reloads.
 import './report.css';
 import { reportProtocol, ReportPanelState, ReportView, WebviewToHost } from '../../src/protocol/report';
 import { baseName } from '../../src/report/format';
 import { detailsSection, keptFloatSection, outputsSection, sensitivitySection, tuningSection, warningsSection } from './details';
 import { el } from './dom';
 import { LayerChart } from './layer-chart';
-import { LayerTable } from './layer-table';
+import { layerTable } from './layer-table';
 import { latencyTable, summaryCards } from './summary';
+import { DEFAULT_TIME_SORT, timeSection } from './time-section';
 import { connectHost } from '../common/vscode-api';
 
 const app = document.getElementById('app') as HTMLElement;
@@ -26,8 +27,12 @@ function button(id: string, text: string, title: string, message: WebviewToHost,
 function render(view: ReportView): void {
   const { report } = view;
   const sort = state?.sort ?? { column: 'index', descending: false };
-  state = { view, sort };
+  const timeSort = state?.timeSort ?? DEFAULT_TIME_SORT;
+  state = { view, sort, timeSort };
   host.setState(state);
+  const saveState = (change: Partial<ReportPanelState>) => {
+    if (state) { state = { ...state, ...change }; host.setState(state); }
+  };
 
   const header = el('header', {},
     el('div', { class: 'title' },
@@ -48,16 +53,15 @@ function render(view: ReportView): void {
     const canvas = el('canvas', { id: 'layer-chart', 'aria-label': 'Per-layer SQNR chart', role: 'img' });
     layerSection.append(el('p', { class: 'muted' }, 'INT8 vs FP32 output of each quantized layer. Click a bar or a row to show the layer in the graph; red marks low SQNR.'),
       el('div', { class: 'chart' }, canvas));
-    const table = new LayerTable(sort, (next) => {
-      if (state) { state = { ...state, sort: next }; host.setState(state); }
-    }, revealNode);
+    const table = layerTable(sort, (next) => saveState({ sort: next }), revealNode);
     layerSection.append(el('div', { class: 'table-scroll' }, table.element));
     table.show(report.layers);
     // The chart needs its canvas in the document to measure it.
     queueMicrotask(() => new LayerChart(canvas, revealNode).show(report.layers));
   }
 
-  app.replaceChildren(header, summaryCards(report), outputsSection(report) ?? '', latencyTable(report) ?? '', warningsSection(report) ?? '', layerSection,
+  const time = timeSection(report, { sort: timeSort, onSort: (next) => saveState({ timeSort: next }), revealNode });
+  app.replaceChildren(header, summaryCards(report), outputsSection(report) ?? '', latencyTable(report) ?? '', warningsSection(report) ?? '', time ?? '', layerSection,
     sensitivitySection(report) ?? '', keptFloatSection(report, revealNode), tuningSection(report) ?? '', detailsSection(report));
   document.body.dataset.rendered = view.reportPath;
 }

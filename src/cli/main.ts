@@ -13,7 +13,7 @@ import { evaluatePair } from '../engine/commands/eval';
 import { benchPair } from '../engine/commands/bench';
 import { inspectModel } from '../engine/commands/inspect';
 import { choice, integer, OptionTable, OptionValues, parseArgsConfig, readCommandLine, text } from '../engine/option-kinds';
-import { EVAL_COMMAND, JSON_OUTPUT, QUANTIZE_COMMAND } from '../engine/options';
+import { EVAL_COMMAND, INSPECT_COMMAND, JSON_OUTPUT, QUANTIZE_COMMAND } from '../engine/options';
 import { quantizableOpTypes } from '../quant/registry';
 import { formatBench, formatEval, formatQuantizeSummary } from '../report/terminal-summary';
 import { CommandUsage, optionHelp, synopsis } from './usage';
@@ -36,7 +36,7 @@ const COMMANDS: Record<string, CommandUsage> = {
   quantize: { name: 'quantize', operands: 'MODEL.onnx', options: QUANTIZE_COMMAND },
   eval: { name: 'eval', operands: 'FP32.onnx INT8.onnx', options: EVAL_COMMAND },
   bench: { name: 'bench', operands: 'FP32.onnx INT8.onnx', options: BENCH_COMMAND },
-  inspect: { name: 'inspect', operands: 'MODEL.onnx', options: { json: JSON_OUTPUT } },
+  inspect: { name: 'inspect', operands: 'MODEL.onnx', options: INSPECT_COMMAND },
   report: { name: 'report', operands: 'REPORT.json', options: REPORT_COMMAND, note: "md: stdout; html: REPORT.html beside the json; '-' = stdout" },
 };
 
@@ -116,10 +116,10 @@ async function main(argv: string[]): Promise<number> {
   }
 
   if (command === 'inspect') {
-    const { options, positionals } = parseCommand({ json: JSON_OUTPUT }, rest);
-    const [model] = positionalModels(positionals, 1, 'octet inspect MODEL.onnx [--json]');
-    const info = inspectModel(model);
-    process.stdout.write((options.json ? JSON.stringify(info, null, 2) : info.text) + '\n');
+    const { options: { json, ...options }, positionals } = parseCommand(INSPECT_COMMAND, rest);
+    const [model] = positionalModels(positionals, 1, 'octet inspect MODEL.onnx [preprocessing options] [--json]');
+    const info = inspectModel(model, options);
+    process.stdout.write((json ? JSON.stringify(info, null, 2) : info.text) + '\n');
     return 0;
   }
   if (command === 'report') {

@@ -7,7 +7,7 @@ import {
 import type {
   AccuracyResult, ActivationType, BenchResult, BiasCorrectionChoice, CalibrationMethod, CalibrationTensorStats, DatasetInfo,
   KeptFloatOp, LatencyStats, LayerError, LayerSensitivity, Layout, MachineInfo, MethodChoice, ModelInfo, NodeTiming, OutputScore,
-  PreprocessPreset, QuantizeSettings, Report, SpeedDecision, SpeedReport, TimeProfile, TopK, TuningReport, TuningTrial,
+  Preprocessing, PreprocessPreset, QuantizeSettings, Report, SpeedDecision, SpeedReport, TimeProfile, TopK, TuningReport, TuningTrial,
 } from './report';
 
 /** Largest report file read; a real report of a 10,000-layer model is a few MB. */
@@ -21,8 +21,13 @@ const calibrationMethod: Schema<CalibrationMethod> = literal(...CALIBRATION_METH
 const methodChoice: Schema<MethodChoice> = literal(...CALIBRATION_METHODS, 'auto');
 const activationType: Schema<ActivationType> = literal('u8', 's8');
 const biasCorrectionChoice: Schema<BiasCorrectionChoice> = literal('auto', 'on', 'off');
-const preprocessPreset: Schema<PreprocessPreset> = literal('torch', 'tf', 'caffe', 'raw', 'unit', 'none');
+const preprocessPreset: Schema<PreprocessPreset> = literal('torch', 'tf', 'caffe', 'raw', 'unit', 'none', 'custom');
 const layout: Schema<Layout> = literal('NCHW', 'NHWC');
+const preprocessing: Schema<Preprocessing & { reason: string }> = object({
+  preset: preprocessPreset, channelOrder: literal('rgb', 'bgr'), mean: array(number()), std: array(number()),
+  fit: literal('crop', 'stretch', 'letterbox', 'pad-right'), size: nullable(array(number())), resize: nullable(number()),
+  crop: nullable(number()), padValue: number(), sizeMultiple: nullable(number()), maxSide: nullable(number()), reason: string(),
+});
 
 const tensorInfo = object({ name: string(), shape: array(anyOf(number(), string())), type: string() });
 const opHistogram = record(number());
@@ -38,7 +43,7 @@ const quantizeSettings: Schema<QuantizeSettings> = object({
   maxDrop: nullable(number()), percentile: number(), perChannel: boolean(), activations: activationType,
   weightRange: literal('full', 'pair-safe', '7bit'), calibCount: number(), calibBatch: number(),
   opTypes: array(string()), exclude: array(string()), preprocess: preprocessPreset,
-  resize: nullable(number()), crop: nullable(number()), layout: nullable(layout),
+  resize: nullable(number()), crop: nullable(number()), layout: nullable(layout), preprocessing: optional(nullable(preprocessing)),
 });
 
 const datasetInfo: Schema<DatasetInfo> = object({
@@ -140,5 +145,6 @@ export const reportSchema: Schema<Report> = object({
   bench: array(benchResult), layers: array(layerError),
   sensitivity: optional(nullable(array(layerSensitivity))),
   tuning: nullable(tuningReport), warnings: array(string()), machine: machineInfo,
+  run: optional(object({ seconds: number(), peakRssMb: number() })),
   profile: optional(nullable(timeProfile)), speed: optional(nullable(speedReport)),
 });

@@ -11,8 +11,41 @@ export type MethodChoice = CalibrationMethod | 'auto';
 export type ActivationType = 'u8' | 's8';
 /** Bias correction as asked for: always, never, or only when it brings the outputs closer to FP32. */
 export type BiasCorrectionChoice = 'auto' | 'on' | 'off';
-export type PreprocessPreset = 'torch' | 'tf' | 'caffe' | 'raw' | 'unit' | 'none';
+/** A named preprocessing ('custom': numbers that are no preset's; 'none': tensor data, taken as it is). */
+export type PreprocessPreset = 'torch' | 'tf' | 'caffe' | 'raw' | 'unit' | 'none' | 'custom';
 export type Layout = 'NCHW' | 'NHWC';
+export type ChannelOrder = 'rgb' | 'bgr';
+/**
+ * How an image becomes the sample size: `crop` resize the shorter side, centre crop; `stretch` resize to the size;
+ * `letterbox` keep the ratio, pad to the size, centred; `pad-right` keep the ratio, height fills, pad right/bottom.
+ */
+export type ImageFit = 'crop' | 'stretch' | 'letterbox' | 'pad-right';
+
+/**
+ * The exact preprocessing of image samples (src/data/preprocessing.ts): each 8-bit pixel in the model's channel order
+ * becomes (pixel − mean[c]) / std[c]; a plain object, so it can be written to a file and sent to a worker.
+ */
+export interface Preprocessing {
+  /** The preset these numbers are, or 'custom'. */
+  preset: PreprocessPreset;
+  /** Order of the model's 3 channels. */
+  channelOrder: ChannelOrder;
+  /** Per model channel (3 values; a 1-channel model uses their average), in 0..255 pixel units. */
+  mean: number[];
+  std: number[];
+  fit: ImageFit;
+  /** [height, width] of every sample; null when each sample has its own size (sizeMultiple). */
+  size: number[] | null;
+  /** `crop` fit: shorter side resized to this (null: crop / 0.875). */
+  resize: number | null;
+  /** `crop` fit: the square window taken (null: the size); resized to the size when it differs. */
+  crop: number | null;
+  /** Value of padded pixels (letterbox, pad-right), in pixel units. */
+  padValue: number;
+  /** Each sample at its own size: the image keeps its ratio, longer side at most maxSide, sides multiples of this. */
+  sizeMultiple: number | null;
+  maxSide: number | null;
+}
 
 export interface ModelInfo {
   path: string;
@@ -51,6 +84,8 @@ export interface QuantizeSettings {
   resize: number | null;
   crop: number | null;
   layout: Layout | null;
+  /** The exact image preprocessing and where it came from; null for tensor data (.npy, .pb: taken as they are). */
+  preprocessing?: (Preprocessing & { reason: string }) | null;
 }
 
 export interface DatasetInfo {
@@ -303,6 +338,8 @@ export interface Report {
   sensitivity?: LayerSensitivity[] | null;
   /** Accuracy-aware mode (--max-drop) or --method auto: every trial; null when neither ran. */
   tuning: TuningReport | null;
+  /** The whole run: wall seconds from reading the model to assembling this Report, and the process's peak RSS by then. */
+  run?: { seconds: number; peakRssMb: number };
   /** Per-node time of the FP32 and INT8 models (batch 1, one thread); absent/null when not profiled. */
   profile?: TimeProfile | null;
   /** Speed-aware choice (regions kept in float because int8 was slower there); absent/null when it did not run. */

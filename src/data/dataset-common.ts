@@ -3,9 +3,11 @@
 import { Dirent, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { describeFsError, OctetError } from '../common/errors';
+import type { Preprocessing } from '../common/report';
 import type { ReadLimit } from '../common/safe-read';
 import { elementCount } from '../onnx/tensor';
 import type { InputSpec } from './dataset';
+import { ownSizeBound } from './preprocessing';
 
 const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -13,10 +15,18 @@ export function formatShape(shape: readonly number[]): string {
   return `[${shape.join(',')}]`;
 }
 
-/** Per-sample element count the model expects: the shape after the batch dimension. */
+/** Per-sample element count at the input's size: the shape after the batch dimension. */
 export function sampleLength(input: InputSpec): number {
-  const rest = input.shape.slice(1);
-  return rest.length > 0 && rest.every((d) => d > 0) ? elementCount(rest) : input.channels * input.height * input.width;
+  return elementCount(input.shape.slice(1));
+}
+
+/** The shape (no batch dim) of a sample of height x width for this input, in its layout and rank. */
+export function sampleShapeOf(input: InputSpec, height: number, width: number): number[] {
+  switch (input.modelDims.length) {
+    case 3: return input.layout === 'NHWC' ? [height, width, input.channels] : [input.channels, height, width];
+    case 2: return [height, width];
+    default: return [width];
+  }
 }
 
 /** Files and folders in `dir`, hidden entries left out, symlinks followed, names sorted. */
@@ -95,11 +105,29 @@ export function warningSink(): { warnings: string[]; warn(message: string, key?:
   };
 }
 
-export function checkImageInput(input: InputSpec, path: string): void {
+/** The shapes image samples get: one for all (the size), or each its own (per-sample sizes) bounded by the max side. */
+export function imageSampleShapes(input: InputSpec, p: Preprocessing): { sampleShape: number[] | null; maxSampleShape: number[] } {
+  const bound = ownSizeBound(p);
+  if (bound !== null) return { sampleShape: null, maxSampleShape: sampleShapeOf(input, bound, bound) };
+  const shape = p.size ? sampleShapeOf(input, p.size[0], p.size[1]) : [];
+  return { sampleShape: shape, maxSampleShape: shape };
+}
+
+/** The model dims as people read them: [N,3,48,?] (free dims '?'). */
+export function formatModelDims(input: InputSpec): string {
+  return `[N,${input.modelDims.map((d) => (d > 0 ? d : '?')).join(',')}]`;
+}
+
+/** Images can feed the input: 1 or 3 channels, and a size for the samples (given, the model's, or each its own). */
+export function checkImageInput(input: InputSpec, preprocessing: Preprocessing, path: string): void {
   if (input.channels !== 1 && input.channels !== 3) {
-    throw new OctetError(path, `is a set of images, but the model input '${input.name}' ${formatShape(input.shape)} has ${input.channels} channels (images feed 1 or 3)`);
+    throw new OctetError(path, `is a set of images, but the model input '${input.name}' ${formatModelDims(input)} has ${input.channels} channels (images feed 1 or 3)`);
   }
-  if (!(input.height > 0 && input.width > 0)) {
-    throw new OctetError(path, `is a set of images, but the model input '${input.name}' ${formatShape(input.shape)} has no fixed height and width`);
+  if (!preprocessing.size && preprocessing.sizeMultiple === null) {
+    const dims = input.modelDims;
+    const spatial = dims.length === 3 ? (input.layout === 'NHWC' ? [0, 1] : [1, 2]) : dims.length === 2 ? [0, 1] : [0];
+    const both = spatial.length === 2 && spatial.every((i) => dims[i] <= 0);
+    throw new OctetError(path, `is a set of images, but the model input '${input.name}' ${formatModelDims(input)} leaves its height or width free: `
+      + `pass --input-size HxW${both ? ', or --size-multiple N --max-side S to give each image its own size (keeping its ratio)' : ''}`);
   }
 }

@@ -7,9 +7,8 @@ import { OctetError } from '../common/errors';
 import { elementCount } from '../onnx/tensor';
 import type { Dataset, DatasetOptions } from './dataset';
 import { formatBytes, readRegularFile } from '../common/safe-read';
-import { checkImageInput, checkIndex, checkLabelRange, FILE_LIMITS, listDir, warningSink } from './dataset-common';
-import { resizePixels } from './image-geometry';
-import { pixelsToTensor, type PreprocessOptions } from './preprocess';
+import { checkImageInput, checkIndex, checkLabelRange, FILE_LIMITS, imageSampleShapes, listDir, warningSink } from './dataset-common';
+import { pixelsToSample } from './preprocess';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -57,7 +56,7 @@ function pairedLabelsName(imagesName: string, siblings: string[]): string | null
 }
 
 export async function openIdx(path: string, isFolder: boolean, options: DatasetOptions): Promise<Dataset> {
-  const { input } = options;
+  const { input, preprocessing } = options;
   const sink = warningSink();
   let imagesFile: string;
   if (isFolder) {
@@ -70,7 +69,7 @@ export async function openIdx(path: string, isFolder: boolean, options: DatasetO
     if (isIdxLabelsName(basename(path))) throw new OctetError(path, 'is an IDX labels file; give the images file (*images*idx3*) instead');
     imagesFile = path;
   }
-  checkImageInput(input, imagesFile);
+  checkImageInput(input, preprocessing, imagesFile);
   const images = await readIdx(imagesFile);
   if (images.dims.length !== 3) throw new OctetError(imagesFile, `holds IDX data of ${images.dims.length} dims (${images.dims.join('x')}); expected images N x rows x cols`);
   const [count, rows, cols] = images.dims;
@@ -91,19 +90,18 @@ export async function openIdx(path: string, isFolder: boolean, options: DatasetO
     checkLabelRange(labels, input, labelsFile, (i) => `label ${i}`);
   }
 
-  const preprocess: PreprocessOptions = { preset: options.preprocess, resize: options.resize, crop: options.crop };
   const plane = rows * cols;
   const name = basename(imagesFile);
   return {
     info: { path: imagesFile, kind: 'idx', count, labelled: labels !== null, labelsSource: labelsFile },
     size: count,
+    ...imageSampleShapes(input, preprocessing),
     warnings: sink.warnings,
     async read(index) {
       checkIndex(index, count, imagesFile);
       const digit = { data: images.data.subarray(index * plane, (index + 1) * plane), width: cols, height: rows, channels: 1 as const };
-      const pixels = await resizePixels(digit, input, preprocess);
-      const { data } = pixelsToTensor(pixels, input, options.preprocess);
-      return { id: `${name}#${index}`, label: labels ? labels[index] : null, data };
+      const { data, shape } = pixelsToSample(digit, input, preprocessing);
+      return { id: `${name}#${index}`, label: labels ? labels[index] : null, data, shape };
     },
   };
 }

@@ -1,16 +1,15 @@
 // Image-folder data sets: JPEG/PNG files labelled by a `FILE CLASS_INDEX` labels file, by class subfolders, or not at
-// all. openImageFolder() finds the images and checks the labels up front; each read decodes one file (preprocess) on a
-// decoding thread (decode-pool).
+// all. openImageFolder() finds the images and checks the labels up front; each read decodes one file (preprocess.ts) on
+// a decoding thread (decode-pool).
 import { Dirent, promises as fs } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { OctetError } from '../common/errors';
 import { isInsideFolder } from '../common/paths';
 import type { Dataset, DatasetOptions, InputSpec } from './dataset';
 import { readRegularFile } from '../common/safe-read';
-import { checkImageInput, checkIndex, checkLabelRange, FILE_LIMITS, listDir, warningSink } from './dataset-common';
+import { checkImageInput, checkIndex, checkLabelRange, FILE_LIMITS, imageSampleShapes, listDir, warningSink } from './dataset-common';
 import { decodeImageTensor } from './decode-pool';
 import { ImageTooLargeError, MAX_IMAGE_PIXELS } from './image-decode';
-import type { PreprocessOptions } from './preprocess';
 
 /** Extensions of the formats preprocess decodes (JPEG via jpeg-js, PNG via pngjs). */
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.jpe', '.png']);
@@ -113,8 +112,8 @@ function imageEntriesFromClassFolders(folder: string, classDirs: { dir: string; 
 }
 
 export async function openImageFolder(folder: string, options: DatasetOptions): Promise<Dataset> {
-  const { input } = options;
-  checkImageInput(input, folder);
+  const { input, preprocessing } = options;
+  checkImageInput(input, preprocessing, folder);
   const sink = warningSink();
   const { files, dirs } = await listDir(folder);
   const rootImages = files.filter(isImageFile);
@@ -155,11 +154,11 @@ export async function openImageFolder(folder: string, options: DatasetOptions): 
     throw new OctetError(folder, `no images found (looked for ${[...IMAGE_EXTENSIONS].join(' ')} files, directly or one class folder down)${skipped}`);
   }
 
-  const preprocess: PreprocessOptions = { preset: options.preprocess, resize: options.resize, crop: options.crop };
   const tooLarge = new Set<number>();
   return {
     info: { path: folder, kind: 'image-folder', count: entries.length, labelled: labelsSource !== null, labelsSource },
     size: entries.length,
+    ...imageSampleShapes(input, preprocessing),
     warnings: sink.warnings,
     // An image over the pixel budget is skipped with a warning naming it: the next image in the folder takes its place.
     async read(index, signal) {
@@ -170,9 +169,9 @@ export async function openImageFolder(folder: string, options: DatasetOptions): 
         const entry = entries[at];
         const bytes = await readRegularFile(entry.file, FILE_LIMITS.image);
         try {
-          const { data, convertedToGrey, seconds } = await decodeImageTensor(bytes, entry.file, input, preprocess, signal);
+          const { data, shape, convertedToGrey, seconds } = await decodeImageTensor(bytes, entry.file, input, preprocessing, signal);
           if (convertedToGrey) sink.warn(greyWarning(input, entry.id), 'grey');
-          return { id: entry.id, label: entry.label, data, decodeSeconds: seconds };
+          return { id: entry.id, label: entry.label, data, shape, decodeSeconds: seconds };
         } catch (err) {
           if (!(err instanceof ImageTooLargeError)) throw err;
           tooLarge.add(at);

@@ -1,6 +1,7 @@
 // Data sets that already hold tensors: .npy files (one array of N samples, or a folder of one-sample files, labels
-// from an integer .npy) and ONNX test_data_set_* folders (input_0.pb TensorProtos). No decoding: values are read as
-// they are, after checking that each sample's shape fits the model input.
+// from an integer .npy) and ONNX test_data_set_* folders (input_0.pb TensorProtos). No decoding and no preprocessing:
+// values are read as they are, after checking that each sample's shape fits the model input — any size in the dims
+// the model leaves free (a 48x192 sample for a [N,3,48,W] model), each sample keeping its own.
 import { constants as fsConstants, promises as fs } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { OctetError } from '../common/errors';
@@ -8,7 +9,7 @@ import { decodeTensor } from '../onnx/proto';
 import { elementCount, tensorToFloat32 } from '../onnx/tensor';
 import type { Dataset, DatasetOptions, InputSpec } from './dataset';
 import { readRegularFile, withRegularFile } from '../common/safe-read';
-import { checkIndex, checkLabelRange, FILE_LIMITS, formatShape, listDir, sampleLength, warningSink } from './dataset-common';
+import { checkIndex, checkLabelRange, FILE_LIMITS, formatModelDims, formatShape, listDir, warningSink } from './dataset-common';
 
 export const TEST_DATA_SET = /^test_data_set_(\d+)$/;
 
@@ -17,29 +18,37 @@ async function exists(file: string): Promise<boolean> {
 }
 
 /**
- * Does a tensor's per-sample shape fit the model's? Equal (non-positive model dims match anything), or equal once
- * size-1 dims are dropped (same memory order, e.g. [28,28] for [1,28,28]).
+ * The shape a tensor's sample is fed at, when it fits the model's dims (`expected`, 0 = free): the same rank and equal
+ * where the model fixes a dim (the sample's own size where it is free), or — for a model that fixes every dim — equal
+ * once size-1 dims are dropped (same memory order, e.g. [28,28] for [1,28,28]). Null when it does not fit.
  */
-function shapeFits(got: readonly number[], expected: readonly number[]): boolean {
-  const same = (a: readonly number[], b: readonly number[]): boolean =>
-    a.length === b.length && a.every((d, i) => b[i] <= 0 || d === b[i]);
-  if (same(got, expected)) return true;
-  const squeeze = (s: readonly number[]): number[] => s.filter((d) => d !== 1);
-  return same(squeeze(got), squeeze(expected));
+function fittedShape(got: readonly number[], expected: readonly number[]): number[] | null {
+  if (got.length === expected.length && got.every((d, i) => d > 0 && (expected[i] <= 0 || d === expected[i]))) return [...got];
+  const squeeze = (s: readonly number[]): string => s.filter((d) => d !== 1).join(',');
+  return expected.every((d) => d > 0) && squeeze(got) === squeeze(expected) ? [...expected] : null;
+}
+
+const fits = (got: readonly number[], expected: readonly number[]): boolean => fittedShape(got, expected) !== null;
+
+/** Every sample's shape → the data set's shape (when they share one) and the largest dims. */
+function shapesOf(shapes: readonly number[][]): { sampleShape: number[] | null; maxSampleShape: number[] } {
+  const first = shapes[0];
+  const uniform = shapes.every((s) => formatShape(s) === formatShape(first));
+  return { sampleShape: uniform ? first : null, maxSampleShape: first.map((_, i) => Math.max(...shapes.map((s) => s[i]))) };
 }
 
 /** Error for a tensor whose sample shape does not fit; says so when it is the channel count that differs. */
 function shapeMismatch(file: string, fileShape: readonly number[], sampleShape: readonly number[], input: InputSpec): OctetError {
-  const expected = input.shape.slice(1);
+  const expected = input.modelDims;
   let detail = '';
   const channelAxis = input.layout === 'NCHW' ? 0 : expected.length - 1;
   const gotChannels = sampleShape.length === expected.length ? sampleShape[channelAxis] : undefined;
-  if (expected.length === 3 && gotChannels !== undefined && gotChannels !== input.channels
-    && elementCount(sampleShape) / gotChannels === input.height * input.width) {
+  if (expected.length === 3 && gotChannels !== undefined && gotChannels !== input.channels) {
     detail = ` (${gotChannels} channel(s) where the model takes ${input.channels})`;
   }
+  const free = expected.some((d) => d <= 0) ? ' (any size where it shows ?)' : '';
   return new OctetError(file, `holds samples of shape ${formatShape(sampleShape)} (file shape ${formatShape(fileShape)}), `
-    + `but model input '${input.name}' ${formatShape(input.shape)} ${input.layout} takes ${formatShape(expected)}${detail}`);
+    + `but model input '${input.name}' ${formatModelDims(input)} ${input.layout} takes ${formatShape(expected.map((d) => (d > 0 ? d : '?') as number))}${free}${detail}`);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -144,8 +153,7 @@ async function readNpyLabels(file: string, count: number, input: InputSpec): Pro
 
 export async function openNpy(path: string, isFolder: boolean, options: DatasetOptions): Promise<Dataset> {
   const { input } = options;
-  const expected = input.shape.slice(1);
-  const perSample = sampleLength(input);
+  const expected = input.modelDims;
   const sink = warningSink();
   const labelsFile = options.labels ? resolve(options.labels) : null;
 
@@ -153,11 +161,13 @@ export async function openNpy(path: string, isFolder: boolean, options: DatasetO
     const { header, fileBytes } = await readNpyHeader(path);
     const fileShape = header.shape;
     // A file holding exactly one sample without a leading count dim is one sample; otherwise dim 0 is the count.
-    const single = fileShape.length === expected.length && shapeFits(fileShape, expected) && !shapeFits(fileShape.slice(1), expected);
+    const single = fileShape.length === expected.length && fits(fileShape, expected) && !fits(fileShape.slice(1), expected);
     const count = single ? 1 : (fileShape[0] ?? 0);
-    const sampleShape = single ? fileShape : fileShape.slice(1);
-    if (fileShape.length === 0 || !shapeFits(sampleShape, expected)) throw shapeMismatch(path, fileShape, sampleShape, input);
+    const fileSample = single ? fileShape : fileShape.slice(1);
+    const sampleShape = fileShape.length === 0 ? null : fittedShape(fileSample, expected);
+    if (!sampleShape) throw shapeMismatch(path, fileShape, fileSample, input);
     if (count === 0) throw new OctetError(path, 'holds no samples (first dimension is 0)');
+    const perSample = elementCount(sampleShape);
     const sampleBytes = perSample * header.dtype.size;
     if (fileBytes < header.dataOffset + count * sampleBytes) {
       throw new OctetError(path, `is truncated: shape ${formatShape(fileShape)} needs ${count * sampleBytes} bytes of data, the file holds ${fileBytes - header.dataOffset}`);
@@ -167,11 +177,12 @@ export async function openNpy(path: string, isFolder: boolean, options: DatasetO
     return {
       info: { path, kind: 'npy', count, labelled: labels !== null, labelsSource: labelsFile },
       size: count,
+      sampleShape, maxSampleShape: sampleShape,
       warnings: sink.warnings,
       async read(index) {
         checkIndex(index, count, path);
         const bytes = await readBytesAt(path, header.dataOffset + index * sampleBytes, sampleBytes);
-        return { id: `${name}#${index}`, label: labels ? labels[index] : null, data: npyValuesToFloat32(bytes, header.dtype, perSample) };
+        return { id: `${name}#${index}`, label: labels ? labels[index] : null, data: npyValuesToFloat32(bytes, header.dtype, perSample), shape: sampleShape };
       },
     };
   }
@@ -181,23 +192,31 @@ export async function openNpy(path: string, isFolder: boolean, options: DatasetO
   const labelsPath = labelsFile ?? autoLabels;
   const sampleFiles = files.filter((f) => extname(f).toLowerCase() === '.npy' && join(path, f) !== labelsPath);
   if (sampleFiles.length === 0) throw new OctetError(path, 'holds no .npy sample files');
-  const readSample = async (file: string): Promise<Float32Array> => {
+  /** The shape a sample file is fed at (checked: it fits the model, the file holds its data). */
+  const checkSample = async (file: string): Promise<{ header: NpyHeader; shape: number[] }> => {
     const { header, fileBytes } = await readNpyHeader(file);
-    if (!shapeFits(header.shape, expected)) throw shapeMismatch(file, header.shape, header.shape, input);
-    const bytes = perSample * header.dtype.size;
+    const shape = fittedShape(header.shape, expected);
+    if (!shape) throw shapeMismatch(file, header.shape, header.shape, input);
+    const bytes = elementCount(shape) * header.dtype.size;
     if (fileBytes < header.dataOffset + bytes) throw new OctetError(file, `is truncated: shape ${formatShape(header.shape)} needs ${bytes} bytes of data`);
-    return npyValuesToFloat32(await readBytesAt(file, header.dataOffset, bytes), header.dtype, perSample);
+    return { header, shape };
   };
-  await readSample(join(path, sampleFiles[0])); // fail at open, not mid-run, when the first file does not fit
+  // Every file checked at open, not mid-run; their shapes tell whether samples can share a batch.
+  const shapes: number[][] = [];
+  for (const file of sampleFiles) shapes.push((await checkSample(join(path, file))).shape);
   const labels = labelsPath ? await readNpyLabels(labelsPath, sampleFiles.length, input) : null;
   return {
     info: { path, kind: 'npy', count: sampleFiles.length, labelled: labels !== null, labelsSource: labelsPath },
     size: sampleFiles.length,
+    ...shapesOf(shapes),
     warnings: sink.warnings,
     async read(index) {
       checkIndex(index, sampleFiles.length, path);
-      const name = sampleFiles[index];
-      return { id: name, label: labels ? labels[index] : null, data: await readSample(join(path, name)) };
+      const file = join(path, sampleFiles[index]);
+      const { header, shape } = await checkSample(file);
+      const count = elementCount(shape);
+      const data = npyValuesToFloat32(await readBytesAt(file, header.dataOffset, count * header.dtype.size), header.dtype, count);
+      return { id: sampleFiles[index], label: labels ? labels[index] : null, data, shape };
     },
   };
 }
@@ -218,35 +237,37 @@ async function readPbTensor(file: string): Promise<{ dims: number[]; values: Flo
 export async function openOnnxPb(path: string, options: DatasetOptions): Promise<Dataset> {
   const { input } = options;
   if (options.labels) throw new OctetError(options.labels, 'ONNX test data sets carry no labels; --labels applies to image folders, IDX and .npy data');
-  const expected = input.shape.slice(1);
-  const perSample = sampleLength(input);
+  const expected = input.modelDims;
   const setDirs = TEST_DATA_SET.test(basename(path))
     ? [path]
     : (await listDir(path)).dirs.filter((d) => TEST_DATA_SET.test(d))
       .sort((a, b) => Number(TEST_DATA_SET.exec(a)?.[1]) - Number(TEST_DATA_SET.exec(b)?.[1]))
       .map((d) => join(path, d));
   // One entry per sample: a set's input_0.pb may hold a batch of several.
-  const entries: { file: string; id: string; offset: number }[] = [];
+  const entries: { file: string; id: string; offset: number; shape: number[] }[] = [];
   for (const dir of setDirs) {
     const file = join(dir, 'input_0.pb');
     if (!(await exists(file))) throw new OctetError(dir, 'has no input_0.pb');
     const { dims } = await readPbTensor(file);
     const batched = dims.length === expected.length + 1;
-    const sampleShape = batched ? dims.slice(1) : dims;
-    if (!shapeFits(sampleShape, expected)) throw shapeMismatch(file, dims, sampleShape, input);
+    const fileSample = batched ? dims.slice(1) : dims;
+    const shape = fittedShape(fileSample, expected);
+    if (!shape) throw shapeMismatch(file, dims, fileSample, input);
     const count = batched ? dims[0] : 1;
-    for (let k = 0; k < count; k++) entries.push({ file, id: count === 1 ? basename(dir) : `${basename(dir)}#${k}`, offset: k * perSample });
+    const perSample = elementCount(shape);
+    for (let k = 0; k < count; k++) entries.push({ file, id: count === 1 ? basename(dir) : `${basename(dir)}#${k}`, offset: k * perSample, shape });
   }
   if (entries.length === 0) throw new OctetError(path, 'holds no test_data_set_* folders with input_0.pb');
   return {
     info: { path, kind: 'onnx-pb', count: entries.length, labelled: false, labelsSource: null },
     size: entries.length,
+    ...shapesOf(entries.map((e) => e.shape)),
     warnings: [],
     async read(index) {
       checkIndex(index, entries.length, path);
       const entry = entries[index];
       const { values } = await readPbTensor(entry.file);
-      return { id: entry.id, label: null, data: values.slice(entry.offset, entry.offset + perSample) };
+      return { id: entry.id, label: null, data: values.slice(entry.offset, entry.offset + elementCount(entry.shape)), shape: entry.shape };
     },
   };
 }

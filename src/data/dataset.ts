@@ -6,8 +6,9 @@
 import { promises as fs } from 'node:fs';
 import { basename, extname, resolve } from 'node:path';
 import { describeFsError, InternalError, OctetError } from '../common/errors';
-import type { DatasetInfo, Layout, PreprocessPreset } from '../common/report';
-import { formatShape, listDir, sampleLength } from './dataset-common';
+import type { DatasetInfo, Layout, Preprocessing } from '../common/report';
+import { elementCount } from '../onnx/tensor';
+import { formatShape, listDir } from './dataset-common';
 import { isIdxImagesName, openIdx } from './dataset-idx';
 import { isImageFile, openImageFolder, UNSUPPORTED_IMAGE_EXTENSIONS } from './dataset-images';
 import { openNpy, openOnnxPb, TEST_DATA_SET } from './dataset-tensors';
@@ -16,10 +17,13 @@ export interface InputSpec {
   name: string;
   layout: Layout;
   channels: number;
+  /** The samples' height and width (the largest a sample can be when each has its own size); 0 while not known. */
   height: number;
   width: number;
-  /** full shape with batch at index 0 */
+  /** Full shape at that size, batch at index 0. */
   shape: number[];
+  /** The model's dims after the batch, 0 where it leaves a dim free: tensor data of any size there fits. */
+  modelDims: number[];
   /** Values per sample of the model's first output (labels must index them), when known. */
   classes?: number | null;
 }
@@ -27,8 +31,10 @@ export interface InputSpec {
 export interface Sample {
   id: string;
   label: number | null;
-  /** one sample, in model layout, length = C*H*W */
+  /** One sample, in model layout. */
   data: Float32Array;
+  /** Its shape, no batch dim (data.length = its element count). */
+  shape: number[];
   /** Seconds a decoding thread spent on it (image data sets). */
   decodeSeconds?: number;
 }
@@ -36,6 +42,10 @@ export interface Sample {
 export interface Dataset {
   info: DatasetInfo;
   size: number;
+  /** The shape every sample has (no batch dim), or null when each sample has its own size (they run one at a time). */
+  sampleShape: number[] | null;
+  /** The largest dims any sample has (the shape above when they share one): what memory budgets are sized for. */
+  maxSampleShape: number[];
   /** Things the user should know (skipped files, colour images fed to a grey model...). Deduplicated; grows while reading. */
   warnings: string[];
   /** Sample `index`; `signal` lets a reader drop work still queued when the caller gives up. */
@@ -46,14 +56,15 @@ export interface DatasetOptions {
   /** Labels: a `FILE CLASS_INDEX` text file (image folders), an IDX labels file, or an integer .npy. */
   labels?: string;
   input: InputSpec;
-  preprocess: PreprocessPreset;
-  resize?: number | null;
-  crop?: number | null;
+  /** How images (and IDX digits) become samples; tensor data is taken as it is. */
+  preprocessing: Preprocessing;
 }
 
 export interface Batch {
   /** Samples concatenated in order, each in model layout. */
   data: Float32Array;
+  /** The samples' shape (no batch dim): every sample of a batch has the same. */
+  shape: number[];
   labels: (number | null)[];
   ids: string[];
   /** Seconds decoding threads spent on these samples (image data sets). */
@@ -103,37 +114,43 @@ export async function openDataset(path: string, options: DatasetOptions): Promis
   }
 }
 
-/** A sample must have the model input's per-sample length: else an OctetError naming the sample and both sizes. */
-export function checkSampleLength(ds: Dataset, sample: Sample, input: InputSpec): void {
-  const perSample = sampleLength(input);
-  if (sample.data.length !== perSample) {
-    throw new OctetError(`${ds.info.path} (${sample.id})`, `sample has ${sample.data.length} values; model input '${input.name}' ${formatShape(input.shape)} takes ${perSample}`);
-  }
+/**
+ * Samples of one batch (read in order) concatenated: they must share a shape (InternalError otherwise: readers never
+ * batch samples of their own sizes), and each must hold that shape's values (an OctetError naming it otherwise).
+ */
+export function assembleBatch(ds: Dataset, samples: readonly Sample[], input: InputSpec): Batch {
+  const shape = samples[0]?.shape ?? ds.sampleShape ?? [];
+  const perSample = elementCount(shape);
+  const data = new Float32Array(samples.length * perSample);
+  let decodeSeconds = 0;
+  samples.forEach((sample, slot) => {
+    if (formatShape(sample.shape) !== formatShape(shape)) {
+      throw new InternalError(`readBatch: samples of ${formatShape(shape)} and ${formatShape(sample.shape)} in one batch of ${ds.info.path}`);
+    }
+    if (sample.data.length !== perSample) {
+      throw new OctetError(`${ds.info.path} (${sample.id})`, `sample has ${sample.data.length} values; model input '${input.name}' ${formatShape(shape)} takes ${perSample}`);
+    }
+    data.set(sample.data, slot * perSample);
+    decodeSeconds += sample.decodeSeconds ?? 0;
+  });
+  return { data, shape, labels: samples.map((s) => s.label), ids: samples.map((s) => s.id), decodeSeconds };
 }
 
 /**
  * Reads `indices` into one batch (samples concatenated in order), decoding up to `concurrency` (default
  * READ_CONCURRENCY) samples at once. The first failure rejects (naming the sample's file); remaining reads stop.
+ * Samples of one batch share a shape (a data set whose samples each have their own size is read one sample per batch).
  */
 export async function readBatch(ds: Dataset, indices: number[], input: InputSpec,
   options: { concurrency?: number; signal?: AbortSignal } = {}): Promise<Batch> {
-  const perSample = sampleLength(input);
-  const data = new Float32Array(indices.length * perSample);
-  const labels: (number | null)[] = new Array<number | null>(indices.length).fill(null);
-  const ids: string[] = new Array<string>(indices.length).fill('');
-  let decodeSeconds = 0;
+  const samples: Sample[] = new Array<Sample>(indices.length);
   let next = 0;
   let failed = false;
   const worker = async (): Promise<void> => {
     while (!failed && next < indices.length) {
       const slot = next++;
       try {
-        const sample = await ds.read(indices[slot], options.signal);
-        checkSampleLength(ds, sample, input);
-        data.set(sample.data, slot * perSample);
-        labels[slot] = sample.label;
-        ids[slot] = sample.id;
-        decodeSeconds += sample.decodeSeconds ?? 0;
+        samples[slot] = await ds.read(indices[slot], options.signal);
       } catch (err) {
         failed = true;
         throw err;
@@ -141,7 +158,7 @@ export async function readBatch(ds: Dataset, indices: number[], input: InputSpec
     }
   };
   await Promise.all(Array.from({ length: Math.min(options.concurrency ?? READ_CONCURRENCY, indices.length) }, worker));
-  return { data, labels, ids, decodeSeconds };
+  return assembleBatch(ds, samples, input);
 }
 
 /**

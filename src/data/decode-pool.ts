@@ -6,18 +6,20 @@ import { OctetError } from '../common/errors';
 import { defaultWorkerCount, WorkerPool, workerScript } from '../common/workers';
 import type { InputSpec } from './dataset';
 import { ImageTooLargeError } from './image-decode';
-import type { PreprocessOptions } from './preprocess';
+import type { Preprocessing } from '../common/report';
 
 /** What the worker gets: everything imageToTensor takes, as plain data (preprocessing is passed through unread). */
 export interface DecodeJob {
   bytes: Uint8Array;
   name: string;
   input: InputSpec;
-  preprocess: PreprocessOptions;
+  preprocess: Preprocessing;
 }
 
 export interface DecodedImage {
   data: Float32Array;
+  /** The sample's shape, no batch dim. */
+  shape: number[];
   convertedToGrey: boolean;
   /** Time the decoding thread spent on it. */
   seconds: number;
@@ -54,7 +56,7 @@ export function setDecodeWorkers(count: number): void {
  * image over the pixel budget). `bytes` is given away (its buffer moves to the worker when it owns it whole).
  * A decode still queued when `signal` aborts is dropped (AbortError).
  */
-export async function decodeImageTensor(bytes: Uint8Array, name: string, input: InputSpec, preprocess: PreprocessOptions,
+export async function decodeImageTensor(bytes: Uint8Array, name: string, input: InputSpec, preprocess: Preprocessing,
   signal?: AbortSignal): Promise<DecodedImage> {
   // A Buffer may be a slice of a shared pool: move only a buffer this view owns whole, else a copy.
   const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer

@@ -4,8 +4,8 @@ import { serveJobs } from '../common/workers';
 import type { DecodedImage, DecodeJob } from './decode-pool';
 import { imageToTensor } from './preprocess';
 
-serveJobs<DecodeJob, DecodedImage>(async ({ bytes, name, input, preprocess }) => {
+serveJobs<DecodeJob, DecodedImage>(({ bytes, name, input, preprocess }) => {
   const started = performance.now();
-  const { data, convertedToGrey } = await imageToTensor(bytes, name, input, preprocess);
-  return { result: { data, convertedToGrey, seconds: (performance.now() - started) / 1000 }, transfer: [data.buffer as ArrayBuffer] };
+  const { data, shape, convertedToGrey } = imageToTensor(bytes, name, input, preprocess);
+  return { result: { data, shape, convertedToGrey, seconds: (performance.now() - started) / 1000 }, transfer: [data.buffer as ArrayBuffer] };
 });

@@ -1,27 +1,30 @@
-// Image geometry: where the resize and centre crop land (torchvision's rules: shorter side to crop / 0.875 then a
-// centre crop, or a plain resize for small inputs) and Pillow's antialiased bilinear resize, bit for bit, computed for
-// the cropped window only.
-import { OctetError } from '../common/errors';
-import type { InputSpec } from './dataset';
+// Image geometry: where an image lands in its sample for each fit (src/common/report.ts ImageFit) — torchvision's
+// resize + centre crop, a stretch, a letterbox, a text line padded on the right, or a size of its own rounded to a
+// multiple — and Pillow's antialiased bilinear resize, bit for bit, computed for the window that is used only.
+import { InternalError, OctetError } from '../common/errors';
+import type { Preprocessing } from '../common/report';
 import type { Pixels } from './image-decode';
-import type { PreprocessOptions } from './preprocess';
+import { ownSizeBound } from './preprocessing';
 
-/** Where the resize and centre crop land, in pixels of the (EXIF-oriented) source image. */
+/** Where the image goes, in pixels of the (EXIF-oriented) source image and of the sample. */
 export interface GeometryPlan {
   /** Size the whole image is resized to (bilinear). */
   resizeWidth: number;
   resizeHeight: number;
-  /** Crop taken from the resized image (the whole resized image in plain-resize mode). */
+  /** Window taken from the resized image (the whole resized image except with the crop fit). */
   cropLeft: number;
   cropTop: number;
   cropWidth: number;
   cropHeight: number;
-  /** True when the crop is not the model's H x W and has to be resized once more (a `crop` override). */
+  /** Crop fit with a `crop` window other than the size: the window is resized once more, to the canvas. */
   finalResize: boolean;
+  /** The sample: canvasWidth x canvasHeight, the (final) window placed at (placeLeft, placeTop), the rest padded. */
+  canvasWidth: number;
+  canvasHeight: number;
+  placeLeft: number;
+  placeTop: number;
 }
 
-/** Model inputs at least this many pixels on their shorter side get resize + centre crop; smaller ones a plain resize. */
-export const CENTRE_CROP_MIN_SIZE = 64;
 /** The classic ImageNet ratio: crop 224 from a 256 resize. */
 export const CROP_RATIO = 0.875;
 
@@ -34,40 +37,33 @@ function roundHalfEven(x: number): number {
   return floor % 2 === 0 ? floor : floor + 1;
 }
 
-function checkSize(setting: string, value: number): void {
-  if (!Number.isInteger(value) || value < 1) throw new OctetError(setting, `must be a positive whole number of pixels, got ${value}`);
+/** The resized image as the sample, at (left, top) of a canvas (no crop). */
+function placed(width: number, height: number, canvasWidth: number, canvasHeight: number, placeLeft = 0, placeTop = 0): GeometryPlan {
+  return {
+    resizeWidth: width, resizeHeight: height, cropLeft: 0, cropTop: 0, cropWidth: width, cropHeight: height, finalResize: false,
+    canvasWidth, canvasHeight, placeLeft, placeTop,
+  };
 }
 
 /**
- * Geometry for one source image. Models of at least CENTRE_CROP_MIN_SIZE px (or any model when `resize`/`crop` is set):
- * resize the shorter side to `resize` (default round(crop / 0.875)), the longer side in proportion (truncated, as
- * torchvision does), then take a centre crop of `crop` x `crop` (default the model's H x W). Smaller models: plain resize
- * to H x W, aspect ratio not kept (CIFAR/MNIST images are already square).
+ * torchvision's Resize(shorter side) + CenterCrop: the shorter side to `resize` (default round(crop / 0.875)), the
+ * longer in proportion (truncated, as torchvision does), then the centre `crop` window (default the size). A window
+ * that is not square and not covered by that resize gets a larger resize (only when `resize` is not given).
  */
-export function planGeometry(srcWidth: number, srcHeight: number, input: InputSpec, options: PreprocessOptions): GeometryPlan {
-  const { height, width } = input;
-  const resize = options.resize ?? null;
-  const crop = options.crop ?? null;
-  if (resize !== null) checkSize('resize', resize);
-  if (crop !== null) checkSize('crop', crop);
-  const centreCrop = resize !== null || crop !== null || Math.min(height, width) >= CENTRE_CROP_MIN_SIZE;
-  if (!centreCrop) {
-    return { resizeWidth: width, resizeHeight: height, cropLeft: 0, cropTop: 0, cropWidth: width, cropHeight: height, finalResize: false };
-  }
-  const cropHeight = crop ?? height;
-  const cropWidth = crop ?? width;
-  const shorterTarget = resize ?? Math.round(Math.min(cropHeight, cropWidth) / CROP_RATIO);
-  let resizeWidth: number;
-  let resizeHeight: number;
-  if (srcWidth <= srcHeight) {
-    resizeWidth = shorterTarget;
-    resizeHeight = Math.floor((shorterTarget * srcHeight) / srcWidth);
-  } else {
-    resizeHeight = shorterTarget;
-    resizeWidth = Math.floor((shorterTarget * srcWidth) / srcHeight);
+function planCrop(srcWidth: number, srcHeight: number, height: number, width: number, p: Preprocessing): GeometryPlan {
+  const cropHeight = p.crop ?? height;
+  const cropWidth = p.crop ?? width;
+  const resized = (shorter: number): [number, number] => (srcWidth <= srcHeight
+    ? [shorter, Math.floor((shorter * srcHeight) / srcWidth)] : [Math.floor((shorter * srcWidth) / srcHeight), shorter]);
+  let shorterTarget = p.resize ?? Math.round(Math.min(cropHeight, cropWidth) / CROP_RATIO);
+  let [resizeWidth, resizeHeight] = resized(shorterTarget);
+  if (p.resize === null && (resizeWidth < cropWidth || resizeHeight < cropHeight)) {
+    shorterTarget = Math.max(shorterTarget, Math.ceil(Math.max(cropWidth / srcWidth, cropHeight / srcHeight) * Math.min(srcWidth, srcHeight)));
+    [resizeWidth, resizeHeight] = resized(shorterTarget);
+    while (resizeWidth < cropWidth || resizeHeight < cropHeight) [resizeWidth, resizeHeight] = resized(++shorterTarget);
   }
   if (resizeWidth < cropWidth || resizeHeight < cropHeight) {
-    throw new OctetError('resize', `${shorterTarget} px is smaller than the ${cropWidth}x${cropHeight} crop; use a resize of at least the crop size`);
+    throw new OctetError('--resize', `${shorterTarget} px is smaller than the ${cropWidth}x${cropHeight} crop; use a resize of at least the crop size`);
   }
   return {
     resizeWidth, resizeHeight,
@@ -75,7 +71,56 @@ export function planGeometry(srcWidth: number, srcHeight: number, input: InputSp
     cropTop: roundHalfEven((resizeHeight - cropHeight) / 2),
     cropWidth, cropHeight,
     finalResize: cropWidth !== width || cropHeight !== height,
+    canvasWidth: width, canvasHeight: height, placeLeft: 0, placeTop: 0,
   };
+}
+
+/** Each image at its own size: scaled down (never up) so its longer side is at most maxSide, sides multiples of N. */
+function planOwnSize(srcWidth: number, srcHeight: number, p: Preprocessing & { sizeMultiple: number; maxSide: number }): GeometryPlan {
+  const n = p.sizeMultiple;
+  const bound = ownSizeBound(p) ?? n;
+  const scale = Math.min(1, p.maxSide / Math.max(srcWidth, srcHeight));
+  if (p.fit === 'stretch') {
+    // Each side rounded to the nearest multiple (the ratio changes by less than N/2 pixels a side).
+    const side = (v: number) => Math.min(bound, Math.max(n, Math.round((v * scale) / n) * n));
+    const [width, height] = [side(srcWidth), side(srcHeight)];
+    return placed(width, height, width, height);
+  }
+  // Letterbox / pad-right: the exact ratio, padded up to the next multiple.
+  const width = Math.max(1, Math.round(srcWidth * scale));
+  const height = Math.max(1, Math.round(srcHeight * scale));
+  const canvasWidth = Math.ceil(width / n) * n;
+  const canvasHeight = Math.ceil(height / n) * n;
+  return p.fit === 'letterbox'
+    ? placed(width, height, canvasWidth, canvasHeight, Math.floor((canvasWidth - width) / 2), Math.floor((canvasHeight - height) / 2))
+    : placed(width, height, canvasWidth, canvasHeight);
+}
+
+/**
+ * Where an image of srcWidth x srcHeight goes in its sample (`p.size`, or its own size with `p.sizeMultiple`):
+ *  - crop: shorter side to `resize` (default crop / 0.875), centre `crop` window (default the size);
+ *  - stretch: resized to the size, ratio not kept;
+ *  - letterbox: the largest size that keeps the ratio and fits (sides rounded), centred (offsets floored), padded;
+ *  - pad-right: height = the size's, width in proportion (rounded up, at most the size's), at the left, padded right.
+ */
+export function planGeometry(srcWidth: number, srcHeight: number, p: Preprocessing): GeometryPlan {
+  if (p.sizeMultiple !== null && p.maxSide !== null) return planOwnSize(srcWidth, srcHeight, { ...p, sizeMultiple: p.sizeMultiple, maxSide: p.maxSide });
+  if (!p.size) throw new InternalError('planGeometry: no sample size (the data set checks for one before decoding)');
+  const [height, width] = p.size;
+  switch (p.fit) {
+    case 'crop': return planCrop(srcWidth, srcHeight, height, width, p);
+    case 'stretch': return placed(width, height, width, height);
+    case 'letterbox': {
+      const scale = Math.min(width / srcWidth, height / srcHeight);
+      const w = Math.min(width, Math.max(1, Math.round(srcWidth * scale)));
+      const h = Math.min(height, Math.max(1, Math.round(srcHeight * scale)));
+      return placed(w, h, width, height, Math.floor((width - w) / 2), Math.floor((height - h) / 2));
+    }
+    case 'pad-right': {
+      const w = Math.min(width, Math.max(1, Math.ceil((height * srcWidth) / srcHeight)));
+      return placed(w, height, width, height);
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -229,16 +274,16 @@ function resample(src: Pixels, width: number, height: number, left: number, top:
   return { data, width: cropWidth, height: cropHeight, channels };
 }
 
-/** Applies the plan's resize + centre crop (and a `crop` override's final resize) to oriented source pixels. */
-function applyPlan(pixels: Pixels, plan: GeometryPlan, input: InputSpec): Pixels {
+/** The plan's window of oriented source pixels: resized, cropped (and resized once more for a `crop` override). */
+export function applyPlan(pixels: Pixels, plan: GeometryPlan): Pixels {
   const untouched = plan.resizeWidth === pixels.width && plan.resizeHeight === pixels.height
     && plan.cropWidth === pixels.width && plan.cropHeight === pixels.height;
   const cropped = untouched ? pixels
     : resample(pixels, plan.resizeWidth, plan.resizeHeight, plan.cropLeft, plan.cropTop, plan.cropWidth, plan.cropHeight);
-  return plan.finalResize ? resample(cropped, input.width, input.height, 0, 0, input.width, input.height) : cropped;
+  return plan.finalResize ? resample(cropped, plan.canvasWidth, plan.canvasHeight, 0, 0, plan.canvasWidth, plan.canvasHeight) : cropped;
 }
 
-/** Resizes/crops already-decoded pixels (IDX digits) to the model's H x W with the same geometry rules. */
-export async function resizePixels(pixels: Pixels, input: InputSpec, options: PreprocessOptions): Promise<Pixels> {
-  return applyPlan(pixels, planGeometry(pixels.width, pixels.height, input, options), input);
+/** Resizes/crops already-decoded pixels as `p` says: the image part of the sample (padding is added with the values). */
+export function resizePixels(pixels: Pixels, p: Preprocessing): Pixels {
+  return applyPlan(pixels, planGeometry(pixels.width, pixels.height, p));
 }

@@ -16,14 +16,33 @@ import {
 export const DATA_OPTIONS = {
   /** Labels file ("FILE CLASS_INDEX" lines, or labels.npy); default: class subfolders or labels.txt in the folder. */
   labels: text({ flag: 'labels', valueName: 'FILE', doc: 'labels file (default: class subfolders or labels.txt in the folder)' }),
+  /** A preset: shorthand for a channel order, mean and std (src/data/preprocessing.ts PRESETS). */
   preprocess: choice({
     flag: 'preprocess', values: ['auto', 'torch', 'tf', 'caffe', 'raw', 'unit'], default: 'auto',
     doc: 'preprocessing preset (auto: guessed from the model)',
     setting: { key: 'preprocess', label: 'preprocessing preset' },
   }),
+  channelOrder: choice({
+    flag: 'channel-order', values: ['auto', 'rgb', 'bgr'], default: 'auto', nullValue: 'auto',
+    doc: 'channel order the model takes (auto: the preset\'s or the guess)',
+  }),
+  /** "A,B,C" or one number, 0..255 pixel units, in the model's channel order. */
+  mean: text({ flag: 'mean', valueName: 'A,B,C', doc: 'mean per channel in 0..255 pixel units: value = (pixel − mean) / std' }),
+  std: text({ flag: 'std', valueName: 'A,B,C', doc: 'std per channel in pixel units (one number: all channels)' }),
+  /** "HxW": the sample size; fills the spatial dims the model leaves free. */
+  inputSize: text({ flag: 'input-size', valueName: 'HxW', doc: 'sample size, e.g. 48x192 (fills the dims the model leaves free)' }),
+  fit: choice({
+    flag: 'fit', values: ['auto', 'crop', 'stretch', 'letterbox', 'pad-right'], default: 'auto', nullValue: 'auto',
+    doc: 'how images fit the size (auto: guessed from the input shape)',
+  }),
+  padValue: number({ flag: 'pad-value', valueName: 'V', default: null, min: 0, max: 255, doc: 'padding for letterbox/pad-right, in pixel units (default 0)' }),
+  sizeMultiple: integer({ flag: 'size-multiple', valueName: 'N', default: null, min: 1, doc: 'each image at its own size, sides multiples of N (free height and width)' }),
+  maxSide: integer({ flag: 'max-side', valueName: 'S', default: null, min: 1, doc: 'with --size-multiple: longer side at most S' }),
   /** Shorter side resized to this before the centre crop (default: crop / 0.875). */
-  resize: integer({ flag: 'resize', valueName: 'N', default: null, min: 1, doc: 'resize the shorter side to N before cropping' }),
-  crop: integer({ flag: 'crop', valueName: 'N', default: null, min: 1, doc: "centre crop size (default: the model's input size)" }),
+  resize: integer({ flag: 'resize', valueName: 'N', default: null, min: 1, doc: 'fit crop: resize the shorter side to N before cropping' }),
+  crop: integer({ flag: 'crop', valueName: 'N', default: null, min: 1, doc: "fit crop: centre crop N x N (default: the input size)" }),
+  /** Preprocessing per model input (src/data/preprocess-file.ts); flags win over it field by field. */
+  preprocessFile: text({ flag: 'preprocess-file', valueName: 'SPEC.json', doc: 'preprocessing per model input (JSON; the VS Code extension writes it)' }),
   /** Input layout; null = from the model's input shape. */
   layout: choice({
     flag: 'layout', values: ['auto', 'NCHW', 'NHWC'], default: 'auto', nullValue: 'auto',
@@ -123,6 +142,12 @@ export const QUANTIZE_COMMAND = {
   ...QUANTIZE_OPTIONS,
   progress: choice({ flag: 'progress', values: ['text', 'json', 'none'], default: 'text', doc: 'progress on stderr (json: one event per line)' }),
   json: switchFlag({ flag: 'json', default: false, doc: 'print the Report JSON on stdout' }),
+};
+
+/** `octet inspect`'s command line: what preprocessing a model would get with these flags. */
+export const INSPECT_COMMAND = {
+  ...(({ labels: _labels, ...rest }) => rest)(DATA_OPTIONS),
+  json: JSON_OUTPUT,
 };
 
 /** `octet eval`'s command line. */

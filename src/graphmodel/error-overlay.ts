@@ -1,5 +1,7 @@
-// Per-layer error overlay: the Report's per-layer SQNR mapped onto view nodes, and the colour scale with its legend.
+// The report overlaid on the graph: the Report's per-layer SQNR and its time profile (time-profile.ts) mapped onto
+// view nodes, what the colours show (accumulated or own error, INT8 time or gain) and the SQNR colour scale.
 import type { LayerError, Report } from '../common/report';
+import { NodeTimeOverlay, TimeMetric, timeColor, timeLabel, TimeOverlay, timeOverlayFromProfile } from './time-profile';
 import { ViewNode } from './types';
 
 export interface LayerOverlay {
@@ -25,9 +27,12 @@ export interface ErrorOverlay {
   /** Output SQNR and top-1 drop of the whole model, when measured. */
   outputSqnrDb?: number;
   top1DropPoints?: number | null;
+  /** Per-node FP32/INT8 time, when the report has a profile. */
+  time?: TimeOverlay;
 }
 
-export function overlayFromReport(report: Pick<Report, 'layers'> & Partial<Pick<Report, 'accuracy' | 'sensitivity'>>, source: string): ErrorOverlay {
+export function overlayFromReport(report: Pick<Report, 'layers'> & Partial<Pick<Report, 'accuracy' | 'sensitivity' | 'profile' | 'speed'>>,
+  source: string): ErrorOverlay {
   const sensitivity = new Map((report.sensitivity ?? []).map((s) => [s.node, s.outputSqnrGainDb] as const));
   const layers = (report.layers ?? []).map((l: LayerError) => {
     const overlay: LayerOverlay = {
@@ -46,21 +51,38 @@ export function overlayFromReport(report: Pick<Report, 'layers'> & Partial<Pick<
     overlay.outputSqnrDb = report.accuracy.outputSqnrDb;
     overlay.top1DropPoints = report.accuracy.top1DropPoints;
   }
+  if (report.profile) overlay.time = timeOverlayFromProfile(report.profile, report.speed);
   return overlay;
 }
 
-/** What the colours show: the accumulated error at each output, or the error each layer adds itself. */
-export type OverlayMetric = 'accumulated' | 'own';
+/** Error colours: the accumulated error at each output, or the error each layer adds itself. */
+export type ErrorMetric = 'accumulated' | 'own';
+/** What the colours show: one of the error views or one of the time views. */
+export type OverlayMetric = ErrorMetric | TimeMetric;
 
-/** Lookup by node name, else by the compared output tensor (unnamed nodes). */
+export function isTimeMetric(metric: OverlayMetric): metric is TimeMetric {
+  return metric === 'int8Ms' || metric === 'gain';
+}
+
+/** Lookup by node name, else (per-layer error only) by the compared output tensor (unnamed nodes). */
 export class OverlayIndex {
   private byName = new Map<string, LayerOverlay>();
   private byTensor = new Map<string, LayerOverlay>();
+  private timeByName = new Map<string, NodeTimeOverlay>();
   metric: OverlayMetric = 'accumulated';
 
   /** Whether the report has the own-error view (reports from before it only have the accumulated one). */
   get hasOwn(): boolean {
     return this.overlay.layers.some((l) => l.ownSqnrDb !== undefined);
+  }
+
+  get hasLayers(): boolean {
+    return this.overlay.layers.length > 0;
+  }
+
+  /** Whether the report has a time profile (reports from before it, or not profiled, have none). */
+  get hasTime(): boolean {
+    return this.overlay.time !== undefined;
   }
 
   /** The SQNR the colours and labels show for a layer (own error falls back to accumulated when missing). */
@@ -79,6 +101,32 @@ export class OverlayIndex {
       if (l.node) this.byName.set(l.node, l);
       if (l.tensor) this.byTensor.set(l.tensor, l);
     }
+    for (const t of overlay.time?.nodes ?? []) this.timeByName.set(t.node, t);
+  }
+
+  /** The profile's timing of an op node, by name. */
+  timeForNode(node: ViewNode): NodeTimeOverlay | undefined {
+    return node.kind === 'op' && node.name ? this.timeByName.get(node.name) : undefined;
+  }
+
+  /** The colour the current metric gives a node; null when it has no measurement under that metric. */
+  colorFor(node: ViewNode): string | null {
+    if (isTimeMetric(this.metric)) {
+      const t = this.timeForNode(node);
+      return t ? timeColor(t, this.metric) : null;
+    }
+    const layer = this.forNode(node);
+    return layer ? sqnrColor(this.dbOf(layer)) : null;
+  }
+
+  /** The label drawn beside a node under the current metric, or null. */
+  labelFor(node: ViewNode): string | null {
+    if (isTimeMetric(this.metric)) {
+      const t = this.timeForNode(node);
+      return t ? timeLabel(t, this.metric) : null;
+    }
+    const layer = this.forNode(node);
+    return layer ? this.labelOf(layer) : null;
   }
 
   forNode(node: ViewNode): LayerOverlay | undefined {

@@ -106,11 +106,13 @@ export interface ModelProto {
   functions: FunctionProto[];
 }
 
+let parsedRoot: protobuf.Root | undefined;
 let modelType: protobuf.Type | undefined;
 let tensorType: protobuf.Type | undefined;
 
 function root(): protobuf.Root {
-  return protobuf.parse(onnxProtoText, { keepCase: true }).root;
+  parsedRoot ??= protobuf.parse(onnxProtoText, { keepCase: true }).root;
+  return parsedRoot;
 }
 
 function types(): { model: protobuf.Type; tensor: protobuf.Type } {
@@ -144,4 +146,17 @@ export function decodeTensor(bytes: Uint8Array): TensorProto {
 export function encodeTensor(t: TensorProto): Uint8Array {
   const { tensor } = types();
   return tensor.encode(tensor.fromObject(t as unknown as Record<string, unknown>)).finish();
+}
+
+/** The small messages a structure-only reader decodes on their own (src/onnx/skim.ts), by their onnx.proto name. */
+export interface PartMessages {
+  'onnx.ValueInfoProto': ValueInfoProto;
+  'onnx.OperatorSetIdProto': OperatorSetId;
+  'onnx.StringStringEntryProto': StringStringEntry;
+}
+
+/** Decodes one embedded message (the bytes of its field value). Throws protobufjs' error on malformed input. */
+export function decodePart<K extends keyof PartMessages>(typeName: K, bytes: Uint8Array): PartMessages[K] {
+  const type = root().lookupType(typeName);
+  return type.toObject(type.decode(bytes), toObjectOptions) as PartMessages[K];
 }

@@ -2,7 +2,8 @@
 // reloads. Shared by both sides: the page's messages and its saved state are described once here; their types
 // come from the descriptions and the host checks every message with them (src/extension/graph).
 export type { NodeDetails, QuantParamsDetails, TensorDetails } from '../graphmodel/node-details';
-import type { ErrorOverlay, OverlayMetric } from '../graphmodel/error-overlay';
+import type { ErrorMetric, ErrorOverlay } from '../graphmodel/error-overlay';
+import type { TimeMetric } from '../graphmodel/time-profile';
 import type { Direction } from '../graphmodel/layout/types';
 import type { NodeDetails } from '../graphmodel/node-details';
 import type { ModelSummary, ScopeInfo } from '../graphmodel/types';
@@ -45,7 +46,8 @@ const webviewToHost = variants('type', {
 export type WebviewToHost = Infer<typeof webviewToHost>;
 
 const direction: Schema<Direction> = literal('TB', 'LR');
-const overlayMetric: Schema<OverlayMetric> = literal('accumulated', 'own');
+const overlayMetric: Schema<ErrorMetric> = literal('accumulated', 'own');
+const timeMetric: Schema<TimeMetric> = literal('int8Ms', 'gain');
 const viewportState = object({ scale: number(), x: number(), y: number() });
 export type ViewportState = Infer<typeof viewportState>;
 
@@ -58,8 +60,13 @@ const persistedState = object({
   direction,
   fold: boolean(),
   overlayOn: boolean(),
-  /** Colour by accumulated error or by the error each layer adds. */
+  /** Which report view colours the nodes: per-layer error or time (the page falls back to the one the report has;
+   * absent in state saved before the time view). */
+  overlayKind: optional(literal('error', 'time')),
+  /** Error view: colour by accumulated error or by the error each layer adds. */
   overlayMetric,
+  /** Time view: colour by INT8 time or by the gain over FP32 (absent: INT8 time). */
+  timeMetric: optional(timeMetric),
   panel: literal('node', 'model', 'none'),
   query: string(),
 });

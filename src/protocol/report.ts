@@ -2,7 +2,8 @@
 // the state the webview keeps across hide/show and window reloads. The one place both sides take their types and
 // validators from: the page's messages and saved state are described once here, their types come from that.
 import { REPORT_LIMITS, reportSchema } from '../common/report-schema';
-import { boolean, Infer, literal, object, string, variants } from '../common/schema';
+import { boolean, Infer, literal, object, optional, string, variants } from '../common/schema';
+import { TIME_SORT_KEYS } from '../report/profile-tables';
 import type { WebviewProtocol } from './webview';
 
 export const REPORT_VIEW_TYPE = 'octet.report';
@@ -38,10 +39,16 @@ export type WebviewToHost = Infer<typeof webviewToHost>;
 const layerSortColumn = literal('index', 'node', 'opType', 'sqnrDb', 'ownSqnrDb', 'localSqnrDb', 'weightSqnrDb', 'cosine', 'maxAbsError', 'clippedRatio');
 export type LayerSortColumn = Infer<typeof layerSortColumn>;
 
+const timeSortColumn = literal(...TIME_SORT_KEYS);
+export type TimeSortColumn = Infer<typeof timeSortColumn>;
+
 /** Saved with the webview's setState; comes back to the serializer after a reload. */
 const reportPanelState = object({
   view: reportView,
+  /** The per-layer error table's sort. */
   sort: object({ column: layerSortColumn, descending: boolean() }),
+  /** The "where the time goes" table's sort (absent in state saved before it existed). */
+  timeSort: optional(object({ column: timeSortColumn, descending: boolean() })),
 });
 export type ReportPanelState = Infer<typeof reportPanelState>;
 

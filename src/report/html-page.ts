@@ -1,11 +1,11 @@
 // The HTML report's inline script (browser side). esbuild.mjs bundles this file with Chart.js into one string at
 // build time ('octet:report-page', see src/report/report-page.d.ts); html.ts inlines it, so the page needs no network
 // and the engine no node_modules. Draws the charts from the JSON payload html.ts embeds, follows light/dark, and
-// makes the per-layer table sortable. Sets <html data-octet-charts="N"> when done (tests wait for it).
+// makes the per-layer and per-node time tables sortable. Sets <html data-octet-charts="N"> when done (tests wait for it).
 import {
   BarController, BarElement, CategoryScale, Chart, ChartDataset, Legend, LinearScale, Plugin, Tooltip,
 } from 'chart.js';
-import { CHART_IDS, ChartLatency, ChartPayload, PAYLOAD_ID } from './chart-data';
+import { CHART_IDS, ChartLatency, ChartPayload, PAYLOAD_ID, timeChartConfig } from './chart-data';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip);
 
@@ -206,6 +206,8 @@ function drawCharts(payload: ChartPayload): Chart[] {
   draw(CHART_IDS.layers, (c) => (payload.layers.length > 0 ? layerChart(c, payload) : null));
   draw(CHART_IDS.latency, (c) => (payload.latency.length > 0 ? latencyChart(c, payload) : null));
   draw(CHART_IDS.accuracy, (c) => accuracyChart(c, payload));
+  draw(CHART_IDS.time, (c) => (payload.time && payload.time.length > 0
+    ? new Chart(c, timeChartConfig(payload.time, { fp32: FP32_COLOR, int8: INT8_COLOR, overhead: withAlpha(INT8_COLOR, 0.45) })) : null));
   return charts;
 }
 

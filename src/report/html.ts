@@ -6,8 +6,10 @@ import pageScript from 'octet:report-page';
 import type { Report } from '../common/report';
 import { CHART_IDS, chartPayload, PAYLOAD_ID } from './chart-data';
 import {
-  accuracyTable, agreementTable, outputsTable, headlineFacts, keptFloatTable, latencyTable, layersTable, machineTable, modelTable, readTuning,
-  reportTitle, runtimeOpsTable, sensitivityTable, settingsTable, Table, tuningTable,
+  accuracyTable, agreementTable, outputsTable, headlineFacts, keptFloatTable, latencyTable, layersTable, machineTable, modelTable, NO_PROFILE,
+  NO_SPEED_DECISIONS, notFasterSentence, profileSummary, readTimeSection, readTuning, reportTitle, runtimeOpsTable, sensitivityTable,
+  settingsTable, SPEED_DECISIONS_CAPTION, speedDecisionsTable, speedFacts, Table, TIME_BY_OP_CAPTION, timeByOpTable, timeNodesCaption,
+  timeNodesTable, tuningTable,
 } from './tables';
 
 /** The page's CSP: only the <style> and <script> carrying this page's nonce apply; nothing inline without it, no network. */
@@ -100,6 +102,31 @@ function note(text: string): string {
   return `<p class="note">${htmlEscape(text)}</p>`;
 }
 
+/** Where the time goes: the plain verdict when INT8 did not pay, the profile (chart, top nodes, op types), the speed-aware choice. */
+function timeSection(report: Report, payloadRows: number, chartCss: string[]): string | null {
+  const time = readTimeSection(report);
+  if (!time) return null;
+  const parts: string[] = [];
+  const notFaster = notFasterSentence(report);
+  if (notFaster) parts.push(`<p class="alert" role="note">${htmlEscape(notFaster)}</p>`);
+  if (time.profile) {
+    const nodes = timeNodesTable(time.profile);
+    parts.push(note(profileSummary(time.profile)),
+      chart(CHART_IDS.time, 'Nodes taking the most time, FP32 vs INT8 (ms per run)', Math.max(200, payloadRows * 30 + 90), chartCss),
+      table(nodes, { className: 'sortable', caption: `${timeNodesCaption(nodes.rows.length, time.profile)} Click a header to sort.` }),
+      table(timeByOpTable(time.profile), { caption: TIME_BY_OP_CAPTION }));
+  } else {
+    parts.push(note(NO_PROFILE));
+  }
+  if (time.speed) {
+    const decisions = speedDecisionsTable(time.speed);
+    const kept = decisions ? decisions.header.indexOf('Kept') : -1;
+    parts.push('<h3>Speed-aware choice</h3>', facts({ header: ['', ''], rows: speedFacts(time.speed) }),
+      decisions ? table(decisions, { caption: SPEED_DECISIONS_CAPTION, rowClass: (row) => (row[kept] === 'yes' ? 'chosen' : null) }) : note(NO_SPEED_DECISIONS));
+  }
+  return parts.join('\n');
+}
+
 const STYLE = `
 :root { color-scheme: light dark; --bg: #ffffff; --fg: #1f2328; --muted: #57606a; --card: #f6f8fa; --border: #d0d7de;
   --grid: rgba(31, 35, 40, 0.12); --accent: #0969da; --bad: #d1242f; --warn-bg: #fff8c5; --warn-border: #d4a72c; }
@@ -139,9 +166,10 @@ table.facts th[scope=row] { background: var(--card); font-weight: 500; white-spa
 table.sortable thead th { cursor: pointer; user-select: none; }
 table.sortable thead th[aria-sort=ascending]::after { content: " ▲"; }
 table.sortable thead th[aria-sort=descending]::after { content: " ▼"; }
-#layers td:first-child, #kept td:first-child { min-width: 16em; }
+#layers td:first-child, #kept td:first-child, #time td:first-child { min-width: 16em; }
 tr.low td { color: var(--bad); }
 tr.chosen td { font-weight: 600; }
+.alert { background: var(--warn-bg); border: 1px solid var(--warn-border); border-radius: 8px; padding: 8px 14px; }
 .note { color: var(--muted); }
 footer { margin-top: 40px; color: var(--muted); font-size: 0.85em; }
 @media print { nav { display: none; } .chart, table { break-inside: avoid; } thead th { position: static; } }
@@ -180,6 +208,9 @@ export function reportToHtml(report: Report, options: { nonce?: string } = {}): 
   add('latency', 'Latency', latency
     ? chart(CHART_IDS.latency, 'Latency per thread count and batch, FP32 vs INT8 (median and p90)', 280, chartCss) + table(latency)
     : note('Not benchmarked.'));
+
+  const time = timeSection(report, payload.time?.length ?? 0, chartCss);
+  if (time) add('time', 'Where the time goes', time);
 
   // Per-layer error
   const layers = layersTable(report);

@@ -7,7 +7,9 @@ import {
 } from './format';
 import {
   accuracyTable, agreementTable, outputsTable, benchLabel, benchResults, keptFloatTable, latencyTable, layersTable, machineTable, modelTable,
-  readTuning, reportTitle, runtimeOpsTable, sensitivityTable, settingsTable, Table, tuningTable,
+  NO_PROFILE, NO_SPEED_DECISIONS, notFasterSentence, profileSummary, readTimeSection, readTuning, reportTitle, runtimeOpsTable,
+  sensitivityTable, settingsTable, SPEED_DECISIONS_CAPTION, speedDecisionsTable, speedFacts, Table, TIME_BY_OP_CAPTION, timeByOpTable,
+  timeNodesCaption, timeNodesTable, tuningTable,
 } from './tables';
 
 /** Escapes text for Markdown (inline text and table cells): markup characters, HTML, pipes, line breaks. */
@@ -33,6 +35,28 @@ function table(t: Table): string {
   const lines = [`| ${t.header.map(mdEscape).join(' | ')} |`, `| ${align.join(' | ')} |`];
   for (const row of t.rows) lines.push(`| ${row.map(mdEscape).join(' | ')} |`);
   return lines.join('\n');
+}
+
+/** Where the time goes: the verdict when INT8 did not pay, the top nodes and op types, the speed-aware choice. */
+function timeSection(report: Report): string[] {
+  const time = readTimeSection(report);
+  if (!time) return [];
+  const out = ['## Where the time goes', ''];
+  const notFaster = notFasterSentence(report);
+  if (notFaster) out.push(`**${mdEscape(notFaster)}**`, '');
+  if (time.profile) {
+    const nodes = timeNodesTable(time.profile);
+    out.push(mdEscape(profileSummary(time.profile)), '', mdEscape(timeNodesCaption(nodes.rows.length, time.profile)), '', table(nodes), '',
+      mdEscape(TIME_BY_OP_CAPTION), '', table(timeByOpTable(time.profile)), '');
+  } else {
+    out.push(NO_PROFILE, '');
+  }
+  if (time.speed) {
+    out.push('### Speed-aware choice', '', table({ header: ['Speed-aware choice', 'Value'], rows: speedFacts(time.speed) }), '');
+    const decisions = speedDecisionsTable(time.speed);
+    out.push(...(decisions ? [mdEscape(SPEED_DECISIONS_CAPTION), '', table(decisions)] : [mdEscape(NO_SPEED_DECISIONS)]), '');
+  }
+  return out;
 }
 
 export function reportToMarkdown(report: Report): string {
@@ -76,6 +100,8 @@ export function reportToMarkdown(report: Report): string {
     }
     out.push(table(latency), '');
   }
+
+  out.push(...timeSection(report));
 
   out.push('## Model', '');
   const ratio = sizeRatio(report);

@@ -9,7 +9,9 @@ import { gzipSync } from 'node:zlib';
 import { encode as encodeJpeg } from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { InternalError, OctetError } from '../../src/common/errors';
-import type { Layout } from '../../src/common/report';
+import type { Layout, Preprocessing } from '../../src/common/report';
+import type { PresetName } from '../../src/data/preprocessing';
+import { presetPreprocessing } from '../fixtures/models';
 import { encodeTensor } from '../../src/onnx/proto';
 import { makeTensor } from '../../src/onnx/tensor';
 import {
@@ -29,7 +31,12 @@ function folder(name = 'data'): string {
 
 function spec(height: number, width: number, channels = 3, layout: Layout = 'NCHW'): InputSpec {
   const shape = layout === 'NCHW' ? [1, channels, height, width] : [1, height, width, channels];
-  return { name: 'x', layout, channels, height, width, shape };
+  return { name: 'x', layout, channels, height, width, shape, modelDims: shape.slice(1) };
+}
+
+/** Data set options: `input`, preprocessed by `preset` at the input's size. */
+function opts(input: InputSpec, preset: PresetName): { input: InputSpec; preprocessing: Preprocessing } {
+  return { input, preprocessing: presetPreprocessing(preset, [input.height, input.width]) };
 }
 
 /** Writes a solid-colour image file (format from the extension: .png, else JPEG quality 100). */
@@ -98,7 +105,7 @@ test('image folder without labels: sorted, case-insensitive extensions, hidden a
   await writeImage(join(dir, '.hidden.png'), [0, 0, 0]);
   writeFileSync(join(dir, 'notes.md'), 'not an image');
   writeFileSync(join(dir, 'old.bmp'), 'BM...');
-  const ds = await openDataset(dir, { input: spec(8, 8), preprocess: 'raw' });
+  const ds = await openDataset(dir, { ...opts(spec(8, 8), 'raw') });
   assert.deepEqual(ds.info, { path: dir, kind: 'image-folder', count: 3, labelled: false, labelsSource: null });
   const samples = await readAll(ds);
   assert.deepEqual(samples.map((s) => s.id), ['C.Jpeg', 'a.jpg', 'b.PNG']); // code-point order
@@ -113,7 +120,7 @@ test('image folder with labels.txt: order of the file, comments and blank lines,
   const dir = folder();
   for (const name of ['x.png', 'y.png', 'with space.png', 'extra.png']) await writeImage(join(dir, name), [1, 2, 3]);
   writeFileSync(join(dir, 'labels.txt'), '# file class\n\ny.png 7\nx.png 3\r\nwith space.png 0\n');
-  const ds = await openDataset(dir, { input: spec(8, 8), preprocess: 'raw' });
+  const ds = await openDataset(dir, { ...opts(spec(8, 8), 'raw') });
   assert.deepEqual(ds.info, { path: dir, kind: 'image-folder', count: 3, labelled: true, labelsSource: join(dir, 'labels.txt') });
   const samples = await readAll(ds);
   assert.deepEqual(samples.map((s) => [s.id, s.label]), [['y.png', 7], ['x.png', 3], ['with space.png', 0]]);
@@ -127,7 +134,7 @@ test('image folder with --labels elsewhere: paths relative to the folder, may re
   await writeImage(join(dir, 'q.png'), [6, 6, 6]);
   const labels = join(folder('labels'), 'my-labels.txt');
   writeFileSync(labels, 'q.png 1\nsub/p.png 2\n');
-  const ds = await openDataset(dir, { input: spec(8, 8), preprocess: 'raw', labels });
+  const ds = await openDataset(dir, { ...opts(spec(8, 8), 'raw'), labels });
   assert.equal(ds.info.labelsSource, labels);
   const samples = await readAll(ds);
   assert.deepEqual(samples.map((s) => [s.id, s.label, s.data[0]]), [['q.png', 1, 6], ['sub/p.png', 2, 5]]);
@@ -140,7 +147,7 @@ test('image folder with class subfolders: class index = sorted folder order, ima
     for (let i = 0; i < n; i++) await writeImage(join(dir, cls, `${i}.png`), [i, i, i]);
   }
   mkdirSync(join(dir, 'empty'));
-  const ds = await openDataset(dir, { input: spec(8, 8), preprocess: 'raw' });
+  const ds = await openDataset(dir, { ...opts(spec(8, 8), 'raw') });
   assert.equal(ds.info.labelsSource, 'class subfolders');
   assert.equal(ds.info.labelled, true);
   const samples = await readAll(ds);
@@ -152,7 +159,7 @@ test('image folder: a grey model fed colour images converts them and warns once'
   const dir = folder();
   await writeImage(join(dir, 'a.png'), [255, 0, 0]);
   await writeImage(join(dir, 'b.png'), [0, 255, 0]);
-  const ds = await openDataset(dir, { input: spec(8, 8, 1), preprocess: 'raw' });
+  const ds = await openDataset(dir, { ...opts(spec(8, 8, 1), 'raw') });
   const samples = await readAll(ds);
   assert.deepEqual(samples.map((s) => s.data[0]), [76, 150]);
   assert.equal(samples[0].data.length, 64);
@@ -163,7 +170,7 @@ test('image folder: a grey model fed colour images converts them and warns once'
 test('image folder: caffe preset on a solid colour gives exactly value - mean, BGR, NHWC', async () => {
   const dir = folder();
   await writeImage(join(dir, 'solid.png'), [255, 128, 0], 100);
-  const ds = await openDataset(dir, { input: spec(64, 64, 3, 'NHWC'), preprocess: 'caffe' });
+  const ds = await openDataset(dir, { ...opts(spec(64, 64, 3, 'NHWC'), 'caffe') });
   const { data } = await ds.read(0);
   assert.deepEqual(Array.from(data.subarray(0, 3)), [Math.fround(0 - 103.939), Math.fround(128 - 116.779), Math.fround(255 - 123.68)]);
   assert.deepEqual(Array.from(data.subarray(data.length - 3)), Array.from(data.subarray(0, 3)));
@@ -171,18 +178,18 @@ test('image folder: caffe preset on a solid colour gives exactly value - mean, B
 
 test('image folder errors: empty folder, folder of non-images', async () => {
   const empty = folder('empty');
-  await assert.rejects(openDataset(empty, { input: spec(8, 8), preprocess: 'raw' }), isOctetError(empty, /no images found/));
+  await assert.rejects(openDataset(empty, { ...opts(spec(8, 8), 'raw') }), isOctetError(empty, /no images found/));
   const text = folder('texts');
   writeFileSync(join(text, 'readme.txt'), 'hello');
   mkdirSync(join(text, 'sub'));
-  await assert.rejects(openDataset(text, { input: spec(8, 8), preprocess: 'raw' }), isOctetError(text, /no images found/));
+  await assert.rejects(openDataset(text, { ...opts(spec(8, 8), 'raw') }), isOctetError(text, /no images found/));
 });
 
 test('labels file naming missing files: names the labels file, the first missing files and the count', async () => {
   const dir = folder();
   await writeImage(join(dir, 'here.png'), [1, 1, 1]);
   writeFileSync(join(dir, 'labels.txt'), 'here.png 1\ngone1.png 2\ngone2.png 3\ngone3.png 4\ngone4.png 5\n');
-  await assert.rejects(openDataset(dir, { input: spec(8, 8), preprocess: 'raw' }),
+  await assert.rejects(openDataset(dir, { ...opts(spec(8, 8), 'raw') }),
     isOctetError(join(dir, 'labels.txt'), /names 4 file\(s\) not found.*gone1\.png, gone2\.png, gone3\.png, \.\.\./));
 });
 
@@ -190,7 +197,7 @@ test('labels file with a malformed line: names the line number', async () => {
   const dir = folder();
   await writeImage(join(dir, 'a.png'), [1, 1, 1]);
   writeFileSync(join(dir, 'labels.txt'), 'a.png 1\n\na.png cat\n');
-  await assert.rejects(openDataset(dir, { input: spec(8, 8), preprocess: 'raw' }), isOctetError(join(dir, 'labels.txt'), /line 3: expected "FILE CLASS_INDEX".*"a\.png cat"/));
+  await assert.rejects(openDataset(dir, { ...opts(spec(8, 8), 'raw') }), isOctetError(join(dir, 'labels.txt'), /line 3: expected "FILE CLASS_INDEX".*"a\.png cat"/));
   assert.throws(() => parseLabelsText('a.png -1', 'L'), isOctetError('L', /line 1/));
   assert.deepEqual(parseLabelsText('# c\n a b.png   12 \n', 'L'), [{ file: 'a b.png', label: 12, line: 2 }]);
 });
@@ -199,7 +206,7 @@ test('a corrupt image fails at read time, naming the image and the cause', async
   const dir = folder();
   await writeImage(join(dir, 'good.jpg'), [1, 2, 3], 64);
   writeFileSync(join(dir, 'bad.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 0x4a, 0x46, 0x49, 0x46, 0, 1, 1, 0]));
-  const ds = await openDataset(dir, { input: spec(8, 8), preprocess: 'raw' });
+  const ds = await openDataset(dir, { ...opts(spec(8, 8), 'raw') });
   await assert.rejects(ds.read(0), isOctetError(join(dir, 'bad.jpg'), /cannot decode image \(corrupt, truncated or unsupported JPEG\): \S+/));
   await ds.read(1);
   await assert.rejects(readBatch(ds, [1, 0], spec(8, 8)), isOctetError(join(dir, 'bad.jpg'), /cannot decode/));
@@ -209,29 +216,29 @@ test('formats Octet does not decode: skipped in folders (an error when nothing e
   const only = folder();
   writeFileSync(join(only, 'a.webp'), WEBP_HEADER);
   writeFileSync(join(only, 'b.gif'), 'GIF89a');
-  await assert.rejects(openDataset(only, { input: spec(8, 8), preprocess: 'raw' }),
+  await assert.rejects(openDataset(only, { ...opts(spec(8, 8), 'raw') }),
     isOctetError(only, /no images found.*files such as .*a\.webp are skipped: unsupported image format; use JPEG or PNG/));
   const classes = folder();
   mkdirSync(join(classes, 'cat'));
   writeFileSync(join(classes, 'cat', 'c.webp'), WEBP_HEADER);
-  await assert.rejects(openDataset(classes, { input: spec(8, 8), preprocess: 'raw' }), isOctetError(classes, /files such as .*c\.webp are skipped/));
+  await assert.rejects(openDataset(classes, { ...opts(spec(8, 8), 'raw') }), isOctetError(classes, /files such as .*c\.webp are skipped/));
   // A labels file may name any file: a WebP (even one called .png) fails at read time with the reason.
   const labelled = folder();
   await writeImage(join(labelled, 'ok.png'), [1, 2, 3]);
   writeFileSync(join(labelled, 'disguised.png'), WEBP_HEADER);
   writeFileSync(join(labelled, 'labels.txt'), 'ok.png 0\ndisguised.png 1\n');
-  const ds = await openDataset(labelled, { input: spec(8, 8), preprocess: 'raw' });
+  const ds = await openDataset(labelled, { ...opts(spec(8, 8), 'raw') });
   await ds.read(0);
   await assert.rejects(ds.read(1), isOctetError(join(labelled, 'disguised.png'), /unsupported image format; use JPEG or PNG \(this file is WebP\)/));
-  await assert.rejects(openDataset(join(only, 'a.webp'), { input: spec(8, 8), preprocess: 'raw' }), isOctetError(join(only, 'a.webp'), /single image.*unsupported image format/));
+  await assert.rejects(openDataset(join(only, 'a.webp'), { ...opts(spec(8, 8), 'raw') }), isOctetError(join(only, 'a.webp'), /single image.*unsupported image format/));
 });
 
 test('openDataset: missing path and unsupported files', async () => {
   const missing = join(root, 'does-not-exist');
-  await assert.rejects(openDataset(missing, { input: spec(8, 8), preprocess: 'raw' }), isOctetError(missing, /no such file/));
+  await assert.rejects(openDataset(missing, { ...opts(spec(8, 8), 'raw') }), isOctetError(missing, /no such file/));
   const dir = folder();
   writeFileSync(join(dir, 'data.csv'), '1,2,3');
-  await assert.rejects(openDataset(join(dir, 'data.csv'), { input: spec(8, 8), preprocess: 'raw' }), isOctetError(join(dir, 'data.csv'), /not a data set/));
+  await assert.rejects(openDataset(join(dir, 'data.csv'), { ...opts(spec(8, 8), 'raw') }), isOctetError(join(dir, 'data.csv'), /not a data set/));
 });
 
 // ------------------------------------------------------------------------------------------------ IDX
@@ -245,14 +252,14 @@ test('IDX: gzipped images + auto-paired labels, from the file or the folder', as
   writeFileSync(join(dir, 't10k-images-idx3-ubyte.gz'), gzipSync(idxBytes([3, 4, 4], digits(3))));
   writeFileSync(join(dir, 't10k-labels-idx1-ubyte.gz'), gzipSync(idxBytes([3], Uint8Array.from([7, 2, 1]))));
   for (const path of [dir, join(dir, 't10k-images-idx3-ubyte.gz')]) {
-    const ds = await openDataset(path, { input: spec(4, 4, 1), preprocess: 'raw' });
+    const ds = await openDataset(path, { ...opts(spec(4, 4, 1), 'raw') });
     assert.deepEqual(ds.info, { path: join(dir, 't10k-images-idx3-ubyte.gz'), kind: 'idx', count: 3, labelled: true, labelsSource: join(dir, 't10k-labels-idx1-ubyte.gz') });
     const samples = await readAll(ds);
     assert.deepEqual(samples.map((s) => s.label), [7, 2, 1]);
     assert.deepEqual(Array.from(samples[1].data), Array.from(digits(3).subarray(16, 32)));
     assert.equal(samples[1].id, 't10k-images-idx3-ubyte.gz#1');
   }
-  const unit = await openDataset(dir, { input: spec(4, 4, 1), preprocess: 'unit' });
+  const unit = await openDataset(dir, { ...opts(spec(4, 4, 1), 'unit') });
   assert.equal((await unit.read(2)).data[15], Math.fround(35 / 255));
 });
 
@@ -260,7 +267,7 @@ test('IDX: uncompressed, unlabelled, resized for a bigger model and replicated f
   const dir = folder();
   const file = join(dir, 'my-images.idx3-ubyte');
   writeFileSync(file, idxBytes([2, 4, 4], new Uint8Array(32).fill(100)));
-  const ds = await openDataset(file, { input: spec(8, 8, 3, 'NHWC'), preprocess: 'raw' });
+  const ds = await openDataset(file, { ...opts(spec(8, 8, 3, 'NHWC'), 'raw') });
   assert.equal(ds.info.labelled, false);
   const { data } = await ds.read(1);
   assert.equal(data.length, 8 * 8 * 3);
@@ -271,17 +278,17 @@ test('IDX errors: truncated data, truncated gzip, label count mismatch, labels f
   const dir = folder();
   const truncated = join(dir, 'short-images-idx3-ubyte');
   writeFileSync(truncated, idxBytes([10, 28, 28], new Uint8Array(1000)));
-  await assert.rejects(openDataset(truncated, { input: spec(28, 28, 1), preprocess: 'raw' }), isOctetError(truncated, /truncated: header says 10x28x28 \(7840 bytes of data\), the file holds 1000/));
+  await assert.rejects(openDataset(truncated, { ...opts(spec(28, 28, 1), 'raw') }), isOctetError(truncated, /truncated: header says 10x28x28 \(7840 bytes of data\), the file holds 1000/));
   const gz = join(dir, 'cut-images-idx3-ubyte.gz');
   const full = gzipSync(idxBytes([2, 4, 4], new Uint8Array(32)));
   writeFileSync(gz, full.subarray(0, full.length - 10));
-  await assert.rejects(openDataset(gz, { input: spec(4, 4, 1), preprocess: 'raw' }), isOctetError(gz, /cannot gunzip/));
+  await assert.rejects(openDataset(gz, { ...opts(spec(4, 4, 1), 'raw') }), isOctetError(gz, /cannot gunzip/));
 
   const other = folder();
   writeFileSync(join(other, 'train-images-idx3-ubyte'), idxBytes([2, 4, 4], new Uint8Array(32)));
   writeFileSync(join(other, 'train-labels-idx1-ubyte'), idxBytes([3], new Uint8Array(3)));
-  await assert.rejects(openDataset(other, { input: spec(4, 4, 1), preprocess: 'raw' }), isOctetError(join(other, 'train-labels-idx1-ubyte'), /3 labels for the 2 images/));
-  await assert.rejects(openDataset(join(other, 'train-labels-idx1-ubyte'), { input: spec(4, 4, 1), preprocess: 'raw' }), isOctetError(join(other, 'train-labels-idx1-ubyte'), /labels file/));
+  await assert.rejects(openDataset(other, { ...opts(spec(4, 4, 1), 'raw') }), isOctetError(join(other, 'train-labels-idx1-ubyte'), /3 labels for the 2 images/));
+  await assert.rejects(openDataset(join(other, 'train-labels-idx1-ubyte'), { ...opts(spec(4, 4, 1), 'raw') }), isOctetError(join(other, 'train-labels-idx1-ubyte'), /labels file/));
 });
 
 // ------------------------------------------------------------------------------------------------ NPY
@@ -291,7 +298,7 @@ test('npy: one float32 file, first dim = samples, C order kept as is; integer la
   const values = Float32Array.from({ length: 3 * 2 * 2 * 2 }, (_, i) => i * 0.5);
   writeFileSync(join(dir, 'x.npy'), npyBytes('<f4', [3, 2, 2, 2], values));
   writeFileSync(join(dir, 'y.npy'), npyBytes('<i8', [3], BigInt64Array.from([4n, 0n, 9n])));
-  const ds = await openDataset(join(dir, 'x.npy'), { input: spec(2, 2, 2), preprocess: 'torch', labels: join(dir, 'y.npy') });
+  const ds = await openDataset(join(dir, 'x.npy'), { ...opts(spec(2, 2, 2), 'torch'), labels: join(dir, 'y.npy') });
   assert.deepEqual(ds.info, { path: join(dir, 'x.npy'), kind: 'npy', count: 3, labelled: true, labelsSource: join(dir, 'y.npy') });
   const samples = await readAll(ds);
   assert.deepEqual(samples.map((s) => s.label), [4, 0, 9]);
@@ -302,18 +309,58 @@ test('npy: one float32 file, first dim = samples, C order kept as is; integer la
 test('npy: float64 and uint8 data, squeezed shapes ([N,28,28] for [1,1,28,28])', async () => {
   const dir = folder();
   writeFileSync(join(dir, 'f64.npy'), npyBytes('<f8', [2, 1, 3, 3], Float64Array.from({ length: 18 }, (_, i) => i / 4)));
-  const f64 = await openDataset(join(dir, 'f64.npy'), { input: spec(3, 3, 1), preprocess: 'none' });
+  const f64 = await openDataset(join(dir, 'f64.npy'), { ...opts(spec(3, 3, 1), 'raw') });
   assert.deepEqual(Array.from((await f64.read(1)).data), Array.from({ length: 9 }, (_, i) => (9 + i) / 4));
   writeFileSync(join(dir, 'u8.npy'), npyBytes('|u1', [2, 3, 3], Uint8Array.from({ length: 18 }, (_, i) => i * 10)));
-  const u8 = await openDataset(join(dir, 'u8.npy'), { input: spec(3, 3, 1), preprocess: 'none' });
+  const u8 = await openDataset(join(dir, 'u8.npy'), { ...opts(spec(3, 3, 1), 'raw') });
   assert.deepEqual(Array.from((await u8.read(0)).data), [0, 10, 20, 30, 40, 50, 60, 70, 80]);
+});
+
+test('tensors for a model with free dims: any size it accepts, taken as is; samples of other sizes run one at a time', async () => {
+  // A text-line model [N,3,48,W]: free width.
+  const input: InputSpec = { name: 'x', layout: 'NCHW', channels: 3, height: 0, width: 0, shape: [1, 3, 48, 0], modelDims: [3, 48, 0] };
+  const preprocessing = presetPreprocessing('torch', null);
+  const dir = folder();
+  writeFileSync(join(dir, 'lines.npy'), npyBytes('<f4', [2, 3, 48, 192], new Float32Array(2 * 3 * 48 * 192).map((_, i) => i % 7)));
+  const lines = await openDataset(join(dir, 'lines.npy'), { input, preprocessing });
+  assert.deepEqual([lines.sampleShape, lines.maxSampleShape], [[3, 48, 192], [3, 48, 192]]);
+  const second = await lines.read(1);
+  assert.deepEqual(second.shape, [3, 48, 192]);
+  assert.equal(second.data[0], (3 * 48 * 192) % 7, 'values as they are, no preprocessing');
+  writeFileSync(join(dir, 'tall.npy'), npyBytes('<f4', [1, 3, 64, 192], new Float32Array(3 * 64 * 192)));
+  await assert.rejects(openDataset(join(dir, 'tall.npy'), { input, preprocessing }),
+    isOctetError(join(dir, 'tall.npy'), /\[3,64,192\].*\[N,3,48,\?\] NCHW takes \[3,48,\?\] \(any size where it shows \?\)/));
+  // A folder of samples of two widths: no shared shape (batches of one), the largest for budgets.
+  const mixed = folder();
+  writeFileSync(join(mixed, 'a.npy'), npyBytes('<f4', [3, 48, 100], new Float32Array(3 * 48 * 100)));
+  writeFileSync(join(mixed, 'b.npy'), npyBytes('<f4', [3, 48, 320], new Float32Array(3 * 48 * 320)));
+  const ds = await openDataset(mixed, { input, preprocessing });
+  assert.deepEqual([ds.sampleShape, ds.maxSampleShape], [null, [3, 48, 320]]);
+  assert.deepEqual((await readBatch(ds, [1], input)).shape, [3, 48, 320]);
+});
+
+test('images at sizes of their own (--size-multiple, --max-side): each sample its own shape, bounded by the max side', async () => {
+  const input: InputSpec = { name: 'x', layout: 'NCHW', channels: 3, height: 0, width: 0, shape: [1, 3, 0, 0], modelDims: [3, 0, 0] };
+  const preprocessing = presetPreprocessing('raw', null, { fit: 'stretch', sizeMultiple: 32, maxSide: 100 });
+  const dir = folder();
+  await writeImage(join(dir, 'a.png'), [10, 20, 30], 40);
+  await writeImage(join(dir, 'b.png'), [10, 20, 30], 200);
+  const ds = await openDataset(dir, { input, preprocessing });
+  assert.deepEqual([ds.sampleShape, ds.maxSampleShape], [null, [3, 128, 128]]);
+  const samples = await readAll(ds);
+  // 40 px → 32 (nearest multiple); 200 px → 100 (max side) → 96.
+  assert.deepEqual(samples.map((x) => x.shape), [[3, 32, 32], [3, 96, 96]]);
+  assert.deepEqual([samples[1].data[0], samples[1].data[96 * 96], samples[1].data[2 * 96 * 96]], [10, 20, 30]);
+  // No size at all for a model with free dims: the error says how to give one.
+  await assert.rejects(openDataset(dir, { input, preprocessing: presetPreprocessing('raw', null) }),
+    isOctetError(dir, /leaves its height or width free: pass --input-size HxW, or --size-multiple N --max-side S/));
 });
 
 test('npy: a folder of one-sample files, labels.npy picked up and not read as a sample', async () => {
   const dir = folder('npys');
   for (let i = 0; i < 3; i++) writeFileSync(join(dir, `s${i}.npy`), npyBytes('<f4', [1, 3, 2, 2], new Float32Array(12).fill(i)));
   writeFileSync(join(dir, 'labels.npy'), npyBytes('<i4', [3, 1], Int32Array.from([2, 1, 0])));
-  const ds = await openDataset(dir, { input: spec(2, 2, 3, 'NCHW'), preprocess: 'torch' });
+  const ds = await openDataset(dir, { ...opts(spec(2, 2, 3, 'NCHW'), 'torch') });
   assert.deepEqual(ds.info, { path: dir, kind: 'npy', count: 3, labelled: true, labelsSource: join(dir, 'labels.npy') });
   const samples = await readAll(ds);
   assert.deepEqual(samples.map((s) => [s.id, s.label, s.data[0]]), [['s0.npy', 2, 0], ['s1.npy', 1, 1], ['s2.npy', 0, 2]]);
@@ -323,18 +370,18 @@ test('npy errors: wrong channel count names the file and both shapes; NHWC data 
   const dir = folder();
   const grey = join(dir, 'grey.npy');
   writeFileSync(grey, npyBytes('<f4', [5, 1, 32, 32], new Float32Array(5 * 32 * 32)));
-  await assert.rejects(openDataset(grey, { input: spec(32, 32, 3), preprocess: 'none' }),
-    isOctetError(grey, /\[1,32,32\] \(file shape \[5,1,32,32\]\).*\[1,3,32,32\].*takes \[3,32,32\] \(1 channel\(s\) where the model takes 3\)/));
+  await assert.rejects(openDataset(grey, { ...opts(spec(32, 32, 3), 'raw') }),
+    isOctetError(grey, /\[1,32,32\] \(file shape \[5,1,32,32\]\).*\[N,3,32,32\].*takes \[3,32,32\] \(1 channel\(s\) where the model takes 3\)/));
   const nhwc = join(dir, 'nhwc.npy');
   writeFileSync(nhwc, npyBytes('<f4', [2, 8, 8, 3], new Float32Array(2 * 8 * 8 * 3)));
-  await assert.rejects(openDataset(nhwc, { input: spec(8, 8, 3, 'NCHW'), preprocess: 'none' }), isOctetError(nhwc, /\[8,8,3\].*takes \[3,8,8\]/));
-  assert.equal((await openDataset(nhwc, { input: spec(8, 8, 3, 'NHWC'), preprocess: 'none' })).size, 2);
+  await assert.rejects(openDataset(nhwc, { ...opts(spec(8, 8, 3, 'NCHW'), 'raw') }), isOctetError(nhwc, /\[8,8,3\].*takes \[3,8,8\]/));
+  assert.equal((await openDataset(nhwc, { ...opts(spec(8, 8, 3, 'NHWC'), 'raw') })).size, 2);
   const short = join(dir, 'short.npy');
   writeFileSync(short, npyBytes('<f4', [4, 3, 8, 8], new Float32Array(3 * 3 * 8 * 8)));
-  await assert.rejects(openDataset(short, { input: spec(8, 8), preprocess: 'none' }), isOctetError(short, /truncated/));
+  await assert.rejects(openDataset(short, { ...opts(spec(8, 8), 'raw') }), isOctetError(short, /truncated/));
   const labels = join(dir, 'labels-bad.npy');
   writeFileSync(labels, npyBytes('<i4', [3], Int32Array.from([1, 2, 3])));
-  await assert.rejects(openDataset(nhwc, { input: spec(8, 8, 3, 'NHWC'), preprocess: 'none', labels }), isOctetError(labels, /3 labels for 2 samples/));
+  await assert.rejects(openDataset(nhwc, { ...opts(spec(8, 8, 3, 'NHWC'), 'raw'), labels }), isOctetError(labels, /3 labels for 2 samples/));
 });
 
 // ------------------------------------------------------------------------------------------------ ONNX test data
@@ -350,24 +397,26 @@ test('onnx-pb: test_data_set_* folders in numeric order, or one such folder; bat
   write(0, [1, 3, 2, 2], () => 0);
   write(10, [1, 3, 2, 2], () => 10);
   write(2, [2, 3, 2, 2], (i) => (i < 12 ? 2 : 2.5));
-  const ds = await openDataset(model, { input: spec(2, 2), preprocess: 'torch' });
+  const ds = await openDataset(model, { ...opts(spec(2, 2), 'torch') });
   assert.deepEqual(ds.info, { path: model, kind: 'onnx-pb', count: 4, labelled: false, labelsSource: null });
   const samples = await readAll(ds);
   assert.deepEqual(samples.map((s) => [s.id, s.data[0], s.data.length]),
     [['test_data_set_0', 0, 12], ['test_data_set_2#0', 2, 12], ['test_data_set_2#1', 2.5, 12], ['test_data_set_10', 10, 12]]);
-  const one = await openDataset(join(model, 'test_data_set_10'), { input: spec(2, 2), preprocess: 'torch' });
+  const one = await openDataset(join(model, 'test_data_set_10'), { ...opts(spec(2, 2), 'torch') });
   assert.equal(one.size, 1);
-  await assert.rejects(openDataset(model, { input: spec(4, 4), preprocess: 'torch' }), isOctetError(join(model, 'test_data_set_0', 'input_0.pb'), /takes \[3,4,4\]/));
+  await assert.rejects(openDataset(model, { ...opts(spec(4, 4), 'torch') }), isOctetError(join(model, 'test_data_set_0', 'input_0.pb'), /takes \[3,4,4\]/));
 });
 
 // ------------------------------------------------------------------------------------------------ batches, splits
 
 /** A data set whose samples are [index, index, ...], counting concurrent reads. */
-function fakeDataset(size: number, perSample: number, delayMs = 2): Dataset & { maxInFlight: number } {
+function fakeDataset(size: number, perSample: number, delayMs = 2, shapeOf = (_index: number) => [perSample]): Dataset & { maxInFlight: number } {
   let inFlight = 0;
   const ds = {
     info: { path: 'fake', kind: 'npy' as const, count: size, labelled: true, labelsSource: null },
     size,
+    sampleShape: [perSample],
+    maxSampleShape: [perSample],
     warnings: [],
     maxInFlight: 0,
     async read(index: number): Promise<Sample> {
@@ -376,7 +425,7 @@ function fakeDataset(size: number, perSample: number, delayMs = 2): Dataset & { 
       await new Promise((r) => setTimeout(r, delayMs * ((index % 3) + 1)));
       inFlight--;
       if (index === 666) throw new OctetError('fake#666', 'broken');
-      return { id: `s${index}`, label: index % 10, data: new Float32Array(perSample).fill(index) };
+      return { id: `s${index}`, label: index % 10, data: new Float32Array(perSample).fill(index), shape: shapeOf(index) };
     },
   };
   return ds;
@@ -391,7 +440,9 @@ test('readBatch: concatenates in the order asked, bounded concurrency, checks sa
   assert.deepEqual(Array.from(batch.data.subarray(8, 12)), [17, 17, 17, 17]);
   assert.equal(batch.data.length, 40);
   assert.ok(ds.maxInFlight > 1 && ds.maxInFlight <= 4, `in flight ${ds.maxInFlight}`);
-  await assert.rejects(readBatch(ds, [1], spec(3, 3, 1)), isOctetError('fake (s1)', /4 values.*takes 9/));
+  assert.deepEqual(batch.shape, [4]);
+  await assert.rejects(readBatch(fakeDataset(5, 4, 1, () => [9]), [1], spec(3, 3, 1)), isOctetError('fake (s1)', /4 values.*\[9\] takes 9/));
+  await assert.rejects(readBatch(fakeDataset(5, 4, 1, (i) => [i === 2 ? 2 : 4, 1]), [1, 2], input), InternalError);
   await assert.rejects(readBatch(fakeDataset(1000, 4), [1, 666, 2], input), isOctetError('fake#666', /broken/));
   assert.equal((await readBatch(ds, [], input)).data.length, 0);
 });
@@ -434,7 +485,7 @@ test('real assets: ImageNet sample folder picks up labels.txt (500 images, even 
   const dir = join(assets, 'images', 'imagenet-sample');
   if (!existsSync(dir)) return t.skip(`../shared/assets not found: ${dir}`);
   const input = spec(224, 224);
-  const ds = await openDataset(dir, { input, preprocess: 'tf' });
+  const ds = await openDataset(dir, opts(input, 'tf'));
   assert.deepEqual(ds.info, { path: dir, kind: 'image-folder', count: 500, labelled: true, labelsSource: join(dir, 'labels.txt') });
   const labels = await Promise.all(Array.from({ length: ds.size }, async (_, i) => (await ds.read(i)).label));
   assert.deepEqual([...labels].sort((a, b) => (a ?? 0) - (b ?? 0)), Array.from({ length: 500 }, (_, i) => 2 * i));
@@ -447,7 +498,7 @@ test('real assets: ImageNet sample folder picks up labels.txt (500 images, even 
 test('real assets: CIFAR-10 folder has 10 classes by sorted folder name', async (t) => {
   const dir = join(assets, 'images', 'cifar10-test');
   if (!existsSync(dir)) return t.skip(`../shared/assets not found: ${dir}`);
-  const ds = await openDataset(dir, { input: spec(32, 32), preprocess: 'torch' });
+  const ds = await openDataset(dir, { ...opts(spec(32, 32), 'torch') });
   assert.equal(ds.info.labelsSource, 'class subfolders');
   assert.equal(ds.size, 2000);
   const first = await ds.read(0);
@@ -462,7 +513,7 @@ test('real assets: CIFAR-10 folder has 10 classes by sorted folder name', async 
 test('real assets: MNIST t10k IDX gz gives 10000 labelled digits', async (t) => {
   const dir = join(assets, 'images', 'mnist');
   if (!existsSync(dir)) return t.skip(`../shared/assets not found: ${dir}`);
-  const ds = await openDataset(dir, { input: spec(28, 28, 1), preprocess: 'raw' });
+  const ds = await openDataset(dir, { ...opts(spec(28, 28, 1), 'raw') });
   assert.equal(ds.info.kind, 'idx');
   assert.equal(ds.size, 10000);
   assert.equal(ds.info.labelled, true);

@@ -8,17 +8,19 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { encode as encodeJpeg } from 'jpeg-js';
 import { PNG } from 'pngjs';
-import type { Layout, PreprocessPreset } from '../../src/common/report';
+import type { Layout } from '../../src/common/report';
 import type { InputSpec } from '../../src/data/dataset';
 import { closeDecodePool, decodeImageTensor, decodeWorkers } from '../../src/data/decode-pool';
 import { ImageTooLargeError } from '../../src/data/image-decode';
-import { imageToTensor, type PreprocessOptions } from '../../src/data/preprocess';
+import type { Preprocessing } from '../../src/common/report';
+import { imageToTensor } from '../../src/data/preprocess';
+import { presetPreprocessing } from '../fixtures/models';
 
 after(() => closeDecodePool());
 
 function spec(height: number, width: number, channels = 3, layout: Layout = 'NCHW'): InputSpec {
   const shape = layout === 'NCHW' ? [1, channels, height, width] : [1, height, width, channels];
-  return { name: 'x', layout, channels, height, width, shape };
+  return { name: 'x', layout, channels, height, width, shape, modelDims: shape.slice(1) };
 }
 
 /** Pixel (x, y) channel c of a busy pattern (edges and gradients, so resampling and chroma both matter). */
@@ -47,12 +49,13 @@ function rotated(bytes: Buffer): Buffer {
   return Buffer.concat([bytes.subarray(0, 2), header, body, bytes.subarray(2)]);
 }
 
-interface Case { name: string; bytes: Buffer; input: InputSpec; preprocess: PreprocessOptions }
+interface Case { name: string; bytes: Buffer; input: InputSpec; preprocess: Preprocessing }
 
 async function assertSame({ name, bytes, input, preprocess }: Case): Promise<void> {
-  const here = await imageToTensor(Uint8Array.from(bytes), name, input, preprocess);
+  const here = imageToTensor(Uint8Array.from(bytes), name, input, preprocess);
   const pooled = await decodeImageTensor(Uint8Array.from(bytes), name, input, preprocess);
   assert.equal(pooled.convertedToGrey, here.convertedToGrey, name);
+  assert.deepEqual(pooled.shape, here.shape, name);
   assert.equal(pooled.data.length, here.data.length, name);
   assert.ok(pooled.seconds >= 0, name);
   assert.deepEqual(Buffer.from(pooled.data.buffer, pooled.data.byteOffset, pooled.data.byteLength),
@@ -61,13 +64,13 @@ async function assertSame({ name, bytes, input, preprocess }: Case): Promise<voi
 
 test('decoding threads: the same tensors as imageToTensor on this thread, bit for bit', async () => {
   assert.ok(decodeWorkers() >= 1);
-  const presets: PreprocessPreset[] = ['torch', 'tf', 'caffe', 'raw'];
+  const presets = ['torch', 'tf', 'caffe', 'raw'] as const;
   const cases: Case[] = [
-    { name: 'rot6.jpg', bytes: rotated(jpeg(61, 37)), input: spec(24, 24), preprocess: { preset: 'torch' } },
-    { name: 'q50.jpg', bytes: jpeg(90, 70, 50), input: spec(32, 40, 3, 'NHWC'), preprocess: { preset: 'caffe', resize: 48, crop: 32 } },
-    { name: 'grey.png', bytes: png(33, 29, 1), input: spec(16, 16), preprocess: { preset: 'tf' } },
-    { name: 'alpha.png', bytes: png(40, 44, 4), input: spec(20, 20, 3, 'NHWC'), preprocess: { preset: 'raw' } },
-    { name: 'colour-into-grey.png', bytes: png(30, 30, 3), input: spec(28, 28, 1), preprocess: { preset: 'unit' } },
+    { name: 'rot6.jpg', bytes: rotated(jpeg(61, 37)), input: spec(24, 24), preprocess: presetPreprocessing('torch', [24, 24]) },
+    { name: 'q50.jpg', bytes: jpeg(90, 70, 50), input: spec(64, 64, 3, 'NHWC'), preprocess: presetPreprocessing('caffe', [64, 64], { resize: 80, crop: 72 }) },
+    { name: 'grey.png', bytes: png(33, 29, 1), input: spec(16, 16), preprocess: presetPreprocessing('tf', [16, 16]) },
+    { name: 'alpha.png', bytes: png(40, 44, 4), input: spec(20, 20, 3, 'NHWC'), preprocess: presetPreprocessing('raw', [20, 20], { fit: 'letterbox', padValue: 114 }) },
+    { name: 'colour-into-grey.png', bytes: png(30, 30, 3), input: spec(28, 28, 1), preprocess: presetPreprocessing('unit', [28, 28]) },
   ];
   for (const c of cases) await assertSame(c);
   const photos = resolve(process.cwd(), '../shared/assets/images/imagenet-sample');
@@ -77,25 +80,26 @@ test('decoding threads: the same tensors as imageToTensor on this thread, bit fo
   }
   const files = readdirSync(photos).filter((f) => f.endsWith('.JPEG')).slice(0, 12);
   await Promise.all(files.map((f, i) => assertSame({ name: f, bytes: readFileSync(join(photos, f)), input: spec(224, 224, 3, i % 2 ? 'NHWC' : 'NCHW'),
-    preprocess: { preset: presets[i % presets.length] } })));
+    preprocess: presetPreprocessing(presets[i % presets.length], [224, 224]) })));
 });
 
 test('decoding threads: the same errors, naming the file; too-large images stay ImageTooLargeError', async () => {
   const input = spec(16, 16);
-  const errorOf = (p: Promise<unknown>): Promise<Error> => p.then(() => { throw new Error('expected a failure'); }, (err: Error) => err);
+  const errorOf = (run: () => unknown): Promise<Error> => Promise.resolve().then(run).then(() => { throw new Error('expected a failure'); }, (err: Error) => err);
+  const torch = presetPreprocessing('torch', [16, 16]);
   const truncated = jpeg(64, 64).subarray(0, 300);
   const huge = png(8, 8, 3);
   huge.writeUInt32BE(9000, 16); // IHDR width and height: 81 megapixels
   huge.writeUInt32BE(9000, 20);
   const webp = Buffer.from('RIFF\x24\x00\x00\x00WEBPVP8L\x18\x00\x00\x00', 'latin1');
   for (const [name, bytes] of [['cut.jpg', truncated], ['huge.png', huge], ['pic.webp', webp], ['empty.png', Buffer.alloc(0)]] as const) {
-    const here = await errorOf(imageToTensor(Uint8Array.from(bytes), name, input, { preset: 'torch' }));
-    const pooled = await errorOf(decodeImageTensor(Uint8Array.from(bytes), name, input, { preset: 'torch' }));
+    const here = await errorOf(() => imageToTensor(Uint8Array.from(bytes), name, input, torch));
+    const pooled = await errorOf(() => decodeImageTensor(Uint8Array.from(bytes), name, input, torch));
     assert.equal(pooled.message, here.message, name);
     assert.equal(pooled.constructor, here.constructor, `${name}: ${here.constructor.name}`);
     assert.ok(pooled.message.startsWith(`${name}: `), pooled.message);
   }
-  const tooLarge = await errorOf(decodeImageTensor(Uint8Array.from(huge), 'huge.png', input, { preset: 'torch' }));
+  const tooLarge = await errorOf(() => decodeImageTensor(Uint8Array.from(huge), 'huge.png', input, torch));
   assert.ok(tooLarge instanceof ImageTooLargeError);
 });
 
@@ -103,7 +107,7 @@ test('decoding threads: a Buffer sharing its memory is copied, the others sharin
   const small = png(4, 4, 3);
   const pooled = Buffer.from(small); // small Buffers come from Node's shared pool
   const neighbour = Buffer.from('still here');
-  const result = await decodeImageTensor(pooled, 'tiny.png', spec(4, 4), { preset: 'raw' });
+  const result = await decodeImageTensor(pooled, 'tiny.png', spec(4, 4), presetPreprocessing('raw', [4, 4]));
   assert.equal(result.data.length, 48);
   assert.deepEqual(pooled, small, 'the caller\'s bytes are untouched');
   assert.equal(neighbour.toString(), 'still here');

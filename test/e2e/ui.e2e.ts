@@ -14,6 +14,9 @@ const folder = requireEnv('CS_FOLDER');
 const shots = requireEnv('SHOTS');
 const resultsPath = requireEnv('UI_RESULTS');
 const RUN_TIMEOUT_MS = 300_000;
+/** The Custom… answer: near torch's numbers (so accuracy holds), but no preset's. */
+const CUSTOM_MEAN = '124,116,104';
+const CUSTOM_STD = '58.4,57.1,57.4';
 
 const runner = new StepRunner(shots, { failPrefix: 'fail-', stopOnFailure: true });
 const step = runner.step.bind(runner);
@@ -58,7 +61,7 @@ async function main(): Promise<void> {
       await openContextEntry(p, row, 'Quantize to INT8', () => shot('02-context-menu.png'));
     });
 
-    await step('prompts: calibration folder, labels, preprocessing (guessed), method, count', async () => {
+    await step('prompts: calibration folder, labels, preprocessing (guessed; Custom… answered), method, count', async () => {
       let widget = await quickInput(p, '(1/5)');
       await widget.locator('.quick-input-list .monaco-list-row', { hasText: 'calib' }).first().waitFor({ timeout: 30_000 });
       await shot('03-prompt-calibration-folder.png');
@@ -72,6 +75,23 @@ async function main(): Promise<void> {
       const preset = await widget.locator('.quick-input-list .monaco-list-row').first().textContent();
       if (!/torch/.test(preset ?? '') || !/Guessed/.test(preset ?? '')) throw new Error(`preprocessing step did not pre-select the guess: ${preset}`);
       await shot('05-prompt-preprocess.png');
+      // Custom…: channel order, mean, std, size, fit.
+      await widget.locator('input').fill('Custom');
+      await widget.locator('.quick-input-list .monaco-list-row', { hasText: 'Custom' }).first().waitFor({ timeout: 10_000 });
+      await p.keyboard.press('Enter');
+      await quickInput(p, '(3/5): channel order');
+      await p.keyboard.press('Enter');
+      for (const [what, value] of [['mean', CUSTOM_MEAN], ['std', CUSTOM_STD]]) {
+        widget = await quickInput(p, `(3/5): ${what}`);
+        await widget.locator('input').fill(value);
+        await p.keyboard.press('Enter');
+      }
+      widget = await quickInput(p, '(3/5): size');
+      const size = await widget.locator('input').inputValue();
+      if (size !== '32x32') throw new Error(`the size prompt does not start from the model's 32x32: '${size}'`);
+      await p.keyboard.press('Enter');
+      await quickInput(p, '(3/5): fit');
+      await shot('05b-prompt-custom-fit.png');
       await p.keyboard.press('Enter');
       await quickInput(p, '(4/5)');
       await p.keyboard.press('Enter');
@@ -79,7 +99,7 @@ async function main(): Promise<void> {
       const input = widget.locator('input');
       await input.fill('32');
       await p.keyboard.press('Enter');
-      return `labels: ${labels?.trim()}; preprocessing: ${preset?.trim()}`;
+      return `labels: ${labels?.trim()}; preprocessing guess: ${preset?.trim()}; custom mean ${CUSTOM_MEAN}, std ${CUSTOM_STD}`;
     });
 
     await step('progress notification shows while the engine runs', async () => {
@@ -113,6 +133,12 @@ async function main(): Promise<void> {
         if (got !== want) throw new Error(`${selector} shows '${got}', the report says '${want}'`);
         seen.push(`${selector}=${got}`);
       }
+      const recorded = loaded.settings.preprocessing;
+      if (!recorded || recorded.preset !== 'custom' || recorded.mean.join(',') !== CUSTOM_MEAN || recorded.std.join(',') !== CUSTOM_STD) {
+        throw new Error(`the Report does not record the Custom… answer: ${JSON.stringify(recorded)}`);
+      }
+      const spec = JSON.parse(readFileSync(join(folder, 'resnet20.int8.preprocess.json'), 'utf8')) as { inputs: Record<string, { mean: number[] }> };
+      if (Object.values(spec.inputs)[0]?.mean.join(',') !== CUSTOM_MEAN) throw new Error(`the spec file beside the report: ${JSON.stringify(spec)}`);
       const rows = await frame.locator('#layer-table tbody tr').count();
       if (rows !== loaded.layers.length) throw new Error(`layer table has ${rows} rows, report has ${loaded.layers.length} layers`);
       await p.waitForTimeout(500);
@@ -216,7 +242,11 @@ async function main(): Promise<void> {
       const before = readFileSync(reportPath, 'utf8');
       await reportFrame(p).locator('#rerun').click();
       for (const stepTitle of ['(1/5)', '(2/5)', '(3/5)', '(4/5)', '(5/5)']) {
-        await quickInput(p, stepTitle);
+        const widget = await quickInput(p, stepTitle);
+        if (stepTitle === '(3/5)') {
+          const first = (await widget.locator('.quick-input-list .monaco-list-row').first().textContent()) ?? '';
+          if (!/Last used for this model/.test(first) || !first.includes(CUSTOM_MEAN)) throw new Error(`the re-run does not pre-select the last preprocessing: ${first}`);
+        }
         await p.keyboard.press('Enter');
       }
       const progress = p.locator('.notifications-toasts .notification-toast', { hasText: 'Octet: quantizing resnet20.onnx' });

@@ -7,6 +7,7 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { makeNode } from '../../src/onnx/graph';
 import { encodeModel } from '../../src/onnx/proto';
+import { writePngFolder } from '../fixtures/images';
 import { buildModel, smallCnn, tempDir, valueInfo, workspace, writeImageNpy } from '../fixtures/models';
 
 const engine = resolve(process.cwd(), 'dist/engine.js');
@@ -66,13 +67,21 @@ test('a model with no quantizable op', () => {
   assert.deepEqual(readdirSync(dir).sort(), ['data.npy', 'softmax.onnx']);
 });
 
-test('dynamic spatial dims without --crop', () => {
-  const { dir, data } = workspace();
+test('free height and width, images and no size: the error says which flags give one (inspect takes them too)', () => {
+  const { dir } = workspace();
   const model = smallCnn();
   model.graph!.input[0] = valueInfo('image', ['N', 3, 'H', 'W']);
   const path = join(dir, 'dynamic.onnx');
   writeFileSync(path, encodeModel(model));
-  expectError(['quantize', path, '--calib', data], path, /dynamic spatial dims.*--crop/);
+  const images = writePngFolder(dir, 'images', [[20, 20], [24, 18]]);
+  expectError(['quantize', path, '--calib', images], images, /leaves its height or width free: pass --input-size HxW, or --size-multiple N --max-side S/);
+  const inspected = octet(['inspect', path]);
+  assert.equal(inspected.code, 0, inspected.stderr);
+  assert.match(inspected.stdout, /leaves its height and width free: pass --input-size HxW/);
+  const sized = octet(['inspect', path, '--input-size', '16x16']);
+  assert.equal(sized.code, 0, sized.stderr);
+  assert.match(sized.stdout, /preprocessing: torch .*16x16, fit crop/);
+  assert.doesNotMatch(sized.stdout, /leaves its/);
 });
 
 test('empty calibration folder', () => {

@@ -24,12 +24,13 @@ import { openSampleSet, SampleSet } from '../../src/engine/runtime/sample-set';
 import { encodeModel } from '../../src/onnx/proto';
 import { newReduction, ReductionKind, ReductionResult } from '../../src/quant/tensor-reductions';
 import { TensorStats } from '../../src/quant/histogram';
-import { smallCnn, tempDir, writeImageNpy } from '../fixtures/models';
+import { presetPreprocessing, smallCnn, tempDir, writeImageNpy } from '../fixtures/models';
 
 after(() => closeDecodePool());
 
 const model = smallCnn(5);
 const input = describeInput(model, 'cnn.onnx');
+const TORCH = presetPreprocessing('torch', [16, 16]);
 const TENSORS = ['image', 'c1', 'r1', 'c2', 'r2', 's1', 'p1', 'c4', 'cat', 'logits'];
 
 /** `count` JPEGs of 20x20 (resized and cropped to the model's 16x16), named in order, the `corrupt`-th one cut short. */
@@ -46,7 +47,7 @@ function imageFolder(count: number, corrupt = -1): string {
 }
 
 async function imageSamples(dir: string, count: number, options: { passes?: number; cacheBytes?: number; signal?: AbortSignal } = {}): Promise<SampleSet> {
-  const set = await openDataset(dir, { input, preprocess: 'torch', resize: null, crop: null });
+  const set = await openDataset(dir, { input, preprocessing: TORCH });
   return openSampleSet(set, splitIndices(set.size, count, 0), input, 4, options);
 }
 
@@ -62,7 +63,7 @@ async function foldHere(samples: SampleSet, kind: ReductionKind, budget?: number
 }
 
 test('the reducing thread folds exactly what folding here gives: histograms, channel maxima, channel sums', async () => {
-  const set = await openDataset(writeImageNpy(tempDir(), 24), { input, preprocess: 'raw', resize: null, crop: null });
+  const set = await openDataset(writeImageNpy(tempDir(), 24), { input, preprocessing: presetPreprocessing('raw', null) });
   const samples = await openSampleSet(set, splitIndices(set.size, 24, 0), input, 8, { passes: 2 });
   for (const kind of ['histogram', 'channel-max', 'channel-sum'] as ReductionKind[]) {
     const here = await foldHere(samples, kind);
@@ -90,8 +91,9 @@ test('a kept image set: the decoding threads\' samples, each decoded once over p
   assert.ok(samples.inMemory);
   const files = readdirSync(dir).sort();
   const first = await samples.first();
-  const expected = await Promise.all(files.map(async (f) => (await imageToTensor(readFileSync(join(dir, f)), f, input, { preset: 'torch' })).data));
-  assert.deepEqual(first, expected[0]);
+  const expected = await Promise.all(files.map(async (f) => imageToTensor(readFileSync(join(dir, f)), f, input, TORCH).data));
+  assert.deepEqual(first.data, expected[0]);
+  assert.deepEqual(first.shape, [3, 16, 16]);
   for (let pass = 0; pass < 3; pass++) {
     const seen: Float32Array[] = [];
     for await (const b of samples.batches()) {
@@ -116,7 +118,7 @@ test('a corrupt image fails every pass of a kept set, naming the file; cancellin
     assert.ok(err instanceof OctetError, `pass ${pass}: ${err}`);
     assert.match(err.message, /img006\.jpg: cannot decode image/);
   }
-  assert.ok((await broken.first()).length === 768, 'the first sample is fine');
+  assert.equal((await broken.first()).data.length, 768, 'the first sample is fine');
 
   const controller = new AbortController();
   const samples = await imageSamples(imageFolder(40), 40, { signal: controller.signal });

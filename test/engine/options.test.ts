@@ -7,11 +7,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OctetError } from '../../src/common/errors';
 import { OptionSpec, OptionTable, readCommandLine } from '../../src/engine/option-kinds';
-import { EVAL_COMMAND, QUANTIZE_COMMAND, QUANTIZE_OPTIONS, readSettingValues, settingOptions } from '../../src/engine/options';
+import { EVAL_COMMAND, INSPECT_COMMAND, QUANTIZE_COMMAND, QUANTIZE_OPTIONS, readSettingValues, settingOptions } from '../../src/engine/options';
 import { resolveRequest } from '../../src/engine/request';
 
 const REPO = join(__dirname, '..', '..', '..');
-const COMMANDS: Record<string, OptionTable> = { quantize: QUANTIZE_COMMAND, eval: EVAL_COMMAND };
+const COMMANDS: Record<string, OptionTable> = { quantize: QUANTIZE_COMMAND, eval: EVAL_COMMAND, inspect: INSPECT_COMMAND };
 
 interface SettingSchema { type: string | string[]; default: unknown; enum?: string[]; enumDescriptions?: string[]; minimum?: number; maximum?: number }
 

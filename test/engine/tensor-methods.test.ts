@@ -15,13 +15,13 @@ import { describeInput } from '../../src/data/model-input';
 import { probeTensors } from '../../src/engine/runtime/prepare';
 import { quantizeModel } from '../../src/engine/commands/quantize';
 import { chooseTensorMethods } from '../../src/engine/accuracy/tensor-methods';
-import { smallCnn, tempDir, writeImageNpy } from '../fixtures/models';
+import { presetPreprocessing, smallCnn, tempDir, writeImageNpy } from '../fixtures/models';
 
 test('per-tensor scoring covers the tensors weighted layers read; an override changes only that tensor', async () => {
   const dir = tempDir();
   const model = smallCnn(3);
   const input = describeInput(model, 'cnn.onnx');
-  const set = await openDataset(writeImageNpy(dir, 32), { input, preprocess: 'raw', resize: null, crop: null });
+  const set = await openDataset(writeImageNpy(dir, 32), { input, preprocessing: presetPreprocessing('raw', null) });
   const samples = await openSampleSet(set, splitIndices(set.size, 32, 0), input, 8, { passes: 2 });
   const first = await set.read(0);
   const facts = await probeTensors(model, input.name, first.data, [1, 3, 16, 16], 'cnn.onnx');

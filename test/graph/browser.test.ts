@@ -1,19 +1,19 @@
 // The graph webview in a real browser (headless Chromium via playwright-core): the page VS Code would show, fed by
 // the real host logic. Searches, clicks, reads the side panel, checks INT8 folding, subgraphs, errors and exports,
 // and saves screenshots to test-output/graph/.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { loadModelView } from '../../src/extension/graph/load-model-view';
 import { overlayFromReport } from '../../src/graphmodel/error-overlay';
 import { ModelView } from '../../src/graphmodel/model-view';
 import { encodeModel, ModelProto } from '../../src/onnx/proto';
 import { readModel } from '../../src/onnx/model-io';
 import { fakeReport, largeModel, subgraphModel, toQdq } from './support/fixtures';
-import { CHROMIUM, CHROMIUM_ARGS, OpenedGraph, WebviewHarness } from './support/webview-harness';
+import { chromiumHarness, OpenedGraph, WebviewHarness } from './support/webview-harness';
 
 const OUT = join(process.cwd(), 'test-output', 'graph');
 const RESNET = join(process.cwd(), '.cache', 'resnet50.onnx');
@@ -69,26 +69,13 @@ async function panelText(page: Page): Promise<string> {
 }
 
 describe('graph webview in Chromium', { skip: unavailable }, () => {
-  let browser: Browser;
-  const harness = new WebviewHarness(WebviewHarness.distMediaPath());
-
-  before(async () => {
-    mkdirSync(OUT, { recursive: true });
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-    await harness.start();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await harness.stop();
-  });
+  const chromium = chromiumHarness(OUT);
 
   test('real FP32 model: first paint, search, click, side panel with weight statistics', async (t) => {
     const path = realModelPath();
     if (!path) { t.skip('neither .cache/resnet50.onnx nor ../shared MobileNet is present'); return; }
     const isResnet = path === RESNET;
-    const g = await harness.open(browser, { title: 'model', load: () => loadModelView(path).view });
+    const g = await chromium.open({ title: 'model', load: () => loadModelView(path).view });
     const firstPaint = await waitPainted(g, path);
     t.diagnostic(`${isResnet ? 'ResNet-50' : 'MobileNet'} first paint ${firstPaint} ms after opening`);
     assert.ok(firstPaint > 0, 'painted');
@@ -152,7 +139,7 @@ describe('graph webview in Chromium', { skip: unavailable }, () => {
     const measured = fakeReport(convs.map((n) => ({ name: n.name, opType: 'Conv', tensor: n.outputs[0].name })));
     // The first conv adds 12 dB of error itself; the others add none (their error is inherited).
     const report = { ...measured, layers: measured.layers.map((l, i) => ({ ...l, ownSqnrDb: i === 0 ? 12 : 200 })) };
-    const g = await harness.open(browser, { title: 'model.int8.onnx', load: () => mv, overlay: overlayFromReport(report, 'model.int8.report.json') });
+    const g = await chromium.open({ title: 'model.int8.onnx', load: () => mv, overlay: overlayFromReport(report, 'model.int8.report.json') });
     await waitPainted(g, 'int8');
     assert.ok(await g.page.isVisible('.legend'), 'SQNR legend shown');
     assert.match((await g.page.textContent('.legend')) ?? '', /SQNR/);
@@ -216,7 +203,7 @@ describe('graph webview in Chromium', { skip: unavailable }, () => {
   });
 
   test('light theme, subgraphs with breadcrumb, keyboard Enter/Backspace', async () => {
-    const g = await harness.open(browser, inMemory('control-flow.onnx', subgraphModel()), { theme: 'light', viewport: { width: 1000, height: 700 } });
+    const g = await chromium.open(inMemory('control-flow.onnx', subgraphModel()), { theme: 'light', viewport: { width: 1000, height: 700 } });
     await waitPainted(g, 'subgraphs');
     const ifNode = await nodeOnScreen(g.page, 'branch');
     assert.ok(ifNode);
@@ -246,7 +233,7 @@ describe('graph webview in Chromium', { skip: unavailable }, () => {
   });
 
   test('hide/show: a re-created webview restores scope, selection and zoom from setState', async () => {
-    const first = await harness.open(browser, inMemory('control-flow.onnx', subgraphModel()));
+    const first = await chromium.open(inMemory('control-flow.onnx', subgraphModel()));
     await waitPainted(first, 'state');
     const ifNode = await nodeOnScreen(first.page, 'branch');
     assert.ok(ifNode);
@@ -262,7 +249,7 @@ describe('graph webview in Chromium', { skip: unavailable }, () => {
     const scaleBefore = await first.page.evaluate(() => (window as unknown as { octetGraph: { canvas: { viewport: { scale: number } } } }).octetGraph.canvas.viewport.scale);
     await first.page.context().close();
 
-    const second = await harness.open(browser, inMemory('control-flow.onnx', subgraphModel()), { state: saved });
+    const second = await chromium.open(inMemory('control-flow.onnx', subgraphModel()), { state: saved });
     await waitPainted(second, 'restored');
     await second.page.waitForFunction(() => document.querySelector('.panel h2')?.textContent === 'else_loop');
     assert.match((await second.page.textContent('.breadcrumb')) ?? '', /else_branch/);
@@ -278,7 +265,7 @@ describe('graph webview in Chromium', { skip: unavailable }, () => {
       const truncated = join(dir, 'truncated.onnx');
       const bytes = encodeModel(toQdq(largeModel(60)));
       writeFileSync(truncated, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
-      const g = await harness.open(browser, { title: 'truncated.onnx', load: () => loadModelView(truncated).view });
+      const g = await chromium.open({ title: 'truncated.onnx', load: () => loadModelView(truncated).view });
       await g.page.waitForSelector('.octet-error', { timeout: 10_000 });
       const text = (await g.page.textContent('.octet-error')) ?? '';
       assert.match(text, /cannot be shown/);
@@ -288,7 +275,7 @@ describe('graph webview in Chromium', { skip: unavailable }, () => {
       await g.page.context().close();
       const notOnnx = join(dir, 'notes.onnx');
       writeFileSync(notOnnx, 'these are my notes, not a model\n');
-      const h = await harness.open(browser, { title: 'notes.onnx', load: () => loadModelView(notOnnx).view });
+      const h = await chromium.open({ title: 'notes.onnx', load: () => loadModelView(notOnnx).view });
       await h.page.waitForSelector('.octet-error', { timeout: 10_000 });
       assert.match((await h.page.textContent('.octet-error')) ?? '', /notes\.onnx/);
       await h.page.context().close();
@@ -299,7 +286,7 @@ describe('graph webview in Chromium', { skip: unavailable }, () => {
 
   test('generated 10,000-node model: laid out, culled drawing, usable quickly', async (t) => {
     const model = largeModel(10_000);
-    const g = await harness.open(browser, inMemory('generated-10k.onnx', model));
+    const g = await chromium.open(inMemory('generated-10k.onnx', model));
     const firstPaint = await waitPainted(g, '10k');
     const info = await g.page.evaluate(() => {
       const app = (window as unknown as { octetGraph: { metrics: { algorithm?: string; drawnNodes?: number }; canvas: { scene: { graph: { nodes: unknown[] } } } } }).octetGraph;

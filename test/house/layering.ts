@@ -33,6 +33,7 @@ export const MEDIA_PACKAGES: readonly string[] = ['chart.js'];
 export const PACKAGE_OWNERS: Readonly<Record<string, readonly string[]>> = {
   vscode: ['extension'],
   'onnxruntime-node': ['src/engine/runtime/'],
+  protobufjs: ['onnx'],
 };
 
 /** Virtual modules esbuild provides (esbuild.mjs), as the file they stand for. */

@@ -1,6 +1,7 @@
 // The HTML report in a real browser (Debian's Chromium via playwright-core): opened from a file with every network
 // request refused, it draws its charts (non-blank canvases) with no console errors or CSP violations, in light and
-// dark, and its per-layer table sorts. Screenshots go to test-output/report-html.png (and -dark.png).
+// dark (the time chart too: the report is profiled), and its per-layer and per-node time tables sort. Screenshots go
+// to test-output/report-html.png (and -dark.png).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { reportToHtml } from '../../src/report/html';
 import { CHART_IDS } from '../../src/report/chart-data';
 import { tempDir } from '../fixtures/models';
 import { realisticReport, reportWithTuning } from './fixture';
+import { profiledReport } from './profile-fixture';
 
 const CHROMIUM = process.env.OCTET_CHROMIUM ?? '/usr/bin/chromium';
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
@@ -27,7 +29,8 @@ describe('HTML report in Chromium', { skip }, () => {
   before(async () => {
     mkdirSync(OUT, { recursive: true });
     file = join(tempDir('octet-report-html-'), 'r20.int8.report.html');
-    writeFileSync(file, reportToHtml(reportWithTuning()));
+    const { profile, speed } = profiledReport();
+    writeFileSync(file, reportToHtml({ ...reportWithTuning(), profile, speed }));
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
   });
@@ -78,7 +81,7 @@ describe('HTML report in Chromium', { skip }, () => {
   test('charts render offline, with no console errors, and the page follows light/dark', async () => {
     const light = await open('light');
     try {
-      assert.equal(await light.page.evaluate(() => document.documentElement.dataset.octetCharts), '3');
+      assert.equal(await light.page.evaluate(() => document.documentElement.dataset.octetCharts), String(Object.keys(CHART_IDS).length));
       const ink = await inkPerCanvas(light.page);
       for (const id of Object.values(CHART_IDS)) assert.ok(ink[id] > 0.01, `${id} has drawn pixels (${(ink[id] * 100).toFixed(2)}%)`);
       // the bars are there in the op-type colours (Conv is the palette's 2nd colour after Add, sorted by name)
@@ -90,6 +93,21 @@ describe('HTML report in Chromium', { skip }, () => {
         return { add: colours.has('78,121,167'), conv: colours.has('242,142,43') };
       }, CHART_IDS.layers);
       assert.deepEqual(sqnrBars, { add: true, conv: true }, 'per-layer bars coloured by op type');
+      const timeBars = await light.page.evaluate((id) => {
+        const canvas = document.getElementById(id) as HTMLCanvasElement;
+        const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+        let fp32 = 0;
+        let int8 = 0;
+        for (let i = 0; i < data.length; i += 4) {
+          if (data[i + 3] !== 255) continue;
+          const rgb = `${data[i]},${data[i + 1]},${data[i + 2]}`;
+          if (rgb === '78,121,167') fp32++;
+          else if (rgb === '242,142,43') int8++;
+        }
+        return { fp32, int8 };
+      }, CHART_IDS.time);
+      // ResNet-50's heaviest nodes are ~3× faster in INT8: the FP32 bars cover about three times the INT8 bars' pixels.
+      assert.ok(timeBars.int8 > 100 && timeBars.fp32 / timeBars.int8 > 2 && timeBars.fp32 / timeBars.int8 < 4.5, JSON.stringify(timeBars));
       assert.deepEqual(light.problems, [], 'no console errors or CSP violations');
       assert.deepEqual(light.requests, [], 'no network requests');
       assert.equal(await light.page.evaluate(() => getComputedStyle(document.body).backgroundColor), 'rgb(255, 255, 255)');
@@ -121,6 +139,22 @@ describe('HTML report in Chromium', { skip }, () => {
       await sqnrHeader.click();
       assert.equal(await firstNode(), '/conv1/Conv', 'descending SQNR: best first');
       assert.equal(await page.evaluate(() => document.querySelectorAll('script:not([type])').length), 1, 'the node name did not become a script');
+      assert.deepEqual(problems, []);
+    } finally {
+      await page.context().close();
+    }
+  });
+
+  test('the per-node time table sorts by INT8 time', async () => {
+    const { page, problems } = await open('light');
+    try {
+      const firstNode = () => page.evaluate(() => document.querySelector('#time table.sortable tbody tr td')?.textContent ?? '');
+      assert.equal(await firstNode(), '/layer2/layer2.3/conv2/Conv', 'most time first');
+      const int8 = page.locator('#time table.sortable thead th', { hasText: /^INT8$/ });
+      await int8.click();
+      assert.equal(await firstNode(), '/layer3/layer3.0/downsample/downsample.0/Conv', 'ascending INT8: the fastest of the top nodes first');
+      await int8.click();
+      assert.equal(await firstNode(), '/conv1/Conv', 'descending INT8: the first conv (2.2× gain only) costs the most');
       assert.deepEqual(problems, []);
     } finally {
       await page.context().close();

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { REPORT_SCHEMA_VERSION, type Report } from '../../src/common/report';
 import type { EngineProgressEvent } from '../../src/engine/events';
 import { findEngineTempFiles } from '../../src/extension/quantize/output-cleanup';
+import { preprocessFilePath } from '../../src/extension/quantize/quantize-request';
 import type { QuantizeCommandOptions, QuantizeOutcome } from '../../src/extension/quantize/quantize-runner';
 
 const EXTENSION_ID = 'octet.octet';
@@ -94,6 +95,27 @@ const tests: TestCase[] = [
       assert.equal(outcome.panelOpened, true);
       assert.ok(await eventually(() => reportTabs().length >= 1, 5000), 'no report panel tab is open');
       assert.deepEqual(findEngineTempFiles([outcome.model, outcome.report]), []);
+    },
+  },
+  {
+    name: 'a custom preprocessing is written beside the report as a spec file, passed to the engine and recorded in the Report',
+    timeoutMs: 300_000,
+    fn: async () => {
+      const ws = workspaceDir();
+      const out = join(ws, 'custom.int8.onnx');
+      const reportPath = join(ws, 'custom.int8.report.json');
+      const preprocessing = { channelOrder: 'bgr' as const, mean: [104, 117, 124], std: [58, 57, 57], fit: 'stretch' as const };
+      const outcome = await quantize(join(ws, 'resnet20.onnx'), quickOptions(ws, { out, report: reportPath, preprocessing, openReport: false, benchmark: false }));
+      assert.equal(outcome.status, 'done', `outcome: ${JSON.stringify(outcome)}`);
+      const spec = join(ws, 'custom.int8.preprocess.json');
+      assert.equal(preprocessFilePath(reportPath), spec);
+      const written = JSON.parse(readFileSync(spec, 'utf8')) as { octetPreprocessing: number; inputs: Record<string, unknown> };
+      assert.deepEqual(written, { octetPreprocessing: 1, inputs: { input: preprocessing } });
+      const report = JSON.parse(readFileSync(reportPath, 'utf8')) as Report;
+      const p = report.settings.preprocessing;
+      assert.ok(p, 'the report records the preprocessing');
+      assert.deepEqual([p.preset, p.channelOrder, p.mean, p.std, p.fit, p.size], ['custom', 'bgr', [104, 117, 124], [58, 57, 57], 'stretch', [32, 32]]);
+      assert.match(p.reason, /custom\.int8\.preprocess\.json/);
     },
   },
   {

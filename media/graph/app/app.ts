@@ -1,17 +1,14 @@
 // The graph viewer page: receives the view model from the host, lays scopes out in the worker, draws them, and
 // handles selection, search, subgraph navigation, the side panels, the error overlay and exports.
-import { OverlayIndex, OverlayMetric } from '../../../src/graphmodel/error-overlay';
-import type { Direction, LayoutResult } from '../../../src/graphmodel/layout/types';
-import type { HostToWebview, InitMessage, NodeDetails } from '../../../src/protocol/graph';
-import { findNodeByName, SearchHit, searchGraphs } from '../../../src/graphmodel/search';
+import { OverlayIndex } from '../../../src/graphmodel/error-overlay';
+import type { Direction } from '../../../src/graphmodel/layout/types';
+import type { HostToWebview, InitMessage } from '../../../src/protocol/graph';
+import { findNodeByName } from '../../../src/graphmodel/search';
 import type { ScopeInfo, ViewGraph } from '../../../src/graphmodel/types';
 import { unpackGraph } from '../../../src/graphmodel/wire';
 import { clear, h } from '../view/dom';
 import { sceneToPng, sceneToSvg } from '../view/export-image';
 import { Legend } from '../view/legend';
-import { renderModelPanel } from '../view/model-panel';
-import { nodeBox } from '../view/node-boxes';
-import { renderNodePanel } from '../view/node-panel';
 import { Scene } from '../view/scene';
 import { watchTheme } from '../view/theme';
 import { Toolbar } from '../view/toolbar';
@@ -19,59 +16,50 @@ import { CanvasView } from './canvas-view';
 import { defaultState, HostApi, PersistedState } from './host';
 import { handleKey } from './keyboard';
 import { LayoutClient } from './layout-client';
+import { chooseOverlayView, OverlayView } from './overlay-view';
 import { attachPointerInput } from './pointer-input';
+import { SceneCache } from './scene-cache';
+import { SearchCursor } from './search-cursor';
+import { exportName, nodeAcross, parentOf } from './navigation';
+import { PageMetrics, reportFirstPaint } from './page-metrics';
+import { SidePanel } from './side-panel';
+import { focusSearch, GraphControls, keyTarget, OverlayChange, toolbarActions } from './user-input';
 
 /** Below this zoom a fitted graph is unreadable: start at its top instead, like a document. */
 const READABLE_SCALE = 0.35;
 const START_SCALE = 0.85;
 
-type DetailsState = NodeDetails | 'loading' | { error: string } | null;
 
-export class GraphApp {
-  private state: PersistedState;
+export class GraphApp implements GraphControls {
+  readonly state: PersistedState;
   private init: InitMessage | undefined;
   private graphs = new Map<string, ViewGraph>();
   private scopes = new Map<string, ScopeInfo>();
-  private readonly scenes = new Map<string, Promise<Scene>>();
   private readonly layoutClient: LayoutClient;
-  private readonly canvas = new CanvasView();
-  private readonly toolbar: Toolbar;
-  private readonly panel = h('aside', { class: 'panel', 'aria-label': 'Details', hidden: true });
+  private readonly scenes: SceneCache;
+  readonly canvas = new CanvasView();
+  readonly toolbar: Toolbar;
+  private readonly sidePanel = new SidePanel();
   private readonly status = h('div', { class: 'status' });
   private readonly busy = h('div', { class: 'busy', role: 'status', hidden: true }, 'Laying out…');
   private readonly announcer = h('div', { class: 'sr-only', 'aria-live': 'polite' });
   private readonly legend = new Legend();
   private overlay: OverlayIndex | null = null;
-  private hits: SearchHit[] = [];
-  private hitIndex = -1;
-  private details: DetailsState = null;
-  private detailsRequest = 0;
+  overlayView: OverlayView | null = null;
+  private readonly searchCursor = new SearchCursor();
   private sceneToken = 0;
   private built = false;
   private wired = false;
   private painted = false;
   private readyForReveal: Promise<void> = Promise.resolve();
   /** Exposed for tests and benchmarks (window.octetGraph). */
-  readonly metrics: { firstPaintMs?: number; layoutMs?: number; algorithm?: string; lastFrameMs?: number; frames: number; drawnNodes?: number } = { frames: 0 };
+  readonly metrics: PageMetrics = { frames: 0 };
 
   constructor(private readonly root: HTMLElement, private readonly host: HostApi, workerUrl: string) {
     this.state = host.getState() ?? defaultState();
     this.layoutClient = new LayoutClient(workerUrl);
-    this.toolbar = new Toolbar({
-      openScope: (scope) => void this.showScope(scope),
-      search: (query) => this.search(query),
-      searchStep: (delta) => this.stepSearch(delta),
-      fit: () => this.fit(),
-      zoomToSelection: () => this.zoomToSelection(),
-      toggleDirection: () => this.setDirection(this.state.direction === 'TB' ? 'LR' : 'TB'),
-      toggleFold: () => this.setFold(!this.state.fold),
-      toggleOverlay: () => this.setOverlayOn(!this.state.overlayOn),
-      toggleOverlayMetric: () => this.setOverlayMetric(this.state.overlayMetric === 'own' ? 'accumulated' : 'own'),
-      showModel: () => this.togglePanel('model'),
-      exportSvg: () => this.exportImage('svg'),
-      exportPng: () => this.exportImage('png'),
-      focusCanvas: () => this.canvas.element.focus(),
-    });
+    this.scenes = new SceneCache(this.layoutClient, () => this.canvas.measure());
+    this.toolbar = new Toolbar(toolbarActions(this));
     (window as unknown as { octetGraph: GraphApp }).octetGraph = this;
   }
 
@@ -90,9 +78,7 @@ export class GraphApp {
       case 'init': void this.onInit(message); return;
       case 'error': this.showError(message.title, message.message); return;
       case 'details':
-        if (message.requestId !== this.detailsRequest) return;
-        this.details = message.details ?? { error: message.error ?? 'unknown error' };
-        this.renderPanel();
+        if (this.sidePanel.answer(message.requestId, message.details, message.error)) this.renderPanel();
         return;
       case 'overlay':
         if (this.init) this.init.overlay = message.overlay;
@@ -133,7 +119,7 @@ export class GraphApp {
     this.built = true;
     clear(this.root);
     this.canvas.element.append(this.status, this.busy, this.legend.element);
-    this.root.append(this.toolbar.element, h('div', { class: 'main' }, this.canvas.element, this.panel), this.announcer);
+    this.root.append(this.toolbar.element, h('div', { class: 'main' }, this.canvas.element, this.sidePanel.element), this.announcer);
     this.canvas.resize();
     // The error page can replace the view and a fixed file bring it back: wire the inputs once.
     if (this.wired) return;
@@ -149,9 +135,9 @@ export class GraphApp {
         this.canvas.requestDraw();
       },
     });
-    this.canvas.element.addEventListener('keydown', (e) => handleKey(e, this.keyTarget()));
+    this.canvas.element.addEventListener('keydown', (e) => handleKey(e, keyTarget(this)));
     document.addEventListener('keydown', (e) => {
-      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'f') { e.preventDefault(); this.toolbar.searchInput.focus(); this.toolbar.searchInput.select(); }
+      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'f') { e.preventDefault(); focusSearch(this.toolbar); }
     });
     this.canvas.onFrame = (stats) => {
       this.metrics.frames++;
@@ -175,32 +161,7 @@ export class GraphApp {
   private get graph(): ViewGraph | undefined { return this.graphs.get(this.state.scope); }
 
   private sceneKey(scope: string): string {
-    return `${scope}|${this.state.direction}|${this.state.fold}`;
-  }
-
-  private sceneFor(scope: string): Promise<Scene> {
-    const key = this.sceneKey(scope);
-    let scene = this.scenes.get(key);
-    if (!scene) {
-      const graph = this.graphs.get(scope);
-      if (!graph) return Promise.reject(new Error(`no graph '${scope}'`));
-      scene = this.layoutScene(graph);
-      this.scenes.set(key, scene);
-    }
-    return scene;
-  }
-
-  private async layoutScene(graph: ViewGraph): Promise<Scene> {
-    const measure = this.canvas.measure();
-    const boxes = graph.nodes.map((n) => nodeBox(n, measure));
-    const sizes = new Float64Array(2 * boxes.length);
-    boxes.forEach((b, i) => { sizes[2 * i] = b.width; sizes[2 * i + 1] = b.height; });
-    const edges = new Int32Array(2 * graph.edges.length);
-    graph.edges.forEach((e, k) => { edges[2 * k] = e.from; edges[2 * k + 1] = e.to; });
-    performance.mark('octet:layout-start');
-    const layout: LayoutResult = await this.layoutClient.layout({ sizes, edges, direction: this.state.direction });
-    performance.mark('octet:layout-end');
-    return new Scene(graph, boxes, layout);
+    return SceneCache.key(scope, this.state.direction, this.state.fold);
   }
 
   async showScope(scope: string, options: { restore?: boolean; select?: number | null } = {}): Promise<void> {
@@ -211,7 +172,7 @@ export class GraphApp {
     const busyTimer = window.setTimeout(() => { this.busy.hidden = false; }, 120);
     let scene: Scene;
     try {
-      scene = await this.sceneFor(scope);
+      scene = await this.scenes.get(this.graphs.get(scope)!, this.state.direction, this.state.fold);
     } finally {
       clearTimeout(busyTimer);
       this.busy.hidden = true;
@@ -235,7 +196,10 @@ export class GraphApp {
     const algorithm = scene.layout.algorithm;
     this.setStatus(`${scene.graph.nodes.length.toLocaleString('en-US')} nodes · ${scene.graph.edges.length.toLocaleString('en-US')} edges · ${algorithm} layout ${Math.round(scene.layout.ms)} ms${this.layoutClient.fallbackReason ? ` (${this.layoutClient.fallbackReason})` : ''}`);
     this.persist();
-    if (!this.painted) this.reportFirstPaint(scene);
+    if (!this.painted) {
+      this.painted = true;
+      reportFirstPaint(this.canvas, scene, this.init?.openedAt, this.metrics, (m) => this.host.post(m));
+    }
   }
 
   private initialView(scene: Scene) {
@@ -244,58 +208,35 @@ export class GraphApp {
     return fit.scale >= READABLE_SCALE ? fit : vp.topState(scene.bounds, START_SCALE);
   }
 
-  private reportFirstPaint(scene: Scene): void {
-    this.painted = true;
-    const stats = this.canvas.draw();
-    // The frame is on screen once the browser has composited it: wait for the next animation frame.
-    performance.mark('octet:drawn');
-    requestAnimationFrame(() => {
-      performance.mark('octet:painted');
-      const openedAt = this.init?.openedAt ?? Date.now();
-      this.metrics.firstPaintMs = Date.now() - openedAt;
-      this.metrics.layoutMs = scene.layout.ms;
-      this.metrics.algorithm = scene.layout.algorithm;
-      this.host.post({ type: 'painted', firstPaintMs: this.metrics.firstPaintMs, layoutMs: scene.layout.ms, algorithm: scene.layout.algorithm, nodes: stats?.nodes ?? scene.graph.nodes.length, at: Date.now() });
-    });
-  }
-
-  private setDirection(direction: Direction): void {
+  setDirection(direction: Direction): void {
     this.state.direction = direction;
     this.toolbar.setDirection(direction);
     void this.showScope(this.scope, { restore: true });
   }
 
-  private setFold(fold: boolean): void {
+  setFold(fold: boolean): void {
     this.state.fold = fold;
     this.persist();
     this.host.post({ type: 'setFold', fold });
   }
 
-  // ---- overlay ----
-
   private setOverlay(): void {
     const overlay = this.init?.overlay ?? null;
     this.overlay = overlay ? new OverlayIndex(overlay) : null;
-    const own = { available: Boolean(this.overlay?.hasOwn), on: this.state.overlayMetric === 'own' };
-    if (this.overlay) this.overlay.metric = own.available && own.on ? 'own' : 'accumulated';
-    const on = Boolean(this.overlay) && this.state.overlayOn;
-    this.canvas.options.overlay = on ? this.overlay : null;
-    this.toolbar.setOverlay(Boolean(overlay), this.state.overlayOn, own);
+    const view = chooseOverlayView(this.overlay, this.state);
+    this.overlayView = view;
+    this.canvas.options.overlay = view.on ? this.overlay : null;
+    this.toolbar.setOverlay(view);
     const graph = this.graph;
-    const matched = graph && this.overlay ? graph.nodes.filter((n) => this.overlay?.forNode(n)).length : 0;
-    this.legend.update(overlay, on, matched, this.canvas.theme.category.constant, this.overlay?.metric);
+    const index = this.overlay;
+    const matched = graph && index ? graph.nodes.filter((n) => index.colorFor(n) !== null).length : 0;
+    this.legend.update(index, view.on, matched, this.canvas.theme.category.constant);
     this.canvas.requestDraw();
     this.renderPanel();
   }
 
-  private setOverlayOn(on: boolean): void {
-    this.state.overlayOn = on;
-    this.setOverlay();
-    this.persist();
-  }
-
-  private setOverlayMetric(metric: OverlayMetric): void {
-    this.state.overlayMetric = metric;
+  changeOverlay(change: OverlayChange): void {
+    Object.assign(this.state, change);
     this.setOverlay();
     this.persist();
   }
@@ -312,13 +253,8 @@ export class GraphApp {
       const n = graph.nodes[valid];
       this.announcer.textContent = `${n.opType} ${n.label}`;
       if (this.state.panel !== 'model' || !options.keepPanel) this.state.panel = 'node';
-      if (n.kind === 'op') {
-        this.details = 'loading';
-        this.detailsRequest++;
-        this.host.post({ type: 'details', requestId: this.detailsRequest, scope: graph.scope, node: valid, fold: this.state.fold });
-      } else {
-        this.details = null;
-      }
+      const requestId = this.sidePanel.ask(n.kind === 'op');
+      if (requestId !== null) this.host.post({ type: 'details', requestId, scope: graph.scope, node: valid, fold: this.state.fold });
       if (options.center) this.centerOn(valid, false);
     } else if (this.state.panel === 'node') {
       this.state.panel = 'none';
@@ -329,25 +265,15 @@ export class GraphApp {
   }
 
   private renderPanel(): void {
-    const graph = this.graph;
-    const selected = this.canvas.options.selected;
-    clear(this.panel);
-    if (this.state.panel === 'model' && this.init) {
-      this.panel.append(renderModelPanel(this.init.model, this.init.overlay));
-    } else if (this.state.panel === 'node' && graph && selected !== null) {
-      const node = graph.nodes[selected];
-      const scope = this.scopes.get(graph.scope) ?? { id: graph.scope, title: graph.scope, kind: 'main' as const, path: [graph.scope] };
-      this.panel.append(renderNodePanel(node, scope, this.details, this.overlay?.forNode(node), {
-        openScope: (id) => void this.showScope(id),
-        followTensor: (tensor, direction) => this.followTensor(tensor, direction),
-      }));
-    }
-    this.panel.hidden = this.panel.childElementCount === 0;
+    this.sidePanel.render({
+      init: this.init, graph: this.graph, scopes: this.scopes, overlay: this.overlay, selected: this.canvas.options.selected, panel: this.state.panel,
+      openScope: (id) => void this.showScope(id), followTensor: (tensor, direction) => this.followTensor(tensor, direction),
+    });
     // The canvas area changed width.
     requestAnimationFrame(() => this.canvas.resize());
   }
 
-  private togglePanel(panel: 'model', force = false): void {
+  togglePanel(panel: 'model', force = false): void {
     this.state.panel = this.state.panel === panel && !force ? (this.canvas.options.selected !== null ? 'node' : 'none') : panel;
     this.renderPanel();
     this.persist();
@@ -357,28 +283,19 @@ export class GraphApp {
     const graph = this.graph;
     const selected = this.canvas.options.selected;
     if (!graph) return;
-    const target = direction === 'input'
-      ? graph.nodes.find((n) => n.id !== selected && n.outputs.some((o) => o.name === tensor))?.id
-        ?? graph.edges.find((e) => e.to === selected && e.tensor === tensor)?.from
-      : graph.nodes.find((n) => n.id !== selected && n.inputs.some((i) => i.name === tensor))?.id
-        ?? graph.edges.find((e) => e.from === selected && e.tensor === tensor)?.to;
+    const target = nodeAcross(graph, selected, tensor, direction);
     if (target !== undefined) this.select(target, { center: true });
   }
 
-  private openSubgraph(node: number): void {
+  openSubgraph(node: number): void {
     const link = this.graph?.nodes[node]?.subgraphs[0];
     if (link) void this.showScope(link.scope);
   }
 
-  private goToParent(): void {
-    const parent = this.scopes.get(this.scope)?.parent ?? (this.scope !== 'main' ? 'main' : undefined);
-    if (!parent) return;
-    const owner = this.scopes.get(this.scope)?.owner;
-    const ownerId = owner ? this.graphs.get(parent)?.nodes.find((n) => n.label === owner)?.id : undefined;
-    void this.showScope(parent, ownerId !== undefined ? { select: ownerId } : {});
+  goToParent(): void {
+    const parent = parentOf(this.scope, this.scopes, this.graphs);
+    if (parent) void this.showScope(parent.scope, parent.owner !== undefined ? { select: parent.owner } : {});
   }
-
-  // ---- viewport ----
 
   fit(): void {
     const scene = this.canvas.scene;
@@ -427,18 +344,16 @@ export class GraphApp {
   /** Highlights every match; Enter / next moves to them one by one. */
   search(query: string): void {
     this.state.query = query;
-    this.hits = searchGraphs([...this.graphs.values()], query, this.scope);
-    this.hitIndex = -1;
+    this.searchCursor.find([...this.graphs.values()], query, this.scope);
     this.applyHits();
-    this.toolbar.setSearchCount(this.hitIndex, this.hits.length, query);
+    this.toolbar.setSearchCount(this.searchCursor.position, this.searchCursor.count, query);
     this.persist();
   }
 
   stepSearch(delta: 1 | -1): void {
-    if (!this.hits.length) return;
-    this.hitIndex = (this.hitIndex + delta + this.hits.length) % this.hits.length;
-    const hit = this.hits[this.hitIndex];
-    this.toolbar.setSearchCount(this.hitIndex, this.hits.length, this.state.query);
+    const hit = this.searchCursor.step(delta);
+    if (!hit) return;
+    this.toolbar.setSearchCount(this.searchCursor.position, this.searchCursor.count, this.state.query);
     const go = hit.scope === this.scope ? Promise.resolve() : this.showScope(hit.scope, { select: hit.node });
     void go.then(() => {
       this.applyHits();
@@ -447,15 +362,13 @@ export class GraphApp {
   }
 
   private applyHits(): void {
-    const inScope = this.hits.filter((hit) => hit.scope === this.scope).map((hit) => hit.node);
-    this.canvas.options.hits = new Set(inScope);
-    const current = this.hits[this.hitIndex];
-    this.canvas.options.currentHit = current && current.scope === this.scope ? current.node : null;
+    const { nodes, current } = this.searchCursor.inScope(this.scope);
+    this.canvas.options.hits = nodes;
+    this.canvas.options.currentHit = current;
     this.canvas.requestDraw();
   }
 
-  // ---- reveal (from the report panel) ----
-
+  /** Selects a node by name (asked by the report panel). */
   async reveal(name: string): Promise<boolean> {
     await this.readyForReveal;
     const found = findNodeByName([...this.graphs.values()], name);
@@ -469,16 +382,12 @@ export class GraphApp {
     return Boolean(found);
   }
 
-  // ---- export ----
-
-  private exportImage(format: 'svg' | 'png'): void {
+  exportImage(format: 'svg' | 'png'): void {
     const scene = this.canvas.scene;
     if (!scene || !this.init) return;
-    const stem = this.init.model.fileName.replace(/\.onnx$/i, '');
-    const suffix = this.scope === 'main' ? '' : `.${this.scope.replace(/[^\w.-]+/g, '_')}`;
     try {
       const data = format === 'svg' ? sceneToSvg(scene, this.canvas.theme, this.canvas.options.overlay) : sceneToPng(scene, this.canvas.theme, this.canvas.options.overlay);
-      this.host.post({ type: 'export', format, data, suggestedName: `${stem}${suffix}.graph.${format}` });
+      this.host.post({ type: 'export', format, data, suggestedName: exportName(this.init.model.fileName, this.scope, format) });
     } catch (err) {
       this.setStatus(`Export failed: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -486,24 +395,5 @@ export class GraphApp {
 
   private setStatus(text: string): void {
     this.status.textContent = text;
-  }
-
-  // ---- keyboard ----
-
-  private keyTarget() {
-    return {
-      scene: () => this.canvas.scene,
-      direction: () => this.state.direction,
-      selected: () => this.canvas.options.selected,
-      select: (node: number | null) => this.select(node, { center: true }),
-      viewport: () => this.canvas.viewport,
-      fit: () => this.fit(),
-      zoomToSelection: () => this.zoomToSelection(),
-      openSubgraph: (node: number) => this.openSubgraph(node),
-      goToParent: () => this.goToParent(),
-      focusSearch: () => { this.toolbar.searchInput.focus(); this.toolbar.searchInput.select(); },
-      searchStep: (delta: 1 | -1) => this.stepSearch(delta),
-      showModel: () => this.togglePanel('model'),
-    };
   }
 }

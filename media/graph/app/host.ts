@@ -11,5 +11,5 @@ export function connectHost(): HostApi {
 }
 
 export function defaultState(): PersistedState {
-  return { scope: 'main', viewports: {}, direction: 'TB', fold: true, overlayOn: true, overlayMetric: 'accumulated', panel: 'none', query: '' };
+  return { scope: 'main', viewports: {}, direction: 'TB', fold: true, overlayOn: true, overlayKind: 'error', overlayMetric: 'accumulated', timeMetric: 'int8Ms', panel: 'none', query: '' };
 }

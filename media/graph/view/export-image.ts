@@ -1,5 +1,5 @@
 // The whole graph (not just the visible part) as an SVG document or a PNG data URL.
-import { OverlayIndex, sqnrColor } from '../../../src/graphmodel/error-overlay';
+import { OverlayIndex } from '../../../src/graphmodel/error-overlay';
 import { formatShape, HEADER_HEIGHT, LINE_HEIGHT, PAD_X } from './node-boxes';
 import { drawScene, nodeColor } from './renderer';
 import { Scene } from './scene';
@@ -50,8 +50,8 @@ export function sceneToSvg(scene: Scene, theme: Theme, overlay: OverlayIndex | n
       box.lines.forEach((line, li) => {
         out.push(`<text x="${n(b.x0 + PAD_X)}" y="${n(b.y0 + HEADER_HEIGHT + 2 + LINE_HEIGHT * li + 11)}" font-size="11" font-family="${esc(theme.monoFamily)}" fill="${esc(theme.foreground)}">${esc(line)}</text>`);
       });
-      const layer = overlay?.forNode(node);
-      if (layer && overlay) out.push(`<text x="${n(b.x1)}" y="${n(b.y0 - 3)}" text-anchor="end" font-size="10" fill="${esc(sqnrColor(overlay.dbOf(layer)))}">${esc(overlay.labelOf(layer))}</text>`);
+      const label = overlay?.labelFor(node) ?? null;
+      if (label !== null) out.push(`<text x="${n(b.x1)}" y="${n(b.y0 - 3)}" text-anchor="end" font-size="10" fill="${esc(overlay?.colorFor(node) ?? theme.category.constant)}">${esc(label)}</text>`);
     }
     out.push('</g>');
   });

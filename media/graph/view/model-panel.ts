@@ -1,6 +1,7 @@
 // Model properties: file, IR version, opsets, producer, metadata, inputs/outputs, op counts, report summary.
 import type { ErrorOverlay } from '../../../src/graphmodel/error-overlay';
 import type { ModelSummary, ValueSummary } from '../../../src/graphmodel/types';
+import { formatKernelMs } from '../../../src/graphmodel/time-profile';
 import { h } from './dom';
 import { formatBytes, formatCount, formatValue } from './format';
 
@@ -48,6 +49,11 @@ export function renderModelPanel(m: ModelSummary, overlay: ErrorOverlay | null):
     r.append(row('source', overlay.source, true), row('layers', String(overlay.layers.length)));
     if (overlay.outputSqnrDb !== undefined) r.append(row('output SQNR', `${formatValue(overlay.outputSqnrDb)} dB`));
     if (overlay.top1DropPoints !== undefined && overlay.top1DropPoints !== null) r.append(row('top-1 drop', `${formatValue(overlay.top1DropPoints)} points`));
+    const time = overlay.time;
+    r.append(row('time profile', time
+      ? `${time.nodes.length} nodes, kernel time per run FP32 ${formatKernelMs(time.fp32TotalMs)} → INT8 ${formatKernelMs(time.int8TotalMs)}`
+        + (time.fasterThanFp32 === false ? ' (INT8 not faster than FP32 on this CPU)' : '')
+      : 'none (the report was not profiled)'));
     root.append(r);
   }
   root.append(h('h3', {}, 'Operators'));

@@ -1,6 +1,8 @@
 // Side panel for the selected node: type, attributes, inputs/outputs, weights with statistics and histogram
-// (computed by the host on request), folded Q/DQ parameters, per-layer error and links into subgraphs.
+// (computed by the host on request), folded Q/DQ parameters, per-layer error, time in each model and links into
+// subgraphs.
 import type { LayerOverlay } from '../../../src/graphmodel/error-overlay';
+import { formatKernelMs, int8CostMs, NodeTimeOverlay } from '../../../src/graphmodel/time-profile';
 import type { NodeDetails, QuantParamsDetails, TensorDetails } from '../../../src/protocol/graph';
 import type { ScopeInfo, TensorRef, ViewNode } from '../../../src/graphmodel/types';
 import { h } from './dom';
@@ -73,8 +75,28 @@ function tensorTable(refs: TensorRef[], direction: 'input' | 'output', actions: 
   return table;
 }
 
+/** The node's times from the report's profile: FP32 and INT8 kernels, Q/DQ overhead, gain, and any speed decision. */
+function timeTable(t: NodeTimeOverlay): HTMLElement {
+  const table = h('table', { class: 'time' });
+  const kernels = (list: string[]) => (list.length > 0 ? list.join(', ') : 'none (fused into another node)');
+  table.append(
+    row('FP32', `${formatKernelMs(t.fp32Ms)} · ${kernels(t.fp32Kernels)}`),
+    row('INT8', `${formatKernelMs(t.int8Ms)} · ${kernels(t.int8Kernels)}`),
+    row('Q/DQ overhead', formatKernelMs(t.overheadMs)),
+    row('gain', t.gain === null ? '— (no time of its own in one model)' : `${t.gain.toFixed(2)}× (FP32 ÷ INT8 with Q/DQ)${t.gain < 1 ? ' · INT8 slower here' : ''}`),
+    row('share', `${(t.int8Share * 100).toFixed(1)}% of INT8 kernel time (${formatKernelMs(int8CostMs(t))})`),
+  );
+  if (t.decision) {
+    const d = t.decision;
+    const what = d.action === 'keep-float' ? 'kept in float' : 'int8';
+    table.append(row('speed choice', `${what} tried: ${d.reason}; model ${formatKernelMs(d.beforeMs)} → ${formatKernelMs(d.afterMs)}, ${d.kept ? 'kept' : 'not kept'}`));
+  }
+  return table;
+}
+
 export function renderNodePanel(node: ViewNode, scope: ScopeInfo, details: NodeDetails | 'loading' | { error: string } | null,
-  layer: LayerOverlay | undefined, actions: NodePanelActions): HTMLElement {
+  report: { layer?: LayerOverlay; time?: NodeTimeOverlay }, actions: NodePanelActions): HTMLElement {
+  const { layer, time } = report;
   const root = h('div', { class: 'node-panel' });
   const title = h('h2', {}, node.label);
   root.append(title);
@@ -105,6 +127,7 @@ export function renderNodePanel(node: ViewNode, scope: ScopeInfo, details: NodeD
       row('compared', layer.tensor, true));
     root.append(t);
   }
+  if (time) root.append(h('h3', {}, 'Time (profile, ms per run)'), timeTable(time));
 
   if (node.attributes.length) {
     root.append(h('h3', {}, 'Attributes'));

@@ -1,6 +1,6 @@
 // Canvas drawing of a Scene: only what intersects the viewport is drawn (no DOM per node), with a cheap
 // block level of detail when boxes are too small to read.
-import { OverlayIndex, sqnrColor } from '../../../src/graphmodel/error-overlay';
+import { OverlayIndex } from '../../../src/graphmodel/error-overlay';
 import { BODY_FONT_PX, formatShape, HEADER_FONT_PX, HEADER_HEIGHT, LINE_HEIGHT, PAD_X } from './node-boxes';
 import { Bounds, Scene } from './scene';
 import { Theme } from './theme';
@@ -10,7 +10,7 @@ export interface RenderOptions {
   hover: number | null;
   hits: ReadonlySet<number>;
   currentHit: number | null;
-  /** Colour nodes by per-layer SQNR. */
+  /** Colour nodes by the report: per-layer SQNR, or time (the index's metric says which). */
   overlay: OverlayIndex | null;
 }
 
@@ -36,10 +36,7 @@ function roundRect(ctx: CanvasRenderingContext2D, x: number, y: number, w: numbe
 
 export function nodeColor(scene: Scene, i: number, theme: Theme, overlay: OverlayIndex | null): string {
   const node = scene.graph.nodes[i];
-  if (overlay && node.kind === 'op') {
-    const layer = overlay.forNode(node);
-    return layer ? sqnrColor(overlay.dbOf(layer)) : theme.category.constant;
-  }
+  if (overlay && node.kind === 'op') return overlay.colorFor(node) ?? theme.category.constant;
   return theme.category[node.category] ?? theme.category.other;
 }
 
@@ -292,21 +289,18 @@ function drawNode(ctx: CanvasRenderingContext2D, scene: Scene, i: number, theme:
       ctx.fillText(ellipsize(ctx, line, w - 2 * PAD_X), x + PAD_X, y + HEADER_HEIGHT + 2 + LINE_HEIGHT * li + LINE_HEIGHT / 2);
     });
   }
-  if (opts.overlay && node.kind === 'op') {
-    const layer = opts.overlay.forNode(node);
-    if (layer) {
-      const text = opts.overlay.labelOf(layer);
-      ctx.font = bodyFont(theme);
-      const tw = ctx.measureText(text).width + 8;
-      const tx = x + w - tw;
-      const ty = y - 14;
-      ctx.beginPath();
-      roundRect(ctx, tx, ty, tw, 13, 6);
-      ctx.fillStyle = sqnrColor(opts.overlay.dbOf(layer));
-      ctx.fill();
-      ctx.fillStyle = '#ffffff';
-      ctx.fillText(text, tx + 4, ty + 7);
-    }
+  const text = opts.overlay && node.kind === 'op' ? opts.overlay.labelFor(node) : null;
+  if (opts.overlay && text !== null) {
+    ctx.font = bodyFont(theme);
+    const tw = ctx.measureText(text).width + 8;
+    const tx = x + w - tw;
+    const ty = y - 14;
+    ctx.beginPath();
+    roundRect(ctx, tx, ty, tw, 13, 6);
+    ctx.fillStyle = opts.overlay.colorFor(node) ?? theme.category.constant;
+    ctx.fill();
+    ctx.fillStyle = '#ffffff';
+    ctx.fillText(text, tx + 4, ty + 7);
   }
 }
 

@@ -1,5 +1,6 @@
 // Toolbar: breadcrumb through subgraphs, search with previous/next, and the view commands.
 import type { ScopeInfo } from '../../../src/graphmodel/types';
+import type { OverlayView, Toggle } from '../app/overlay-view';
 import { button, clear, h } from './dom';
 
 export interface ToolbarActions {
@@ -12,6 +13,8 @@ export interface ToolbarActions {
   toggleFold(): void;
   toggleOverlay(): void;
   toggleOverlayMetric(): void;
+  toggleTime(): void;
+  toggleTimeMetric(): void;
   showModel(): void;
   exportSvg(): void;
   exportPng(): void;
@@ -27,6 +30,8 @@ export class Toolbar {
   private readonly foldButton: HTMLButtonElement;
   private readonly overlayButton: HTMLButtonElement;
   private readonly metricButton: HTMLButtonElement;
+  private readonly timeButton: HTMLButtonElement;
+  private readonly gainButton: HTMLButtonElement;
   private debounce = 0;
 
   constructor(private readonly actions: ToolbarActions) {
@@ -50,6 +55,8 @@ export class Toolbar {
     this.foldButton = button('Q/DQ folded', 'Show QuantizeLinear/DequantizeLinear and Constant nodes raw, or folded into their ops', actions.toggleFold, { 'aria-pressed': 'true' });
     this.overlayButton = button('SQNR colours', 'Colour nodes by per-layer error from the report', actions.toggleOverlay, { 'aria-pressed': 'true' });
     this.metricButton = button('Own error', 'Colour by the error each layer adds itself instead of the error accumulated up to it', actions.toggleOverlayMetric, { 'aria-pressed': 'false' });
+    this.timeButton = button('Time', 'Colour nodes by where the time goes: the report’s per-node profile of the FP32 and INT8 models', actions.toggleTime, { 'aria-pressed': 'false' });
+    this.gainButton = button('By gain', 'Colour by the gain FP32 ÷ INT8 (Q/DQ included) instead of the INT8 time', actions.toggleTimeMetric, { 'aria-pressed': 'false' });
     const search = h('div', { class: 'search', role: 'search' }, this.searchInput,
       button('↑', 'Previous match (Shift+Enter)', () => actions.searchStep(-1)),
       button('↓', 'Next match (Enter)', () => actions.searchStep(1)), this.count);
@@ -57,7 +64,7 @@ export class Toolbar {
       this.breadcrumb, h('span', { class: 'spacer' }), search,
       button('Fit', 'Fit the graph (F)', actions.fit),
       button('Zoom to selection', 'Zoom to the selected node (Z)', actions.zoomToSelection),
-      this.directionButton, this.foldButton, this.overlayButton, this.metricButton,
+      this.directionButton, this.foldButton, this.overlayButton, this.metricButton, this.timeButton, this.gainButton,
       button('Model', 'Model properties (M)', actions.showModel),
       button('SVG', 'Export the graph as SVG', actions.exportSvg),
       button('PNG', 'Export the graph as PNG', actions.exportPng));
@@ -88,10 +95,14 @@ export class Toolbar {
     this.foldButton.textContent = fold ? 'Q/DQ folded' : 'Q/DQ raw';
   }
 
-  setOverlay(available: boolean, on: boolean, own: { available: boolean; on: boolean }): void {
-    this.overlayButton.hidden = !available;
-    this.overlayButton.setAttribute('aria-pressed', String(on));
-    this.metricButton.hidden = !available || !on || !own.available;
-    this.metricButton.setAttribute('aria-pressed', String(own.on));
+  setOverlay(view: OverlayView): void {
+    const show = (b: HTMLButtonElement, toggle: Toggle) => {
+      b.hidden = !toggle.available;
+      b.setAttribute('aria-pressed', String(toggle.on));
+    };
+    show(this.overlayButton, view.error);
+    show(this.metricButton, view.own);
+    show(this.timeButton, view.time);
+    show(this.gainButton, view.gain);
   }
 }

@@ -20,7 +20,7 @@ export interface BenchJson {
 export async function benchPair(request: BenchRequest): Promise<{ bench: BenchResult; json: BenchJson }> {
   const fp32 = readModel(request.fp32);
   readModel(request.int8);
-  const input = describeInput(fp32.model, request.fp32, { crop: request.crop });
+  const input = describeInput(fp32.model, request.fp32, { size: request.crop ? [request.crop, request.crop] : null });
   const batch = input.fixedBatch ?? request.batch;
   const bench = await benchmarkPair(request.fp32, request.int8, input.name, input.shape, null,
     { threads: request.threads, batch, runs: request.runs, warmup: 5, signal: request.signal }, [request.fp32, request.int8]);

@@ -1,17 +1,18 @@
-// `octet eval`: FP32 and INT8 models on the same data; the JSON shape documented in docs/cli.md.
-import type { AccuracyResult, Layout, PreprocessPreset } from '../../common/report';
+// `octet eval`: FP32 and INT8 models on the same data, preprocessed as `quantize` would; the JSON shape documented in
+// docs/cli.md.
+import type { AccuracyResult, Preprocessing, PreprocessPreset } from '../../common/report';
+import { splitIndices } from '../../data/dataset';
+import { openModelData, requestPreprocessing, usesPreprocessing } from '../../data/model-data';
+import { describeModel } from '../../data/model-description';
+import { effectiveBatch } from '../../data/model-input';
 import { readModel } from '../../onnx/model-io';
-import { openDataset, splitIndices } from '../../data/dataset';
+import { summarizeModel } from '../../onnx/model-summary';
+import type { OptionValues } from '../option-kinds';
+import type { EVAL_COMMAND } from '../options';
 import { Reference } from '../runtime/evaluate';
 import { openSampleSet } from '../runtime/sample-set';
-import { describeInput, effectiveBatch } from '../../data/model-input';
-import { guessPreset } from '../../data/preprocess';
 
-export interface EvalRequest {
-  fp32: string; int8: string; data: string; labels: string | null; skip: number; limit: number;
-  preprocess: PreprocessPreset | 'auto'; resize: number | null; crop: number | null; layout: Layout | null;
-  threads: number; signal?: AbortSignal;
-}
+export type EvalRequest = Omit<OptionValues<typeof EVAL_COMMAND>, 'json'> & { fp32: string; int8: string; signal?: AbortSignal };
 
 export interface EvalJson {
   n: number;
@@ -23,7 +24,10 @@ export interface EvalJson {
   top1_drop_points: number | null;
   sqnr_db: number;
   cosine: number;
-  preprocess: string;
+  /** The preset name, 'custom', or 'none' (tensor data). */
+  preprocess: PreprocessPreset;
+  /** The exact image preprocessing and why; null for tensor data. */
+  preprocessing: (Preprocessing & { reason: string }) | null;
   /** Every output with the measure that fits its kind. */
   outputs: { name: string; kind: string; shape: number[]; sqnr_db: number; cosine: number; max_abs_error: number; agreement: number | null; agreement_measure: string | null }[];
 }
@@ -31,21 +35,21 @@ export interface EvalJson {
 export async function evaluatePair(request: EvalRequest): Promise<{ accuracy: AccuracyResult; json: EvalJson }> {
   const fp32 = readModel(request.fp32);
   readModel(request.int8);
-  const input = describeInput(fp32.model, request.fp32, { layout: request.layout, crop: request.crop });
-  const preprocess = request.preprocess === 'auto'
-    ? guessPreset(input, { producer: fp32.model.producer_name, inputName: input.name }).preset
-    : request.preprocess;
-  const dataset = await openDataset(request.data, { input, preprocess, labels: request.labels ?? undefined, resize: request.resize, crop: request.crop });
+  const description = describeModel(summarizeModel(fp32.model), { label: request.fp32, layout: request.layout });
+  const resolved = requestPreprocessing(description, request);
+  const { dataset, input } = await openModelData(request.data, description, resolved.preprocessing, request.labels);
+  const preprocessing = usesPreprocessing(dataset) ? { ...resolved.preprocessing, reason: resolved.reason } : null;
   const indices = splitIndices(dataset.size, request.limit > 0 ? request.limit : dataset.size, request.skip);
   // One pass: FP32 and INT8 side by side on each batch, nothing kept per sample.
-  const samples = await openSampleSet(dataset, indices, input, effectiveBatch(input, 8), { passes: 1 });
+  const samples = await openSampleSet(dataset, indices, input, effectiveBatch(input, 8, dataset.sampleShape), { passes: 1 });
   const reference = await Reference.run(request.fp32, samples, input, request.fp32, { threads: request.threads, signal: request.signal, cacheBytes: 0 });
   const accuracy = await reference.compare(request.int8, request.int8, { threads: request.threads, signal: request.signal });
   return {
     accuracy,
     json: {
       n: accuracy.n, labelled: accuracy.labelled, fp32: accuracy.fp32, int8: accuracy.int8, agreement: accuracy.agreement,
-      top1_drop_points: accuracy.top1DropPoints, sqnr_db: accuracy.outputSqnrDb, cosine: accuracy.outputCosine, preprocess,
+      top1_drop_points: accuracy.top1DropPoints, sqnr_db: accuracy.outputSqnrDb, cosine: accuracy.outputCosine,
+      preprocess: preprocessing?.preset ?? 'none', preprocessing,
       outputs: (accuracy.outputs ?? []).map((o) => ({
         name: o.name, kind: o.kind, shape: o.shape, sqnr_db: o.sqnrDb, cosine: o.cosine, max_abs_error: o.maxAbsError,
         agreement: o.agreement, agreement_measure: o.agreementMeasure,

@@ -43,8 +43,9 @@ export async function quantizeModel(given: QuantizeRequest): Promise<QuantizeOut
   const workDir = mkdtempSync(join(tmpdir(), 'octet-'));
   const run = new Run(request, paths, workDir);
   try {
-    const model = await prepareModel(run);
-    const data = await openCalibrationData(run, model);
+    const ready = await prepareModel(run);
+    const data = await openCalibrationData(run, ready);
+    const model = { ...ready, input: data.input };
     const planned = await planRun(run, model, data);
     const calibrated = await calibrate(run, model, data, planned);
     const chosen = await chooseConversion(run, model, planned, calibrated);

@@ -1,9 +1,11 @@
-// Step 1: the FP32 model as Octet will quantize it — read (external data loaded), its image input described, ORT's
-// basic optimization applied (BatchNorm folded, constants folded), nodes named, moved to the opset the QDQ format
+// Step 1: the FP32 model as Octet will quantize it — read (external data loaded), described (its image input, outputs
+// and preprocessing guess: src/data/model-description.ts), ORT's basic optimization applied (BatchNorm folded, constants folded), nodes named, moved to the opset the QDQ format
 // needs; and the machine it runs on, which decides the weight range.
 import type { MachineInfo } from '../../common/report';
-import { describeInput, ModelInput } from '../../data/model-input';
+import { describeModel, ModelDescription, requireInput } from '../../data/model-description';
+import type { ModelInput } from '../../data/model-input';
 import { LoadedModel, readModel } from '../../onnx/model-io';
+import { summarizeModel } from '../../onnx/model-summary';
 import type { ModelProto } from '../../onnx/proto';
 import { OpsetDecision, prepareOpset } from '../../quant/opset';
 import type { WeightRange } from '../../quant/rewrite';
@@ -16,6 +18,9 @@ import type { Run } from './run';
 
 export interface PreparedModel {
   loaded: LoadedModel;
+  /** What the model says about itself: its image input, outputs, the preprocessing guess. */
+  description: ModelDescription;
+  /** The image input at the data's size (settled when the calibration data is opened, step 2). */
   input: ModelInput;
   /** Moved to opset 13 (when older, exactly), then ORT's basic optimization. */
   optimized: ModelProto;
@@ -27,14 +32,18 @@ export interface PreparedModel {
   weightRange: WeightRange;
 }
 
-export async function prepareModel(run: Run): Promise<PreparedModel> {
+/** Step 1's result: the model before the data has settled its input's size. */
+export type ReadyModel = Omit<PreparedModel, 'input'>;
+
+export async function prepareModel(run: Run): Promise<ReadyModel> {
   const { request, paths } = run;
   run.progress('optimize', 0, 1, `reading ${paths.model}`);
   const loaded = readModel(paths.model);
   checkNotInputs([{ path: paths.out, flag: '--out' }, { path: paths.report, flag: '--report' }],
     loaded.externalFiles.map((path) => ({ path, what: 'input model\'s external data' })));
   throwIfCancelled(run.signal);
-  const input = describeInput(loaded.model, paths.model, { layout: request.layout, crop: request.crop });
+  const description = describeModel(summarizeModel(loaded.model), { label: paths.model, layout: request.layout });
+  requireInput(description);
   // Opset 13 first (exact conversion), so ORT optimizes the graph Octet will rewrite with per-channel QDQ.
   const opset = prepareOpset(loaded.model, paths.model);
   if (opset.note) run.log(opset.note);
@@ -53,5 +62,5 @@ export async function prepareModel(run: Run): Promise<PreparedModel> {
       + (weightRange === 'full' ? 'Weights use the full int8 range, so some layers may saturate; --weight-range pair-safe avoids it.'
         : `Weights were quantized '${weightRange}' to rule saturation out; on a VNNI CPU, --weight-range full keeps one more bit where it matters.`));
   }
-  return { loaded, input, optimized, reference, opset, perChannel, machine, weightRange };
+  return { loaded, description, optimized, reference, opset, perChannel, machine, weightRange };
 }

@@ -38,8 +38,9 @@ export function buildReport(run: Run, results: RunResults): Report {
       method: choice.method, methodRequested: request.method, percentile: request.percentile, perChannel: model.perChannel,
       activations: request.activations, weightRange: model.weightRange, equalize: request.equalize && model.perChannel,
       biasCorrection: choice.biasCorrection, biasCorrectionRequested: request.biasCorrection, calibCount: data.calibIndices.length,
-      calibBatch: data.batch, opTypes: request.opTypes ?? [], exclude: [...choice.exclude], preprocess: data.preprocess,
-      resize: request.resize ?? null, crop: request.crop ?? null, layout: model.input.layout, maxDrop: request.maxDrop,
+      calibBatch: data.batch, opTypes: request.opTypes ?? [], exclude: [...choice.exclude], preprocess: data.preprocessing?.preset ?? 'none',
+      resize: data.preprocessing?.resize ?? null, crop: data.preprocessing?.crop ?? null, layout: model.input.layout, maxDrop: request.maxDrop,
+      preprocessing: data.preprocessing,
     },
     calibration: {
       dataset: data.calibSet.info, images: calibrated.images, seconds: round3(calibrated.seconds), peakRssMb: calibrated.peakRssMb,
@@ -61,5 +62,6 @@ export function buildReport(run: Run, results: RunResults): Report {
     tuning: evaluated.tuning,
     warnings: run.allWarnings(),
     machine: model.machine,
+    run: { seconds: round3((performance.now() - run.startedAt) / 1000), peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) },
   };
 }

@@ -17,7 +17,7 @@ export interface RunInput { path: string; what: string }
 
 export interface RunPaths {
   model: string; out: string; report: string; calib: string;
-  labels?: string | null; evalData?: string | null; evalLabels?: string | null;
+  labels?: string | null; evalData?: string | null; evalLabels?: string | null; preprocessFile?: string | null;
 }
 
 /** What a quantize run reads and writes, by the flag or role that names each file. */
@@ -26,7 +26,8 @@ export function runFiles(paths: RunPaths): { outputs: RunOutput[]; inputs: RunIn
   return {
     outputs: [{ path: paths.out, flag: '--out' }, { path: paths.report, flag: '--report' }],
     inputs: [{ path: paths.model, what: 'input model' }, { path: paths.calib, what: 'calibration data' }, ...optional(paths.labels, 'labels file'),
-      ...optional(paths.evalData, 'evaluation data'), ...optional(paths.evalLabels, 'evaluation labels file')],
+      ...optional(paths.evalData, 'evaluation data'), ...optional(paths.evalLabels, 'evaluation labels file'),
+      ...optional(paths.preprocessFile, 'preprocessing spec file')],
   };
 }
 

@@ -14,6 +14,8 @@ export interface RunPaths {
 
 export class Run {
   readonly warnings: string[] = [];
+  /** performance.now() when the run started. */
+  readonly startedAt = performance.now();
   private readonly emit: EventSink;
 
   constructor(readonly request: ResolvedQuantizeRequest, readonly paths: RunPaths, readonly workDir: string) {

@@ -5,35 +5,12 @@
 //  - sequence [N, T, C] with T ≤ C (CTC / attention recognizers): share of steps with the same argmax over C;
 //  - other (detection heads of many rows of few mixed attributes, regressions): no agreement, only SQNR/cosine/error.
 // Accumulates batch by batch, so nothing is kept per sample.
-import type { AccuracyResult, AgreementMeasure, Layout, OutputKind, OutputScore, TopK } from '../../common/report';
+import type { AccuracyResult, AgreementMeasure, Layout, OutputScore, TopK } from '../../common/report';
+import { classifyOutput, type OutputShapeKind } from '../../data/output-kind';
 
 export interface OutputArray { data: Float32Array; dims: readonly number[] }
 
-export interface OutputShapeKind {
-  kind: OutputKind;
-  /** Classes (C) for classification, map, sequence. */
-  classes: number;
-  /** Positions per sample compared by argmax: 1 (classification), H×W (map), T (sequence). */
-  positions: number;
-  /** Distance between two classes of one position in the flat sample (1 when classes are innermost). */
-  classStride: number;
-}
-
-/** What kind of output a tensor of these dims (batch first) is, for a model whose input has `layout`. */
-export function classifyOutput(dims: readonly number[], layout: Layout): OutputShapeKind {
-  const other: OutputShapeKind = { kind: 'other', classes: 0, positions: 0, classStride: 1 };
-  const [, a, b, c] = dims;
-  if (dims.length === 2) return a > 1 ? { kind: 'classification', classes: a, positions: 1, classStride: 1 } : other;
-  if (dims.length === 3) return a <= b && b > 1 ? { kind: 'sequence', classes: b, positions: a, classStride: 1 } : other;
-  if (dims.length === 4) {
-    const [channels, h, w] = layout === 'NHWC' ? [c, a, b] : [a, b, c];
-    if (h * w === 1) return channels > 1 ? { kind: 'classification', classes: channels, positions: 1, classStride: 1 } : other;
-    return layout === 'NHWC'
-      ? { kind: 'map', classes: channels, positions: h * w, classStride: 1 }
-      : { kind: 'map', classes: channels, positions: h * w, classStride: h * w };
-  }
-  return other;
-}
+export { classifyOutput, type OutputShapeKind } from '../../data/output-kind';
 
 function argmaxAt(data: Float32Array, base: number, classes: number, stride: number): number {
   let best = 0;
@@ -101,7 +78,9 @@ export class OutputScorer {
       if (!f || !q || f.data.length !== q.data.length) {
         throw new Error(`output '${acc.name}': FP32 and INT8 disagree on its size (${f?.data.length} vs ${q?.data.length})`);
       }
-      acc.shape ??= classifyOutput(f.dims, this.layout);
+      // Kind from the first batch; classes and positions from each batch (samples of their own size give maps of their own size).
+      const shape = classifyOutput(f.dims, this.layout);
+      acc.shape ??= shape;
       acc.dims = [...f.dims];
       const per = f.data.length / count;
       if (acc.shape.kind === 'map' && acc.shape.classes === 1 && acc.threshold === null) {
@@ -123,7 +102,7 @@ export class OutputScorer {
         acc.sqnrSum += noise === 0 ? 200 : signal === 0 ? -200 : Math.min(200, 10 * Math.log10(signal / noise));
         acc.cosineSum += signal === 0 || nq === 0 ? (signal === nq ? 1 : 0) : dot / Math.sqrt(signal * nq);
         acc.samples++;
-        this.compareArgmax(acc, f.data, q.data, base, per);
+        if (shape.kind === acc.shape.kind) this.compareArgmax(acc, shape, f.data, q.data, base, per);
         if (index === 0 && acc.shape.kind === 'classification') {
           const k = Math.min(5, acc.shape.classes);
           this.pendingTop.push({ fp32: topK(f.data.subarray(base, base + per), k), int8: topK(q.data.subarray(base, base + per), k) });
@@ -134,8 +113,7 @@ export class OutputScorer {
     this.n += count;
   }
 
-  private compareArgmax(acc: Accumulator, f: Float32Array, q: Float32Array, base: number, per: number): void {
-    const shape = acc.shape!;
+  private compareArgmax(acc: Accumulator, shape: OutputShapeKind, f: Float32Array, q: Float32Array, base: number, per: number): void {
     if (shape.kind === 'other') return;
     if (shape.classes === 1) {
       const t = acc.threshold ?? 0.5;

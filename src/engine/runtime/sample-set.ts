@@ -4,10 +4,10 @@
 // (images decode on worker threads, data/decode-pool): a pass reads each batch as soon as it is ready, so decoding
 // overlaps whatever the main thread does meanwhile (model preparation, ONNX Runtime runs). Every pass yields batches in
 // the same order with their ids and labels; the first failure (naming the sample's file) ends every later pass.
-import { checkSampleLength, Dataset, readBatch } from '../../data/dataset';
+import { assembleBatch, Dataset, readBatch, Sample } from '../../data/dataset';
 import { sampleLength } from '../../data/dataset-common';
 import { decodeWorkers } from '../../data/decode-pool';
-import { batchShape, ModelInput } from '../../data/model-input';
+import type { ModelInput } from '../../data/model-input';
 import { InternalError } from '../../common/errors';
 import { CancelledError, throwIfCancelled } from '../cancel';
 
@@ -34,8 +34,8 @@ export interface SampleSet {
   readonly decodeSeconds: number;
   /** One pass over the samples, batch by batch. */
   batches(signal?: AbortSignal): AsyncGenerator<SampleBatch>;
-  /** The first sample (a kept set's, not decoded again). */
-  first(signal?: AbortSignal): Promise<Float32Array>;
+  /** The first sample and its shape (a kept set's, not decoded again). */
+  first(signal?: AbortSignal): Promise<ShapedSample>;
   /** Samples [from, from + count) as a set of their own (shares decoded batches where it can). */
   slice(from: number, count: number): SampleSet;
 }
@@ -65,7 +65,7 @@ function readsAhead(): number {
   return decodeWorkers() * 4 + 2;
 }
 
-/** Bytes one decoded sample of `input` takes as float32. */
+/** Bytes one decoded sample of `input` takes as float32 (at its size: the largest, when samples have their own). */
 export function sampleBytes(input: ModelInput): number {
   return sampleLength(input) * 4;
 }
@@ -131,27 +131,25 @@ function quiet<T>(promise: Promise<T>): Promise<T> {
   return promise;
 }
 
+/** A sample and its shape (no batch dim). */
+export type ShapedSample = Pick<Sample, 'data' | 'shape'>;
+
 /**
  * Starts decoding `indices` in order, readsAhead() samples at a time, into batches of `batch`. Each batch resolves
  * when its last sample is in (`first` as soon as the first sample is); the first failure rejects every batch not
  * complete yet and stops reading.
  */
-function fill(source: Source, indices: readonly number[], batch: number, signal?: AbortSignal): { batches: StoredBatch[]; first: Promise<Float32Array> } {
-  const per = sampleLength(source.input);
+function fill(source: Source, indices: readonly number[], batch: number, signal?: AbortSignal): { batches: StoredBatch[]; first: Promise<ShapedSample> } {
   const batches = Array.from({ length: Math.ceil(indices.length / batch) }, (_, b) => {
     const count = Math.min(batch, indices.length - b * batch);
     let resolve!: (value: SampleBatch) => void;
     let reject!: (err: unknown) => void;
     const promise = quiet(new Promise<SampleBatch>((res, rej) => { resolve = res; reject = rej; }));
-    const value: SampleBatch = {
-      data: new Float32Array(count * per), count, shape: batchShape(source.input, count),
-      ids: new Array<string>(count).fill(''), labels: new Array<number | null>(count).fill(null),
-    };
-    return { count, batch: promise, value, missing: count, resolve, reject };
+    return { count, batch: promise, samples: new Array<Sample>(count), missing: count, resolve, reject };
   });
-  let resolveFirst!: (sample: Float32Array) => void;
+  let resolveFirst!: (sample: ShapedSample) => void;
   let rejectFirst!: (err: unknown) => void;
-  const first = quiet(new Promise<Float32Array>((res, rej) => { resolveFirst = res; rejectFirst = rej; }));
+  const first = quiet(new Promise<ShapedSample>((res, rej) => { resolveFirst = res; rejectFirst = rej; }));
   let next = 0;
   let failed = false;
   const fail = (err: unknown): void => {
@@ -165,15 +163,15 @@ function fill(source: Source, indices: readonly number[], batch: number, signal?
     if (signal?.aborted) { fail(new CancelledError()); return; }
     const position = next++;
     const b = batches[Math.floor(position / batch)];
-    const slot = position % batch;
     readSample(source, indices[position], signal).then((sample) => {
       if (failed) return;
-      checkSampleLength(source.dataset, sample, source.input);
-      b.value.data.set(sample.data, slot * per);
-      b.value.ids[slot] = sample.id;
-      b.value.labels[slot] = sample.label;
-      if (position === 0) resolveFirst(b.value.data.subarray(0, per));
-      if (--b.missing === 0) b.resolve(b.value);
+      b.samples[position % batch] = sample;
+      if (position === 0) resolveFirst(sample);
+      if (--b.missing === 0) {
+        const { data, shape, labels, ids } = assembleBatch(source.dataset, b.samples, source.input);
+        b.samples.length = 0;
+        b.resolve({ data, count: b.count, shape: [b.count, ...shape], labels, ids });
+      }
       readNext();
     }).catch(fail);
   };
@@ -189,8 +187,8 @@ class StreamedSamples implements SampleSet {
   get decoded(): number { return this.source.reads.samples; }
   get decodeSeconds(): number { return this.source.reads.seconds; }
 
-  async first(signal?: AbortSignal): Promise<Float32Array> {
-    return (await readSample(this.source, this.indices[0], signal)).data;
+  async first(signal?: AbortSignal): Promise<ShapedSample> {
+    return readSample(this.source, this.indices[0], signal);
   }
 
   async *batches(signal?: AbortSignal): AsyncGenerator<SampleBatch> {
@@ -199,9 +197,9 @@ class StreamedSamples implements SampleSet {
       if (from >= this.indices.length) return null;
       const chunk = this.indices.slice(from, from + this.batch);
       reads.samples += chunk.length;
-      return quiet(readBatch(dataset, chunk, input, { concurrency: chunk.length, signal }).then(({ data, labels, ids, decodeSeconds }) => {
+      return quiet(readBatch(dataset, chunk, input, { concurrency: chunk.length, signal }).then(({ data, shape, labels, ids, decodeSeconds }) => {
         reads.seconds += decodeSeconds;
-        return { data, labels, ids, count: chunk.length, shape: batchShape(input, chunk.length) };
+        return { data, labels, ids, count: chunk.length, shape: [chunk.length, ...shape] };
       }));
     };
     let pending = read(0);
@@ -228,14 +226,14 @@ class MemorySamples implements SampleSet {
   readonly size: number;
   /** `firstSample`: the first sample, when it is known before its batch is complete. */
   constructor(private readonly stored: StoredBatch[], readonly batch: number, private readonly reads: Reads,
-    private readonly firstSample?: Promise<Float32Array>) {
+    private readonly firstSample?: Promise<ShapedSample>) {
     this.size = stored.reduce((n, b) => n + b.count, 0);
   }
 
   get decoded(): number { return this.reads.samples; }
   get decodeSeconds(): number { return this.reads.seconds; }
 
-  async first(signal?: AbortSignal): Promise<Float32Array> {
+  async first(signal?: AbortSignal): Promise<ShapedSample> {
     if (this.firstSample) {
       throwIfCancelled(signal);
       try {
@@ -244,7 +242,7 @@ class MemorySamples implements SampleSet {
         throw passError(err, signal);
       }
     }
-    for await (const b of this.batches(signal)) return b.data.subarray(0, b.data.length / b.count);
+    for await (const b of this.batches(signal)) return { data: b.data.subarray(0, b.data.length / b.count), shape: b.shape.slice(1) };
     throw new InternalError('first(): the sample set is empty');
   }
 

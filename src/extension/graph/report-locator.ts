@@ -18,7 +18,16 @@ export function readReportOverlay(path: string): ErrorOverlay {
   return overlayFromReport(loadReport(path, 'extension'), path);
 }
 
-/** A report handed over in process (the quantize flow's): only its per-layer table, accuracy and sensitivity matter. */
+/** The report's time profile when it has a usable one (nodes with a name and numbers), else null. */
+function usableProfile(report: Partial<Report>): Report['profile'] {
+  const profile = report.profile;
+  if (!profile || typeof profile !== 'object' || !Array.isArray(profile.nodes) || !Array.isArray(profile.byOpType)) return null;
+  const nodes = profile.nodes.filter((n) => n && typeof n.node === 'string' && typeof n.fp32Ms === 'number' && typeof n.int8Ms === 'number'
+    && typeof n.overheadMs === 'number' && Array.isArray(n.fp32Kernels) && Array.isArray(n.int8Kernels));
+  return { ...profile, nodes };
+}
+
+/** A report handed over in process (the quantize flow's): its per-layer table, accuracy, sensitivity and time profile. */
 export function overlayFromReportValue(value: unknown, source: string): ErrorOverlay {
   const report = value as Partial<Report> | null;
   if (!report || typeof report !== 'object' || !Array.isArray(report.layers)) {
@@ -27,7 +36,8 @@ export function overlayFromReportValue(value: unknown, source: string): ErrorOve
   const layers = report.layers.filter((l) => l && typeof l.sqnrDb === 'number' && (typeof l.node === 'string' || typeof l.tensor === 'string'));
   const sensitivity = Array.isArray(report.sensitivity)
     ? report.sensitivity.filter((s) => s && typeof s.node === 'string' && typeof s.outputSqnrGainDb === 'number') : null;
-  return overlayFromReport({ layers, accuracy: report.accuracy ?? null, sensitivity }, source);
+  const speed = report.speed && typeof report.speed === 'object' && Array.isArray(report.speed.decisions) ? report.speed : null;
+  return overlayFromReport({ layers, accuracy: report.accuracy ?? null, sensitivity, profile: usableProfile(report), speed }, source);
 }
 
 /** The newest existing report next to the model, or null; unreadable candidates are reported through `warn`. */

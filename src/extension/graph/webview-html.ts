@@ -1,6 +1,5 @@
-// The graph webview's HTML: strict CSP with a nonce, local resources only. Pure (no vscode) so the browser test
-// harness serves the very same page.
-import { randomBytes } from 'node:crypto';
+// The graph webview's HTML (the shared shell of webview-page.ts): a worker from blob: URLs and fetches from its own origin.
+import { escapeAttribute, webviewPage } from '../webview-page';
 
 export interface GraphHtmlResources {
   /** Origin allowed for scripts, styles, images and fetch (webview.cspSource). */
@@ -15,40 +14,12 @@ export interface GraphHtmlResources {
   extraHead?: (nonce: string) => string;
 }
 
-export function makeNonce(): string {
-  return randomBytes(18).toString('base64').replace(/[^A-Za-z0-9]/g, '');
-}
-
-function escapeAttr(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
 export function graphWebviewHtml(r: GraphHtmlResources): string {
-  const nonce = r.nonce ?? makeNonce();
-  const csp = [
-    "default-src 'none'",
-    `img-src ${r.cspSource} data: blob:`,
-    `style-src ${r.cspSource}`,
-    `font-src ${r.cspSource}`,
-    `script-src 'nonce-${nonce}'`,
-    'worker-src blob:',
-    `connect-src ${r.cspSource}`,
-  ].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${escapeAttr(csp)}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>${escapeAttr(r.title)}</title>
-<link rel="stylesheet" href="${escapeAttr(r.styleUri)}">
-${r.extraHead ? r.extraHead(nonce) : ''}
-</head>
-<body>
-<div id="app" data-worker="${escapeAttr(r.workerUri)}">
+  return webviewPage({
+    cspSource: r.cspSource, title: r.title, styleUri: r.styleUri, scriptUri: r.scriptUri, nonce: r.nonce, extraHead: r.extraHead,
+    extraImageSources: ['blob:'], extraCsp: ['worker-src blob:', `connect-src ${r.cspSource}`],
+    body: `<div id="app" data-worker="${escapeAttribute(r.workerUri)}">
   <div class="octet-loading" id="loading" role="status">Reading model…</div>
-</div>
-<script nonce="${nonce}" src="${escapeAttr(r.scriptUri)}"></script>
-</body>
-</html>`;
+</div>`,
+  });
 }

@@ -6,20 +6,12 @@ import type { CalibrationMethod } from '../../common/report';
 import { describeAllowed, valueProblem } from '../../engine/option-kinds';
 import { QUANTIZE_OPTIONS } from '../../engine/options';
 import { CalibrationFolderInfo, describeCalibrationFolder, IMAGE_EXTENSIONS, inspectCalibrationFolder } from './calibration-folder';
-import type { ModelSummary } from './model-inputs';
-import { describeInputShape, guessPreprocess } from './preprocess-guess';
+import type { DescribedInput } from '../../data/model-description';
+import type { PreprocessingFields, PreprocessingGuess } from '../../data/preprocessing';
+import { askPreprocessing } from './preprocess-prompt';
 import { Choice, askText, pickOne } from './quick-input';
-import { CALIBRATION_METHODS, completeRequest, PREPROCESS_CHOICES, PreprocessChoice, RunRequest } from './quantize-request';
+import { CALIBRATION_METHODS, completeRequest, RunRequest } from './quantize-request';
 import type { QuantizeDefaults } from './settings';
-
-const PRESET_DESCRIPTIONS: Record<PreprocessChoice, string> = {
-  auto: 'let the engine decide from the model',
-  torch: 'x/255, ImageNet mean/std (PyTorch, torchvision)',
-  tf: 'x/127.5 − 1 (TensorFlow, Keras MobileNet/Inception)',
-  caffe: 'BGR, minus ImageNet mean (Caffe, Keras ResNet/VGG)',
-  raw: 'pixel values 0..255 as they are',
-  unit: 'x/255 (0..1)',
-};
 
 const METHOD_DESCRIPTIONS: Record<CalibrationMethod, string> = {
   minmax: 'observed min/max — fast, safe for most CNNs',
@@ -31,10 +23,14 @@ const METHOD_DESCRIPTIONS: Record<CalibrationMethod, string> = {
 /** What the prompts start from: settings, the model, and answers remembered from earlier runs. */
 export interface PromptContext {
   modelPath: string;
-  summary: ModelSummary;
+  /** The model's image input and preprocessing guess (src/data/model-description.ts). */
+  input: DescribedInput;
+  guess: PreprocessingGuess;
   defaults: QuantizeDefaults;
   rememberedCalibrationDir: string | undefined;
   rememberedLabelsFile: string | undefined;
+  /** The preprocessing answered last time for this model. */
+  rememberedPreprocessing: PreprocessingFields | undefined;
   /** When re-running: the earlier request, whose answers are pre-selected. */
   previous?: Partial<RunRequest>;
 }
@@ -124,21 +120,6 @@ async function askLabels(ctx: PromptContext, info: CalibrationFolderInfo, title:
   return picked?.[0]?.fsPath;
 }
 
-async function askPreprocess(ctx: PromptContext, title: string): Promise<PreprocessChoice | undefined> {
-  const guess = guessPreprocess(ctx.summary);
-  const preferred = ctx.previous?.preprocess ?? (ctx.defaults.preprocess !== 'auto' ? ctx.defaults.preprocess : guess.preset);
-  const ordered = [preferred, ...PREPROCESS_CHOICES.filter((p) => p !== preferred)];
-  const items: Choice<PreprocessChoice>[] = ordered.map((preset) => ({
-    value: preset,
-    label: preset,
-    description: PRESET_DESCRIPTIONS[preset],
-    detail: preset === guess.preset ? `$(lightbulb) Guessed: ${guess.reason}` : undefined,
-  }));
-  const input = ctx.summary.inputs[0];
-  const placeholder = `Preprocessing for input '${input?.name ?? '?'}' ${input ? describeInputShape(input.shape) : ''}`;
-  return pickOne({ title, placeholder, items, active: items[0] });
-}
-
 async function askMethod(ctx: PromptContext, title: string): Promise<CalibrationMethod | undefined> {
   const preferred = ctx.previous?.method ?? ctx.defaults.method;
   const ordered = [...CALIBRATION_METHODS].sort((a, b) => Number(b === preferred) - Number(a === preferred));
@@ -191,8 +172,11 @@ export async function promptForRequest(ctx: PromptContext): Promise<RunRequest |
   if (!folder) return undefined;
   const labels = await askLabels(ctx, folder, title(2));
   if (labels === undefined) return undefined;
-  const preprocess = await askPreprocess(ctx, title(3));
-  if (!preprocess) return undefined;
+  const preprocessing = await askPreprocessing({
+    input: ctx.input, guess: ctx.guess, title: title(3), defaultPreset: ctx.defaults.preprocess,
+    last: ctx.previous?.preprocessing ?? ctx.rememberedPreprocessing,
+  });
+  if (!preprocessing) return undefined;
   const method = await askMethod(ctx, title(4));
   if (!method) return undefined;
   const calibCount = await askCalibrationCount(ctx, folder, title(5));
@@ -203,5 +187,7 @@ export async function promptForRequest(ctx: PromptContext): Promise<RunRequest |
     if (answer === undefined) return undefined;
     maxDrop = answer;
   }
-  return completeRequest(ctx.modelPath, folder.folder, ctx.defaults, { ...ctx.previous, labels, preprocess, method, calibCount, maxDrop });
+  // The answer goes to the engine as a spec file; --preprocess names its preset only when it is one.
+  const preprocess = preprocessing.preset ?? 'auto';
+  return completeRequest(ctx.modelPath, folder.folder, ctx.defaults, { ...ctx.previous, labels, preprocess, preprocessing, method, calibCount, maxDrop });
 }

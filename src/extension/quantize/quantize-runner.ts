@@ -3,15 +3,19 @@
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import { basename, isAbsolute } from 'node:path';
+import { writeFileAtomic } from '../../common/atomic-write';
+import { describeModel, type ModelDescription } from '../../data/model-description';
+import { formatPreprocessFile } from '../../data/preprocess-file';
+import { fieldsOf, type PreprocessingFields } from '../../data/preprocessing';
+import { readModelSummary } from '../../onnx/skim';
 import type { ReportView } from '../../protocol/report';
 import type { ReportPanels } from '../report/report-panels';
 import type { EngineEvent, EngineProgressEvent } from '../../engine/events';
 import { describeProgress, OverallProgress } from './engine-events';
 import { EngineExit, EngineProcess } from './engine-process';
-import { ModelSummary, summarizeModel } from './model-inputs';
 import { removePartialOutputs, snapshotOutputs } from './output-cleanup';
 import { promptForRequest } from './quantize-prompts';
-import { completeRequest, describeInvalidRequest, engineArguments, RunRequest } from './quantize-request';
+import { completeRequest, describeInvalidRequest, engineArguments, preprocessFilePath, RunRequest } from './quantize-request';
 import { readQuantizeDefaults } from './settings';
 
 /** Second argument of `octet.quantize`: given answers skip the prompts (tests, re-run, scripts). */
@@ -38,6 +42,7 @@ type FinishedRun = EngineExit & { enginePid: number | undefined };
 const CALIBRATION_KEY = 'octet.calibrationDir:';
 const LABELS_KEY = 'octet.labelsFile:';
 const LAST_CALIBRATION_KEY = 'octet.lastCalibrationDir';
+const PREPROCESSING_KEY = 'octet.preprocessing:';
 
 function isOptionsObject(value: unknown): value is QuantizeCommandOptions {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof vscode.Uri);
@@ -83,13 +88,15 @@ export class QuantizeRunner implements vscode.Disposable {
     if (modelUri.scheme !== 'file') return this.fail(`${modelUri.toString()}: Octet quantizes models on the local file system only.`);
     const modelPath = modelUri.fsPath;
 
-    let summary: ModelSummary;
+    // The model's structure only (no weights): what its input is, and the preprocessing the engine would guess.
+    let description: ModelDescription;
     try {
-      summary = summarizeModel(modelPath);
+      description = describeModel(readModelSummary(modelPath), { label: modelPath });
     } catch (err) {
       return this.fail(errorText(err), modelUri);
     }
-    const request = asked ? await this.ask(modelPath, summary, options) : this.fromOptions(modelPath, options);
+    if (!description.input || !description.guess) return this.fail(`${modelPath}: ${description.problem}`, modelUri);
+    const request = asked ? await this.ask(modelPath, description, options) : this.fromOptions(modelPath, options);
     if (!request) return { status: 'dismissed' };
     if ('error' in request) return this.fail(request.error, modelUri);
     const invalid = describeInvalidRequest(request);
@@ -98,7 +105,13 @@ export class QuantizeRunner implements vscode.Disposable {
       return this.fail(`${basename(modelPath)} is already being quantized to ${basename(request.out)}; wait for it or cancel it.`, modelUri);
     }
     await this.remember(request);
-    return this.execute(request, options);
+    let withSpec: RunRequest;
+    try {
+      withSpec = this.writePreprocessFile(request, description.input.name);
+    } catch (err) {
+      return this.fail(errorText(err), modelUri);
+    }
+    return this.execute(withSpec, options);
   }
 
   /** "Re-run with other settings" from a report: the prompts, with that run's answers pre-selected. */
@@ -115,7 +128,8 @@ export class QuantizeRunner implements vscode.Disposable {
       activations: report.settings.activations,
       calibCount: report.settings.calibCount,
       calibBatch: report.settings.calibBatch,
-      preprocess: report.settings.preprocess === 'none' ? 'auto' : report.settings.preprocess,
+      preprocess: report.settings.preprocess === 'none' || report.settings.preprocess === 'custom' ? 'auto' : report.settings.preprocess,
+      ...(report.settings.preprocessing ? { preprocessing: fieldsOf(report.settings.preprocessing) } : {}),
       evalCount: report.evaluation?.limit ?? report.accuracy?.n ?? 0,
       benchmark: report.bench.length > 0,
       out: view.int8ModelPath,
@@ -124,11 +138,13 @@ export class QuantizeRunner implements vscode.Disposable {
     void vscode.commands.executeCommand('octet.quantize', vscode.Uri.file(view.fp32ModelPath), previous);
   }
 
-  private async ask(modelPath: string, summary: ModelSummary, options: QuantizeCommandOptions): Promise<RunRequest | undefined> {
+  private async ask(modelPath: string, description: ModelDescription, options: QuantizeCommandOptions): Promise<RunRequest | undefined> {
     const state = this.context.workspaceState;
     return promptForRequest({
       modelPath,
-      summary,
+      input: description.input!,
+      guess: description.guess!,
+      rememberedPreprocessing: state.get<PreprocessingFields>(PREPROCESSING_KEY + modelPath),
       defaults: readQuantizeDefaults(vscode.Uri.file(modelPath)),
       rememberedCalibrationDir: state.get<string>(CALIBRATION_KEY + modelPath) ?? this.context.globalState.get<string>(LAST_CALIBRATION_KEY),
       rememberedLabelsFile: state.get<string>(LABELS_KEY + modelPath),
@@ -146,6 +162,16 @@ export class QuantizeRunner implements vscode.Disposable {
     await this.context.workspaceState.update(CALIBRATION_KEY + request.model, request.calib);
     await this.context.workspaceState.update(LABELS_KEY + request.model, request.labels ?? undefined);
     await this.context.globalState.update(LAST_CALIBRATION_KEY, request.calib);
+    if (request.preprocessing) await this.context.workspaceState.update(PREPROCESSING_KEY + request.model, request.preprocessing);
+  }
+
+  /** Writes the asked-for preprocessing beside the report, for the engine's --preprocess-file (and for people to read). */
+  private writePreprocessFile(request: RunRequest, inputName: string): RunRequest {
+    if (!request.preprocessing) return request;
+    const path = preprocessFilePath(request.report);
+    writeFileAtomic(path, [Buffer.from(formatPreprocessFile(inputName, request.preprocessing), 'utf8')]);
+    this.log(`Preprocessing for input '${inputName}' written to ${path}`);
+    return { ...request, preprocessFile: path };
   }
 
   private log(line: string): void {

@@ -134,6 +134,41 @@ export function fakeReport(nodes: { name: string; opType: string; tensor: string
   };
 }
 
+/**
+ * A time profile (and speed-aware choice) of the named nodes, as the report of a batch-1 one-thread run would hold it:
+ * convs take 0.4–2 ms in FP32 (FusedConv) and a third of that in INT8 (QLinearConv); Relus run inside the conv
+ * (no time of their own); other ops take 0.03 ms. `slow` is slower in INT8 with Q/DQ at its borders, and the
+ * speed-aware choice kept it in float. A rendering input, not engine output.
+ */
+export function fakeProfile(nodes: { name: string; opType: string }[], slow: string): Pick<Report, 'profile' | 'speed'> {
+  const convs = nodes.filter((n) => n.opType === 'Conv');
+  const timings = nodes.map((n) => {
+    if (n.name === slow) return { node: n.name, opType: n.opType, fp32Ms: 0.52, int8Ms: 0.49, fp32Kernels: ['FusedConv'], int8Kernels: ['FusedConv'], overheadMs: 0.16 };
+    if (n.opType === 'Conv') {
+      const fp32Ms = 0.4 + (1.6 * convs.indexOf(n)) / Math.max(1, convs.length - 1);
+      return { node: n.name, opType: n.opType, fp32Ms, int8Ms: fp32Ms / 3, fp32Kernels: ['FusedConv'], int8Kernels: ['QLinearConv'], overheadMs: 0 };
+    }
+    if (n.opType === 'Relu') return { node: n.name, opType: n.opType, fp32Ms: 0, int8Ms: 0, fp32Kernels: [], int8Kernels: [], overheadMs: 0 };
+    return { node: n.name, opType: n.opType, fp32Ms: 0.03, int8Ms: 0.025, fp32Kernels: [n.opType], int8Kernels: [`QLinear${n.opType}`], overheadMs: 0 };
+  });
+  const total = (pick: (t: (typeof timings)[number]) => number) => timings.reduce((sum, t) => sum + pick(t), 0);
+  const opTypes = [...new Set(timings.map((t) => t.opType))];
+  const profile = {
+    runs: 10, batch: 1, threads: 1, fp32TotalMs: total((t) => t.fp32Ms), int8TotalMs: total((t) => t.int8Ms + t.overheadMs) + 0.05, nodes: timings,
+    byOpType: opTypes.map((opType) => {
+      const of = timings.filter((t) => t.opType === opType);
+      const sum = (pick: (t: (typeof timings)[number]) => number) => of.reduce((s, t) => s + pick(t), 0);
+      return { opType, count: of.length, fp32Ms: sum((t) => t.fp32Ms), int8Ms: sum((t) => t.int8Ms), overheadMs: sum((t) => t.overheadMs) };
+    }).sort((a, b) => b.fp32Ms - a.fp32Ms),
+    unattributedInt8Ms: 0.05,
+  };
+  const speed = {
+    mode: 'auto' as const, fp32Ms: profile.fp32TotalMs * 1.04, int8Ms: profile.int8TotalMs * 1.04, fasterThanFp32: true, seconds: 3.1,
+    decisions: [{ nodes: [slow], action: 'keep-float' as const, reason: 'int8 + Q/DQ 0.65 ms vs float 0.52 ms in the profile', beforeMs: 9.1, afterMs: 8.9, kept: true }],
+  };
+  return { profile, speed };
+}
+
 /** If with two branches (one containing a Loop), plus a call to a model-local function. */
 export function subgraphModel(): ModelProto {
   const thenBranch = graphProto('then_body', [makeNode('Relu', ['x'], ['t_out'], 'then_relu')], [], [valueInfo('t_out', DataType.FLOAT, [1, 4])]);

@@ -2,7 +2,8 @@
 // loopback HTTP server), an acquireVsCodeApi stand-in, and the real host logic (GraphSession + ModelView) in this
 // process answering the page's messages. Used by the browser test and scripts/bench-graph.mjs.
 import { createServer, Server } from 'node:http';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { after, before } from 'node:test';
 import { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -24,6 +25,14 @@ export interface HarnessModel {
   /** Loads the model (called when opening starts, as the editor does right after setting the HTML). */
   load(): Promise<ModelView> | ModelView;
   overlay?: ErrorOverlay | null;
+}
+
+export interface OpenOptions {
+  viewport?: { width: number; height: number };
+  theme?: 'dark' | 'light';
+  hooks?: SessionHooks;
+  /** What an earlier page saved with setState (VS Code hands it back when it re-creates a hidden webview). */
+  state?: unknown;
 }
 
 export interface OpenedGraph {
@@ -114,7 +123,7 @@ export class WebviewHarness {
    * Opens `model` in a fresh page of `browser`, answering the page like the extension host. `state` is what an
    * earlier page saved with setState (VS Code hands it back when it re-creates a hidden webview).
    */
-  async open(browser: Browser, model: HarnessModel, options: { viewport?: { width: number; height: number }; theme?: 'dark' | 'light'; hooks?: SessionHooks; state?: unknown } = {}): Promise<OpenedGraph> {
+  async open(browser: Browser, model: HarnessModel, options: OpenOptions = {}): Promise<OpenedGraph> {
     const viewport = options.viewport ?? { width: 1400, height: 900 };
     const themeKind = options.theme ?? 'dark';
     const hooks = options.hooks ?? {};
@@ -191,4 +200,29 @@ export class WebviewHarness {
     await navigation;
     return { page, session, sent, errors, exports, openedAt, painted };
   }
+}
+
+/**
+ * For a describe block: launches Chromium and starts a harness before its tests and closes both after them (node:test
+ * hooks, so call it inside the describe); `open` shows a model in a fresh page of that browser.
+ */
+export function chromiumHarness(outDir: string): { open(model: HarnessModel, options?: OpenOptions): Promise<OpenedGraph> } {
+  const harness = new WebviewHarness(WebviewHarness.distMediaPath());
+  let browser: Browser | undefined;
+  before(async () => {
+    mkdirSync(outDir, { recursive: true });
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    await harness.start();
+  });
+  after(async () => {
+    await browser?.close();
+    await harness.stop();
+  });
+  return {
+    open: (model, options) => {
+      if (!browser) throw new Error('Chromium is not running: open pages inside the tests of the describe block');
+      return harness.open(browser, model, options);
+    },
+  };
 }
