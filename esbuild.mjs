@@ -1,5 +1,6 @@
 // Bundles everything Octet ships or tests:
 //   dist/engine.js     engine + CLI (`octet`), run headless or as the extension's child process
+//   dist/*-worker.js   worker threads the engine starts (src/common/workers.ts finds them beside or above a bundle)
 //   dist/demo.js       `npm run demo`: quantize the bundled default and print what was gained
 //   dist/extension.js  the VS Code extension (CommonJS, `vscode` external)
 //   dist/media/*.js    webview front ends
@@ -38,7 +39,7 @@ const common = {
   sourcemap: !production,
   minify: production,
   logLevel: 'warning',
-  loader: { '.proto': 'text' },
+  loader: { '.proto': 'text', '.wasm': 'binary' },
   plugins: [reportPagePlugin],
 };
 
@@ -58,6 +59,8 @@ const builds = [
     target: 'node20', external: nativeExternals, banner: { js: '#!/usr/bin/env node' } },
   { ...common, entryPoints: ['src/demo/main.ts'], outfile: 'dist/demo.js', platform: 'node', format: 'cjs',
     target: 'node20', external: nativeExternals },
+  { ...common, entryPoints: { 'decode-worker': 'src/data/decode-worker.ts', 'reduce-worker': 'src/quant/reduce-worker.ts' },
+    outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20' },
 ];
 if (existsSync('src/extension/extension.ts')) {
   builds.push({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', platform: 'node',

@@ -112,6 +112,7 @@ const calibration: Schema<Report['calibration']> = object({
   biasCorrection: optional(nullable(object({
     layers: number(), samples: number(), seconds: number(), outputSqnrDb: nullable(object({ off: number(), on: number() })),
   }))),
+  decode: optional(nullable(object({ samples: number(), seconds: number(), workers: number() }))),
 });
 
 const nodeTiming: Schema<NodeTiming> = object({

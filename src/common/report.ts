@@ -319,6 +319,11 @@ export interface Report {
     /** Bias correction, unless turned off: layers corrected in the written model, samples and time spent measuring
      *  the shifts, and (with 'auto') output SQNR on calibration samples without and with it. */
     biasCorrection?: { layers: number; samples: number; seconds: number; outputSqnrDb: { off: number; on: number } | null } | null;
+    /** Reading the calibration samples over the whole run (`seconds` above is the calibration's wall time): samples
+     *  decoded (`images` when each was decoded once, more when passes streamed them again), the seconds decoding
+     *  threads spent on them (summed over threads, overlapping other work) and how many threads decoded images
+     *  (0: the data set holds tensors, nothing to decode). */
+    decode?: { samples: number; seconds: number; workers: number } | null;
   };
   quantizedNodes: { node: string; opType: string }[];
   keptFloat: KeptFloatOp[];

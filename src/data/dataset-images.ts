@@ -1,5 +1,6 @@
 // Image-folder data sets: JPEG/PNG files labelled by a `FILE CLASS_INDEX` labels file, by class subfolders, or not at
-// all. openImageFolder() finds the images and checks the labels up front; each read decodes one file (preprocess.ts).
+// all. openImageFolder() finds the images and checks the labels up front; each read decodes one file (preprocess.ts) on
+// a decoding thread (decode-pool).
 import { Dirent, promises as fs } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { OctetError } from '../common/errors';
@@ -7,8 +8,8 @@ import { isInsideFolder } from '../common/paths';
 import type { Dataset, DatasetOptions, InputSpec } from './dataset';
 import { readRegularFile } from '../common/safe-read';
 import { checkImageInput, checkIndex, checkLabelRange, FILE_LIMITS, imageSampleShapes, listDir, warningSink } from './dataset-common';
+import { decodeImageTensor } from './decode-pool';
 import { ImageTooLargeError, MAX_IMAGE_PIXELS } from './image-decode';
-import { imageToTensor } from './preprocess';
 
 /** Extensions of the formats preprocess decodes (JPEG via jpeg-js, PNG via pngjs). */
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.jpe', '.png']);
@@ -160,7 +161,7 @@ export async function openImageFolder(folder: string, options: DatasetOptions): 
     ...imageSampleShapes(input, preprocessing),
     warnings: sink.warnings,
     // An image over the pixel budget is skipped with a warning naming it: the next image in the folder takes its place.
-    async read(index) {
+    async read(index, signal) {
       checkIndex(index, entries.length, folder);
       for (let step = 0; step < entries.length; step++) {
         const at = (index + step) % entries.length;
@@ -168,9 +169,9 @@ export async function openImageFolder(folder: string, options: DatasetOptions): 
         const entry = entries[at];
         const bytes = await readRegularFile(entry.file, FILE_LIMITS.image);
         try {
-          const { data, shape, convertedToGrey } = imageToTensor(bytes, entry.file, input, preprocessing);
+          const { data, shape, convertedToGrey, seconds } = await decodeImageTensor(bytes, entry.file, input, preprocessing, signal);
           if (convertedToGrey) sink.warn(greyWarning(input, entry.id), 'grey');
-          return { id: entry.id, label: entry.label, data, shape };
+          return { id: entry.id, label: entry.label, data, shape, decodeSeconds: seconds };
         } catch (err) {
           if (!(err instanceof ImageTooLargeError)) throw err;
           tooLarge.add(at);

@@ -35,6 +35,8 @@ export interface Sample {
   data: Float32Array;
   /** Its shape, no batch dim (data.length = its element count). */
   shape: number[];
+  /** Seconds a decoding thread spent on it (image data sets). */
+  decodeSeconds?: number;
 }
 
 export interface Dataset {
@@ -46,7 +48,8 @@ export interface Dataset {
   maxSampleShape: number[];
   /** Things the user should know (skipped files, colour images fed to a grey model...). Deduplicated; grows while reading. */
   warnings: string[];
-  read(index: number): Promise<Sample>;
+  /** Sample `index`; `signal` lets a reader drop work still queued when the caller gives up. */
+  read(index: number, signal?: AbortSignal): Promise<Sample>;
 }
 
 export interface DatasetOptions {
@@ -64,9 +67,11 @@ export interface Batch {
   shape: number[];
   labels: (number | null)[];
   ids: string[];
+  /** Seconds decoding threads spent on these samples (image data sets). */
+  decodeSeconds: number;
 }
 
-/** Samples read at once by readBatch (file reads overlap on libuv's pool; decoding itself is JavaScript on this thread). */
+/** Samples read at once by readBatch by default (file reads overlap on libuv's pool; images decode on worker threads). */
 export const READ_CONCURRENCY = 4;
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -110,29 +115,14 @@ export async function openDataset(path: string, options: DatasetOptions): Promis
 }
 
 /**
- * Reads `indices` into one batch (samples concatenated in order), decoding up to READ_CONCURRENCY samples at once.
- * The first failure rejects (naming the sample's file); remaining reads stop. Samples of one batch share a shape
- * (a data set whose samples each have their own size is read one sample per batch).
+ * Samples of one batch (read in order) concatenated: they must share a shape (InternalError otherwise: readers never
+ * batch samples of their own sizes), and each must hold that shape's values (an OctetError naming it otherwise).
  */
-export async function readBatch(ds: Dataset, indices: number[], input: InputSpec): Promise<Batch> {
-  const samples: Sample[] = new Array<Sample>(indices.length);
-  let next = 0;
-  let failed = false;
-  const worker = async (): Promise<void> => {
-    while (!failed && next < indices.length) {
-      const slot = next++;
-      try {
-        samples[slot] = await ds.read(indices[slot]);
-      } catch (err) {
-        failed = true;
-        throw err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, indices.length) }, worker));
+export function assembleBatch(ds: Dataset, samples: readonly Sample[], input: InputSpec): Batch {
   const shape = samples[0]?.shape ?? ds.sampleShape ?? [];
   const perSample = elementCount(shape);
-  const data = new Float32Array(indices.length * perSample);
+  const data = new Float32Array(samples.length * perSample);
+  let decodeSeconds = 0;
   samples.forEach((sample, slot) => {
     if (formatShape(sample.shape) !== formatShape(shape)) {
       throw new InternalError(`readBatch: samples of ${formatShape(shape)} and ${formatShape(sample.shape)} in one batch of ${ds.info.path}`);
@@ -141,8 +131,34 @@ export async function readBatch(ds: Dataset, indices: number[], input: InputSpec
       throw new OctetError(`${ds.info.path} (${sample.id})`, `sample has ${sample.data.length} values; model input '${input.name}' ${formatShape(shape)} takes ${perSample}`);
     }
     data.set(sample.data, slot * perSample);
+    decodeSeconds += sample.decodeSeconds ?? 0;
   });
-  return { data, shape, labels: samples.map((s) => s.label), ids: samples.map((s) => s.id) };
+  return { data, shape, labels: samples.map((s) => s.label), ids: samples.map((s) => s.id), decodeSeconds };
+}
+
+/**
+ * Reads `indices` into one batch (samples concatenated in order), decoding up to `concurrency` (default
+ * READ_CONCURRENCY) samples at once. The first failure rejects (naming the sample's file); remaining reads stop.
+ * Samples of one batch share a shape (a data set whose samples each have their own size is read one sample per batch).
+ */
+export async function readBatch(ds: Dataset, indices: number[], input: InputSpec,
+  options: { concurrency?: number; signal?: AbortSignal } = {}): Promise<Batch> {
+  const samples: Sample[] = new Array<Sample>(indices.length);
+  let next = 0;
+  let failed = false;
+  const worker = async (): Promise<void> => {
+    while (!failed && next < indices.length) {
+      const slot = next++;
+      try {
+        samples[slot] = await ds.read(indices[slot], options.signal);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(options.concurrency ?? READ_CONCURRENCY, indices.length) }, worker));
+  return assembleBatch(ds, samples, input);
 }
 
 /**

@@ -1,9 +1,12 @@
-// Encoded image -> 8-bit RGB pixels, pure JavaScript (no native image library): JPEG via jpeg-js, with libjpeg's
-// chroma upsampling and YCbCr conversion so the pixels match what PIL (so torchvision) sees, and EXIF orientation
-// applied; PNG via pngjs, alpha dropped. Other formats are recognised by their header and refused by name.
+// Encoded image -> 8-bit RGB pixels, no native image library: JPEG via libjpeg-turbo compiled to WebAssembly
+// (jpeg-turbo.ts: Pillow's decoder, so the pixels are exactly what PIL, so torchvision, sees), or — for what it does
+// not decode (CMYK, damaged files) — jpeg-js with libjpeg's chroma upsampling and YCbCr conversion (equal to PIL up to
+// the IDCT's rounding) and jpeg-js's errors; EXIF orientation applied either way. PNG via pngjs, alpha dropped. Other
+// formats are recognised by their header and refused by name.
 import { decode as decodeJpegBytes } from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { OctetError } from '../common/errors';
+import { decodeJpegTurbo } from './jpeg-turbo';
 
 /** 8-bit pixels, interleaved (HWC), no alpha. */
 export interface Pixels {
@@ -280,10 +283,13 @@ function finishComponents(raw: Uint8Array, width: number, height: number, compon
 }
 
 /**
- * JPEG -> 8-bit RGB (grey replicated) with its EXIF orientation applied. jpeg-js does the entropy decoding and IDCT;
- * 3-component images come out of it unconverted and get libjpeg's colour handling here (see finishComponents).
+ * JPEG -> 8-bit RGB (grey replicated) with its EXIF orientation applied: libjpeg-turbo's pixels when it decodes the
+ * file cleanly, else jpeg-js's (entropy decoding and IDCT; 3-component images come out of it unconverted and get
+ * libjpeg's colour handling here, see finishComponents), whose errors name what is wrong.
  */
 function decodeJpeg(bytes: Uint8Array, header: JpegHeader): Pixels {
+  const turbo = decodeJpegTurbo(bytes);
+  if (turbo) return applyOrientation({ ...turbo, channels: 3 }, header.orientation);
   const three = header.components.length === 3 && header.components.every((comp) => comp.h > 0 && comp.v > 0);
   let input = bytes;
   if (three && header.adobeTransformAt >= 0 && bytes[header.adobeTransformAt] !== 0) {

@@ -20,6 +20,18 @@ export interface TensorStatsOptions {
 
 export const DEFAULT_HISTOGRAM_BINS = 4096;
 
+/** Everything a TensorStats holds, as plain data (to move it between threads). */
+export interface TensorStatsState {
+  bins: number;
+  /** Counts per bin plus the +R slot. */
+  counts: Float64Array;
+  halfRange: number;
+  min: number;
+  max: number;
+  finite: number;
+  nonFinite: number;
+}
+
 export class TensorStats {
   private readonly binCount: number;
   /** Counts per bin, plus one slot (index binCount) for values exactly equal to +R. */
@@ -37,6 +49,24 @@ export class TensorStats {
     }
     this.binCount = bins;
     this.counts = new Float64Array(bins + 1);
+  }
+
+  /** The statistics as plain data; TensorStats.fromState(state) is an equal TensorStats. */
+  state(): TensorStatsState {
+    return { bins: this.binCount, counts: this.counts.slice(), halfRange: this.halfRange, min: this.minValue, max: this.maxValue,
+      finite: this.finiteCount, nonFinite: this.nonFiniteCount };
+  }
+
+  static fromState(state: TensorStatsState): TensorStats {
+    const stats = new TensorStats({ bins: state.bins });
+    if (state.counts.length !== state.bins + 1) throw new RangeError(`TensorStats.fromState: ${state.counts.length} counts for ${state.bins} bins`);
+    stats.counts = Float64Array.from(state.counts);
+    stats.halfRange = state.halfRange;
+    stats.minValue = state.min;
+    stats.maxValue = state.max;
+    stats.finiteCount = state.finite;
+    stats.nonFiniteCount = state.nonFinite;
+    return stats;
   }
 
   /** Smallest finite value seen; +Infinity before any. */

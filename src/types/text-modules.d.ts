@@ -3,3 +3,9 @@ declare module '*.proto' {
   const text: string;
   export default text;
 }
+
+// esbuild embeds these as their bytes (see esbuild.mjs `loader`).
+declare module '*.wasm' {
+  const bytes: Uint8Array;
+  export default bytes;
+}

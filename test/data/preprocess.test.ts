@@ -338,23 +338,23 @@ test('decodeImage: EXIF orientation is applied (all eight, both TIFF byte orders
   }
 });
 
-test('decodeImage: a 4:2:0 JPEG decodes like libjpeg-turbo (fancy chroma upsampling, rounded colour conversion)', async () => {
+test('decodeImage: a 4:2:0 JPEG decodes exactly as Pillow (libjpeg-turbo) decodes it', async () => {
   // 24x16, quality 92, 4:2:0, saved by Pillow; expected = Pillow's (libjpeg-turbo's) RGB decode of it.
   const file = Buffer.from('/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAMCAgICAgMCAgIDAwMDBAYEBAQEBAgGBgUGCQgKCgkICQkKDA8MCgsOCwkJDRENDg8QEBEQCgwSExIQEw8QEBD/2wBDAQMDAwQDBAgEBAgQCwkLEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBD/wAARCAAQABgDASIAAhEBAxEB/8QAHwAAAQUBAQEBAQEAAAAAAAAAAAECAwQFBgcICQoL/8QAtRAAAgEDAwIEAwUFBAQAAAF9AQIDAAQRBRIhMUEGE1FhByJxFDKBkaEII0KxwRVS0fAkM2JyggkKFhcYGRolJicoKSo0NTY3ODk6Q0RFRkdISUpTVFVWV1hZWmNkZWZnaGlqc3R1dnd4eXqDhIWGh4iJipKTlJWWl5iZmqKjpKWmp6ipqrKztLW2t7i5usLDxMXGx8jJytLT1NXW19jZ2uHi4+Tl5ufo6erx8vP09fb3+Pn6/8QAHwEAAwEBAQEBAQEBAQAAAAAAAAECAwQFBgcICQoL/8QAtREAAgECBAQDBAcFBAQAAQJ3AAECAxEEBSExBhJBUQdhcRMiMoEIFEKRobHBCSMzUvAVYnLRChYkNOEl8RcYGRomJygpKjU2Nzg5OkNERUZHSElKU1RVVldYWVpjZGVmZ2hpanN0dXZ3eHl6goOEhYaHiImKkpOUlZaXmJmaoqOkpaanqKmqsrO0tba3uLm6wsPExcbHyMnK0tPU1dbX2Nna4uPk5ebn6Onq8vP09fb3+Pn6/9oADAMBAAIRAxEAPwBPh1+ytr3jrSJNa0u80m2hhuGtil3JIrlgqsSAsbDGHHfsa0te/YM8capqEV1b634YVEhEZD3FwDkMx7Qn1r6C0HwZrmmQ/ZtN1G+tIWbeY4J3jUtgDOFIGcAc+wqh4s0nxnaatDHD4q1qFDbKxVb+VQTubnG72r8D8P8Ai7ivFcT2yLHU6U3GdnOnzJRsrp66vzPsvGLxMpUcjqVM0m50OePux0le+mp8t+Nv2Wte+GR05dbutLu/7R83y/sLyPt8vZndvRcZ3jGM9D0or6OuPD1/qvlHXdYvL8w58v7TcPLszjONxOM4Gcegor+xsi4xznD5fTpZ3XjVxKvzThFxi/ebjaPS0bJ92mz+F848SsNWxk55cpRpaWUndrRXu/W79D//2Q==', 'base64');
   const expected = Buffer.from('3AAt2QEq3Asq1g8i0xEc0RIZ2hgj1xUe2BwdwyE2ojB1UBJ/KiW1GCzJGiu/HzK/GzC9HTjDGTjEGDzGHT3MG0HKFkHBGUrD4g8w3Q4s2hMq2hop2B0k2iEm4SQq4CYp3CYiyC07pTx3VR6DLy64HDXNHTbEHzvCIEHGGj/DGkLIIUvRG0bJIk/OIFXJG1PC3h8m3B8m3SUt1yQq2Cor2Swo3C0o3DAk3jklykA9qEt3Wi6FMjy4H0XOIEnJH03FGk7EIFjPG1XQGlXNH13MHV7EF1y7IGXC2S0h2TEk3z0u0zgi10Ik1EId2kYg1kcb00wVwlEpo1laXz9kO0qPKlOlL1mjLl2hJFubJV+fK2SrJWSxHmi9GGq+H3HDIXTE3UMr1UIgx0QQzFYOx1kAxFwAxV4Bx2UEymsBvG4MpHIrcVwtUWFGQ2RTRmZRRWVNTHBWS3NZRW1VQXd5JHaoIYHNHX3KHn/M1Eki1lUe1WgT/8dT/9RF/+FJ/9VE/9tJ/9hA/9tG/+Ve6uBk2+l61e+E3vGG3u+F2OuA0+l91vCDw/KuLoWYG4fHIo/QII3Q21wn1WQYxnAA/9o8/+Eh/+of/+Un/+gs/+km/+gk/+8v8e4v5/M54vE86fE86u067fBB7PE/5vA5z/Z1N5OGI5nJIJjKIZvO2mck13IazIEB/944/+Yg/uUW//Aq++oo/+4l9+of9fAl6/Er4/c23/U45fU86PQ84/E65fU84/c2xfZpPaiMIafEIajGJq3N2HEk3oAm0IcW/9hN/+A//+M6/947/+lF/+U4+ek88/FR3OxY0PZvyPl7xPJ2x/h7xPl3xfp2xPpxrvyWNLWZILnBIrnCJLvE4Ikq4pMuzowc0pof0JwSzZ8M0KYWx6EOy60Pv7EaqLEweZ0zYaJOV6piU6plVK9pULJlUbRiU7JhSbp8J7+mHsnBH8jBI8rD2ZQd2pkj158o058l3Kcl2Kce4bAn2a8f1LUcyMAxq8JWaadcRauDNrigMrylLb+oLMKlNMusOcmuLMStKtfDGtPBGtXEI93P3qoj2akj2Kwp3LIs27Am27Aj27Eh4Lsl1Lobx8k4p9BoYbd2N8CmJczFIdDLGtLKGtTGG9XHIdXKJdvOIODHIOfIIOjMH+rN2rUm3Lkn2bsn2L8k1b0d4com38Yk4csn3dElyto8pOFsWch7L9SsGd3JG+HQGOPNHerLGefDG+fGJfHOG+zEI/bLH/bMGvHH28Em3MUn3M0o2c8i2dIh3tcm3tQn29Qk3t4mx+Q8oe5uVdV+LeWzFuvLGvDOGPDLGfDGHvXJIfrNH/vLHPrHG/vFHf3HIv/M5NIq39Ik3dYj29sh2uAk2d8l3+Mu4ucy3OcnyvFApv50WeWCM/W4HfvMI/3JIPvFIvzKJP7MH/zJGfzFGv/NFv/IF//BHP/A5dgp6uEu4+Im5Osr3uoo3u4s4+024+814/Ux0f5JrP98WOmAMPe0Hf3HI//EIv7BIv3HIP3IH/zHHv/KD//HEv/IGP/AG/+8', 'base64');
   const pixels = await decodeImage(file, 'golden.jpg', prepFor(spec(16, 24), 'raw'));
-  assert.equal(pixels.data.length, expected.length);
-  let total = 0, bias = 0, max = 0;
-  pixels.data.forEach((v, i) => {
-    const d = v - expected[i];
-    total += Math.abs(d);
-    bias += d;
-    max = Math.max(max, Math.abs(d));
-  });
-  // Only the IDCT's rounding differs (jpeg-js's own colour path is off by up to ~30 at the edges, -0.4 on average).
-  assert.ok(max <= 3, `max difference ${max}`);
-  assert.ok(total / expected.length < 0.5, `mean difference ${total / expected.length}`);
-  assert.ok(Math.abs(bias / expected.length) < 0.25, `bias ${bias / expected.length}`);
+  // libjpeg-turbo decodes it (jpeg-js, the fallback, differs by the IDCT's rounding: up to 3).
+  assert.deepEqual(Buffer.from(pixels.data), expected);
+});
+
+test('decodeImage: a JPEG libjpeg-turbo only warns about (stray bytes before a marker) still decodes, through jpeg-js', async () => {
+  const clean = jpeg(32, 24, (x, y) => [x * 8, y * 10, 128], 90);
+  const eoi = clean.length - 2;
+  const stray = Buffer.concat([clean.subarray(0, eoi), Buffer.from([0x12, 0x34, 0x56]), clean.subarray(eoi)]);
+  const pixels = await decodeImage(stray, 'stray.jpg', prepFor(spec(24, 32), 'raw'));
+  const reference = await decodeImage(clean, 'clean.jpg', prepFor(spec(24, 32), 'raw'));
+  assert.equal(pixels.data.length, reference.data.length);
+  assert.ok(pixels.data.every((v, i) => Math.abs(v - reference.data[i]) <= 3), 'the same picture, up to the IDCT\'s rounding');
 });
 
 test('resizePixels: bilinear resampling is Pillow\'s, bit for bit (downscale, upscale, centre crop, grey)', async () => {

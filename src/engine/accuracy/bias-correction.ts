@@ -9,7 +9,8 @@
 import { attrInt, Graph, intAttribute, makeNode } from '../../onnx/graph';
 import { makeTensor, tensorToArray, tensorToFloat32 } from '../../onnx/tensor';
 import { AttributeProto, ModelProto, NodeProto, TensorProto } from '../../onnx/proto';
-import { CalibrationOptions, forEachBatch, forEachChannelRun } from '../runtime/calibrate';
+import { CalibrationOptions, reduceTensors } from '../runtime/calibrate';
+import type { ChannelSums } from '../../quant/tensor-reductions';
 import type { SampleSet } from '../runtime/sample-set';
 import { ModelInput } from '../../data/model-input';
 import { biasCorrectionOf, ruleFor } from '../../quant/registry';
@@ -150,20 +151,13 @@ export async function measureBiasShifts(reference: ModelProto, targets: readonly
   }
   const graph = reference.graph!;
   const probe: ModelProto = { ...reference, graph: { ...graph, node: [...graph.node, ...nodes], initializer: [...graph.initializer, ...initializers] } };
-  const sums = new Map<string, { sum: Float64Array; count: number }>();
   const exposed = [...new Set(pairs.flatMap((p) => [p.target.fp32Output, p.copyOutput]))];
-  await forEachBatch(probe, exposed, samples, input, options, label, (tensor, value) => {
-    const data = value.data as Float32Array;
-    let acc = sums.get(tensor);
-    if (!acc) { acc = { sum: new Float64Array(value.dims[1] ?? 1), count: 0 }; sums.set(tensor, acc); }
-    const sum = acc.sum;
-    forEachChannelRun(value.dims, (c, start, end) => {
-      let s = 0;
-      for (let i = start; i < end; i++) s += data[i];
-      sum[c] += s;
-    });
-    acc.count += value.dims.slice(2).reduce((a, b) => a * b, value.dims[0]);
-  });
+  // A layer's copy has its output's shape: size the runs by it (an unknown tensor counts as the largest known).
+  const copied = new Map(pairs.map((p) => [p.copyOutput, p.target.fp32Output] as const));
+  const tensorBytes = (t: string): number | undefined => options.tensorBytes?.(copied.get(t) ?? t);
+  const { results } = await reduceTensors(probe, exposed, 'channel-sum', samples, input, { ...options, tensorBytes }, label);
+  const sums = new Map<string, ChannelSums>();
+  for (const [t, result] of results) if (result.kind === 'channel-sum') sums.set(t, result.sums);
   const shifts = new Map<string, Float64Array>();
   for (const { target, copyOutput } of pairs) {
     const fp32 = sums.get(target.fp32Output);

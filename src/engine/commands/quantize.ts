@@ -41,8 +41,8 @@ export async function quantizeModel(given: QuantizeRequest): Promise<QuantizeOut
   const request = resolveRequest(given);
   const paths = runPaths(request);
   const workDir = mkdtempSync(join(tmpdir(), 'octet-'));
+  const run = new Run(request, paths, workDir);
   try {
-    const run = new Run(request, paths, workDir);
     const ready = await prepareModel(run);
     const data = await openCalibrationData(run, ready);
     const model = { ...ready, input: data.input };
@@ -58,6 +58,7 @@ export async function quantizeModel(given: QuantizeRequest): Promise<QuantizeOut
     run.result(paths.out, paths.report);
     return { modelPath: paths.out, reportPath: paths.report, report };
   } finally {
+    run.end();
     rmSync(workDir, { recursive: true, force: true });
   }
 }

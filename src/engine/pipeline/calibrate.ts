@@ -1,11 +1,11 @@
 // Step 4: calibration — per-channel ranges steer the activation equalization (which rescales the reference graph's
 // weights), then streaming statistics of every Q/DQ'd tensor, shared-scale ones too (returning a layer to FP32 in
-// tuning can leave a data-movement op's output needing its own range). The samples are decoded once when the passes
-// that read them fit in memory.
+// tuning can leave a data-movement op's output needing its own range). The samples (opened with the data, step 2) are
+// decoded once when the passes that read them fit in memory.
 import type { TensorStats } from '../../quant/histogram';
 import { equalizePairs, findEqualizationPairs } from '../../quant/equalize';
 import { CalibrationOptions, collectChannelMaxima, collectStatistics } from '../runtime/calibrate';
-import { openSampleSet, SampleSet } from '../runtime/sample-set';
+import type { SampleSet } from '../runtime/sample-set';
 import type { CalibrationData } from './calibration-data';
 import type { Planned } from './plan';
 import type { PreparedModel } from './prepare-model';
@@ -34,8 +34,7 @@ export async function calibrate(run: Run, model: PreparedModel, data: Calibratio
   const options: CalibrationOptions = { threads: request.threads, signal: run.signal, tensorBytes: planned.tensorBytes };
   const quantizedNodes = new Set(planned.plan.quantized);
   const pairs = request.equalize && model.perChannel ? findEqualizationPairs(planned.graph, model.opset.to, (n) => quantizedNodes.has(n)) : [];
-  const passes = 1 + (pairs.length > 0 ? 1 : 0) + (request.biasCorrection !== 'off' ? 1 : 0);
-  const samples = await openSampleSet(data.calibSet, data.calibIndices, input, data.batch, { passes, signal: run.signal });
+  const { samples } = data;
   const started = performance.now();
   if (pairs.length > 0) {
     // Channel ranges only steer the equalization; a few dozen samples are enough.

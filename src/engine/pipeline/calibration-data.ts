@@ -1,12 +1,14 @@
 // Step 2: the data — the preprocessing (flags over --preprocess-file over a preset over the model's guess, said in a
 // log line before calibration), the calibration data set opened with it, the model input settled at the data's size,
-// the samples taken, and how the evaluation data set is opened the same way. Tensor data (.npy, .pb) is taken as it is.
+// the samples taken (decoding from now on, in the background, while the model is planned), and how the evaluation data
+// set is opened the same way. Tensor data (.npy, .pb) is taken as it is.
 import { resolve } from 'node:path';
 import type { Preprocessing } from '../../common/report';
 import { Dataset, DatasetOptions, openDataset, splitIndices } from '../../data/dataset';
 import { openModelData, padSample, requestPreprocessing, usesPreprocessing } from '../../data/model-data';
 import { effectiveBatch, ModelInput } from '../../data/model-input';
 import { describePreprocessing } from '../../data/preprocessing';
+import { openSampleSet, SampleSet } from '../runtime/sample-set';
 import type { ReadyModel } from './prepare-model';
 import type { Run } from './run';
 
@@ -21,8 +23,15 @@ export interface CalibrationData {
   calibIndices: number[];
   /** Samples per calibration batch (the model's fixed batch when it has one; 1 when samples have their own sizes). */
   batch: number;
+  /** The calibration samples, kept in memory when the passes over them fit (else streamed on every pass). */
+  samples: SampleSet;
   /** The first calibration sample, decoded, at the input's size (zero-padded when samples have their own sizes): probes and benchmarks feed it. */
   firstSample: Float32Array;
+}
+
+/** Passes the run will make over the calibration samples (equalization, statistics, bias shifts, method comparison). */
+function calibrationPasses(request: Run['request']): number {
+  return 1 + (request.equalize && request.perChannel ? 1 : 0) + (request.biasCorrection !== 'off' ? 1 : 0) + (request.method === 'auto' ? 1 : 0);
 }
 
 export async function openCalibrationData(run: Run, model: ReadyModel): Promise<CalibrationData> {
@@ -49,12 +58,13 @@ export async function openCalibrationData(run: Run, model: ReadyModel): Promise<
   if (calibSet.sampleShape === null) {
     run.log(`samples have sizes of their own (up to ${JSON.stringify(input.shape.slice(1))}): one sample per run; probe and benchmark at the largest size`);
   }
-  const first = await calibSet.read(calibIndices[0]);
+  const samples = await openSampleSet(calibSet, calibIndices, input, batch, { passes: calibrationPasses(request), signal: run.lifetime });
+  const first = await samples.first(run.signal);
   const target = input.shape.slice(1);
   const firstSample = JSON.stringify(first.shape) === JSON.stringify(target) ? first.data : padSample(first.data, first.shape, target);
   return {
     preprocessing: preprocessed ? { ...preprocessing, reason: resolved.reason } : null, input,
-    datasetOptions: { input, preprocessing }, calibSet, calibIndices, batch, firstSample,
+    datasetOptions: { input, preprocessing }, calibSet, calibIndices, batch, samples, firstSample,
   };
 }
 

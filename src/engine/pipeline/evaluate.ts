@@ -39,7 +39,7 @@ export async function evaluateRun(run: Run, model: PreparedModel, data: Calibrat
     return skipped;
   }
   run.progress('evaluate', 0, evalData.indices.length * 2, 'decoding evaluation samples');
-  const samples = await openSampleSet(evalData.set, evalData.indices, input, effectiveBatch(input, 8, evalData.set.sampleShape), { signal: run.signal });
+  const samples = await openSampleSet(evalData.set, evalData.indices, input, effectiveBatch(input, 8, evalData.set.sampleShape), { signal: run.lifetime });
   const fp32 = await Reference.run(paths.model, samples, input, paths.model, { signal: run.signal,
     onProgress: run.progressOf('evaluate', (d, t) => `FP32 ${d}/${t}`, 2) });
   const score = (c: Conversion) => scoreConversion(run, model, planned, samples, fp32, c);

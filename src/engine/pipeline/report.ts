@@ -2,6 +2,7 @@
 import type { BenchResult, Report } from '../../common/report';
 import { REPORT_SCHEMA_VERSION } from '../../common/report';
 import { OCTET_VERSION } from '../../common/version';
+import { decodeWorkers } from '../../data/decode-pool';
 import { modelInfo, opHistogram } from '../../onnx/model-info';
 import { BIAS_SAMPLES, Calibrated } from './calibrate';
 import type { CalibrationData } from './calibration-data';
@@ -48,6 +49,7 @@ export function buildReport(run: Run, results: RunResults): Report {
         layers: conversion.biasCorrected, samples: Math.min(BIAS_SAMPLES, data.calibIndices.length),
         seconds: round3(chosen.builder.biasSeconds), outputSqnrDb: chosen.biasScores,
       } : null,
+      decode: { samples: data.samples.decoded, seconds: round3(data.samples.decodeSeconds), workers: data.samples.decodeSeconds > 0 ? decodeWorkers() : 0 },
     },
     quantizedNodes: conversion.quantizedNodes,
     keptFloat: conversion.kept,

@@ -24,6 +24,18 @@ export class Run {
 
   get signal(): AbortSignal | undefined { return this.request.signal; }
 
+  private readonly ended = new AbortController();
+
+  /** Aborted when the run is cancelled or ends, however it ends: stops what it started in the background (decoding). */
+  get lifetime(): AbortSignal {
+    return this.request.signal ? AbortSignal.any([this.request.signal, this.ended.signal]) : this.ended.signal;
+  }
+
+  /** The run is over: background work stops. */
+  end(): void {
+    this.ended.abort();
+  }
+
   progress(stage: Stage, done: number, total: number, message: string): void {
     this.emit({ type: 'progress', stage, done, total, message });
   }

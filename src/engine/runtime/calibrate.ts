@@ -2,15 +2,18 @@
 // extra outputs, folding each batch into streaming statistics. Memory stays bounded whatever the data-set size and
 // the model: samples stream (sample-set.ts), and the exposed tensors follow a byte budget (exposure.ts) — smaller
 // runs, and several passes over the samples when one sample's tensors alone are too many. Two kinds of statistics:
-// per-tensor (min/max + growing histogram, for ranges) and per-channel maxima (for activation equalization).
+// per-tensor (min/max + growing histogram, for ranges) and per-channel maxima (for activation equalization), folded on
+// the reducing thread (reducer.ts) while the next batch runs.
 import type * as ort from 'onnxruntime-node';
 import { encodeModel, ModelProto } from '../../onnx/proto';
 import { TensorStats } from '../../quant/histogram';
+import type { ReductionKind, ReductionResult } from '../../quant/tensor-reductions';
 import type { ModelInput } from '../../data/model-input';
 import { withExtraOutputs } from './prepare';
 import { openSession, runFloat } from './session';
 import { throwIfCancelled } from '../cancel';
 import { EXPOSURE_BUDGET_BYTES, planExposure } from './exposure';
+import { ReducePass } from './reducer';
 import { splitBatch, SampleSet } from './sample-set';
 
 export interface CalibrationOptions {
@@ -21,6 +24,8 @@ export interface CalibrationOptions {
   tensorBytes?: (tensor: string) => number | undefined;
   /** Overrides EXPOSURE_BUDGET_BYTES (tests). */
   exposureBudget?: number;
+  /** false: ORT's threads sleep between parallel sections (see SessionSettings.spin). */
+  spin?: boolean;
 }
 
 export interface CalibrationResult {
@@ -32,17 +37,19 @@ export interface CalibrationResult {
 }
 
 /**
- * Runs the model over the samples and hands every exposed float tensor to `visit`, within the exposure budget.
- * Returns the samples seen per pass and the number of passes.
+ * Runs the model over the samples and hands every exposed float tensor to `visit`, within the exposure budget; after
+ * each run, `afterRun` (awaited) may hold the next one back. Returns the samples seen per pass and the number of passes.
  */
 export async function forEachBatch(model: ModelProto, tensors: readonly string[], samples: SampleSet,
-  input: ModelInput, options: CalibrationOptions, label: string, visit: (tensor: string, value: ort.Tensor) => void): Promise<{ samples: number; passes: number }> {
+  input: ModelInput, options: CalibrationOptions, label: string, visit: (tensor: string, value: ort.Tensor) => void,
+  afterRun?: () => Promise<void>): Promise<{ samples: number; passes: number }> {
   const plan = planExposure(tensors, options.tensorBytes ?? (() => undefined), samples.batch, options.exposureBudget ?? EXPOSURE_BUDGET_BYTES);
   const total = samples.size * plan.groups.length;
   let done = 0;
   let seen = 0;
   for (const group of plan.groups) {
-    const session = await openSession(encodeModel(withExtraOutputs(model, group)), { threads: options.threads, level: 'disabled', lowMemory: true }, label);
+    const session = await openSession(encodeModel(withExtraOutputs(model, group)),
+      { threads: options.threads, level: 'disabled', lowMemory: true, spin: options.spin }, label);
     seen = 0;
     try {
       for await (const batch of samples.batches(options.signal)) {
@@ -54,6 +61,7 @@ export async function forEachBatch(model: ModelProto, tensors: readonly string[]
             if (value && value.type === 'float32') visit(t, value);
             value?.dispose?.();
           }
+          await afterRun?.();
         }
         seen += batch.count;
         done += batch.count;
@@ -66,45 +74,46 @@ export async function forEachBatch(model: ModelProto, tensors: readonly string[]
   return { samples: seen, passes: plan.groups.length };
 }
 
+/**
+ * Folds every exposed tensor into a reduction of `kind` on the reducing thread, overlapping the next run. One run's
+ * tensors may wait there while the next is computed, so the runs are planned within 2/3 of the exposure budget: the
+ * peak stays what one run within the whole budget costs when folded here.
+ */
+export async function reduceTensors(model: ModelProto, tensors: readonly string[], kind: ReductionKind, samples: SampleSet,
+  input: ModelInput, options: CalibrationOptions, label: string): Promise<{ results: Map<string, ReductionResult>; samples: number; passes: number }> {
+  const pass = new ReducePass(kind);
+  try {
+    let posted = 0;
+    const budget = Math.floor(((options.exposureBudget ?? EXPOSURE_BUDGET_BYTES) * 2) / 3);
+    // ORT's threads share the cores with the folding (and any decoding still going on): they must not spin.
+    const counted = await forEachBatch(model, tensors, samples, input, { ...options, exposureBudget: budget, spin: false }, label,
+      (t, value) => { posted += pass.add(t, value); },
+      async () => {
+        await pass.settle(posted);
+        posted = 0;
+      });
+    return { results: await pass.finish(), ...counted };
+  } finally {
+    pass.drop();
+  }
+}
+
 export async function collectStatistics(model: ModelProto, tensors: readonly string[], samples: SampleSet,
   input: ModelInput, options: CalibrationOptions, label: string): Promise<CalibrationResult> {
   const started = performance.now();
-  const stats = new Map<string, TensorStats>(tensors.map((t) => [t, new TensorStats()]));
-  const { samples: images, passes } = await forEachBatch(model, tensors, samples, input, options, label,
-    (t, value) => stats.get(t)!.update(value.data as Float32Array));
+  const { results, samples: images, passes } = await reduceTensors(model, tensors, 'histogram', samples, input, options, label);
+  const stats = new Map<string, TensorStats>(tensors.map((t) => {
+    const result = results.get(t);
+    return [t, result?.kind === 'histogram' ? TensorStats.fromState(result.stats) : new TensorStats()];
+  }));
   return { stats, images, seconds: (performance.now() - started) / 1000, passes };
-}
-
-/** For a [N, C, ...] tensor: calls visit(channel, start, end) for every sample's run of one channel's values. */
-export function forEachChannelRun(dims: readonly number[], visit: (channel: number, start: number, end: number) => void): void {
-  const channels = dims[1] ?? 1;
-  const inner = dims.slice(2).reduce((a, b) => a * b, 1);
-  for (let n = 0; n < dims[0]; n++) {
-    for (let c = 0; c < channels; c++) {
-      const start = (n * channels + c) * inner;
-      visit(c, start, start + inner);
-    }
-  }
 }
 
 /** Per-channel maximum of |x| along dim 1 (channels of NCHW / features of [N, F]) for each tensor. */
 export async function collectChannelMaxima(model: ModelProto, tensors: readonly string[], samples: SampleSet,
   input: ModelInput, options: CalibrationOptions, label: string): Promise<Map<string, Float32Array>> {
+  const { results } = await reduceTensors(model, tensors, 'channel-max', samples, input, options, label);
   const maxima = new Map<string, Float32Array>();
-  await forEachBatch(model, tensors, samples, input, options, label, (t, value) => {
-    const data = value.data as Float32Array;
-    let m = maxima.get(t);
-    if (!m) { m = new Float32Array(value.dims[1] ?? 1); maxima.set(t, m); }
-    const top = m;
-    forEachChannelRun(value.dims, (c, start, end) => {
-      let highest = top[c];
-      for (let i = start; i < end; i++) {
-        const v = data[i];
-        const a = v < 0 ? -v : v;
-        if (a > highest) highest = a;
-      }
-      top[c] = highest;
-    });
-  });
+  for (const [t, result] of results) if (result.kind === 'channel-max') maxima.set(t, result.maxima);
   return maxima;
 }

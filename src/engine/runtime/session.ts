@@ -19,6 +19,11 @@ export interface SessionSettings {
    * freed after each run instead of being kept as the arena's high-water mark.
    */
   lowMemory?: boolean;
+  /**
+   * false: ORT's idle intra-op threads sleep instead of spinning between parallel sections — for runs that share the
+   * cores with Octet's own threads (decoding, folding statistics), which spinning would starve.
+   */
+  spin?: boolean;
 }
 
 export function ortVersion(): string {
@@ -38,6 +43,7 @@ export async function openSession(model: Uint8Array | string, settings: SessionS
     options.enableCpuMemArena = false;
     options.enableMemPattern = false;
   }
+  if (settings.spin === false) options.extra = { session: { intra_op: { allow_spinning: '0' } } };
   let session: ort.InferenceSession;
   try {
     session = typeof model === 'string'
