@@ -21,6 +21,9 @@ export interface RuleGraph {
   readonly initializers: ReadonlyMap<string, { readonly dims: readonly number[] }>;
 }
 
+/** Reads a one-element constant (null when the tensor is not one). */
+export type ScalarReader = (tensor: string) => number | null;
+
 export type RuleKind =
   /** Int8 kernel with a constant weight (per-channel int8) and optional int32 bias. */
   | 'weighted'
@@ -30,6 +33,16 @@ export type RuleKind =
   | 'passthrough'
   /** Relu/Clip right after a quantized op: removed, the quantization range of its output does the clamping. */
   | 'foldable-activation'
+  /**
+   * Mul/Div of a quantized activation by one positive constant: removed; its output is the input's int8 codes read at
+   * the input's scale times `rescale` (exact: no float island, no extra rounding).
+   */
+  | 'rescale'
+  /**
+   * y = clamp(a·x + b, lo, hi) with a > 0 (HardSigmoid): runs as QLinearAdd(x, b/a) whose output, quantized over
+   * [lo/a, hi/a], saturates exactly at the clamp; those codes read at scale × a are y.
+   */
+  | 'clamped-affine'
   /** Stays float (no int8 kernel Octet targets yet); listed for what ONNX Runtime does with it. */
   | 'float';
 
@@ -83,9 +96,21 @@ export interface OrtFacts {
   requantizesFloat?: boolean;
 }
 
+/** A form an op takes on particular nodes (MatMul of two activations, Mul by one positive constant): replaces the
+ *  rule's kind, activation inputs and blocker; the first matching form applies. */
+export interface OpForm {
+  name: string;
+  matches: (node: RuleNode, graph: RuleGraph, scalar: ScalarReader) => boolean;
+  kind: RuleKind;
+  activationInputs?: (node: RuleNode) => number[];
+  blocker?: (node: RuleNode, graph: RuleGraph) => string | null;
+}
+
 export interface OpRule {
   opType: string;
   kind: RuleKind;
+  /** Per-node forms with another kind (see OpForm); read through the registry's ruleFor(node, graph). */
+  forms?: readonly OpForm[];
   /** Input indices that carry float activations to quantize. */
   activationInputs: (node: RuleNode) => number[];
   weight?: WeightSpec;
@@ -96,7 +121,13 @@ export interface OpRule {
   biasCorrectable?: (node: RuleNode) => boolean;
   equalization?: EqualizationRole;
   /** Clamp bounds of a foldable activation (`scalar` reads a one-element constant), null when not constant. */
-  clamp?: (node: RuleNode, opset: number, scalar: (tensor: string) => number | null) => { lo: number; hi: number } | null;
+  clamp?: (node: RuleNode, opset: number, scalar: ScalarReader) => { lo: number; hi: number } | null;
+  /** 'rescale' form: the factor its output's scale is the input's times. */
+  rescale?: (node: RuleNode, scalar: ScalarReader) => number | null;
+  /** 'clamped-affine': y = clamp(a·x + b, lo, hi). */
+  affine?: (node: RuleNode) => { a: number; b: number; lo: number; hi: number };
+  /** Why this op type stays float when it has no int8 form (shown in the report's kept-float list). */
+  floatReason?: string;
   ort: OrtFacts;
 }
 
@@ -112,9 +143,28 @@ function constantWeight(index: number) {
     graph.isConstant(node.input[index] ?? '') ? null : 'its weight is not a constant initializer';
 }
 
-/** A data-movement op that runs on uint8 between quantized ops. */
+/** A data-movement op that runs on uint8 between quantized ops (ORT drops the Q/DQ around it; every output shares the
+ *  input's scale). */
 function passthrough(opType: string, blocker?: OpRule['blocker']): OpRule {
   return { opType, kind: 'passthrough', activationInputs: first, ...(blocker ? { blocker } : {}), ort: { int8: [], float: [opType], movesData: true } };
+}
+
+/** The value of the one positive constant a Mul/Div scales its activation by (input `index`), or null. */
+function positiveScalar(node: RuleNode, index: number, scalar: ScalarReader): number | null {
+  const v = node.input[index] ? scalar(node.input[index]) : null;
+  return v !== null && Number.isFinite(v) && v > 0 ? v : null;
+}
+
+/** A Mul's factor when exactly one input is a positive one-element constant. */
+function mulFactor(node: RuleNode, scalar: ScalarReader): number | null {
+  if (node.input.length !== 2) return null;
+  const [a, b] = [positiveScalar(node, 0, scalar), positiveScalar(node, 1, scalar)];
+  return a !== null && b === null && scalar(node.input[1]) === null ? a : b !== null && scalar(node.input[0]) === null ? b : null;
+}
+
+/** Int8 kernels over activations only (ORT's unary QDQ rules: QLinearSigmoid, QLinearLeakyRelu, QLinearSoftmax). */
+function unary(opType: string, blocker?: OpRule['blocker']): OpRule {
+  return { opType, kind: 'requantizing', activationInputs: first, ...(blocker ? { blocker } : {}), ort: { int8: [`QLinear${opType}`], float: [opType] } };
 }
 
 const FLOAT_MAX = 3.4028234663852886e38;
@@ -162,18 +212,41 @@ export const OP_RULES: readonly OpRule[] = [
     weight: { input: 1, axis: (_node, rank) => rank - 1, kOrder: () => 'columns' },
     blocker: (node, graph) => {
       const w = graph.initializers.get(node.input[1] ?? '');
-      if (!w) return 'its second input is not a constant weight';
-      return w.dims.length === 2 ? null : 'only 2-D constant weights are quantized';
+      return w && w.dims.length !== 2 ? 'only 2-D constant weights are quantized' : null;
     },
+    // Attention's MatMuls multiply two activations (Q·Kᵀ, scores·V): QLinearMatMul with both inputs uint8.
+    forms: [{ name: 'two activations', kind: 'requantizing', activationInputs: all, matches: (node, graph) => !graph.isConstant(node.input[1] ?? '') && !graph.isConstant(node.input[0] ?? '') }],
     // MatMulIntegerToFloat when its output is not quantized.
     ort: { int8: ['QLinearMatMul', 'MatMulIntegerToFloat'], float: ['MatMul', 'FusedMatMul'] },
   },
   { opType: 'Add', kind: 'requantizing', activationInputs: all, ort: { int8: ['QLinearAdd'], float: ['Add'] } },
   {
+    // Two activations (squeeze-excitation's scaling, x·HardSigmoid(x), SiLU's x·Sigmoid(x)): QLinearMul.
     opType: 'Mul', kind: 'requantizing', activationInputs: all,
-    blocker: (node, graph) => (node.input.some((i) => graph.isConstant(i)) ? 'scaling by a constant is cheaper in float' : null),
+    forms: [{ name: 'constant scale', kind: 'rescale', matches: (node, _graph, scalar) => mulFactor(node, scalar) !== null }],
+    rescale: mulFactor,
+    blocker: (node, graph) => (node.input.some((i) => graph.isConstant(i)) ? 'scaling by a constant tensor (not one positive number) stays float' : null),
     ort: { int8: ['QLinearMul'], float: ['Mul'] },
   },
+  {
+    // Only by one positive constant (hard-swish's /6, attention's 1/sqrt(d)): folded into the scale.
+    opType: 'Div', kind: 'float', activationInputs: first,
+    forms: [{ name: 'constant scale', kind: 'rescale', matches: (node, _graph, scalar) => positiveScalar(node, 1, scalar) !== null }],
+    rescale: (node, scalar) => { const d = positiveScalar(node, 1, scalar); return d === null ? null : 1 / d; },
+    floatReason: 'no int8 kernel for a division by a tensor (a division by one positive constant is folded into the scale)',
+    ort: { int8: [], float: ['Div'] },
+  },
+  {
+    // HardSigmoid(x) = clamp(alpha·x + beta, 0, 1): the int8 half of hard-swish with the QLinearMul after it.
+    opType: 'HardSigmoid', kind: 'clamped-affine', activationInputs: first,
+    affine: (node) => ({ a: floatAttr(node, 'alpha', 0.2), b: floatAttr(node, 'beta', 0.5), lo: 0, hi: 1 }),
+    blocker: (node) => (floatAttr(node, 'alpha', 0.2) > 0 ? null : 'a non-positive alpha has no int8 form'),
+    // Runs as QLinearAdd (named by Add's rule).
+    ort: { int8: [], float: ['HardSigmoid', 'HardSwish'] },
+  },
+  unary('Sigmoid'),
+  unary('LeakyRelu'),
+  unary('Softmax'),
   { opType: 'Concat', kind: 'requantizing', activationInputs: all, ort: { int8: ['QLinearConcat'], float: ['Concat'], movesData: true } },
   { opType: 'GlobalAveragePool', kind: 'requantizing', activationInputs: first, ort: { int8: ['QLinearGlobalAveragePool'], float: ['GlobalAveragePool'] } },
   { opType: 'AveragePool', kind: 'requantizing', activationInputs: first, ort: { int8: ['QLinearAveragePool'], float: ['AveragePool'] } },
@@ -183,6 +256,13 @@ export const OP_RULES: readonly OpRule[] = [
   passthrough('Transpose'),
   passthrough('Squeeze'),
   passthrough('Unsqueeze'),
+  // Also dropped by ORT between Q/DQ with equal parameters (its DropQDQNodesRules, SplitQDQRules).
+  passthrough('Resize', (node) => (node.input.length > 4 || node.output.length !== 1 ? 'unexpected inputs' : null)),
+  passthrough('Split'),
+  passthrough('Slice'),
+  passthrough('Gather'),
+  passthrough('Expand'),
+  passthrough('Tile'),
   {
     opType: 'Relu', kind: 'foldable-activation', activationInputs: first,
     clamp: () => ({ lo: 0, hi: Infinity }),
@@ -200,5 +280,9 @@ export const OP_RULES: readonly OpRule[] = [
     },
     ort: { int8: [], float: ['Clip'] },
   },
-  { opType: 'ConvTranspose', kind: 'float', activationInputs: first, ort: { int8: [], float: ['ConvTranspose'], requantizesFloat: true } },
+  {
+    opType: 'ConvTranspose', kind: 'float', activationInputs: first,
+    floatReason: "no int8 kernel: ONNX Runtime's CPU provider has no QDQ fusion for ConvTranspose",
+    ort: { int8: [], float: ['ConvTranspose'], requantizesFloat: true },
+  },
 ];

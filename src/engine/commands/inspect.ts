@@ -1,6 +1,7 @@
 // `octet inspect`: what Octet sees in a model — input spec, preprocessing guess, op histogram, quantizability.
 import { OctetError } from '../../common/errors';
 import { readModel } from '../../onnx/model-io';
+import { Graph } from '../../onnx/graph';
 import { runsInt8Kernel } from '../../quant/registry';
 import { describeInput, ModelInput } from '../../data/model-input';
 import { modelInfo } from '../../onnx/model-info';
@@ -28,7 +29,8 @@ export function inspectModel(path: string): Inspection {
     inputProblem = err.reason;
   }
   const preprocessGuess = input ? guessPreset(input, { producer: loaded.model.producer_name, inputName: input.name }) : null;
-  const quantizableNodes = (loaded.model.graph?.node ?? []).filter(runsInt8Kernel).length;
+  const graph = new Graph(loaded.model.graph!);
+  const quantizableNodes = graph.nodes.filter((n) => runsInt8Kernel(n, graph)).length;
   const ops = Object.entries(info.opHistogram).sort((a, b) => b[1] - a[1]).map(([op, n]) => `${op} ${n}`).join(', ');
   const text = [
     `${path}: ${(info.bytes / 2 ** 20).toFixed(2)} MB, IR ${info.irVersion}, opset ${info.opset}, producer ${info.producer || '?'}`,

@@ -9,6 +9,7 @@ import type { Chosen } from './choose';
 import type { Evaluated } from './evaluate';
 import type { PreparedModel } from './prepare-model';
 import type { Run } from './run';
+import type { SpeedTiming } from './speed';
 
 export interface RunResults {
   model: PreparedModel;
@@ -18,6 +19,8 @@ export interface RunResults {
   evaluated: Evaluated;
   int8RuntimeOps: Record<string, number>;
   bench: BenchResult[];
+  /** The time profile and the speed-aware choice (pipeline/speed.ts). */
+  timing: SpeedTiming;
 }
 
 const round3 = (v: number) => Math.round(v * 1000) / 1000;
@@ -57,6 +60,8 @@ export function buildReport(run: Run, results: RunResults): Report {
     layers: evaluated.layers,
     sensitivity: evaluated.sensitivity,
     tuning: evaluated.tuning,
+    profile: results.timing.profile,
+    speed: results.timing.speed,
     warnings: run.warnings,
     machine: model.machine,
   };
