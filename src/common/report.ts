@@ -303,7 +303,7 @@ export interface Report {
   /** Accuracy-aware mode (--max-drop) or --method auto: every trial; null when neither ran. */
   tuning: TuningReport | null;
   /** Per-node time of the FP32 and INT8 models (batch 1, one thread); absent/null when not profiled. When no INT8
-   *  layout beat FP32 (speed.fasterThanFp32 false, the written model kept in float), the fastest INT8 layout tried. */
+   *  layout beat FP32 (the written model kept in float), the INT8 layout before the speed-aware choice: where int8 lost. */
   profile?: TimeProfile | null;
   /** Speed-aware choice (regions kept in float because int8 was slower there); absent/null when it did not run. */
   speed?: SpeedReport | null;

@@ -19,6 +19,7 @@ export interface RuleNode {
 export interface RuleGraph {
   isConstant(tensor: string): boolean;
   readonly initializers: ReadonlyMap<string, { readonly dims: readonly number[] }>;
+  readonly graphOutputs: ReadonlySet<string>;
 }
 
 /** Reads a one-element constant (null when the tensor is not one). */
@@ -162,9 +163,17 @@ function mulFactor(node: RuleNode, scalar: ScalarReader): number | null {
   return a !== null && b === null && scalar(node.input[1]) === null ? a : b !== null && scalar(node.input[0]) === null ? b : null;
 }
 
-/** Int8 kernels over activations only (ORT's unary QDQ rules: QLinearSigmoid, QLinearLeakyRelu, QLinearSoftmax). */
-function unary(opType: string, blocker?: OpRule['blocker']): OpRule {
-  return { opType, kind: 'requantizing', activationInputs: first, ...(blocker ? { blocker } : {}), ort: { int8: [`QLinear${opType}`], float: [opType] } };
+/**
+ * Int8 kernels over activations only (ORT's unary QDQ rules: QLinearSigmoid, QLinearLeakyRelu, QLinearSoftmax). One
+ * that writes a model output stays float: its input needs a DequantizeLinear either way, and the output keeps full
+ * precision (a classifier's softmax probabilities on 1/255 steps would tie).
+ */
+function unary(opType: string): OpRule {
+  return {
+    opType, kind: 'requantizing', activationInputs: first,
+    blocker: (node, graph) => (graph.graphOutputs.has(node.output[0] ?? '') ? 'it writes a model output, which keeps full precision (int8 would gain no time there)' : null),
+    ort: { int8: [`QLinear${opType}`], float: [opType] },
+  };
 }
 
 const FLOAT_MAX = 3.4028234663852886e38;

@@ -253,7 +253,9 @@ export function applyPlan(graph: Graph, plan: QuantPlan, paramsFor: (tensor: str
     if (inserted.has(n)) continue;
     nodes.push(n, ...(insertedAfter.get(n) ?? []));
   }
-  graph.proto.node = nodes;
+  // A DequantizeLinear only a removed Mul/Div by a constant read (its tensor's codes are read at another scale now).
+  const read = new Set([...nodes.flatMap((n) => n.input), ...graph.graphOutputs]);
+  graph.proto.node = nodes.filter((n) => !(inserted.has(n) && n.op_type === 'DequantizeLinear' && !read.has(n.output[0])));
   graph.reindex();
   graph.sortTopologically();
   graph.removeUnusedInitializers();

@@ -80,6 +80,10 @@ export async function chooseForSpeed(run: Run, model: PreparedModel, data: Calib
   if (!auto) return { chosen, timing: { profile, speed: null }, reprofile, againstFp32, profiled: conversion };
 
   const decisions: SpeedDecision[] = [];
+  // What the report shows when no INT8 layout beats FP32: the profile of the layout before the speed-aware choice.
+  const planned = { conversion, profile };
+  // The last layout that computes in int8 (timed against FP32 when the search leaves nothing in int8).
+  let int8Layout = conversion;
   const overBudget = () => (performance.now() - started) / 1000 > SEARCH_BUDGET_S;
   const tryFloat = async (regions: SlowRegion[], reason: string): Promise<boolean> => {
     const nodes = regions.flatMap((r) => r.nodes);
@@ -90,15 +94,14 @@ export async function chooseForSpeed(run: Run, model: PreparedModel, data: Calib
     run.progress('convert', 0, 1, `speed-aware: timing ${nodes.length} node(s) in float`);
     const t = await pair(conversion.bytes, trial.bytes, [paths.out, `${paths.out} (trial)`]);
     const kept = t.high < 1;
-    decisions.push({ nodes, action: 'keep-float', beforeMs: t.aMs, afterMs: t.bMs, kept,
-      reason: `${reason}; measured time ratio ${t.ratio.toFixed(3)} (95% ${t.low.toFixed(3)}–${t.high.toFixed(3)}, ${t.rounds} rounds)` });
-    run.log(`speed-aware: ${nodes.length} node(s) in float: ${t.aMs.toFixed(3)} → ${t.bMs.toFixed(3)} ms `
-      + `(ratio ${t.ratio.toFixed(3)}, 95% ${t.low.toFixed(3)}–${t.high.toFixed(3)}, ${t.rounds} rounds): ${kept ? 'kept' : 'not kept'}`);
+    const measured = `measured time ratio ${t.ratio.toFixed(3)} (95% ${t.low.toFixed(3)}–${t.high.toFixed(3)}, ${t.rounds} rounds)`;
+    decisions.push({ nodes, action: 'keep-float', beforeMs: t.aMs, afterMs: t.bMs, kept, reason: `${reason}; ${measured}` });
+    run.log(`speed-aware: ${nodes.length} node(s) in float: ${t.aMs.toFixed(3)} → ${t.bMs.toFixed(3)} ms, ${measured}: ${kept ? 'kept' : 'not kept'}`);
     if (kept) { choice = trialChoice; conversion = trial; }
     return kept;
   };
 
-  for (let round = 0; round < MAX_ROUNDS && !overBudget(); round++) {
+  for (let round = 0; round < MAX_ROUNDS && !overBudget() && computesInInt8(conversion.plan); round++) {
     const minLossMs = Math.max(0.002, profile.int8TotalMs * MIN_LOSS_SHARE);
     const regions = slowRegions(profile, graph, conversion.plan.quantized, { minLossMs });
     if (regions.length === 0) break;
@@ -114,33 +117,37 @@ export async function chooseForSpeed(run: Run, model: PreparedModel, data: Calib
         if (await tryFloat([r], describe([r]))) changed = true;
       }
     }
-    if (!changed) break;
+    if (!changed || !computesInInt8(conversion.plan)) break;
     profile = await reprofile(conversion);
+    int8Layout = conversion;
   }
 
-  // Never slower than FP32: the final layout against the FP32 model.
+  // Never slower than FP32: the final layout against the FP32 model. When the regions left nothing in int8, or what is
+  // left is slower beyond the noise, every layer stays float and the report shows the fastest INT8 layout's profile.
   run.progress('convert', 0, 1, 'speed-aware: INT8 against FP32');
-  const final = await againstFp32(conversion);
-  let fasterThanFp32 = final.ratio < 1;
-  const profiled = conversion;
-  if (final.low > 1 && computesInInt8(conversion.plan)) {
-    // No INT8 layout tried beat FP32 beyond the noise: every layer stays float.
+  const final = await againstFp32(computesInInt8(conversion.plan) ? conversion : int8Layout);
+  const int8Ms = final.bMs;
+  let fasterThanFp32 = final.ratio < 1 && computesInInt8(conversion.plan);
+  if (!computesInInt8(conversion.plan) || final.low > 1) {
     const all = graph.nodes.map((n) => n.name ?? '');
-    const reasons = new Map(all.map((n) => [n, 'no INT8 layout beat FP32 on this machine (speed-aware choice)'] as const));
-    choice = { ...choice, exclude: new Set(all), floatReasons: reasons };
-    conversion = await chosen.builder.build(choice);
-    decisions.push({ nodes: profiled.quantizedNodes.map((q) => q.node), action: 'keep-float',
-      reason: `the fastest INT8 layout took ${final.bMs.toFixed(3)} ms against FP32's ${final.aMs.toFixed(3)} ms`,
-      beforeMs: final.bMs, afterMs: final.aMs, kept: true });
+    const reasons = new Map(all.map((n) => [n, choice.floatReasons?.get(n) ?? 'no INT8 layout beat FP32 on this machine (speed-aware choice)'] as const));
+    if (computesInInt8(conversion.plan)) {
+      decisions.push({ nodes: conversion.quantizedNodes.map((q) => q.node), action: 'keep-float',
+        reason: `the fastest INT8 layout took ${final.bMs.toFixed(3)} ms against FP32's ${final.aMs.toFixed(3)} ms `
+          + `(time ratio ${final.ratio.toFixed(3)}, 95% ${final.low.toFixed(3)}–${final.high.toFixed(3)}, ${final.rounds} rounds)`,
+        beforeMs: final.bMs, afterMs: final.aMs, kept: true });
+      choice = { ...choice, exclude: new Set(all), floatReasons: reasons };
+      conversion = await chosen.builder.build(choice);
+    }
     fasterThanFp32 = false;
-    run.warn(`No INT8 layout was faster than FP32 on this CPU (batch 1, one thread: best INT8 ${final.bMs.toFixed(2)} ms, FP32 `
+    run.warn(`No INT8 layout was faster than FP32 on this CPU (batch 1, one thread: fastest INT8 ${int8Ms.toFixed(2)} ms, FP32 `
       + `${final.aMs.toFixed(2)} ms), so the written model keeps every layer in FP32. The time profile in the report shows where int8 lost.`);
   }
+  const shown = computesInInt8(conversion.plan) ? { conversion, profile } : planned;
   const speed: SpeedReport = {
-    mode: 'auto', decisions, fp32Ms: final.aMs, int8Ms: final.bMs, fasterThanFp32,
-    seconds: Math.round((performance.now() - started) / 100) / 10,
+    mode: 'auto', decisions, fp32Ms: final.aMs, int8Ms, fasterThanFp32, seconds: Math.round((performance.now() - started) / 100) / 10,
   };
-  return { chosen: { ...chosen, choice, conversion }, timing: { profile, speed }, reprofile, againstFp32, profiled };
+  return { chosen: { ...chosen, choice, conversion }, timing: { profile: shown.profile, speed }, reprofile, againstFp32, profiled: shown.conversion };
 }
 
 /** The profile and speed figures of the model actually written (re-measured when --max-drop tuning changed it). */

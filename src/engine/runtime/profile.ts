@@ -111,11 +111,17 @@ interface Attribution {
   border: boolean;
 }
 
-/**
- * Maps every kernel of ORT's optimized graph to an FP32 node. `aliases` names, for tensors of the model ORT was given
- * that are not FP32 tensors (Octet's T_float / T_quantized / input_dequantized), the FP32 tensor they carry.
- */
-export function attributeKernels(fp32: Graph, optimized: ModelProto, aliases: ReadonlyMap<string, string>): Map<string, Attribution> {
+/** The model ORT was given, when it is not the FP32 graph itself (Octet's QDQ model). */
+export interface SourceModel {
+  graph: Graph;
+  /** For its tensors that are not FP32 tensors (T_float / T_quantized / input_dequantized): the FP32 tensor they carry. */
+  aliases: ReadonlyMap<string, string>;
+}
+
+/** Maps every kernel of ORT's optimized graph to an FP32 node. */
+export function attributeKernels(fp32: Graph, optimized: ModelProto, source?: SourceModel): Map<string, Attribution> {
+  const aliases = source?.aliases ?? new Map<string, string>();
+  const sourceNodes = new Map((source?.graph.nodes ?? []).map((n) => [n.name ?? '', n] as const));
   const opt = new Graph(optimized.graph!);
   const fp32Nodes = new Map(fp32.nodes.map((n) => [n.name ?? '', n] as const));
   const isFp32Tensor = (t: string) => fp32.producers.has(t) || fp32.graphInputs.has(t);
@@ -166,7 +172,11 @@ export function attributeKernels(fp32: Graph, optimized: ModelProto, aliases: Re
   const result = new Map<string, Attribution>();
   for (const [k, anchor] of anchors) {
     const stops = new Set(k.input.map((i) => resolveIn(i)).filter((t): t is string => t !== null));
-    const writes = k.output.map((o) => resolveOut(o)).map((o) => (o ? fp32.producers.get(o) : undefined)).filter((n): n is NodeProto => n !== undefined);
+    // What it writes: its outputs, or (NHWC chains name tensors after nodes) what the same node writes in the source
+    // model (a QLinearConv writes the output of the Relu folded into it).
+    const sourceNode = sourceNodes.get(anchor.name ?? '');
+    const written = [...k.output.map((o) => resolveOut(o)), ...(sourceNode?.output ?? []).map((o) => direct(o))];
+    const writes = written.map((o) => (o ? fp32.producers.get(o) : undefined)).filter((n): n is NodeProto => n !== undefined);
     const { node, fused } = computedBy(fp32, k.op_type ?? '', [anchor, ...writes], stops, taken);
     main.set(k, node);
     result.set(k.name ?? '', { node: node.name ?? '', fused: fused.map((n) => n.name ?? ''), border: false });
@@ -276,8 +286,8 @@ export function timeProfile(fp32: Graph, fp32Profile: KernelProfile, int8Qdq: Mo
   };
   const addKernel = (list: string[], op: string) => { if (!list.includes(op)) list.push(op); };
   let unattributed = 0;
-  const side = (profile: KernelProfile, aliases: Map<string, string>, int8: boolean): number => {
-    const attribution = attributeKernels(fp32, profile.optimized, aliases);
+  const side = (profile: KernelProfile, source: SourceModel | undefined, int8: boolean): number => {
+    const attribution = attributeKernels(fp32, profile.optimized, source);
     let total = 0;
     for (const k of profile.kernels.values()) {
       const us = median(k.perRunUs);
@@ -292,8 +302,8 @@ export function timeProfile(fp32: Graph, fp32Profile: KernelProfile, int8Qdq: Mo
     }
     return total;
   };
-  const fp32Total = side(fp32Profile, new Map(), false);
-  const int8Total = side(int8Profile, qdqAliases(int8Qdq, fp32), true);
+  const fp32Total = side(fp32Profile, undefined, false);
+  const int8Total = side(int8Profile, { graph: new Graph(int8Qdq.graph!), aliases: qdqAliases(int8Qdq, fp32) }, true);
   const order = fp32.topologicalOrder().map((n) => n.name ?? '');
   const nodes = order.filter((n) => rows.has(n)).map((n) => {
     const r = rows.get(n)!;
