@@ -106,7 +106,7 @@ export function convertModel(reference: ModelProto, stats: Map<string, TensorSta
   const quantizedNodes = plan.quantized.map((n) => ({ node: n.name ?? n.output[0], opType: n.op_type ?? '' }));
   const rewrite = applyPlan(graph, plan, (t) => params.get(t)!, {
     activations: ctx.activations, perChannel: ctx.perChannel, weightRange: ctx.weightRange,
-    channelsOf: (t) => ctx.facts.get(t)?.dims[1],
+    channelsOf: (t) => ctx.facts.get(t)?.dims[1], axisAllowed: ctx.opset >= 13,
   });
   model.producer_name = ctx.producer.name;
   model.producer_version = ctx.producer.version;

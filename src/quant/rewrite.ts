@@ -23,6 +23,8 @@ export interface RewriteOptions {
   weightRange: WeightRange;
   /** Size of dim 1 (channels / features) of an activation tensor, when known. */
   channelsOf?: (tensor: string) => number | undefined;
+  /** The model's opset has DequantizeLinear's `axis` (13+); default true. */
+  axisAllowed?: boolean;
 }
 
 export interface WeightRecord {
@@ -226,7 +228,8 @@ export function applyPlan(graph: Graph, plan: QuantPlan, paramsFor: (tensor: str
   const quantizedSet = new Set(plan.quantized);
   const dequantizerOf = new Map([...inserted].filter((n) => n.op_type === 'DequantizeLinear').map((n) => [n.output[0], n] as const));
   for (const node of graph.proto.node) {
-    if (!requantizedByOrtWhenFloat(node) || quantizedSet.has(node) || inserted.has(node)) continue;
+    // Before opset 13 there is no per-channel DequantizeLinear: ORT then runs such a layer in int8 after all.
+    if (options.axisAllowed === false || !requantizedByOrtWhenFloat(node) || quantizedSet.has(node) || inserted.has(node)) continue;
     const inputIndex = ruleFor(node)!.activationInputs(node)[0];
     const input = node.input[inputIndex];
     const p = activationParams.get(input);
@@ -259,5 +262,6 @@ export function applyPlan(graph: Graph, plan: QuantPlan, paramsFor: (tensor: str
   graph.reindex();
   graph.sortTopologically();
   graph.removeUnusedInitializers();
-  return { activationParams, weights };
+  // Rescaled tensors carry their source's codes (the same error): the per-layer table lists the source only.
+  return { activationParams: new Map([...activationParams].filter(([t]) => !plan.scaled.has(t))), weights };
 }
