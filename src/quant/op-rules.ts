@@ -20,6 +20,7 @@ export interface RuleGraph {
   isConstant(tensor: string): boolean;
   readonly initializers: ReadonlyMap<string, { readonly dims: readonly number[] }>;
   readonly graphOutputs: ReadonlySet<string>;
+  consumersOf(tensor: string): readonly RuleNode[];
 }
 
 /** Reads a one-element constant (null when the tensor is not one). */
@@ -163,6 +164,16 @@ function mulFactor(node: RuleNode, scalar: ScalarReader): number | null {
   return a !== null && b === null && scalar(node.input[1]) === null ? a : b !== null && scalar(node.input[0]) === null ? b : null;
 }
 
+/** Ops that only reshape data: a tensor they pass on unchanged to a model output is that output. */
+const RESHAPING = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Identity']);
+
+/** Whether a tensor is a model output, directly or through reshaping ops only (Keras ends with Softmax → Reshape). */
+function isModelOutput(tensor: string, graph: RuleGraph, depth = 0): boolean {
+  if (graph.graphOutputs.has(tensor)) return true;
+  const consumers = graph.consumersOf(tensor);
+  return depth < 4 && consumers.length === 1 && RESHAPING.has(consumers[0].op_type ?? '') && isModelOutput(consumers[0].output[0] ?? '', graph, depth + 1);
+}
+
 /**
  * Int8 kernels over activations only (ORT's unary QDQ rules: QLinearSigmoid, QLinearLeakyRelu, QLinearSoftmax). One
  * that writes a model output stays float: its input needs a DequantizeLinear either way, and the output keeps full
@@ -171,7 +182,7 @@ function mulFactor(node: RuleNode, scalar: ScalarReader): number | null {
 function unary(opType: string): OpRule {
   return {
     opType, kind: 'requantizing', activationInputs: first,
-    blocker: (node, graph) => (graph.graphOutputs.has(node.output[0] ?? '') ? 'it writes a model output, which keeps full precision (int8 would gain no time there)' : null),
+    blocker: (node, graph) => (isModelOutput(node.output[0] ?? '', graph) ? 'it writes a model output, which keeps full precision (int8 would gain no time there)' : null),
     ort: { int8: [`QLinear${opType}`], float: [opType] },
   };
 }
