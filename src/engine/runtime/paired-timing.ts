@@ -1,8 +1,8 @@
 // Which of two models is faster, measured honestly on a busy machine: both sessions open side by side, warm-up, then
 // rounds that run each model once in alternating order, so load changes hit both alike. Each round gives the ratio
 // B/A of two neighbouring runs; the answer is the median ratio with a 95% distribution-free confidence interval on it
-// (order statistics of the binomial), measured in blocks until the interval excludes 1, the runs or the time budget
-// run out. Medians of each model's run times are reported beside it.
+// (order statistics of the binomial), looked at each time the rounds double until it excludes 1, or the rounds or
+// the time budget run out. Medians of each model's run times are reported beside it.
 import * as ort from 'onnxruntime-node';
 import { throwIfCancelled } from '../cancel';
 import { median } from './profile';
@@ -10,10 +10,10 @@ import { openSession } from './session';
 
 export interface PairedOptions {
   threads: number;
-  /** Rounds measured before the first look at the interval, and per block after it. */
-  block: number;
+  /** Rounds measured before the first look at the interval; it is looked at again each time the rounds double. */
+  minRounds: number;
   maxRounds: number;
-  /** Stop after this many ms of measuring (at least one block is always measured). */
+  /** Stop after this many ms of measuring (`minRounds` are always measured). */
   budgetMs: number;
   warmup: number;
   signal?: AbortSignal;
@@ -30,7 +30,7 @@ export interface PairedTiming {
   rounds: number;
 }
 
-export const DEFAULT_PAIRED: PairedOptions = { threads: 1, block: 20, maxRounds: 200, budgetMs: 6000, warmup: 3 };
+export const DEFAULT_PAIRED: PairedOptions = { threads: 1, minRounds: 10, maxRounds: 320, budgetMs: 5000, warmup: 3 };
 
 /** 95% confidence interval of the median of sorted values (ranks from the binomial's normal approximation). */
 export function medianInterval(sorted: readonly number[]): { low: number; high: number } {
@@ -68,9 +68,13 @@ export async function timePair(a: Uint8Array | string, b: Uint8Array | string, f
         await sessions[m].run(feeds);
         times[m].push(performance.now() - t0);
       }
-      if ((r + 1) % options.block !== 0) continue;
+      const rounds = r + 1;
+      if (rounds < options.minRounds) continue;
+      if (performance.now() - started > options.budgetMs) break;
+      // Looks at the interval only when the rounds double (10, 20, 40, ...): few looks keep the 95% honest.
+      if (!Number.isInteger(Math.log2(rounds / options.minRounds))) continue;
       const summary = pairedSummary(times[0], times[1]);
-      if (summary.low > 1 || summary.high < 1 || performance.now() - started > options.budgetMs) break;
+      if (summary.low > 1 || summary.high < 1) break;
     }
   } finally {
     for (const s of sessions) await s.release();
