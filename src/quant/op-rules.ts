@@ -277,7 +277,9 @@ export const OP_RULES: readonly OpRule[] = [
   passthrough('Squeeze'),
   passthrough('Unsqueeze'),
   // Also dropped by ORT between Q/DQ with equal parameters (its DropQDQNodesRules, SplitQDQRules).
-  passthrough('Resize', (node) => (node.input.length > 4 || node.output.length !== 1 ? 'unexpected inputs' : null)),
+  // Not before a model output: dequantizing before an upsampling is cheaper than after it.
+  passthrough('Resize', (node, graph) => (isModelOutput(node.output[0] ?? '', graph)
+    ? 'it writes a model output: dequantizing its smaller input costs less' : node.output.length !== 1 ? 'unexpected outputs' : null)),
   passthrough('Split'),
   passthrough('Slice'),
   passthrough('Gather'),
