@@ -96,6 +96,11 @@ export interface OrtFacts {
    * when its input comes from a scalar-scale DequantizeLinear.
    */
   requantizesFloat?: boolean;
+  /**
+   * ORT also fuses it without a QuantizeLinear after it, writing float (QGemm with a float output,
+   * MatMulIntegerToFloat): its output needs int8 codes only when a consumer reads them.
+   */
+  floatOutput?: boolean;
 }
 
 /** A form an op takes on particular nodes (MatMul of two activations, Mul by one positive constant): replaces the
@@ -225,7 +230,7 @@ export const OP_RULES: readonly OpRule[] = [
     },
     // The correction is added to C, so C must be added once (beta=1) along output channels of an untransposed A.
     biasCorrectable: (node) => intAttr(node, 'transA', 0) === 0 && floatAttr(node, 'beta', 1) === 1,
-    ort: { int8: ['QGemm'], float: ['Gemm', 'FusedGemm'], requantizesFloat: true },
+    ort: { int8: ['QGemm'], float: ['Gemm', 'FusedGemm'], requantizesFloat: true, floatOutput: true },
   },
   {
     opType: 'MatMul', kind: 'weighted', activationInputs: first,
@@ -237,7 +242,7 @@ export const OP_RULES: readonly OpRule[] = [
     // Attention's MatMuls multiply two activations (Q·Kᵀ, scores·V): QLinearMatMul with both inputs uint8.
     forms: [{ name: 'two activations', kind: 'requantizing', activationInputs: all, matches: (node, graph) => !graph.isConstant(node.input[1] ?? '') && !graph.isConstant(node.input[0] ?? '') }],
     // MatMulIntegerToFloat when its output is not quantized.
-    ort: { int8: ['QLinearMatMul', 'MatMulIntegerToFloat'], float: ['MatMul', 'FusedMatMul'] },
+    ort: { int8: ['QLinearMatMul', 'MatMulIntegerToFloat'], float: ['MatMul', 'FusedMatMul'], floatOutput: true },
   },
   { opType: 'Add', kind: 'requantizing', activationInputs: all, ort: { int8: ['QLinearAdd'], float: ['Add'] } },
   {
@@ -266,7 +271,14 @@ export const OP_RULES: readonly OpRule[] = [
   },
   unary('Sigmoid'),
   unary('LeakyRelu'),
-  unary('Softmax'),
+  {
+    // ORT has QLinearSoftmax, but on ViT-tiny's attention it took 6x the float Softmax's time (3.5 ms vs 0.6 ms for
+    // 12 [3,197,197] softmaxes, ORT 1.30 CPU) and costs output SQNR: it stays float, reading the float output of the
+    // MatMul before it (MatMulIntegerToFloat) so that ORT does not fuse it into int8 anyway.
+    opType: 'Softmax', kind: 'float', activationInputs: first,
+    floatReason: 'kept in float: ONNX Runtime\'s QLinearSoftmax is slower than float Softmax and less accurate',
+    ort: { int8: [], float: ['Softmax'] },
+  },
   { opType: 'Concat', kind: 'requantizing', activationInputs: all, ort: { int8: ['QLinearConcat'], float: ['Concat'], movesData: true } },
   { opType: 'GlobalAveragePool', kind: 'requantizing', activationInputs: first, ort: { int8: ['QLinearGlobalAveragePool'], float: ['GlobalAveragePool'] } },
   { opType: 'AveragePool', kind: 'requantizing', activationInputs: first, ort: { int8: ['QLinearAveragePool'], float: ['AveragePool'] } },

@@ -74,6 +74,15 @@ export function planQuantization(graph: Graph, options: PlanOptions): QuantPlan 
     return next.output[0];
   };
 
+  /** Whether a consumer will likely read int8 codes (a quantizable node, not excluded or blocked); a wrong guess costs a
+   *  Q/DQ pair at most, since quantized consumers quantize their inputs themselves. */
+  const takesInt8 = (consumer: NodeProto): boolean => {
+    const rule = ruleFor(consumer, graph);
+    if (!rule || rule.kind === 'float' || rule.kind === 'foldable-activation' || options.exclude.has(consumer.name ?? '')) return false;
+    if (options.opTypes && !options.opTypes.has(consumer.op_type ?? '')) return false;
+    return !rule.blocker?.(consumer, graph);
+  };
+
   for (const node of order) {
     const rule = ruleFor(node, graph);
     const label = nodeLabel(node);
@@ -144,7 +153,10 @@ export function planQuantization(graph: Graph, options: PlanOptions): QuantPlan 
     quantized.push(node);
     quantizedSet.add(node);
     for (const t of inputs) if (isActivation(t)) addQdq(t);
-    addQdq(outputAfterFolding(node));
+    const output = outputAfterFolding(node);
+    // A layer ORT also runs with a float output (QGemm, MatMulIntegerToFloat) writes int8 codes only for consumers that
+    // read them: a float consumer then reads no DequantizeLinear, so ORT cannot fuse it into int8 behind our back.
+    if (!rule.ort.floatOutput || output !== out || graph.consumersOf(output).some(takesInt8)) addQdq(output);
   }
 
   const calibrationTensors = qdqOrder.filter((t) => !sharedParams.has(t) && !scaled.has(t) && !fixedRanges.has(t));
