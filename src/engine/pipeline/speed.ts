@@ -10,11 +10,11 @@ import type { SpeedDecision, SpeedReport, TimeProfile } from '../../common/repor
 import { Graph } from '../../onnx/graph';
 import { encodeModel } from '../../onnx/proto';
 import { computesInInt8, Conversion, ConvertChoice } from '../../quant/convert';
-import { ruleFor } from '../../quant/registry';
+import { ruleFor, runsInt8Kernel } from '../../quant/registry';
 import { SlowRegion, slowRegions } from '../accuracy/speed-regions';
 import { benchFeeds } from '../runtime/bench';
 import { DEFAULT_PAIRED, PairedTiming, timePair } from '../runtime/paired-timing';
-import { KernelProfile, profileKernels, timeProfile } from '../runtime/profile';
+import { int8KernelNodes, KernelProfile, profileKernels, timeProfile } from '../runtime/profile';
 import type { CalibrationData } from './calibration-data';
 import type { Chosen } from './choose';
 import type { PreparedModel } from './prepare-model';
@@ -85,12 +85,28 @@ export async function chooseForSpeed(run: Run, model: PreparedModel, data: Calib
   // The last layout that computes in int8 (timed against FP32 when the search leaves nothing in int8).
   let int8Layout = conversion;
   const overBudget = () => (performance.now() - started) / 1000 > SEARCH_BUDGET_S;
-  const tryFloat = async (regions: SlowRegion[], reason: string): Promise<boolean> => {
-    const nodes = regions.flatMap((r) => r.nodes);
+  const floatChoice = (nodes: string[]): ConvertChoice => {
     const reasons = new Map(choice.floatReasons ?? []);
     for (const n of nodes) reasons.set(n, SPEED_REASON);
-    const trialChoice: ConvertChoice = { ...choice, exclude: new Set([...choice.exclude, ...nodes]), floatReasons: reasons };
-    const trial = await chosen.builder.build(trialChoice);
+    return { ...choice, exclude: new Set([...choice.exclude, ...nodes]), floatReasons: reasons };
+  };
+  const tryFloat = async (regions: SlowRegion[], reason: string): Promise<boolean> => {
+    let nodes = regions.flatMap((r) => r.nodes);
+    let trialChoice = floatChoice(nodes);
+    let trial = await chosen.builder.build(trialChoice);
+    // Nodes ORT fuses into int8 kernels anyway (an op between a DequantizeLinear and a QuantizeLinear it has a QDQ rule
+    // for) cannot be kept float: leave them out, so that the report never calls a node float that runs in int8.
+    for (let pass = 0; pass < 3; pass++) {
+      const stillInt8 = await int8KernelNodes(trial.bytes, run.workDir, `${paths.out} (trial)`);
+      const fused = nodes.filter((n) => stillInt8.has(n));
+      if (fused.length === 0) break;
+      run.log(`speed-aware: ONNX Runtime runs ${fused.length} of ${nodes.length} node(s) in int8 even when kept float: ${fused.slice(0, 3).join(', ')}${fused.length > 3 ? ', …' : ''}`);
+      nodes = nodes.filter((n) => !stillInt8.has(n));
+      const int8Now = new Set(conversion.plan.quantized.filter((n) => runsInt8Kernel(n, graph)).map((n) => n.name ?? ''));
+      if (!nodes.some((n) => int8Now.has(n))) return false;
+      trialChoice = floatChoice(nodes);
+      trial = await chosen.builder.build(trialChoice);
+    }
     run.progress('convert', 0, 1, `speed-aware: timing ${nodes.length} node(s) in float`);
     const t = await pair(conversion.bytes, trial.bytes, [paths.out, `${paths.out} (trial)`]);
     const kept = t.high < 1;

@@ -68,6 +68,19 @@ export async function profileKernels(model: Uint8Array, feeds: Record<string, or
   }
 }
 
+/** Names of the source model's nodes that ORT runs as int8 kernels (its QDQ fusion keeps the fused node's name). */
+export async function int8KernelNodes(model: Uint8Array, workDir: string, label: string): Promise<Set<string>> {
+  const optimizedPath = join(workDir, `int8-kernels-${Date.now()}-${Math.random().toString(36).slice(2)}.onnx`);
+  const session = await openSession(model, { threads: 1, level: 'all', optimizedPath }, label);
+  await session.release();
+  try {
+    const optimized = parseModel(readFileSync(optimizedPath), optimizedPath);
+    return new Set((optimized.graph?.node ?? []).filter((n) => runtimeOpRole(n.op_type ?? '') === 'int8').map((n) => sourceName(n.name ?? '')));
+  } finally {
+    rmSync(optimizedPath, { force: true });
+  }
+}
+
 /** Kernel events grouped by run (the `model_run` windows), warm-up runs dropped. */
 export function kernelTimes(events: TraceEvent[], warmup: number): Omit<KernelProfile, 'optimized'> {
   const windows = events.filter((e) => e.cat === 'Session' && e.name === 'model_run')
