@@ -32,7 +32,7 @@ export function int8Loss(t: NodeTiming): number {
 export function slowRegions(profile: TimeProfile, graph: Graph, quantized: readonly NodeProto[], options: RegionOptions): SlowRegion[] {
   const timing = new Map(profile.nodes.map((t) => [t.node, t] as const));
   const quantizedNames = new Set(quantized.map((n) => n.name ?? ''));
-  const slow = new Set(quantized.filter((n) => runsInt8Kernel(n) && !options.keep?.has(n.name ?? ''))
+  const slow = new Set(quantized.filter((n) => runsInt8Kernel(n, graph) && !options.keep?.has(n.name ?? ''))
     .map((n) => n.name ?? '').filter((name) => { const t = timing.get(name); return t !== undefined && int8Loss(t) > options.minLossMs; }));
   const byName = new Map(graph.nodes.map((n) => [n.name ?? '', n] as const));
   // Nodes a region may extend through: not quantized (float, or folded into a quantized producer), and cheap.

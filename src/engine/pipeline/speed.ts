@@ -3,8 +3,8 @@
 // time (speed-regions.ts) go back to float, the model is rebuilt and timed end to end against the current one
 // (alternating runs, median ratio with its confidence interval), and kept only when it is faster beyond the noise;
 // repeated on the new model's profile while it pays. The result is never slower than FP32: when no INT8 layout beats
-// it, the written model keeps every layer in float and the Report says so (the profile of the fastest INT8 layout
-// shows why). Every decision and its measured effect goes into the Report's `speed`.
+// it, the written model keeps every layer in float and the Report says so (the profile of the INT8 layout before the
+// choice shows why). Every decision and its measured effect goes into the Report's `speed`.
 import type * as ort from 'onnxruntime-node';
 import type { SpeedDecision, SpeedReport, TimeProfile } from '../../common/report';
 import { Graph } from '../../onnx/graph';
@@ -59,12 +59,9 @@ export async function chooseForSpeed(run: Run, model: PreparedModel, data: Calib
   const fp32Bytes = encodeModel(model.reference);
   const feeds = benchFeeds(model.input.name, model.input.shape, model.input.fixedBatch ?? 1, data.firstSample);
   const batch = model.input.fixedBatch ?? 1;
-  const profileOptions = async (bytes: Uint8Array, label: string): Promise<KernelProfile> => {
-    // One timed run sizes the profiled runs.
-    const probe = await profileKernels(bytes, feeds, { runs: 1, warmup: 1, threads: 1, signal: run.signal }, run.workDir, label);
-    const runs = Math.max(PROFILE_RUNS.min, Math.min(PROFILE_RUNS.max, Math.round(PROFILE_RUNS.targetMs / Math.max(0.05, probe.runMs[0] ?? 1))));
-    return profileKernels(bytes, feeds, { runs, warmup: PROFILE_RUNS.warmup, threads: 1, signal: run.signal }, run.workDir, label);
-  };
+  const profileOptions = (bytes: Uint8Array, label: string): Promise<KernelProfile> => profileKernels(bytes, feeds,
+    { runs: PROFILE_RUNS.min, maxRuns: PROFILE_RUNS.max, targetMs: PROFILE_RUNS.targetMs, warmup: PROFILE_RUNS.warmup, threads: 1, signal: run.signal },
+    run.workDir, label);
   run.progress('convert', 0, 1, 'timing every layer of the FP32 model');
   const fp32Profile = await profileOptions(fp32Bytes, paths.model);
   const reprofile = async (c: Conversion): Promise<TimeProfile> => {
@@ -113,20 +110,23 @@ export async function chooseForSpeed(run: Run, model: PreparedModel, data: Calib
     const measured = `measured time ratio ${t.ratio.toFixed(3)} (95% ${t.low.toFixed(3)}–${t.high.toFixed(3)}, ${t.rounds} rounds)`;
     decisions.push({ nodes, action: 'keep-float', beforeMs: t.aMs, afterMs: t.bMs, kept, reason: `${reason}; ${measured}` });
     run.log(`speed-aware: ${nodes.length} node(s) in float: ${t.aMs.toFixed(3)} → ${t.bMs.toFixed(3)} ms, ${measured}: ${kept ? 'kept' : 'not kept'}`);
-    if (kept) { choice = trialChoice; conversion = trial; }
+    if (kept) { choice = trialChoice; conversion = trial; } else rejected.add(regionKey(regions));
     return kept;
   };
+  // Region sets measured not to pay: not tried again in later rounds.
+  const rejected = new Set<string>();
+  const regionKey = (regions: SlowRegion[]) => regions.flatMap((r) => r.nodes).sort().join('\n');
 
   for (let round = 0; round < MAX_ROUNDS && !overBudget() && computesInInt8(conversion.plan); round++) {
     const minLossMs = Math.max(0.002, profile.int8TotalMs * MIN_LOSS_SHARE);
-    const regions = slowRegions(profile, graph, conversion.plan.quantized, { minLossMs });
+    const regions = slowRegions(profile, graph, conversion.plan.quantized, { minLossMs }).filter((r) => !rejected.has(regionKey([r])));
     if (regions.length === 0) break;
     const describe = (rs: SlowRegion[]) => {
       const int8 = rs.reduce((s, r) => s + r.int8Ms, 0);
       const float = rs.reduce((s, r) => s + r.floatMs, 0);
       return `${rs.length > 1 ? `${rs.length} regions: ` : ''}int8 + Q/DQ ${int8.toFixed(3)} ms vs float ${float.toFixed(3)} ms in the profile`;
     };
-    let changed = await tryFloat(regions, describe(regions));
+    let changed = !rejected.has(regionKey(regions)) && await tryFloat(regions, describe(regions));
     if (!changed && regions.length > 1) {
       for (const r of regions.slice(0, SINGLE_TRIES)) {
         if (overBudget()) break;

@@ -31,7 +31,10 @@ export interface KernelProfile {
 }
 
 export interface ProfileOptions {
+  /** Profiled runs; with `targetMs`, the fewest (and `maxRuns` the most) as many as take about targetMs. */
   runs: number;
+  targetMs?: number;
+  maxRuns?: number;
   warmup: number;
   threads: number;
   signal?: AbortSignal;
@@ -48,9 +51,16 @@ export async function profileKernels(model: Uint8Array, feeds: Record<string, or
   const optimizedPath = join(workDir, `${tag}.onnx`);
   const session = await openSession(model, { threads: options.threads, level: 'all', optimizedPath, profilePrefix: join(workDir, tag) }, label);
   try {
-    for (let r = 0; r < options.warmup + options.runs; r++) {
+    for (let r = 0; r < options.warmup; r++) await session.run(feeds);
+    let runs = options.runs;
+    for (let r = 0; r < runs; r++) {
       throwIfCancelled(options.signal);
+      const t0 = performance.now();
       await session.run(feeds);
+      if (r === 0 && options.targetMs) {
+        const ms = Math.max(0.05, performance.now() - t0);
+        runs = Math.max(options.runs, Math.min(options.maxRuns ?? options.runs, Math.round(options.targetMs / ms)));
+      }
     }
   } finally {
     session.endProfiling();
