@@ -6,7 +6,7 @@
 import type { NodeTiming, TimeProfile } from '../../common/report';
 import type { Graph } from '../../onnx/graph';
 import type { NodeProto } from '../../onnx/proto';
-import { runsInt8Kernel } from '../../quant/registry';
+import { ruleFor, runsInt8Kernel } from '../../quant/registry';
 
 export interface SlowRegion {
   /** FP32 node names (the quantized ones that lose time, and the float or folded ones joining them). */
@@ -61,6 +61,10 @@ export function slowRegions(profile: TimeProfile, graph: Graph, quantized: reado
         queue.push(m);
       }
     }
+    // A Relu/Clip folded into its producer goes float with it, never alone: alone, its producer's output would need a
+    // range calibration never measured (it observed the activated output).
+    const folded = (name: string) => { const n = byName.get(name)!; return ruleFor(n)?.kind === 'foldable-activation' && !members.includes(graph.producers.get(n.input[0] ?? '')?.name ?? ''); };
+    for (let i = members.length - 1; i >= 0; i--) if (folded(members[i])) members.splice(i, 1);
     const sum = (f: (t: NodeTiming) => number) => members.reduce((s, name) => s + (timing.get(name) ? f(timing.get(name)!) : 0), 0);
     const int8Ms = sum((t) => (slow.has(t.node) ? t.int8Ms + t.overheadMs : 0));
     const floatMs = sum((t) => (slow.has(t.node) ? t.fp32Ms : 0));

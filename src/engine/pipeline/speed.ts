@@ -5,7 +5,7 @@
 // repeated on the new model's profile while it pays. The result is never slower than FP32: when no INT8 layout beats
 // it, the written model keeps every layer in float and the Report says so (the profile of the INT8 layout before the
 // choice shows why). Every decision and its measured effect goes into the Report's `speed`.
-import type * as ort from 'onnxruntime-node';
+import { OctetError } from '../../common/errors';
 import type { SpeedDecision, SpeedReport, TimeProfile } from '../../common/report';
 import { Graph } from '../../onnx/graph';
 import { encodeModel } from '../../onnx/proto';
@@ -87,10 +87,21 @@ export async function chooseForSpeed(run: Run, model: PreparedModel, data: Calib
     for (const n of nodes) reasons.set(n, SPEED_REASON);
     return { ...choice, exclude: new Set([...choice.exclude, ...nodes]), floatReasons: reasons };
   };
+  /** The trial's conversion; null for a layout the calibration did not prepare for (a range it never observed). */
+  const buildTrial = async (c: ConvertChoice): Promise<Conversion | null> => {
+    try {
+      return await chosen.builder.build(c);
+    } catch (err) {
+      if (!(err instanceof OctetError) || !/was not calibrated/.test(err.message)) throw err;
+      run.log(`speed-aware: skipped a trial: ${err.message}`);
+      return null;
+    }
+  };
   const tryFloat = async (regions: SlowRegion[], reason: string): Promise<boolean> => {
     let nodes = regions.flatMap((r) => r.nodes);
     let trialChoice = floatChoice(nodes);
-    let trial = await chosen.builder.build(trialChoice);
+    let trial = await buildTrial(trialChoice);
+    if (!trial) return false;
     // Nodes ORT fuses into int8 kernels anyway (an op between a DequantizeLinear and a QuantizeLinear it has a QDQ rule
     // for) cannot be kept float: leave them out, so that the report never calls a node float that runs in int8.
     for (let pass = 0; pass < 3; pass++) {
@@ -102,7 +113,8 @@ export async function chooseForSpeed(run: Run, model: PreparedModel, data: Calib
       const int8Now = new Set(conversion.plan.quantized.filter((n) => runsInt8Kernel(n, graph)).map((n) => n.name ?? ''));
       if (!nodes.some((n) => int8Now.has(n))) return false;
       trialChoice = floatChoice(nodes);
-      trial = await chosen.builder.build(trialChoice);
+      trial = await buildTrial(trialChoice);
+      if (!trial) return false;
     }
     run.progress('convert', 0, 1, `speed-aware: timing ${nodes.length} node(s) in float`);
     const t = await pair(conversion.bytes, trial.bytes, [paths.out, `${paths.out} (trial)`]);
