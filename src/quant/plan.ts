@@ -74,6 +74,17 @@ export function planQuantization(graph: Graph, options: PlanOptions): QuantPlan 
     return next.output[0];
   };
 
+  /** The Relu/Clip that would fold into this node's output but is excluded (the two stay float together), if any. */
+  const excludedFoldPartner = (node: NodeProto): NodeProto | null => {
+    const out = node.output[0];
+    const consumers = graph.consumersOf(out);
+    if (consumers.length !== 1 || graph.graphOutputs.has(out)) return null;
+    const next = consumers[0];
+    if (ruleFor(next)?.kind !== 'foldable-activation' || !options.exclude.has(next.name ?? '')) return null;
+    const bounds = activationBounds(next, graph, options.opset);
+    return bounds && bounds.lo <= 0 && bounds.hi >= 0 ? next : null;
+  };
+
   /** Whether a consumer will likely read int8 codes (a quantizable node, not excluded or blocked); a wrong guess costs a
    *  Q/DQ pair at most, since quantized consumers quantize their inputs themselves. */
   const takesInt8 = (consumer: NodeProto): boolean => {
@@ -111,6 +122,12 @@ export function planQuantization(graph: Graph, options: PlanOptions): QuantPlan 
     const blocked = rule.blocker?.(node, graph) ?? null;
     if (blocked) {
       kept.push({ node: label, opType: node.op_type ?? '', reason: blocked });
+      continue;
+    }
+    const partner = rule.kind === 'passthrough' || rule.kind === 'rescale' ? null : excludedFoldPartner(node);
+    if (partner) {
+      // Quantized alone, this node would need its raw (pre-activation) output calibrated; it stays float with it.
+      kept.push({ node: label, opType: node.op_type ?? '', reason: `the ${partner.op_type} after it (${nodeLabel(partner)}) is kept in float, so it stays float too` });
       continue;
     }
     const inputs = rule.activationInputs(node).map((i) => node.input[i]).filter((t) => t !== undefined && t !== '');

@@ -125,3 +125,20 @@ test('tensors that end in a parameter input (Resize scales, computed from a run-
   assert.ok(!p.qdqTensors.includes('scales') && !p.qdqTensors.includes('ratio'));
   assert.ok(p.qdqTensors.includes('c'), 'the data the shape was read from is still quantized');
 });
+
+test('excluding a Relu that would fold into its producer keeps the producer float too (no uncalibrated pre-activation tensor)', () => {
+  const { plan: p } = plan(['relu1']);
+  assert.ok(!p.quantized.some((n) => n.name === 'conv1'), 'conv1 stays float with its Relu');
+  assert.match(p.kept.find((k) => k.node === 'conv1')!.reason, /the Relu after it \(relu1\) is kept in float/);
+  assert.ok(!p.qdqTensors.includes('c1'), 'the raw conv output gets no Q/DQ');
+  const full = plan().plan;
+  for (const t of p.calibrationTensors) assert.ok(full.qdqTensors.includes(t), `${t} was calibrated by the full plan`);
+});
+
+test('whatever single node is excluded, every tensor the plan needs a range for was calibrated by the full plan', () => {
+  const full = plan().plan;
+  for (const node of smallCnn().graph!.node) {
+    const p = plan([node.name!]).plan;
+    for (const t of p.calibrationTensors) assert.ok(full.qdqTensors.includes(t), `excluding ${node.name}: ${t} needs a range`);
+  }
+});
