@@ -10,9 +10,9 @@ import { EngineEvent } from '../engine/events';
 import { quantizeModel } from '../engine/commands/quantize';
 import { OCTET_VERSION } from '../common/version';
 import { evaluatePair } from '../engine/commands/eval';
-import { benchPair } from '../engine/commands/bench';
+import { benchPair, formatProfile } from '../engine/commands/bench';
 import { inspectModel } from '../engine/commands/inspect';
-import { choice, integer, OptionTable, OptionValues, parseArgsConfig, readCommandLine, text } from '../engine/option-kinds';
+import { choice, integer, OptionTable, OptionValues, parseArgsConfig, readCommandLine, switchFlag, text } from '../engine/option-kinds';
 import { EVAL_COMMAND, INSPECT_COMMAND, JSON_OUTPUT, QUANTIZE_COMMAND } from '../engine/options';
 import { quantizableOpTypes } from '../quant/registry';
 import { formatBench, formatEval, formatQuantizeSummary } from '../report/terminal-summary';
@@ -24,6 +24,7 @@ const BENCH_COMMAND = {
   batch: integer({ flag: 'batch', valueName: 'N', default: 1, min: 1, doc: "batch size (a model with a fixed batch runs at its own)" }),
   runs: integer({ flag: 'runs', valueName: 'N', default: 30, min: 1, doc: 'timed runs per model' }),
   crop: integer({ flag: 'crop', valueName: 'N', default: null, min: 1, doc: "input size (default: the model's)" }),
+  profile: switchFlag({ flag: 'profile', default: false, doc: "also time every layer with ONNX Runtime's profiler: where the time goes" }),
   json: JSON_OUTPUT,
 };
 
@@ -111,7 +112,8 @@ async function main(argv: string[]): Promise<number> {
     const { options: { json, threads, ...options }, positionals } = parseCommand(BENCH_COMMAND, rest);
     const [fp32, int8] = positionalModels(positionals, 2, 'octet bench FP32.onnx INT8.onnx [--threads N] [--batch N] [--runs N]');
     const result = await benchPair({ ...options, fp32, int8, threads: threads || cpus().length, signal: controller.signal });
-    process.stdout.write((json ? JSON.stringify(result.json, null, 2) : formatBench(result.bench)) + '\n');
+    const profile = result.json.profile ? `\n${formatProfile(result.json.profile)}` : '';
+    process.stdout.write((json ? JSON.stringify(result.json, null, 2) : formatBench(result.bench) + profile) + '\n');
     return 0;
   }
 

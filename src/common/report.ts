@@ -296,14 +296,17 @@ export interface NodeTiming {
   /** Node name in the FP32 optimized graph (the INT8 model keeps these names): the graph overlay's key. */
   node: string;
   opType: string;
-  /** Mean ms per run of the ORT kernels that computed this node in the FP32 model (0 when fused into another). */
+  /** Ms per run (median over the profiled runs, per kernel) of the ORT kernels that computed this node in the FP32
+   *  model, with the NCHWc reorders around them (0 when fused into another node's kernel). */
   fp32Ms: number;
-  /** Mean ms per run of the INT8 model's kernels mapped to this node (its int8 kernel, or its float kernel when kept). */
+  /** Ms per run (median) of the INT8 model's kernels mapped to this node (its int8 kernel, or its float kernel when kept). */
   int8Ms: number;
   /** ORT kernels (op types) that ran for it: e.g. FusedConv in FP32, QLinearConv in INT8. */
   fp32Kernels: string[];
   int8Kernels: string[];
-  /** Mean ms per run of the QuantizeLinear/DequantizeLinear/Cast/layout kernels at this node's borders in the INT8 model. */
+  /** Ms per run (median) of the QuantizeLinear/DequantizeLinear/layout kernels at this node's borders in the INT8
+   *  model: a QuantizeLinear (also the model input's) is charged to the int8 kernel that reads it, a DequantizeLinear
+   *  to the one that wrote it, an NHWC Transpose to the int8 kernel beside it. */
   overheadMs: number;
 }
 
@@ -313,14 +316,14 @@ export interface TimeProfile {
   runs: number;
   batch: number;
   threads: number;
-  /** Mean ms per run summed over all kernels (not wall time: session overhead excluded). */
+  /** Ms per run summed over all kernels (per-kernel medians; not wall time: session overhead excluded). */
   fp32TotalMs: number;
   int8TotalMs: number;
   /** Every FP32 node that ran, in graph order. */
   nodes: NodeTiming[];
   /** Totals per FP32 op type, most FP32 time first. */
   byOpType: { opType: string; count: number; fp32Ms: number; int8Ms: number; overheadMs: number }[];
-  /** INT8 kernel time Octet could not attribute to an FP32 node (ms per run), e.g. the input's QuantizeLinear. */
+  /** INT8 kernel time Octet could not attribute to an FP32 node (ms per run). */
   unattributedInt8Ms: number;
 }
 
@@ -343,7 +346,8 @@ export interface SpeedReport {
   /** As requested: 'auto' (default) or 'off'. */
   mode: 'auto' | 'off';
   decisions: SpeedDecision[];
-  /** Batch-1, one-thread median ms of the FP32 model and of the written INT8 model, measured in the same run. */
+  /** Batch-1, one-thread median ms of the FP32 model and of the written INT8 model, measured in the same run (when
+   *  fasterThanFp32 is false and every layer was kept in float, int8Ms is the fastest INT8 layout tried). */
   fp32Ms: number;
   int8Ms: number;
   /** False when no INT8 layout beat FP32 on this machine (the Report says why; see profile). */
@@ -411,7 +415,8 @@ export interface Report {
   tuning: TuningReport | null;
   /** The whole run: wall seconds from reading the model to assembling this Report, and the process's peak RSS by then. */
   run?: { seconds: number; peakRssMb: number };
-  /** Per-node time of the FP32 and INT8 models (batch 1, one thread); absent/null when not profiled. */
+  /** Per-node time of the FP32 and INT8 models (batch 1, one thread); absent/null when not profiled. When no INT8
+   *  layout beat FP32 (the written model kept in float), the INT8 layout before the speed-aware choice: where int8 lost. */
   profile?: TimeProfile | null;
   /** Speed-aware choice (regions kept in float because int8 was slower there); absent/null when it did not run. */
   speed?: SpeedReport | null;

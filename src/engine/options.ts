@@ -152,6 +152,12 @@ export const QUANTIZE_OPTIONS = {
   }),
   /** Measure each layer's effect on the output (output SQNR gained with it alone in FP32) even without --max-drop. */
   sensitivity: switchFlag({ flag: 'sensitivity', default: false, doc: "measure each layer's effect on the output" }),
+  /** Keep in float the regions where int8 (with its Q/DQ) measured slower; the written model is never slower than FP32. */
+  speedAware: choice({
+    flag: 'speed-aware', values: ['auto', 'off'], default: 'auto',
+    doc: 'keep in float what measures slower in int8; never write a model slower than FP32 (off: quantize all)',
+    setting: { key: 'speedAware', label: 'speed-aware choice' },
+  }),
   tuneTimeout: integer({ flag: 'tune-timeout', valueName: 'SECONDS', default: 600, min: 1, doc: 'time budget of --max-drop and --sensitivity' }),
 };
 

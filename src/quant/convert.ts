@@ -42,6 +42,8 @@ export interface ConvertChoice {
   weightRounding?: boolean;
   /** Keep LayerNorm/Softmax inputs and pieces in float (ConversionBuilder adds those nodes to `exclude`). */
   floatNorms?: boolean;
+  /** Why Octet itself keeps nodes of `exclude` in float (speed, accuracy); the others are the user's --exclude. */
+  floatReasons?: ReadonlyMap<string, string>;
 }
 
 export interface Conversion {
@@ -63,10 +65,11 @@ export interface Conversion {
 }
 
 /** Plans on `reference` without changing it (to learn which tensors need calibration and which nodes are quantized). */
-export function planFor(reference: ModelProto, ctx: ConvertContext, exclude: ReadonlySet<string>): { graph: Graph; plan: QuantPlan } {
+export function planFor(reference: ModelProto, ctx: ConvertContext, exclude: ReadonlySet<string>,
+  floatReasons?: ReadonlyMap<string, string>): { graph: Graph; plan: QuantPlan } {
   const graph = new Graph(reference.graph!);
   const plan = planQuantization(graph, {
-    opTypes: ctx.opTypes, exclude,
+    opTypes: ctx.opTypes, exclude, ...(floatReasons ? { floatReasons } : {}),
     isFloat: (t) => (ctx.facts.get(t)?.type ?? (graph.graphInputs.has(t) ? 'float32' : '')) === 'float32',
     opset: ctx.opset,
   });
@@ -75,7 +78,7 @@ export function planFor(reference: ModelProto, ctx: ConvertContext, exclude: Rea
 
 /** Whether the plan runs any int8 kernel (not only data movement on uint8). */
 export function computesInInt8(plan: QuantPlan): boolean {
-  return plan.quantized.some(runsInt8Kernel);
+  return plan.quantized.some((n) => runsInt8Kernel(n));
 }
 
 /** The activation range and scale/zero point `method` chooses for a calibrated tensor. */
@@ -94,7 +97,7 @@ export function convert(reference: ModelProto, stats: Map<string, TensorStats>, 
 /** convert() without serializing: for callers that change the model further before encoding it once. */
 export function convertModel(reference: ModelProto, stats: Map<string, TensorStats>, ctx: ConvertContext, choice: ConvertChoice): Omit<Conversion, 'bytes'> {
   const model: ModelProto = structuredClone(reference);
-  const { graph, plan } = planFor(model, ctx, choice.exclude);
+  const { graph, plan } = planFor(model, ctx, choice.exclude, choice.floatReasons);
   const tensorStats: CalibrationTensorStats[] = [];
   const params = new Map<string, QParams>();
   for (const t of plan.calibrationTensors) {
@@ -106,10 +109,14 @@ export function convertModel(reference: ModelProto, stats: Map<string, TensorSta
     tensorStats.push({ tensor: t, min: s.min, max: s.max, rangeMin: range.min, rangeMax: range.max, scale: p.scale, zeroPoint: p.zeroPoint,
       ...(method !== choice.method ? { method } : {}) });
   }
+  for (const [t, range] of plan.fixedRanges) {
+    // The op fixes the range (HardSigmoid's [0, 1]): exact saturation at the clamp needs exactly it.
+    params.set(t, computeQParams(range, ctx.activations, { symmetric: false, reduceRange: false }));
+  }
   const quantizedNodes = plan.quantized.map((n) => ({ node: n.name ?? n.output[0], opType: n.op_type ?? '' }));
   const rewrite = applyPlan(graph, plan, (t) => params.get(t)!, {
     activations: ctx.activations, perChannel: ctx.perChannel, weightRange: ctx.weightRange,
-    channelsOf: (t) => ctx.facts.get(t)?.dims[1], roundWeights: ctx.roundWeights,
+    channelsOf: (t) => ctx.facts.get(t)?.dims[1], roundWeights: ctx.roundWeights, axisAllowed: ctx.opset >= 13,
   });
   model.producer_name = ctx.producer.name;
   model.producer_version = ctx.producer.version;

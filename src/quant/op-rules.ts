@@ -19,7 +19,12 @@ export interface RuleNode {
 export interface RuleGraph {
   isConstant(tensor: string): boolean;
   readonly initializers: ReadonlyMap<string, { readonly dims: readonly number[] }>;
+  readonly graphOutputs: ReadonlySet<string>;
+  consumersOf(tensor: string): readonly RuleNode[];
 }
+
+/** Reads a one-element constant (null when the tensor is not one). */
+export type ScalarReader = (tensor: string) => number | null;
 
 export type RuleKind =
   /** Int8 kernel with a constant weight (per-channel int8) and optional int32 bias. */
@@ -30,6 +35,16 @@ export type RuleKind =
   | 'passthrough'
   /** Relu/Clip right after a quantized op: removed, the quantization range of its output does the clamping. */
   | 'foldable-activation'
+  /**
+   * Mul/Div of a quantized activation by one positive constant: removed; its output is the input's int8 codes read at
+   * the input's scale times `rescale` (exact: no float island, no extra rounding).
+   */
+  | 'rescale'
+  /**
+   * y = clamp(a·x + b, lo, hi) with a > 0 (HardSigmoid): runs as QLinearAdd(x, b/a) whose output, quantized over
+   * [lo/a, hi/a], saturates exactly at the clamp; those codes read at scale × a are y.
+   */
+  | 'clamped-affine'
   /** Stays float (no int8 kernel Octet targets yet); listed for what ONNX Runtime does with it. */
   | 'float';
 
@@ -81,11 +96,28 @@ export interface OrtFacts {
    * when its input comes from a scalar-scale DequantizeLinear.
    */
   requantizesFloat?: boolean;
+  /**
+   * ORT also fuses it without a QuantizeLinear after it, writing float (QGemm with a float output,
+   * MatMulIntegerToFloat): its output needs int8 codes only when a consumer reads them.
+   */
+  floatOutput?: boolean;
+}
+
+/** A form an op takes on particular nodes (MatMul of two activations, Mul by one positive constant): replaces the
+ *  rule's kind, activation inputs and blocker; the first matching form applies. */
+export interface OpForm {
+  name: string;
+  matches: (node: RuleNode, graph: RuleGraph, scalar: ScalarReader) => boolean;
+  kind: RuleKind;
+  activationInputs?: (node: RuleNode) => number[];
+  blocker?: (node: RuleNode, graph: RuleGraph) => string | null;
 }
 
 export interface OpRule {
   opType: string;
   kind: RuleKind;
+  /** Per-node forms with another kind (see OpForm); read through the registry's ruleFor(node, graph). */
+  forms?: readonly OpForm[];
   /** Input indices that carry float activations to quantize. */
   activationInputs: (node: RuleNode) => number[];
   weight?: WeightSpec;
@@ -96,7 +128,13 @@ export interface OpRule {
   biasCorrectable?: (node: RuleNode) => boolean;
   equalization?: EqualizationRole;
   /** Clamp bounds of a foldable activation (`scalar` reads a one-element constant), null when not constant. */
-  clamp?: (node: RuleNode, opset: number, scalar: (tensor: string) => number | null) => { lo: number; hi: number } | null;
+  clamp?: (node: RuleNode, opset: number, scalar: ScalarReader) => { lo: number; hi: number } | null;
+  /** 'rescale' form: the factor its output's scale is the input's times. */
+  rescale?: (node: RuleNode, scalar: ScalarReader) => number | null;
+  /** 'clamped-affine': y = clamp(a·x + b, lo, hi). */
+  affine?: (node: RuleNode) => { a: number; b: number; lo: number; hi: number };
+  /** Why this op type stays float when it has no int8 form (shown in the report's kept-float list). */
+  floatReason?: string;
   ort: OrtFacts;
 }
 
@@ -112,9 +150,46 @@ function constantWeight(index: number) {
     graph.isConstant(node.input[index] ?? '') ? null : 'its weight is not a constant initializer';
 }
 
-/** A data-movement op that runs on uint8 between quantized ops. */
+/** A data-movement op that runs on uint8 between quantized ops (ORT drops the Q/DQ around it; every output shares the
+ *  input's scale). */
 function passthrough(opType: string, blocker?: OpRule['blocker']): OpRule {
   return { opType, kind: 'passthrough', activationInputs: first, ...(blocker ? { blocker } : {}), ort: { int8: [], float: [opType], movesData: true } };
+}
+
+/** The value of the one positive constant a Mul/Div scales its activation by (input `index`), or null. */
+function positiveScalar(node: RuleNode, index: number, scalar: ScalarReader): number | null {
+  const v = node.input[index] ? scalar(node.input[index]) : null;
+  return v !== null && Number.isFinite(v) && v > 0 ? v : null;
+}
+
+/** A Mul's factor when exactly one input is a positive one-element constant. */
+function mulFactor(node: RuleNode, scalar: ScalarReader): number | null {
+  if (node.input.length !== 2) return null;
+  const [a, b] = [positiveScalar(node, 0, scalar), positiveScalar(node, 1, scalar)];
+  return a !== null && b === null && scalar(node.input[1]) === null ? a : b !== null && scalar(node.input[0]) === null ? b : null;
+}
+
+/** Ops that only reshape data: a tensor they pass on unchanged to a model output is that output. */
+const RESHAPING = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Identity']);
+
+/** Whether a tensor is a model output, directly or through reshaping ops only (Keras ends with Softmax → Reshape). */
+function isModelOutput(tensor: string, graph: RuleGraph, depth = 0): boolean {
+  if (graph.graphOutputs.has(tensor)) return true;
+  const consumers = graph.consumersOf(tensor);
+  return depth < 4 && consumers.length === 1 && RESHAPING.has(consumers[0].op_type ?? '') && isModelOutput(consumers[0].output[0] ?? '', graph, depth + 1);
+}
+
+/**
+ * Int8 kernels over activations only (ORT's unary QDQ rules: QLinearSigmoid, QLinearLeakyRelu, QLinearSoftmax). One
+ * that writes a model output stays float: its input needs a DequantizeLinear either way, and the output keeps full
+ * precision (a classifier's softmax probabilities on 1/255 steps would tie).
+ */
+function unary(opType: string): OpRule {
+  return {
+    opType, kind: 'requantizing', activationInputs: first,
+    blocker: (node, graph) => (isModelOutput(node.output[0] ?? '', graph) ? 'it writes a model output, which keeps full precision (int8 would gain no time there)' : null),
+    ort: { int8: [`QLinear${opType}`], float: [opType] },
+  };
 }
 
 const FLOAT_MAX = 3.4028234663852886e38;
@@ -155,24 +230,54 @@ export const OP_RULES: readonly OpRule[] = [
     },
     // The correction is added to C, so C must be added once (beta=1) along output channels of an untransposed A.
     biasCorrectable: (node) => intAttr(node, 'transA', 0) === 0 && floatAttr(node, 'beta', 1) === 1,
-    ort: { int8: ['QGemm'], float: ['Gemm', 'FusedGemm'], requantizesFloat: true },
+    ort: { int8: ['QGemm'], float: ['Gemm', 'FusedGemm'], requantizesFloat: true, floatOutput: true },
   },
   {
     opType: 'MatMul', kind: 'weighted', activationInputs: first,
     weight: { input: 1, axis: (_node, rank) => rank - 1, kOrder: () => 'columns' },
     blocker: (node, graph) => {
       const w = graph.initializers.get(node.input[1] ?? '');
-      if (!w) return 'its second input is not a constant weight';
-      return w.dims.length === 2 ? null : 'only 2-D constant weights are quantized';
+      return w && w.dims.length !== 2 ? 'only 2-D constant weights are quantized' : null;
     },
+    // Attention's MatMuls multiply two activations (Q·Kᵀ, scores·V): QLinearMatMul with both inputs uint8.
+    forms: [{ name: 'two activations', kind: 'requantizing', activationInputs: all, matches: (node, graph) => !graph.isConstant(node.input[1] ?? '') && !graph.isConstant(node.input[0] ?? '') }],
     // MatMulIntegerToFloat when its output is not quantized.
-    ort: { int8: ['QLinearMatMul', 'MatMulIntegerToFloat'], float: ['MatMul', 'FusedMatMul'] },
+    ort: { int8: ['QLinearMatMul', 'MatMulIntegerToFloat'], float: ['MatMul', 'FusedMatMul'], floatOutput: true },
   },
   { opType: 'Add', kind: 'requantizing', activationInputs: all, ort: { int8: ['QLinearAdd'], float: ['Add'] } },
   {
+    // Two activations (squeeze-excitation's scaling, x·HardSigmoid(x), SiLU's x·Sigmoid(x)): QLinearMul.
     opType: 'Mul', kind: 'requantizing', activationInputs: all,
-    blocker: (node, graph) => (node.input.some((i) => graph.isConstant(i)) ? 'scaling by a constant is cheaper in float' : null),
+    forms: [{ name: 'constant scale', kind: 'rescale', matches: (node, _graph, scalar) => mulFactor(node, scalar) !== null }],
+    rescale: mulFactor,
+    blocker: (node, graph) => (node.input.some((i) => graph.isConstant(i)) ? 'scaling by a constant tensor (not one positive number) stays float' : null),
     ort: { int8: ['QLinearMul'], float: ['Mul'] },
+  },
+  {
+    // Only by one positive constant (hard-swish's /6, attention's 1/sqrt(d)): folded into the scale.
+    opType: 'Div', kind: 'float', activationInputs: first,
+    forms: [{ name: 'constant scale', kind: 'rescale', matches: (node, _graph, scalar) => positiveScalar(node, 1, scalar) !== null }],
+    rescale: (node, scalar) => { const d = positiveScalar(node, 1, scalar); return d === null ? null : 1 / d; },
+    floatReason: 'no int8 kernel for a division by a tensor (a division by one positive constant is folded into the scale)',
+    ort: { int8: [], float: ['Div'] },
+  },
+  {
+    // HardSigmoid(x) = clamp(alpha·x + beta, 0, 1): the int8 half of hard-swish with the QLinearMul after it.
+    opType: 'HardSigmoid', kind: 'clamped-affine', activationInputs: first,
+    affine: (node) => ({ a: floatAttr(node, 'alpha', 0.2), b: floatAttr(node, 'beta', 0.5), lo: 0, hi: 1 }),
+    blocker: (node) => (floatAttr(node, 'alpha', 0.2) > 0 ? null : 'a non-positive alpha has no int8 form'),
+    // Runs as QLinearAdd (named by Add's rule).
+    ort: { int8: [], float: ['HardSigmoid', 'HardSwish'] },
+  },
+  unary('Sigmoid'),
+  unary('LeakyRelu'),
+  {
+    // ORT has QLinearSoftmax, but on ViT-tiny's attention it took 6x the float Softmax's time (3.5 ms vs 0.6 ms for
+    // 12 [3,197,197] softmaxes, ORT 1.30 CPU) and costs output SQNR: it stays float, reading the float output of the
+    // MatMul before it (MatMulIntegerToFloat) so that ORT does not fuse it into int8 anyway.
+    opType: 'Softmax', kind: 'float', activationInputs: first,
+    floatReason: 'kept in float: ONNX Runtime\'s QLinearSoftmax is slower than float Softmax and less accurate',
+    ort: { int8: [], float: ['Softmax'] },
   },
   { opType: 'Concat', kind: 'requantizing', activationInputs: all, ort: { int8: ['QLinearConcat'], float: ['Concat'], movesData: true } },
   { opType: 'GlobalAveragePool', kind: 'requantizing', activationInputs: first, ort: { int8: ['QLinearGlobalAveragePool'], float: ['GlobalAveragePool'] } },
@@ -183,6 +288,15 @@ export const OP_RULES: readonly OpRule[] = [
   passthrough('Transpose'),
   passthrough('Squeeze'),
   passthrough('Unsqueeze'),
+  // Also dropped by ORT between Q/DQ with equal parameters (its DropQDQNodesRules, SplitQDQRules).
+  // Not before a model output: dequantizing before an upsampling is cheaper than after it.
+  passthrough('Resize', (node, graph) => (isModelOutput(node.output[0] ?? '', graph)
+    ? 'it writes a model output: dequantizing its smaller input costs less' : node.output.length !== 1 ? 'unexpected outputs' : null)),
+  passthrough('Split'),
+  passthrough('Slice'),
+  passthrough('Gather'),
+  passthrough('Expand'),
+  passthrough('Tile'),
   {
     opType: 'Relu', kind: 'foldable-activation', activationInputs: first,
     clamp: () => ({ lo: 0, hi: Infinity }),
@@ -200,5 +314,9 @@ export const OP_RULES: readonly OpRule[] = [
     },
     ort: { int8: [], float: ['Clip'] },
   },
-  { opType: 'ConvTranspose', kind: 'float', activationInputs: first, ort: { int8: [], float: ['ConvTranspose'], requantizesFloat: true } },
+  {
+    opType: 'ConvTranspose', kind: 'float', activationInputs: first,
+    floatReason: "no int8 kernel: ONNX Runtime's CPU provider has no QDQ fusion for ConvTranspose",
+    ort: { int8: [], float: ['ConvTranspose'], requantizesFloat: true },
+  },
 ];

@@ -7,13 +7,40 @@ import { Graph } from '../onnx/graph';
 import { tensorToFloat32 } from '../onnx/tensor';
 import { EqualizationRole, OP_RULES, OpRule, OpVariant, RuleNode, WeightSpec } from './op-rules';
 
-export type { EqualizationRole, KOrder, OpRule, OpVariant, RuleKind, RuleNode, WeightSpec } from './op-rules';
+export type { EqualizationRole, KOrder, OpForm, OpRule, OpVariant, RuleKind, RuleNode, WeightSpec } from './op-rules';
 
 const byOpType = new Map(OP_RULES.map((r) => [r.opType, r] as const));
 
-export function ruleFor(node: RuleNode): OpRule | undefined {
+/** Reads one-element constants of a graph (the scalar operand of a Mul/Div, Clip bounds). */
+export function scalarReader(graph: Graph): (tensor: string) => number | null {
+  return (tensor) => {
+    const t = graph.initializers.get(tensor);
+    if (!t) return null;
+    const values = tensorToFloat32(t);
+    return values.length === 1 ? values[0] : null;
+  };
+}
+
+/**
+ * The rule for a node. With its graph, the rule of the form the node takes (OpForm: MatMul of two activations, Mul by
+ * one positive constant) — what planning and rewriting need; without, the op type's rule.
+ */
+export function ruleFor(node: RuleNode, graph?: Graph): OpRule | undefined {
   if (node.domain && node.domain !== 'ai.onnx') return undefined;
-  return byOpType.get(node.op_type ?? '');
+  const rule = byOpType.get(node.op_type ?? '');
+  if (!rule?.forms || !graph) return rule;
+  const scalar = scalarReader(graph);
+  const form = rule.forms.find((f) => f.matches(node, graph, scalar));
+  if (!form) return rule;
+  const { kind, activationInputs, blocker } = form;
+  return { ...rule, kind, activationInputs: activationInputs ?? rule.activationInputs, blocker,
+    ...(kind === 'weighted' ? {} : { weight: undefined, variants: undefined, biasCorrectable: undefined, equalization: undefined }) };
+}
+
+/** The factor a 'rescale' node (Mul/Div by one positive constant) multiplies its input's scale by, or null. */
+export function rescaleFactor(node: RuleNode, graph: Graph): number | null {
+  const rule = ruleFor(node, graph);
+  return rule?.kind === 'rescale' && rule.rescale ? rule.rescale(node, scalarReader(graph)) : null;
 }
 
 /**
@@ -36,13 +63,14 @@ export function parameterInputs(node: RuleNode): readonly number[] {
 
 /** Op types Octet can quantize, for help texts and `--op-types` validation. */
 export function quantizableOpTypes(): string[] {
-  return OP_RULES.filter((r) => r.kind !== 'foldable-activation' && r.kind !== 'float').map((r) => r.opType);
+  return OP_RULES.filter((r) => (r.kind !== 'foldable-activation' && r.kind !== 'float') || r.forms?.some((f) => f.kind !== 'float')).map((r) => r.opType);
 }
 
-/** Whether a node, once quantized, runs an int8 kernel (as opposed to moving uint8 data, folding away or staying float). */
-export function runsInt8Kernel(node: RuleNode): boolean {
-  const kind = ruleFor(node)?.kind;
-  return kind === 'weighted' || kind === 'requantizing';
+/** Whether a node, once quantized, runs an int8 kernel (as opposed to moving uint8 data, folding away or staying
+ *  float). Give the graph to judge the node's form (a Mul by a constant folds away). */
+export function runsInt8Kernel(node: RuleNode, graph?: Graph): boolean {
+  const kind = ruleFor(node, graph)?.kind;
+  return kind === 'weighted' || kind === 'requantizing' || kind === 'clamped-affine';
 }
 
 /** The sub-kind of a node (e.g. depthwise Conv), given its constant weight's dims. */
@@ -76,11 +104,5 @@ export function requantizedByOrtWhenFloat(node: RuleNode): boolean {
 /** Clamp bounds of a foldable activation (Relu, Clip), or null when it is none or its bounds are not constant. */
 export function activationBounds(node: RuleNode, graph: Graph, opset: number): { lo: number; hi: number } | null {
   const clamp = ruleFor(node)?.clamp;
-  if (!clamp) return null;
-  return clamp(node, opset, (tensor) => {
-    const t = graph.initializers.get(tensor);
-    if (!t) return null;
-    const values = tensorToFloat32(t);
-    return values.length === 1 ? values[0] : null;
-  });
+  return clamp ? clamp(node, opset, scalarReader(graph)) : null;
 }

@@ -25,6 +25,8 @@ export interface RewriteOptions {
   channelsOf?: (tensor: string) => number | undefined;
   /** Other int8 codes than round-to-nearest for a weight, with the same scales (layer-wise weight rounding). */
   roundWeights?: WeightRounder;
+  /** The model's opset has DequantizeLinear's `axis` (13+); default true. */
+  axisAllowed?: boolean;
 }
 
 /** Codes for `node`'s weight given its round-to-nearest codes and scales, or undefined to keep those. */
@@ -77,7 +79,11 @@ export function applyPlan(graph: Graph, plan: QuantPlan, paramsFor: (tensor: str
   const resolveParams = (t: string): QParams => {
     const cached = activationParams.get(t);
     if (cached) return cached;
-    const p = paramsFor(plan.sharedParams.get(t) ?? t);
+    const rescaled = plan.scaled.get(t);
+    const shared = plan.sharedParams.get(t);
+    const source = rescaled ? resolveParams(rescaled.from) : shared !== undefined ? resolveParams(shared) : paramsFor(t);
+    if (!source) throw new Error(`internal: no scale for tensor '${t}'`);
+    const p = rescaled ? { ...source, scale: source.scale * rescaled.factor } : source;
     activationParams.set(t, p);
     return p;
   };
@@ -89,23 +95,38 @@ export function applyPlan(graph: Graph, plan: QuantPlan, paramsFor: (tensor: str
     inserted.add(node);
   };
 
-  // 1. Fold Relu/Clip into their producers: the producer writes the activation's output name.
+  // 1. Fold Relu/Clip into their producers: the producer writes the activation's output name. Lower each
+  //    clamped-affine node (HardSigmoid) to the Add ORT fuses into QLinearAdd: y/a = x + b/a.
   for (const [activation, producer] of plan.folded) {
     producer.output[0] = activation.output[0];
   }
   graph.proto.node = graph.proto.node.filter((n) => !plan.folded.has(n));
+  for (const node of plan.quantized) {
+    const affine = ruleFor(node, graph)?.kind === 'clamped-affine' ? ruleFor(node)!.affine!(node) : null;
+    if (!affine) continue;
+    const offset = graph.uniqueName(`${node.name || node.output[0]}_offset`);
+    graph.addInitializer(makeTensor(offset, [], Float32Array.of(affine.b / affine.a)));
+    Object.assign(node, { op_type: 'Add', input: [node.input[0], offset], attribute: [] });
+  }
   graph.reindex();
 
-  // 2. Q/DQ pairs on activations.
+  // 2. Q/DQ pairs on activations (a QuantizeLinear at a multiple of the scale where the plan says so); the codes of
+  //    tensors a removed Mul/Div by a constant rescaled are read again at the new scale.
+  const quantizedNames = new Map<string, string>();
+  const rescaling = plan.quantized.filter((n) => plan.scaled.has(n.output[0]));
   for (const t of plan.qdqTensors) {
+    if (plan.scaled.has(t)) continue;
     const p = resolveParams(t);
     const [scale, zp] = scalarParams(graph, t, p, options.activations);
+    const factor = plan.quantizeFactor.get(t);
+    const [qScale, qZp] = factor === undefined ? [scale, zp] : scalarParams(graph, `${t}_quantize`, { ...p, scale: p.scale * factor }, options.activations);
     const quantizedName = graph.uniqueName(`${t}_quantized`);
+    quantizedNames.set(t, quantizedName);
     const producer = graph.producers.get(t);
     if (producer) {
       const floatName = graph.uniqueName(`${t}_float`);
       producer.output[producer.output.indexOf(t)] = floatName;
-      place(producer, makeNode('QuantizeLinear', [floatName, scale, zp], [quantizedName], graph.uniqueName(`${t}_QuantizeLinear`)));
+      place(producer, makeNode('QuantizeLinear', [floatName, qScale, qZp], [quantizedName], graph.uniqueName(`${t}_QuantizeLinear`)));
       place(producer, makeNode('DequantizeLinear', [quantizedName, scale, zp], [t], graph.uniqueName(`${t}_DequantizeLinear`)));
     } else {
       // A graph input: consumers switch to the dequantized copy.
@@ -118,11 +139,21 @@ export function applyPlan(graph: Graph, plan: QuantPlan, paramsFor: (tensor: str
       activationParams.set(dequantizedName, p);
     }
   }
+  const removed = new Set(rescaling);
+  graph.proto.node = graph.proto.node.filter((n) => !removed.has(n));
+  for (const node of rescaling) {
+    const out = node.output[0];
+    let root = out;
+    while (plan.scaled.has(root)) root = plan.scaled.get(root)!.from;
+    const [scale, zp] = scalarParams(graph, out, resolveParams(out), options.activations);
+    place(null, makeNode('DequantizeLinear', [quantizedNames.get(root)!, scale, zp], [out], graph.uniqueName(`${out}_DequantizeLinear`)));
+  }
+  graph.reindex();
 
   // 3. Weights, biases and constant operands of quantized nodes.
   const weights: WeightRecord[] = [];
   for (const node of plan.quantized) {
-    const rule = ruleFor(node);
+    const rule = removed.has(node) ? undefined : ruleFor(node, graph);
     if (!rule) continue;
     if (rule.kind === 'weighted' && rule.weight) {
       const spec = rule.weight;
@@ -204,7 +235,8 @@ export function applyPlan(graph: Graph, plan: QuantPlan, paramsFor: (tensor: str
   const quantizedSet = new Set(plan.quantized);
   const dequantizerOf = new Map([...inserted].filter((n) => n.op_type === 'DequantizeLinear').map((n) => [n.output[0], n] as const));
   for (const node of graph.proto.node) {
-    if (!requantizedByOrtWhenFloat(node) || quantizedSet.has(node) || inserted.has(node)) continue;
+    // Before opset 13 there is no per-channel DequantizeLinear: ORT then runs such a layer in int8 after all.
+    if (options.axisAllowed === false || !requantizedByOrtWhenFloat(node) || quantizedSet.has(node) || inserted.has(node)) continue;
     const inputIndex = ruleFor(node)!.activationInputs(node)[0];
     const input = node.input[inputIndex];
     const p = activationParams.get(input);
@@ -231,9 +263,12 @@ export function applyPlan(graph: Graph, plan: QuantPlan, paramsFor: (tensor: str
     if (inserted.has(n)) continue;
     nodes.push(n, ...(insertedAfter.get(n) ?? []));
   }
-  graph.proto.node = nodes;
+  // A DequantizeLinear only a removed Mul/Div by a constant read (its tensor's codes are read at another scale now).
+  const read = new Set([...nodes.flatMap((n) => n.input), ...graph.graphOutputs]);
+  graph.proto.node = nodes.filter((n) => !(inserted.has(n) && n.op_type === 'DequantizeLinear' && !read.has(n.output[0])));
   graph.reindex();
   graph.sortTopologically();
   graph.removeUnusedInitializers();
-  return { activationParams, weights };
+  // Rescaled tensors carry their source's codes (the same error): the per-layer table lists the source only.
+  return { activationParams: new Map([...activationParams].filter(([t]) => !plan.scaled.has(t))), weights };
 }

@@ -37,6 +37,10 @@ export function formatQuantizeSummary(r: Report, modelPath: string, reportPath: 
   ];
   if (r.accuracy) lines.push(formatEval(r.accuracy));
   for (const b of r.bench) lines.push(formatBench(b));
+  if (r.speed && !r.speed.fasterThanFp32) {
+    lines.push(`not faster than FP32: INT8 ${r.speed.int8Ms.toFixed(2)} ms vs FP32 ${r.speed.fp32Ms.toFixed(2)} ms (batch 1, 1 thread)`
+      + (r.quantizedNodes.length === 0 ? '; the written model keeps every layer in FP32 (see the time profile)' : ''));
+  }
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   lines.push(`report: ${reportPath}`);
   return lines.join('\n');

@@ -137,7 +137,7 @@ test('quantize: the same INT8 model with one decoding thread or two; the Report 
     await closeDecodePool();
     setDecodeWorkers(workers);
     return quantizeModel({ model: modelPath, calib, out: join(dir, `${name}.onnx`), calibCount: 20, calibBatch: 8, preprocess: 'torch',
-      evaluate: false, benchmark: false, threads: 1 });
+      evaluate: false, benchmark: false, threads: 1, speedAware: 'off' });
   };
   const one = await run(1, 'one');
   const two = await run(2, 'two');

@@ -63,7 +63,7 @@ function mapModel(): ModelProto {
 }
 
 function request(model: string, calib: string, overrides: Partial<QuantizeRequest> = {}): QuantizeRequest {
-  return { model, calib, calibCount: 8, calibBatch: 4, method: 'minmax', evalCount: 6, benchmark: false, threads: 1, ...overrides };
+  return { model, calib, calibCount: 8, calibBatch: 4, method: 'minmax', evalCount: 6, benchmark: false, threads: 1, speedAware: 'off', ...overrides };
 }
 
 function saved(dir: string, name: string, model: ModelProto): string {

@@ -9,13 +9,14 @@ import { encodeModel } from '../../src/onnx/proto';
 import { readModel } from '../../src/onnx/model-io';
 import { quantizeModel } from '../../src/engine/commands/quantize';
 import type { QuantizeRequest } from '../../src/engine/request';
+import { ACCURACY_REASON } from '../../src/engine/accuracy/tune';
 import { smallCnn, tempDir, writeImageNpy } from '../fixtures/models';
 
 function request(model: string, calib: string, overrides: Partial<QuantizeRequest> = {}): QuantizeRequest {
   return {
     model, calib, calibCount: 32, calibBatch: 8, method: 'minmax', percentile: 99.999, perChannel: true,
     activations: 'u8', weightRange: 'pair-safe', equalize: true, equalizeStrength: 0.5, biasCorrection: 'auto', preprocess: 'raw', evalCount: 32, evaluate: true, benchmark: false,
-    benchRuns: 5, threads: 1, maxDrop: null, tuneTimeout: 60, ...overrides,
+    benchRuns: 5, threads: 1, maxDrop: null, tuneTimeout: 60, speedAware: 'off', ...overrides,
   };
 }
 
@@ -126,6 +127,10 @@ test('accuracy-aware search order: methods, measured sensitivity, methods per la
   for (const t of tuning.trials.slice(0, firstFallback)) assert.deepEqual(t.excluded, [], `${t.changed} keeps every layer in int8`);
   assert.equal(tuning.trials[firstFallback].excluded[0], sensitivity[0].node, 'the most sensitive layer falls back first');
   assert.equal(tuning.trials.filter((t) => t.kept).length, 1);
+  const kept = tuning.trials.find((t) => t.kept)!;
+  for (const node of kept.excluded) {
+    assert.equal(report.keptFloat.find((k) => k.node === node)?.reason, ACCURACY_REASON, `${node} is kept float for accuracy, not by the user`);
+  }
 });
 
 test('--sensitivity without --max-drop: every quantized layer measured, most sensitive first, no tuning', async () => {

@@ -20,7 +20,7 @@ function request(model: string, calib: string, preprocess: QuantizeRequest['prep
   return {
     model, calib, calibCount: 100, calibBatch: 8, method: 'mse', percentile: 99.999, perChannel: true, activations: 'u8',
     weightRange: 'auto', equalize: true, equalizeStrength: 0.5, biasCorrection: 'auto', preprocess, evalCount: 300, evaluate: true, benchmark: false,
-    benchRuns: 5, threads: 0, maxDrop: null, tuneTimeout: 600, out: join(tempDir(), 'int8.onnx'), ...overrides,
+    benchRuns: 5, threads: 0, maxDrop: null, tuneTimeout: 600, speedAware: 'off', out: join(tempDir(), 'int8.onnx'), ...overrides,
   };
 }
 

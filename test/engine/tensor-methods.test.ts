@@ -56,7 +56,7 @@ test('--method auto keeps per-tensor overrides only when they raise output SQNR,
   const { report } = await quantizeModel({
     model: modelPath, calib: writeImageNpy(dir, 96), calibCount: 64, calibBatch: 8, method: 'auto', percentile: 99.99, perChannel: true,
     activations: 'u8', weightRange: 'full', equalize: true, equalizeStrength: 0.5, biasCorrection: 'auto', preprocess: 'raw', evalCount: 32,
-    evaluate: true, benchmark: false, benchRuns: 1, threads: 1, maxDrop: null, tuneTimeout: 10,
+    evaluate: true, benchmark: false, benchRuns: 1, threads: 1, maxDrop: null, tuneTimeout: 10, speedAware: 'off',
   });
   assert.equal(Object.keys(report.calibration.methodScores ?? {}).length, 4);
   const perTensor = report.calibration.tensorMethods;

@@ -10,7 +10,7 @@ function request(overrides: Partial<RunRequest> = {}): RunRequest {
   return {
     model: '/m/resnet.onnx', calib: '/data/calib', labels: null, preprocess: 'torch', method: 'minmax',
     percentile: 99.999, calibCount: 64, calibBatch: 8, activations: 'u8', perChannel: true, evalCount: 200,
-    benchmark: true, maxDrop: null, biasCorrection: 'auto', weightRounding: 'auto', ...defaultOutputs('/m/resnet.onnx'), ...overrides,
+    benchmark: true, maxDrop: null, biasCorrection: 'auto', weightRounding: 'auto', speedAware: 'auto', ...defaultOutputs('/m/resnet.onnx'), ...overrides,
   };
 }
 
@@ -50,6 +50,8 @@ test('optional flags: labels, percentile, per-tensor, no eval, no bench, max dro
   assert.ok(!engineArguments(request()).includes('--bias-correction'), "'auto' is the engine's default and not passed");
   assert.ok(has('--weight-rounding', 'on'));
   assert.ok(!engineArguments(request()).includes('--weight-rounding'), "'auto' is the engine's default and not passed");
+  assert.ok(engineArguments(request({ speedAware: 'off' })).join(' ').includes('--speed-aware off'));
+  assert.ok(!engineArguments(request()).includes('--speed-aware'), "'auto' is the engine's default and not passed");
 });
 
 test('the engine reads back exactly what the extension asked for', () => {

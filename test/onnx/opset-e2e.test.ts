@@ -20,7 +20,7 @@ function request(model: string, calib: string, overrides: Partial<QuantizeReques
   return {
     model, calib, calibCount: 24, calibBatch: 8, method: 'minmax', percentile: 99.999, perChannel: true, activations: 'u8',
     weightRange: 'pair-safe', equalize: true, equalizeStrength: 0.5, biasCorrection: 'auto', preprocess: 'raw', evalCount: 16,
-    evaluate: true, benchmark: false, benchRuns: 5, threads: 1, maxDrop: null, tuneTimeout: 60, ...overrides,
+    evaluate: true, benchmark: false, benchRuns: 5, threads: 1, maxDrop: null, tuneTimeout: 60, speedAware: 'off', ...overrides,
   };
 }
 

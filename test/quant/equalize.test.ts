@@ -62,7 +62,7 @@ test('equalization raises INT8 output SQNR on an imbalanced model', async () => 
   const base = {
     model: modelPath, calib: data, calibCount: 24, calibBatch: 8, method: 'minmax' as const, percentile: 99.999, perChannel: true,
     activations: 'u8' as const, weightRange: 'full' as const, equalizeStrength: 1, biasCorrection: 'off' as const, preprocess: 'raw' as const, evalCount: 24,
-    evaluate: true, benchmark: false, benchRuns: 1, threads: 1, maxDrop: null, tuneTimeout: 10,
+    evaluate: true, benchmark: false, benchRuns: 1, threads: 1, maxDrop: null, tuneTimeout: 10, speedAware: 'off' as const,
   };
   const off = await quantizeModel({ ...base, equalize: false, out: join(dir, 'off.onnx') });
   const on = await quantizeModel({ ...base, equalize: true, out: join(dir, 'on.onnx') });

@@ -66,8 +66,9 @@ test('rewrite: int8 per-channel weights, int32 bias, Q/DQ pairs keep tensor and 
   const fc = nodes.find((n) => n.name === 'fc')!;
   const fcWeightDq = graph.producers.get(fc.input[1])!;
   assert.equal(fcWeightDq.attribute.find((a) => a.name === 'axis')?.i, 0, 'Gemm transB=1: per output row');
-  // Graph output keeps its name and is produced by a DequantizeLinear.
-  assert.equal(graph.producers.get('logits')?.op_type, 'DequantizeLinear');
+  // The graph output keeps its name; the Gemm writing it writes float (ORT's QGemm has a float output): no Q/DQ there.
+  assert.equal(graph.producers.get('logits')?.op_type, 'Gemm');
+  assert.ok(!p.qdqTensors.includes('logits'));
   // The graph input is quantized for conv1 through a dequantized copy.
   assert.equal(graph.producers.get(conv1.input[0])?.op_type, 'DequantizeLinear');
   // Every non-Q/DQ node reads only dequantized activations or constants.
@@ -123,4 +124,21 @@ test('tensors that end in a parameter input (Resize scales, computed from a run-
   assert.deepEqual(p.kept.find((k) => k.node === 'scales_concat')?.reason, 'computes a shape, size or scale parameter (kept exact)');
   assert.ok(!p.qdqTensors.includes('scales') && !p.qdqTensors.includes('ratio'));
   assert.ok(p.qdqTensors.includes('c'), 'the data the shape was read from is still quantized');
+});
+
+test('excluding a Relu that would fold into its producer keeps the producer float too (no uncalibrated pre-activation tensor)', () => {
+  const { plan: p } = plan(['relu1']);
+  assert.ok(!p.quantized.some((n) => n.name === 'conv1'), 'conv1 stays float with its Relu');
+  assert.match(p.kept.find((k) => k.node === 'conv1')!.reason, /the Relu after it \(relu1\) is kept in float/);
+  assert.ok(!p.qdqTensors.includes('c1'), 'the raw conv output gets no Q/DQ');
+  const full = plan().plan;
+  for (const t of p.calibrationTensors) assert.ok(full.qdqTensors.includes(t), `${t} was calibrated by the full plan`);
+});
+
+test('whatever single node is excluded, every tensor the plan needs a range for was calibrated by the full plan', () => {
+  const full = plan().plan;
+  for (const node of smallCnn().graph!.node) {
+    const p = plan([node.name!]).plan;
+    for (const t of p.calibrationTensors) assert.ok(full.qdqTensors.includes(t), `excluding ${node.name}: ${t} needs a range`);
+  }
 });

@@ -6,11 +6,12 @@ import assert from 'node:assert/strict';
 import { Graph, intAttribute, makeNode } from '../../src/onnx/graph';
 import { buildModel, floatAttribute, intsAttribute, randomTensor, valueInfo } from '../../src/onnx/build';
 import { NodeProto } from '../../src/onnx/proto';
-import { tensorToFloat32 } from '../../src/onnx/tensor';
+import { makeTensor, tensorToFloat32 } from '../../src/onnx/tensor';
 import { rng } from '../../src/common/random';
 import { OP_RULES } from '../../src/quant/op-rules';
 import {
-  biasCorrectionOf, equalizationOf, keepsFullRangeWeights, quantizableOpTypes, requantizedByOrtWhenFloat, ruleFor, runsInt8Kernel, variantOf,
+  biasCorrectionOf, equalizationOf, keepsFullRangeWeights, quantizableOpTypes, requantizedByOrtWhenFloat, rescaleFactor, ruleFor, runsInt8Kernel,
+  variantOf,
 } from '../../src/quant/registry';
 import { floatComputeRan, runtimeOpRole, runtimeOpsWithRole } from '../../src/quant/runtime-ops';
 import { planQuantization } from '../../src/quant/plan';
@@ -168,4 +169,89 @@ test('inspect and tuning count int8 compute the registry way', () => {
   assert.ok(runsInt8Kernel(node('Conv')) && runsInt8Kernel(node('Add')));
   assert.ok(!runsInt8Kernel(node('Reshape')) && !runsInt8Kernel(node('Relu')) && !runsInt8Kernel(node('ConvTranspose')));
   assert.ok(!runsInt8Kernel({ ...node('Conv'), domain: 'com.example' }), 'other domains are unknown');
+});
+
+test('per-node forms: MatMul of two activations, Mul/Div by one positive constant (folded into the scale), else float', () => {
+  const model = buildModel([
+    makeNode('MatMul', ['x', 'w'], ['a'], 'weighted'),
+    makeNode('MatMul', ['a', 'x'], ['b'], 'pair'),
+    makeNode('Mul', ['b', 'half'], ['c'], 'scale'),
+    makeNode('Mul', ['two', 'c'], ['c2'], 'scale_first'),
+    makeNode('Mul', ['c2', 'negative'], ['d'], 'negative_scale'),
+    makeNode('Mul', ['d', 'per_channel'], ['e'], 'tensor_scale'),
+    makeNode('Mul', ['e', 'e'], ['f'], 'square'),
+    makeNode('Div', ['f', 'six'], ['g'], 'div'),
+    makeNode('Div', ['g', 'f'], ['h'], 'div_tensor'),
+    makeNode('HardSigmoid', ['h'], ['y'], 'hsig', [floatAttribute('alpha', 0.25)]),
+  ], [randomTensor('w', [4, 4], rng(1), 0.3), makeTensor('half', [], Float32Array.of(0.5)), makeTensor('two', [1], Float32Array.of(2)),
+    makeTensor('negative', [], Float32Array.of(-2)), makeTensor('per_channel', [4], Float32Array.of(1, 2, 3, 4)), makeTensor('six', [], Float32Array.of(6))],
+  [valueInfo('x', [4, 4])], [valueInfo('y', [4, 4])], 13, 'test');
+  const graph = new Graph(model.graph!);
+  const at = (name: string) => graph.nodes.find((n) => n.name === name)!;
+  const kind = (name: string) => ruleFor(at(name), graph)?.kind;
+  assert.equal(kind('weighted'), 'weighted');
+  assert.equal(kind('pair'), 'requantizing');
+  assert.equal(ruleFor(at('pair'), graph)?.weight, undefined, 'no weight when both inputs are activations');
+  assert.deepEqual(ruleFor(at('pair'), graph)?.activationInputs(at('pair')), [0, 1]);
+  assert.equal(kind('scale'), 'rescale');
+  assert.equal(rescaleFactor(at('scale'), graph), 0.5);
+  assert.equal(rescaleFactor(at('scale_first'), graph), 2, 'the constant may come first');
+  assert.equal(kind('negative_scale'), 'requantizing', 'a negative scale is no rescale');
+  assert.match(ruleFor(at('tensor_scale'), graph)?.blocker?.(at('tensor_scale'), graph) ?? '', /constant tensor/);
+  assert.equal(kind('square'), 'requantizing');
+  assert.ok(Math.abs(rescaleFactor(at('div'), graph)! - 1 / 6) < 1e-9);
+  assert.equal(kind('div_tensor'), 'float');
+  assert.equal(kind('hsig'), 'clamped-affine');
+  assert.deepEqual(ruleFor(at('hsig'))?.affine?.(at('hsig')), { a: 0.25, b: 0.5, lo: 0, hi: 1 });
+  assert.ok(runsInt8Kernel(at('pair'), graph) && runsInt8Kernel(at('hsig'), graph) && !runsInt8Kernel(at('scale'), graph));
+  assert.ok(quantizableOpTypes().includes('Div') && quantizableOpTypes().includes('HardSigmoid'));
+
+  // Planned: the rescales read their input's codes (no range of their own), the HardSigmoid's range is fixed [0, 1].
+  const plan = planQuantization(graph, { opTypes: null, exclude: new Set(), isFloat: () => true, opset: 13 });
+  assert.deepEqual(plan.scaled.get('c'), { from: 'b', factor: 0.5 });
+  assert.ok(!plan.calibrationTensors.includes('c') && !plan.calibrationTensors.includes('y'));
+  assert.deepEqual(plan.fixedRanges.get('y'), { min: 0, max: 1 });
+  assert.equal(plan.quantizeFactor.get('y'), 4);
+  assert.match(plan.kept.find((k) => k.node === 'div_tensor')!.reason, /division by a tensor/);
+});
+
+test('rewrite of the new forms: a rescale becomes a DequantizeLinear at the scaled scale, a HardSigmoid an Add quantized at scale / alpha', () => {
+  const model = buildModel([
+    makeNode('Conv', ['x', 'w'], ['c'], 'conv', [intsAttribute('kernel_shape', [1, 1])]),
+    makeNode('Div', ['c', 'six'], ['d'], 'div'),
+    makeNode('HardSigmoid', ['d'], ['h'], 'hsig', [floatAttribute('alpha', 0.2), floatAttribute('beta', 0.5)]),
+    makeNode('Mul', ['d', 'h'], ['y'], 'mul'),
+  ], [randomTensor('w', [4, 4, 1, 1], rng(2), 0.3), makeTensor('six', [], Float32Array.of(6))],
+  [valueInfo('x', [1, 4, 8, 8])], [valueInfo('y', [1, 4, 8, 8])], 13, 'test');
+  const graph = new Graph(model.graph!);
+  const plan = planQuantization(graph, { opTypes: null, exclude: new Set(), isFloat: () => true, opset: 13 });
+  const result = applyPlan(graph, plan, (t) => (t === 'h' ? { scale: 1 / 255, zeroPoint: 0 } : { scale: 0.06, zeroPoint: 10 }),
+    { activations: 'u8', perChannel: true, weightRange: 'full' });
+  assert.ok(!graph.nodes.some((n) => n.op_type === 'Div' || n.op_type === 'HardSigmoid'));
+  const scaleOf = (t: string) => tensorToFloat32(graph.initializers.get(t)!)[0];
+  const dDq = graph.producers.get('d')!;
+  assert.equal(dDq.op_type, 'DequantizeLinear');
+  assert.equal(graph.producers.get(dDq.input[0])!.output[0], dDq.input[0], 'reads the codes the conv output was quantized to');
+  assert.ok(Math.abs(scaleOf(dDq.input[1]) - 0.01) < 1e-7, 'scale 0.06 / 6');
+  assert.equal(result.activationParams.get('d'), undefined, 'a rescaled tensor has no row of its own: it carries the conv output codes');
+  const add = graph.nodes.find((n) => n.name === 'hsig')!;
+  assert.equal(add.op_type, 'Add');
+  const q = graph.consumersOf(add.output[0])[0];
+  assert.equal(q.op_type, 'QuantizeLinear');
+  assert.ok(Math.abs(scaleOf(q.input[1]) - 1 / 255 / 0.2) < 1e-7, 'quantized at scale / alpha: saturation does the clamp');
+  assert.ok(Math.abs(scaleOf(graph.producers.get('h')!.input[1]) - 1 / 255) < 1e-9, 'read back at the scale of [0, 1]');
+});
+
+test('a Sigmoid or LeakyRelu writing a model output, directly or through a Reshape, stays float; inside the model it is int8', () => {
+  const model = buildModel([
+    makeNode('LeakyRelu', ['x'], ['p'], 'inner'),
+    makeNode('Sigmoid', ['p'], ['s'], 'last'),
+    makeNode('Reshape', ['s', 'shape'], ['y'], 'reshape'),
+    makeNode('LeakyRelu', ['x'], ['z'], 'direct'),
+  ], [makeTensor('shape', [2], BigInt64Array.of(4n, 4n))], [valueInfo('x', [4, 4])], [valueInfo('y', [4, 4]), valueInfo('z', [4, 4])], 13, 'test');
+  const graph = new Graph(model.graph!);
+  const blocked = (name: string) => { const n = graph.nodes.find((x) => x.name === name)!; return ruleFor(n, graph)!.blocker!(n, graph); };
+  assert.equal(blocked('inner'), null);
+  assert.match(blocked('last') ?? '', /model output/);
+  assert.match(blocked('direct') ?? '', /model output/);
 });

@@ -185,10 +185,12 @@ export function applyBiasShifts(int8: Graph, targets: readonly BiasTarget[], shi
       const zeroName = int8.uniqueName(`${base}_zero_point`);
       const output = int8.uniqueName(`${base}_dequantized`);
       int8.addInitializer(makeTensor(codesName, [codes.length], codes));
-      int8.addInitializer(makeTensor(scaleName, [codes.length], target.biasScales));
-      int8.addInitializer(makeTensor(zeroName, [codes.length], new Int32Array(codes.length)));
+      // One scale for all channels (per-tensor weights) needs no `axis`, which opsets before 13 do not have.
+      const perChannel = target.biasScales.some((v) => v !== target.biasScales[0]);
+      int8.addInitializer(perChannel ? makeTensor(scaleName, [codes.length], target.biasScales) : makeTensor(scaleName, [], target.biasScales.subarray(0, 1)));
+      int8.addInitializer(makeTensor(zeroName, perChannel ? [codes.length] : [], new Int32Array(perChannel ? codes.length : 1)));
       const dq = makeNode('DequantizeLinear', [codesName, scaleName, zeroName], [output], int8.uniqueName(`${base}_DequantizeLinear`),
-        [intAttribute('axis', 0)]);
+        perChannel ? [intAttribute('axis', 0)] : []);
       int8.proto.node.unshift(dq);
       target.node.input[target.inputs.bias] = output;
     }

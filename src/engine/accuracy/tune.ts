@@ -14,6 +14,9 @@ import { checkSubset, measureSensitivity } from './sensitivity';
 import { refineLayerMethods } from './layer-methods';
 import { ruleFor, runsInt8Kernel } from '../../quant/registry';
 
+/** Why the accuracy-aware search keeps a layer in float (the report's keptFloat). */
+export const ACCURACY_REASON = 'accuracy: returned to FP32 by the accuracy-aware search (--max-drop)';
+
 /** Evaluation samples on which layer sensitivity is measured. */
 export const SENSITIVITY_SAMPLES = 16;
 /** Share of the tuning budget layer sensitivity may use. */
@@ -176,7 +179,9 @@ export async function tune(request: TuneRequest): Promise<TuneOutcome> {
       throwIfCancelled(request.signal);
       const group = ranking.slice(previous, count);
       const exclude = new Set([...base.choice.exclude, ...ranking.slice(0, count)]);
-      const choice = { ...base.choice, exclude };
+      const floatReasons = new Map(base.choice.floatReasons ?? []);
+      for (const node of ranking.slice(0, count)) if (!floatReasons.has(node)) floatReasons.set(node, ACCURACY_REASON);
+      const choice = { ...base.choice, exclude, floatReasons };
       const trial = await record(`FP32: ${group.join(', ')}`, choice, await request.build(choice));
       if (trial.meetsBound) { stoppedBy = 'bound-met'; break; }
     }

@@ -5,6 +5,7 @@ import type { ModelInfo, Preprocessing } from '../../common/report';
 import { requestPreprocessing } from '../../data/model-data';
 import { DescribedInput, DescribedOutput, describeModel, sizeAdvice } from '../../data/model-description';
 import { describePreprocessing } from '../../data/preprocessing';
+import { Graph } from '../../onnx/graph';
 import { modelInfo } from '../../onnx/model-info';
 import { readModel } from '../../onnx/model-io';
 import { summarizeModel } from '../../onnx/model-summary';
@@ -48,7 +49,8 @@ export function inspectModel(path: string, request: InspectRequest = NO_FLAGS): 
       preprocessingProblem = err.message;
     }
   }
-  const quantizableNodes = (loaded.model.graph?.node ?? []).filter(runsInt8Kernel).length;
+  const graph = new Graph(loaded.model.graph!);
+  const quantizableNodes = graph.nodes.filter((n) => runsInt8Kernel(n, graph)).length;
   const ops = Object.entries(info.opHistogram).sort((a, b) => b[1] - a[1]).map(([op, n]) => `${op} ${n}`).join(', ');
   const free = (d: number | null) => d ?? 'free';
   const text = [

@@ -1,6 +1,6 @@
 // `octet quantize`: the pipeline as named steps (src/engine/pipeline/), each with typed inputs and outputs:
 //   prepare the FP32 model → open the calibration data → plan (and check the QDQ layout loads) → calibrate →
-//   choose the conversion → evaluate (and tune) → runtime op histogram and benchmark → Report → write both outputs.
+//   choose the conversion → keep float where int8 is slower (speed-aware) → evaluate (and tune) → runtime op histogram and benchmark → Report → write both outputs.
 // Used by the CLI and, through it, by the VS Code extension.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +17,7 @@ import { prepareModel } from '../pipeline/prepare-model';
 import { buildReport } from '../pipeline/report';
 import { Run, RunPaths } from '../pipeline/run';
 import { checkRunFiles, runFiles } from '../pipeline/run-files';
+import { chooseForSpeed, finalTiming, keptFloatOnPurpose } from '../pipeline/speed';
 import { writeOutputs } from '../pipeline/write';
 import { diagnoseRuntime } from '../runtime/diagnose';
 import { runtimeOpHistogram } from '../runtime/session';
@@ -48,12 +49,13 @@ export async function quantizeModel(given: QuantizeRequest): Promise<QuantizeOut
     const model = { ...ready, input: data.input };
     const planned = await planRun(run, model, data);
     const calibrated = await calibrate(run, model, data, planned);
-    const chosen = await chooseConversion(run, model, planned, calibrated);
-    const evaluated = await evaluateRun(run, model, data, planned, chosen);
+    const timed = await chooseForSpeed(run, model, data, await chooseConversion(run, model, planned, calibrated));
+    const evaluated = await evaluateRun(run, model, data, planned, timed.chosen);
+    const timing = await finalTiming(run, timed, evaluated.conversion);
     const int8RuntimeOps = await runtimeOpHistogram(evaluated.conversion.bytes, workDir, paths.out);
-    run.warnings.push(...diagnoseRuntime(int8RuntimeOps));
+    run.warnings.push(...diagnoseRuntime(int8RuntimeOps, keptFloatOnPurpose(evaluated.conversion, planned.graph)));
     const bench = await benchmarkRun(run, model, data, evaluated.conversion.bytes, int8RuntimeOps);
-    const report = buildReport(run, { model, data, calibrated, chosen, evaluated, int8RuntimeOps, bench });
+    const report = buildReport(run, { model, data, calibrated, chosen: timed.chosen, evaluated, int8RuntimeOps, bench, timing });
     await writeOutputs(run, evaluated.conversion.model, report);
     run.result(paths.out, paths.report);
     return { modelPath: paths.out, reportPath: paths.report, report };

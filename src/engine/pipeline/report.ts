@@ -11,6 +11,7 @@ import type { Chosen } from './choose';
 import type { Evaluated } from './evaluate';
 import type { PreparedModel } from './prepare-model';
 import type { Run } from './run';
+import type { SpeedTiming } from './speed';
 
 export interface RunResults {
   model: PreparedModel;
@@ -20,6 +21,8 @@ export interface RunResults {
   evaluated: Evaluated;
   int8RuntimeOps: Record<string, number>;
   bench: BenchResult[];
+  /** The time profile and the speed-aware choice (pipeline/speed.ts). */
+  timing: SpeedTiming;
 }
 
 const round3 = (v: number) => Math.round(v * 1000) / 1000;
@@ -63,6 +66,8 @@ export function buildReport(run: Run, results: RunResults): Report {
     layers: evaluated.layers,
     sensitivity: evaluated.sensitivity,
     tuning: evaluated.tuning,
+    profile: results.timing.profile,
+    speed: results.timing.speed,
     warnings: run.allWarnings(),
     machine: model.machine,
     run: { seconds: round3((performance.now() - run.startedAt) / 1000), peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) },

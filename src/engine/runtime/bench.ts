@@ -49,14 +49,19 @@ export function benchResult(threads: number, batch: number, fp32Ms: number[], in
   return result;
 }
 
-export async function benchmarkPair(fp32: Uint8Array | string, int8: Uint8Array | string, inputName: string,
-  sampleShape: number[], sample: Float32Array | null, options: BenchOptions, labels: [string, string]): Promise<BenchResult> {
-  const shape = [options.batch, ...sampleShape.slice(1)];
+/** The input timed runs feed: `batch` copies of a real sample (or a fixed pattern without one). */
+export function benchFeeds(inputName: string, sampleShape: number[], batch: number, sample: Float32Array | null): Record<string, ort.Tensor> {
+  const shape = [batch, ...sampleShape.slice(1)];
   const size = shape.reduce((a, b) => a * b, 1);
   const data = new Float32Array(size);
   if (sample && sample.length > 0) for (let i = 0; i < size; i++) data[i] = sample[i % sample.length];
   else for (let i = 0; i < size; i++) data[i] = Math.sin(i * 0.37);
-  const feeds = { [inputName]: new ort.Tensor('float32', data, shape) };
+  return { [inputName]: new ort.Tensor('float32', data, shape) };
+}
+
+export async function benchmarkPair(fp32: Uint8Array | string, int8: Uint8Array | string, inputName: string,
+  sampleShape: number[], sample: Float32Array | null, options: BenchOptions, labels: [string, string]): Promise<BenchResult> {
+  const feeds = benchFeeds(inputName, sampleShape, options.batch, sample);
   const sessions = [
     await openSession(fp32, { threads: options.threads, level: 'all' }, labels[0]),
     await openSession(int8, { threads: options.threads, level: 'all' }, labels[1]),

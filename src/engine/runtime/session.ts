@@ -24,6 +24,8 @@ export interface SessionSettings {
    * cores with Octet's own threads (decoding, folding statistics), which spinning would starve.
    */
   spin?: boolean;
+  /** Turns ORT's profiler on: it writes PREFIX_<date>.json when the session's endProfiling() is called. */
+  profilePrefix?: string;
 }
 
 export function ortVersion(): string {
@@ -39,6 +41,10 @@ export async function openSession(model: Uint8Array | string, settings: SessionS
   };
   if (settings.threads > 0) options.intraOpNumThreads = settings.threads;
   if (settings.optimizedPath) options.optimizedModelFilePath = settings.optimizedPath;
+  if (settings.profilePrefix) {
+    options.enableProfiling = true;
+    options.profileFilePrefix = settings.profilePrefix;
+  }
   if (settings.lowMemory) {
     options.enableCpuMemArena = false;
     options.enableMemPattern = false;

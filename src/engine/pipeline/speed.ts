@@ -1,0 +1,203 @@
+// Step 5b: the speed-aware choice (--speed-aware auto) and the per-node time profile. ORT's profiler times every
+// kernel of the FP32 and the INT8 model (batch 1, one thread); regions where int8 plus the Q/DQ at their borders lose
+// time (speed-regions.ts) go back to float, the model is rebuilt and timed end to end against the current one
+// (alternating runs, median ratio with its confidence interval), and kept only when it is faster beyond the noise;
+// repeated on the new model's profile while it pays. The result is never slower than FP32: when no INT8 layout beats
+// it, the written model keeps every layer in float and the Report says so (the profile of the INT8 layout before the
+// choice shows why). Every decision and its measured effect goes into the Report's `speed`.
+import { OctetError } from '../../common/errors';
+import type { SpeedDecision, SpeedReport, TimeProfile } from '../../common/report';
+import { Graph } from '../../onnx/graph';
+import { encodeModel } from '../../onnx/proto';
+import { computesInInt8, Conversion, ConvertChoice } from '../../quant/convert';
+import { ruleFor, runsInt8Kernel } from '../../quant/registry';
+import { SlowRegion, slowRegions } from '../accuracy/speed-regions';
+import { benchFeeds } from '../runtime/bench';
+import { DEFAULT_PAIRED, PairedTiming, timePair } from '../runtime/paired-timing';
+import { int8KernelNodes, KernelProfile, profileKernels, timeProfile } from '../runtime/profile';
+import type { CalibrationData } from './calibration-data';
+import type { Chosen } from './choose';
+import type { PreparedModel } from './prepare-model';
+import type { Run } from './run';
+
+/** Profiled runs per model after warm-up (fewer for slow models: about a second of profiling each). */
+const PROFILE_RUNS = { min: 5, max: 20, warmup: 2, targetMs: 1000 };
+/** Rounds of profile → regions → trial. */
+const MAX_ROUNDS = 3;
+/** Regions tried one at a time when keeping them all float together did not pay. */
+const SINGLE_TRIES = 3;
+/** Time the search may take (s); the final check against FP32 always runs. */
+const SEARCH_BUDGET_S = 40;
+/** A node counts as losing time in int8 only beyond this share of the INT8 model's kernel time (and 2 µs). */
+const MIN_LOSS_SHARE = 0.004;
+
+export const SPEED_REASON = 'slower in int8 (measured): the speed-aware choice kept it in float';
+
+export interface SpeedTiming {
+  profile: TimeProfile | null;
+  speed: SpeedReport | null;
+}
+
+/** What the speed step hands on: the conversion to evaluate, and what the final timing needs. */
+export interface Timed {
+  chosen: Chosen;
+  timing: SpeedTiming | null;
+  /** Measures the profile of another conversion (the one --max-drop tuning kept), against the same FP32 profile. */
+  reprofile: ((c: Conversion) => Promise<TimeProfile>) | null;
+  /** Times the written model against FP32 (same settings as the search). */
+  againstFp32: ((c: Conversion) => Promise<PairedTiming>) | null;
+  /** The conversion `timing.profile` describes. */
+  profiled: Conversion | null;
+}
+
+export async function chooseForSpeed(run: Run, model: PreparedModel, data: CalibrationData, chosen: Chosen): Promise<Timed> {
+  const { request, paths } = run;
+  const auto = request.speedAware === 'auto';
+  if (!auto && !request.benchmark) return { chosen, timing: null, reprofile: null, againstFp32: null, profiled: null };
+  const started = performance.now();
+  const graph = new Graph(model.reference.graph!);
+  const fp32Bytes = encodeModel(model.reference);
+  const feeds = benchFeeds(model.input.name, model.input.shape, model.input.fixedBatch ?? 1, data.firstSample);
+  const batch = model.input.fixedBatch ?? 1;
+  const profileOptions = (bytes: Uint8Array, label: string): Promise<KernelProfile> => profileKernels(bytes, feeds,
+    { runs: PROFILE_RUNS.min, maxRuns: PROFILE_RUNS.max, targetMs: PROFILE_RUNS.targetMs, warmup: PROFILE_RUNS.warmup, threads: 1, signal: run.signal },
+    run.workDir, label);
+  run.progress('convert', 0, 1, 'timing every layer of the FP32 model');
+  const fp32Profile = await profileOptions(fp32Bytes, paths.model);
+  const reprofile = async (c: Conversion): Promise<TimeProfile> => {
+    run.progress('convert', 0, 1, 'timing every layer of the INT8 model');
+    return timeProfile(graph, fp32Profile, c.model, await profileOptions(c.bytes, paths.out), 1, batch);
+  };
+  const pair = (a: Uint8Array, b: Uint8Array, labels: [string, string]) =>
+    timePair(a, b, feeds, { ...DEFAULT_PAIRED, signal: run.signal }, labels);
+  const againstFp32 = (c: Conversion) => pair(fp32Bytes, c.bytes, [paths.model, paths.out]);
+
+  let { choice, conversion } = chosen;
+  let profile = await reprofile(conversion);
+  if (!auto) return { chosen, timing: { profile, speed: null }, reprofile, againstFp32, profiled: conversion };
+
+  const decisions: SpeedDecision[] = [];
+  // What the report shows when no INT8 layout beats FP32: the profile of the layout before the speed-aware choice.
+  const planned = { conversion, profile };
+  // The last layout that computes in int8 (timed against FP32 when the search leaves nothing in int8).
+  let int8Layout = conversion;
+  const overBudget = () => (performance.now() - started) / 1000 > SEARCH_BUDGET_S;
+  const floatChoice = (nodes: string[]): ConvertChoice => {
+    const reasons = new Map(choice.floatReasons ?? []);
+    for (const n of nodes) reasons.set(n, SPEED_REASON);
+    return { ...choice, exclude: new Set([...choice.exclude, ...nodes]), floatReasons: reasons };
+  };
+  /** The trial's conversion; null for a layout the calibration did not prepare for (a range it never observed). */
+  const buildTrial = async (c: ConvertChoice): Promise<Conversion | null> => {
+    try {
+      return await chosen.builder.build(c);
+    } catch (err) {
+      if (!(err instanceof OctetError) || !/was not calibrated/.test(err.message)) throw err;
+      run.log(`speed-aware: skipped a trial: ${err.message}`);
+      return null;
+    }
+  };
+  const tryFloat = async (regions: SlowRegion[], reason: string): Promise<boolean> => {
+    let nodes = regions.flatMap((r) => r.nodes);
+    let trialChoice = floatChoice(nodes);
+    let trial = await buildTrial(trialChoice);
+    if (!trial) return false;
+    // Nodes ORT fuses into int8 kernels anyway (an op between a DequantizeLinear and a QuantizeLinear it has a QDQ rule
+    // for) cannot be kept float: leave them out, so that the report never calls a node float that runs in int8.
+    for (let pass = 0; pass < 3; pass++) {
+      const stillInt8 = await int8KernelNodes(trial.bytes, run.workDir, `${paths.out} (trial)`);
+      const fused = nodes.filter((n) => stillInt8.has(n));
+      if (fused.length === 0) break;
+      run.log(`speed-aware: ONNX Runtime runs ${fused.length} of ${nodes.length} node(s) in int8 even when kept float: ${fused.slice(0, 3).join(', ')}${fused.length > 3 ? ', …' : ''}`);
+      nodes = nodes.filter((n) => !stillInt8.has(n));
+      const int8Now = new Set(conversion.plan.quantized.filter((n) => runsInt8Kernel(n, graph)).map((n) => n.name ?? ''));
+      if (!nodes.some((n) => int8Now.has(n))) return false;
+      trialChoice = floatChoice(nodes);
+      trial = await buildTrial(trialChoice);
+      if (!trial) return false;
+    }
+    run.progress('convert', 0, 1, `speed-aware: timing ${nodes.length} node(s) in float`);
+    const t = await pair(conversion.bytes, trial.bytes, [paths.out, `${paths.out} (trial)`]);
+    const kept = t.high < 1;
+    const measured = `measured time ratio ${t.ratio.toFixed(3)} (95% ${t.low.toFixed(3)}–${t.high.toFixed(3)}, ${t.rounds} rounds)`;
+    decisions.push({ nodes, action: 'keep-float', beforeMs: t.aMs, afterMs: t.bMs, kept, reason: `${reason}; ${measured}` });
+    run.log(`speed-aware: ${nodes.length} node(s) in float: ${t.aMs.toFixed(3)} → ${t.bMs.toFixed(3)} ms, ${measured}: ${kept ? 'kept' : 'not kept'}`);
+    if (kept) { choice = trialChoice; conversion = trial; } else rejected.add(regionKey(regions));
+    return kept;
+  };
+  // Region sets measured not to pay: not tried again in later rounds.
+  const rejected = new Set<string>();
+  const regionKey = (regions: SlowRegion[]) => regions.flatMap((r) => r.nodes).sort().join('\n');
+
+  for (let round = 0; round < MAX_ROUNDS && !overBudget() && computesInInt8(conversion.plan); round++) {
+    const minLossMs = Math.max(0.002, profile.int8TotalMs * MIN_LOSS_SHARE);
+    const regions = slowRegions(profile, graph, conversion.plan.quantized, { minLossMs }).filter((r) => !rejected.has(regionKey([r])));
+    if (regions.length === 0) break;
+    const describe = (rs: SlowRegion[]) => {
+      const int8 = rs.reduce((s, r) => s + r.int8Ms, 0);
+      const float = rs.reduce((s, r) => s + r.floatMs, 0);
+      return `${rs.length > 1 ? `${rs.length} regions: ` : ''}int8 + Q/DQ ${int8.toFixed(3)} ms vs float ${float.toFixed(3)} ms in the profile`;
+    };
+    let changed = !rejected.has(regionKey(regions)) && await tryFloat(regions, describe(regions));
+    if (!changed && regions.length > 1) {
+      for (const r of regions.slice(0, SINGLE_TRIES)) {
+        if (overBudget()) break;
+        if (await tryFloat([r], describe([r]))) changed = true;
+      }
+    }
+    if (!changed || !computesInInt8(conversion.plan)) break;
+    profile = await reprofile(conversion);
+    int8Layout = conversion;
+  }
+
+  // Never slower than FP32: the final layout against the FP32 model. When the regions left nothing in int8, or what is
+  // left is slower beyond the noise, every layer stays float and the report shows the fastest INT8 layout's profile.
+  run.progress('convert', 0, 1, 'speed-aware: INT8 against FP32');
+  const final = await againstFp32(computesInInt8(conversion.plan) ? conversion : int8Layout);
+  const int8Ms = final.bMs;
+  let fasterThanFp32 = final.ratio < 1 && computesInInt8(conversion.plan);
+  if (!computesInInt8(conversion.plan) || final.low > 1) {
+    const all = graph.nodes.map((n) => n.name ?? '');
+    const reasons = new Map(all.map((n) => [n, choice.floatReasons?.get(n) ?? 'no INT8 layout beat FP32 on this machine (speed-aware choice)'] as const));
+    if (computesInInt8(conversion.plan)) {
+      decisions.push({ nodes: conversion.quantizedNodes.map((q) => q.node), action: 'keep-float',
+        reason: `the fastest INT8 layout took ${final.bMs.toFixed(3)} ms against FP32's ${final.aMs.toFixed(3)} ms `
+          + `(time ratio ${final.ratio.toFixed(3)}, 95% ${final.low.toFixed(3)}–${final.high.toFixed(3)}, ${final.rounds} rounds)`,
+        beforeMs: final.bMs, afterMs: final.aMs, kept: true });
+      choice = { ...choice, exclude: new Set(all), floatReasons: reasons };
+      conversion = await chosen.builder.build(choice);
+    }
+    fasterThanFp32 = false;
+    run.warn(`No INT8 layout was faster than FP32 on this CPU (batch 1, one thread: fastest INT8 ${int8Ms.toFixed(2)} ms, FP32 `
+      + `${final.aMs.toFixed(2)} ms), so the written model keeps every layer in FP32. The time profile in the report shows where int8 lost.`);
+  }
+  const shown = computesInInt8(conversion.plan) ? { conversion, profile } : planned;
+  const speed: SpeedReport = {
+    mode: 'auto', decisions, fp32Ms: final.aMs, int8Ms, fasterThanFp32, seconds: Math.round((performance.now() - started) / 100) / 10,
+  };
+  return { chosen: { ...chosen, choice, conversion }, timing: { profile: shown.profile, speed }, reprofile, againstFp32, profiled: shown.conversion };
+}
+
+/** The profile and speed figures of the model actually written (re-measured when --max-drop tuning changed it). */
+export async function finalTiming(run: Run, timed: Timed, written: Conversion): Promise<SpeedTiming> {
+  const { timing, reprofile, againstFp32 } = timed;
+  if (!timing || !reprofile || !againstFp32 || written === timed.chosen.conversion || !computesInInt8(written.plan)) {
+    return timing ?? { profile: null, speed: null };
+  }
+  const profile = await reprofile(written);
+  if (!timing.speed) return { profile, speed: null };
+  const t = await againstFp32(written);
+  if (t.low > 1) {
+    run.warn(`The INT8 model --max-drop kept is slower than FP32 here (batch 1, one thread: ${t.bMs.toFixed(2)} ms vs ${t.aMs.toFixed(2)} ms).`);
+  }
+  return { profile, speed: { ...timing.speed, fp32Ms: t.aMs, int8Ms: t.bMs, fasterThanFp32: t.ratio < 1 } };
+}
+
+/** Layers with weights the written model keeps in float on purpose (--exclude, --max-drop, speed-aware choice). */
+export function keptFloatOnPurpose(conversion: Conversion, reference: Graph): number {
+  const kinds = new Map(reference.nodes.map((n) => [n.name ?? '', n] as const));
+  return conversion.kept.filter((k) => {
+    const node = kinds.get(k.node);
+    return node !== undefined && ruleFor(node, reference)?.kind === 'weighted' && !/^no int8 kernel|non-float|not quantized/.test(k.reason);
+  }).length;
+}

@@ -1,0 +1,83 @@
+// Which of two models is faster, measured honestly on a busy machine: both sessions open side by side, warm-up, then
+// rounds that run each model once in alternating order, so load changes hit both alike. Each round gives the ratio
+// B/A of two neighbouring runs; the answer is the median ratio with a 95% distribution-free confidence interval on it
+// (order statistics of the binomial), looked at each time the rounds double until it excludes 1, or the rounds or
+// the time budget run out. Medians of each model's run times are reported beside it.
+import * as ort from 'onnxruntime-node';
+import { throwIfCancelled } from '../cancel';
+import { median } from './profile';
+import { openSession } from './session';
+
+export interface PairedOptions {
+  threads: number;
+  /** Rounds measured before the first look at the interval; it is looked at again each time the rounds double. */
+  minRounds: number;
+  maxRounds: number;
+  /** Stop after this many ms of measuring (`minRounds` are always measured). */
+  budgetMs: number;
+  warmup: number;
+  signal?: AbortSignal;
+}
+
+export interface PairedTiming {
+  /** Median run time of each model (ms). */
+  aMs: number;
+  bMs: number;
+  /** Median over rounds of B's time / A's time, with its 95% confidence interval. */
+  ratio: number;
+  low: number;
+  high: number;
+  rounds: number;
+}
+
+export const DEFAULT_PAIRED: PairedOptions = { threads: 1, minRounds: 10, maxRounds: 320, budgetMs: 5000, warmup: 3 };
+
+/** 95% confidence interval of the median of sorted values (ranks from the binomial's normal approximation). */
+export function medianInterval(sorted: readonly number[]): { low: number; high: number } {
+  const n = sorted.length;
+  if (n === 0) return { low: NaN, high: NaN };
+  const half = 0.98 * Math.sqrt(n);
+  const lo = Math.max(0, Math.floor(n / 2 - half) - 1);
+  const hi = Math.min(n - 1, Math.ceil(n / 2 + half));
+  return { low: sorted[lo], high: sorted[hi] };
+}
+
+/** Summary of paired run times (ms) of two models. */
+export function pairedSummary(aMs: readonly number[], bMs: readonly number[]): PairedTiming {
+  const ratios = aMs.map((a, i) => bMs[i] / a).sort((x, y) => x - y);
+  const { low, high } = medianInterval(ratios);
+  const r3 = (v: number) => Math.round(v * 1000) / 1000;
+  return { aMs: r3(median(aMs)), bMs: r3(median(bMs)), ratio: r3(median(ratios)), low: r3(low), high: r3(high), rounds: ratios.length };
+}
+
+/** Times models A and B in alternating rounds until it is clear which is faster (or the budget is spent). */
+export async function timePair(a: Uint8Array | string, b: Uint8Array | string, feeds: Record<string, ort.Tensor>, options: PairedOptions,
+  labels: [string, string]): Promise<PairedTiming> {
+  const sessions = [
+    await openSession(a, { threads: options.threads, level: 'all' }, labels[0]),
+    await openSession(b, { threads: options.threads, level: 'all' }, labels[1]),
+  ];
+  const times: number[][] = [[], []];
+  const started = performance.now();
+  try {
+    for (let w = 0; w < options.warmup; w++) for (const s of sessions) await s.run(feeds);
+    for (let r = 0; r < options.maxRounds; r++) {
+      throwIfCancelled(options.signal);
+      for (const m of r % 2 === 0 ? [0, 1] : [1, 0]) {
+        const t0 = performance.now();
+        await sessions[m].run(feeds);
+        times[m].push(performance.now() - t0);
+      }
+      const rounds = r + 1;
+      if (rounds < options.minRounds) continue;
+      if (performance.now() - started > options.budgetMs) break;
+      // Looks at the interval only when the rounds double (10, 20, 40, ...): few looks keep the 95% honest.
+      if (!Number.isInteger(Math.log2(rounds / options.minRounds))) continue;
+      const summary = pairedSummary(times[0], times[1]);
+      if (summary.low > 1 || summary.high < 1) break;
+    }
+  } finally {
+    for (const s of sessions) await s.release();
+  }
+  return pairedSummary(times[0], times[1]);
+}

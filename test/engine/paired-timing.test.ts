@@ -1,0 +1,27 @@
+// Paired timing: the median of per-round ratios and its distribution-free 95% interval decide which model is faster;
+// the interval covers 1 when the two are the same, whatever the noise.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { medianInterval, pairedSummary } from '../../src/engine/runtime/paired-timing';
+import { rng } from '../../src/common/random';
+
+test('the interval of the median comes from order statistics and narrows with more rounds', () => {
+  const sorted = Array.from({ length: 100 }, (_, i) => i + 1);
+  const { low, high } = medianInterval(sorted);
+  assert.ok(low >= 38 && low <= 42 && high >= 59 && high <= 62, `${low}..${high}`);
+  const few = medianInterval([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  assert.deepEqual(few, { low: 1, high: 10 }, 'ten rounds decide only when every ratio is on one side');
+});
+
+test('B twice as fast is decided through heavy noise; two equal models are not', () => {
+  const r = rng(3);
+  // Load adds delays (never speed-ups) of up to 4x a run to either model in any round.
+  const noisy = (ms: number) => ms * (1 + (r() < 0.4 ? r() * 4 : r() * 0.05));
+  const rounds = 120;
+  const a = Array.from({ length: rounds }, () => noisy(10));
+  const faster = pairedSummary(a, Array.from({ length: rounds }, () => noisy(5)));
+  assert.ok(faster.high < 1 && faster.ratio < 0.7, JSON.stringify(faster));
+  const same = pairedSummary(a, Array.from({ length: rounds }, () => noisy(10)));
+  assert.ok(same.low < 1 && same.high > 1, JSON.stringify(same));
+  assert.equal(same.rounds, rounds);
+});

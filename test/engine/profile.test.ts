@@ -1,0 +1,75 @@
+// The per-node time profile: ONNX Runtime's profiler on a real FP32 model and its QDQ model (every Conv becomes a
+// QLinearConv), each executed kernel mapped back to the FP32 node it computes — fused, renamed and NHWC kernels
+// included — with Q/DQ charged to the int8 kernel they border; and the trace reader on its own.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { benchFeeds } from '../../src/engine/runtime/bench';
+import { kernelTimes, profileKernels, timeProfile } from '../../src/engine/runtime/profile';
+import { Graph } from '../../src/onnx/graph';
+import { valueInfo } from '../../src/onnx/build';
+import { encodeModel } from '../../src/onnx/proto';
+import { planQuantization } from '../../src/quant/plan';
+import { applyPlan } from '../../src/quant/rewrite';
+import { smallCnn, tempDir } from '../fixtures/models';
+
+test('every Conv of a model whose Convs all become QLinearConv gets its int8 time and kernel; fused Relus and Q/DQ land on their Conv', async () => {
+  const fp32 = smallCnn();
+  fp32.graph!.input[0] = valueInfo('image', [1, 3, 64, 64]);
+  const int8 = structuredClone(fp32);
+  const graph = new Graph(int8.graph!);
+  const plan = planQuantization(graph, { opTypes: null, exclude: new Set(), isFloat: () => true, opset: 13 });
+  applyPlan(graph, plan, () => ({ scale: 0.05, zeroPoint: 100 }), { activations: 'u8', perChannel: true, weightRange: 'full' });
+
+  const dir = tempDir();
+  const feeds = benchFeeds('image', [1, 3, 64, 64], 1, null);
+  const options = { runs: 5, warmup: 2, threads: 1 };
+  const fp32Profile = await profileKernels(encodeModel(fp32), feeds, options, dir, 'fp32');
+  const int8Profile = await profileKernels(encodeModel(int8), feeds, options, dir, 'int8');
+  assert.equal(int8Profile.runs, 5, 'warm-up runs are left out');
+  assert.ok([...int8Profile.kernels.values()].some((k) => k.opType === 'QLinearConv'), 'ORT ran QLinearConv');
+
+  const profile = timeProfile(new Graph(fp32.graph!), fp32Profile, int8, int8Profile, 1, 1);
+  const byNode = new Map(profile.nodes.map((n) => [n.node, n] as const));
+  const convs = fp32.graph!.node.filter((n) => n.op_type === 'Conv').map((n) => n.name!);
+  assert.equal(convs.length, 4);
+  for (const name of convs) {
+    const t = byNode.get(name);
+    assert.ok(t, `${name} is in the profile`);
+    assert.ok(t.int8Ms > 0, `${name}: int8 time ${t.int8Ms}`);
+    assert.deepEqual(t.int8Kernels, ['QLinearConv'], `${name}: ${t.int8Kernels}`);
+    assert.ok(t.fp32Ms > 0, `${name}: FP32 time ${t.fp32Ms}`);
+    assert.ok(t.fp32Kernels.length > 0 && t.fp32Kernels.every((k) => /Conv/.test(k)), `${name}: ${t.fp32Kernels}`);
+  }
+  // The Relu folded into conv1 has no kernel of its own in INT8: it shows conv1's kernel and no time.
+  const relu = byNode.get('relu1');
+  assert.ok(relu && relu.int8Ms === 0 && relu.int8Kernels.includes('QLinearConv'), JSON.stringify(relu));
+  // The input's QuantizeLinear (and the NHWC transpose) is what running conv1 in int8 costs at its border.
+  assert.ok(byNode.get('conv1')!.overheadMs > 0, 'the input Q/DQ is charged to the first conv');
+  const gemm = byNode.get('fc')!;
+  assert.deepEqual(gemm.int8Kernels, ['QGemm']);
+  // Every INT8 kernel is somewhere: the nodes, their overhead, or the unattributed rest.
+  const attributed = profile.nodes.reduce((s, n) => s + n.int8Ms + n.overheadMs, 0) + profile.unattributedInt8Ms;
+  assert.ok(Math.abs(attributed - profile.int8TotalMs) < 0.005, `${attributed} vs ${profile.int8TotalMs}`);
+  assert.ok(profile.unattributedInt8Ms <= profile.int8TotalMs * 0.05, `unattributed ${profile.unattributedInt8Ms} of ${profile.int8TotalMs}`);
+  const convRow = profile.byOpType.find((r) => r.opType === 'Conv')!;
+  assert.equal(convRow.count, 4);
+  assert.ok(profile.byOpType.every((r, i, all) => i === 0 || all[i - 1].fp32Ms >= r.fp32Ms), 'op types sorted by FP32 time');
+  assert.deepEqual(profile.nodes.map((n) => n.node), fp32.graph!.node.map((n) => n.name!).filter((n) => byNode.has(n)), 'graph order');
+});
+
+test('trace reader: kernel events grouped by model run, warm-up runs dropped, times summed per run', () => {
+  const run = (ts: number, dur: number) => ({ cat: 'Session', name: 'model_run', ts, dur });
+  const kernel = (name: string, ts: number, dur: number, op = 'Conv') => ({ cat: 'Node', name: `${name}_kernel_time`, ts, dur, args: { op_name: op } });
+  const events = [
+    { cat: 'Session', name: 'session_initialization', ts: 0, dur: 90 },
+    run(100, 50), kernel('a', 110, 30),
+    run(200, 50), kernel('a', 210, 10), kernel('a', 225, 5), kernel('b', 240, 4, 'Relu'),
+    run(300, 50), kernel('a', 310, 12), kernel('b', 330, 6, 'Relu'),
+    { cat: 'Node', name: 'a_fence_before', ts: 305, dur: 1 },
+  ];
+  const times = kernelTimes(events, 1);
+  assert.equal(times.runs, 2);
+  assert.deepEqual(times.kernels.get('a')?.perRunUs, [15, 12]);
+  assert.deepEqual(times.kernels.get('b'), { name: 'b', opType: 'Relu', perRunUs: [4, 6] });
+  assert.deepEqual(times.runMs, [0.05, 0.05]);
+});
