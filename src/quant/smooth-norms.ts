@@ -9,7 +9,7 @@
 import { attrInt, Graph } from '../onnx/graph';
 import { NodeProto } from '../onnx/proto';
 import { tensorToNumbers } from '../onnx/tensor';
-import { ruleFor } from './registry';
+import { isModelOutput, ruleFor } from './registry';
 
 export interface LayerNorm {
   /** The tensor normalized (over its last axis). */
@@ -100,14 +100,15 @@ export function findLayerNorms(graph: Graph, opset: number, rankOf: (tensor: str
 export function normFloatNodes(graph: Graph, opset: number, rankOf: (tensor: string) => number | undefined = () => undefined): Map<string, string> {
   const keep = new Map<string, string>();
   const quantizable = (n: NodeProto | undefined): n is NodeProto => {
-    const rule = n ? ruleFor(n) : undefined;
-    return rule !== undefined && rule.kind !== 'foldable-activation' && !rule.blocker?.(n!, graph);
+    // Float ops (a Div by a tensor, Softmax) and folded activations put no Q/DQ of their own on what they touch.
+    const rule = n ? ruleFor(n, graph) : undefined;
+    return rule !== undefined && rule.kind !== 'foldable-activation' && rule.kind !== 'float' && !rule.blocker?.(n!, graph);
   };
   const guard = (tensor: string, what: string) => {
     const producer = graph.producers.get(tensor);
-    if (quantizable(producer) && ruleFor(producer)!.kind !== 'passthrough') keep.set(producer.name ?? producer.output[0], `writes the input of ${what}`);
+    if (quantizable(producer) && ruleFor(producer, graph)!.kind !== 'passthrough') keep.set(producer.name ?? producer.output[0], `writes the input of ${what}`);
     for (const reader of graph.consumersOf(tensor)) {
-      const rule = ruleFor(reader);
+      const rule = ruleFor(reader, graph);
       if (quantizable(reader) && rule!.kind !== 'passthrough' && rule!.activationInputs(reader).some((i) => reader.input[i] === tensor)) {
         keep.set(reader.name ?? reader.output[0], `reads the input of ${what}`);
       }
@@ -119,17 +120,8 @@ export function normFloatNodes(graph: Graph, opset: number, rankOf: (tensor: str
     guard(norm.input, label);
   }
   // Softmax inside the graph (attention); a classifier's final Softmax reads logits int8 handles well.
-  for (const softmax of graph.nodes.filter((n) => n.op_type === 'Softmax' && !isFinal(graph, n.output[0]))) {
+  for (const softmax of graph.nodes.filter((n) => n.op_type === 'Softmax' && !isModelOutput(n.output[0] ?? '', graph))) {
     guard(softmax.input[0], `Softmax ${softmax.name ?? ''}`);
   }
   return keep;
-}
-
-const MOVEMENT = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Identity']);
-
-/** Whether `tensor` only reaches graph outputs, through data movement at most (a model's final Softmax). */
-function isFinal(graph: Graph, tensor: string): boolean {
-  const readers = graph.consumersOf(tensor);
-  if (readers.length === 0) return graph.graphOutputs.has(tensor);
-  return readers.every((n) => MOVEMENT.has(n.op_type ?? '') && n.output.every((o) => isFinal(graph, o)));
 }

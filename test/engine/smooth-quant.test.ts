@@ -102,7 +102,7 @@ test('SmoothQuant keeps the FP32 function, shrinks the outlier channels and rais
       model: path, calib: data, calibCount: 64, calibBatch: 16, method: 'minmax', percentile: 99.999, perChannel: true, activations: 'u8',
       weightRange: 'full', equalize: false, equalizeStrength: 0.5, biasCorrection: 'off', weightRounding: 'off', floatNorms: 'off', smoothQuant: 'off',
       preprocess: 'raw', evalCount: 96, evaluate: true,
-      benchmark: false, benchRuns: 1, threads: 1, maxDrop: null, tuneTimeout: 10, out: join(dir, `${name}.int8.onnx`),
+      benchmark: false, benchRuns: 1, threads: 1, maxDrop: null, tuneTimeout: 10, speedAware: 'off', out: join(dir, `${name}.int8.onnx`),
     });
     return report.accuracy!.outputSqnrDb;
   };
