@@ -3,6 +3,8 @@
 // Schema documented in docs/report-schema.md; bump REPORT_SCHEMA_VERSION on any incompatible change.
 // Accuracies are fractions in 0..1; drops are in percentage points (0.4 means 0.4 points of top-1 lost).
 
+import type { SmoothQuantLayer, TechniqueCandidate, WeightRoundingLayer } from './report-techniques';
+export type { SmoothQuantLayer, TechniqueCandidate, WeightRoundingLayer } from './report-techniques';
 export const REPORT_SCHEMA_VERSION = 2;
 
 export type CalibrationMethod = 'minmax' | 'entropy' | 'percentile' | 'mse';
@@ -236,45 +238,6 @@ export interface TuningReport {
   boundMet: boolean;
   seconds: number;
   note: string | null;
-}
-
-/** One layer's weights rounded from calibration data: its output SQNR on the calibration inputs' second moments with
- *  round-to-nearest codes and with the chosen codes (same scales). */
-export interface WeightRoundingLayer {
-  node: string;
-  /** Inputs per output row (Cin/groups·kh·kw) and the largest block with a dense second moment. */
-  inputs: number;
-  blockSize: number;
-  /** Input vectors (im2col patches, tokens, samples) the moments were gathered over. */
-  samples: number;
-  nearestSqnrDb: number;
-  sqnrDb: number;
-  /** Output rows (channels) whose codes changed. */
-  rowsChanged: number;
-  seconds: number;
-}
-
-/** SmoothQuant between one LayerNorm and the MatMul/Gemm layers reading it: factors s (activation channel j ÷ s_j,
- *  weight row j × s_j) and the activation's largest channel range before and after. */
-export interface SmoothQuantLayer {
-  tensor: string;
-  readers: string[];
-  alpha: number;
-  factorMin: number;
-  factorMax: number;
-  activationMax: { before: number; after: number };
-}
-
-/** One combination of accuracy techniques scored on the check samples (calibration samples the techniques did not
- *  learn from): output SQNR and, for models with an agreement measure, the share of samples that agree with FP32. */
-export interface TechniqueCandidate {
-  weightRounding: boolean;
-  biasCorrection: 'off' | BiasCorrectionMode;
-  floatNorms: boolean;
-  outputSqnrDb: number;
-  agreement: number | null;
-  /** The combination the run kept (before any --max-drop tuning). */
-  kept: boolean;
 }
 
 /** A layer's measured effect on the model output: output SQNR gained (dB) when it alone returns to FP32. */
