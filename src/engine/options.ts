@@ -118,11 +118,13 @@ export const QUANTIZE_OPTIONS = {
   floatNorms: choice({
     flag: 'float-norms', values: ['auto', 'on', 'off'], default: 'auto',
     doc: 'keep LayerNorm/Softmax inputs and pieces in float (auto: when it helps)',
+    setting: { key: 'floatNorms', label: 'float norms setting' },
   }),
   /** SmoothQuant scaling between LayerNorms and the MatMul/Gemm layers reading them; 'auto' when it helps. */
   smoothQuant: choice({
     flag: 'smooth-quant', values: ['auto', 'on', 'off'], default: 'auto',
     doc: 'move activation outliers of LayerNorm outputs into the weights reading them (auto: when it helps)',
+    setting: { key: 'smoothQuant', label: 'SmoothQuant setting' },
   }),
   /** Op types to quantize (default: every quantizable type); checked against the op registry by the CLI. */
   opTypes: list({ flag: 'op-types', valueName: 'T,...', default: null, doc: 'quantize only these op types' }),

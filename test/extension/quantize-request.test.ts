@@ -10,7 +10,7 @@ function request(overrides: Partial<RunRequest> = {}): RunRequest {
   return {
     model: '/m/resnet.onnx', calib: '/data/calib', labels: null, preprocess: 'torch', method: 'minmax',
     percentile: 99.999, calibCount: 64, calibBatch: 8, activations: 'u8', perChannel: true, evalCount: 200,
-    benchmark: true, maxDrop: null, biasCorrection: 'auto', weightRounding: 'auto', speedAware: 'auto', ...defaultOutputs('/m/resnet.onnx'), ...overrides,
+    benchmark: true, maxDrop: null, biasCorrection: 'auto', weightRounding: 'auto', floatNorms: 'auto', smoothQuant: 'auto', speedAware: 'auto', ...defaultOutputs('/m/resnet.onnx'), ...overrides,
   };
 }
 
