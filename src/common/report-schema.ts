@@ -5,9 +5,10 @@ import {
   anyOf, array, boolean, Limits, literal, nullable, number, object, optional, partialRecord, record, Schema, string,
 } from './schema';
 import type {
-  AccuracyResult, ActivationType, BenchResult, BiasCorrectionChoice, CalibrationMethod, CalibrationTensorStats, DatasetInfo,
+  AccuracyResult, ActivationType, BenchResult, BiasCorrectionChoice, BiasCorrectionMode, CalibrationMethod, CalibrationTensorStats, DatasetInfo,
   KeptFloatOp, LatencyStats, LayerError, LayerSensitivity, Layout, MachineInfo, MethodChoice, ModelInfo, NodeTiming, OutputScore,
-  Preprocessing, PreprocessPreset, QuantizeSettings, Report, SpeedDecision, SpeedReport, TimeProfile, TopK, TuningReport, TuningTrial,
+  Preprocessing, PreprocessPreset, QuantizeSettings, Report, SmoothQuantLayer, SpeedDecision, SpeedReport, TimeProfile, TopK, TuningReport, TuningTrial,
+  TechniqueCandidate, TechniqueChoice, WeightRoundingLayer,
 } from './report';
 
 /** Largest report file read; a real report of a 10,000-layer model is a few MB. */
@@ -20,7 +21,9 @@ const CALIBRATION_METHODS = ['minmax', 'entropy', 'percentile', 'mse'] as const;
 const calibrationMethod: Schema<CalibrationMethod> = literal(...CALIBRATION_METHODS);
 const methodChoice: Schema<MethodChoice> = literal(...CALIBRATION_METHODS, 'auto');
 const activationType: Schema<ActivationType> = literal('u8', 's8');
-const biasCorrectionChoice: Schema<BiasCorrectionChoice> = literal('auto', 'on', 'off');
+const biasCorrectionChoice: Schema<BiasCorrectionChoice> = literal('auto', 'on', 'off', 'sequential');
+const biasCorrectionMode: Schema<BiasCorrectionMode> = literal('fast', 'sequential');
+const techniqueChoice: Schema<TechniqueChoice> = literal('auto', 'on', 'off');
 const preprocessPreset: Schema<PreprocessPreset> = literal('torch', 'tf', 'caffe', 'raw', 'unit', 'none', 'custom');
 const layout: Schema<Layout> = literal('NCHW', 'NHWC');
 const preprocessing: Schema<Preprocessing & { reason: string }> = object({
@@ -39,7 +42,10 @@ const modelInfo: Schema<ModelInfo> = object({
 
 const quantizeSettings: Schema<QuantizeSettings> = object({
   method: calibrationMethod, methodRequested: methodChoice, equalize: boolean(),
-  biasCorrection: optional(boolean()), biasCorrectionRequested: optional(biasCorrectionChoice),
+  biasCorrection: optional(boolean()), biasCorrectionRequested: optional(biasCorrectionChoice), biasCorrectionMode: optional(biasCorrectionMode),
+  weightRounding: optional(boolean()), weightRoundingRequested: optional(techniqueChoice),
+  floatNorms: optional(boolean()), floatNormsRequested: optional(techniqueChoice),
+  smoothQuant: optional(boolean()), smoothQuantRequested: optional(techniqueChoice),
   maxDrop: nullable(number()), percentile: number(), perChannel: boolean(), activations: activationType,
   weightRange: literal('full', 'pair-safe', '7bit'), calibCount: number(), calibBatch: number(),
   opTypes: array(string()), exclude: array(string()), preprocess: preprocessPreset,
@@ -95,6 +101,21 @@ const tuningReport: Schema<TuningReport> = object({
   stoppedBy: literal('bound-met', 'exhausted', 'timeout'), boundMet: boolean(), seconds: number(), note: nullable(string()),
 });
 
+const weightRoundingLayer: Schema<WeightRoundingLayer> = object({
+  node: string(), inputs: number(), blockSize: number(), samples: number(), nearestSqnrDb: number(), sqnrDb: number(),
+  rowsChanged: number(), seconds: number(),
+});
+
+const smoothQuantLayer: Schema<SmoothQuantLayer> = object({
+  tensor: string(), readers: array(string()), alpha: number(), factorMin: number(), factorMax: number(),
+  activationMax: object({ before: number(), after: number() }),
+});
+
+const techniqueCandidate: Schema<TechniqueCandidate> = object({
+  weightRounding: boolean(), biasCorrection: literal('off', 'fast', 'sequential'), floatNorms: boolean(), outputSqnrDb: number(),
+  agreement: nullable(number()), kept: boolean(),
+});
+
 const layerSensitivity: Schema<LayerSensitivity> = object({ node: string(), outputSqnrGainDb: number() });
 
 const machineInfo: Schema<MachineInfo> = object({
@@ -110,8 +131,18 @@ const calibration: Schema<Report['calibration']> = object({
     outputSqnrDb: object({ model: number(), perTensor: number() }),
   }))),
   biasCorrection: optional(nullable(object({
-    layers: number(), samples: number(), seconds: number(), outputSqnrDb: nullable(object({ off: number(), on: number() })),
+    layers: number(), samples: number(), seconds: number(), mode: optional(biasCorrectionMode),
+    outputSqnrDb: nullable(object({ off: number(), on: number() })),
   }))),
+  weightRounding: optional(nullable(object({
+    applied: boolean(), scope: literal('small', 'all'), layers: array(weightRoundingLayer),
+    skipped: array(object({ node: string(), reason: string() })), seconds: object({ moments: number(), solve: number() }),
+  }))),
+  floatNorms: optional(nullable(object({ applied: boolean(), nodes: array(keptFloatOp) }))),
+  smoothQuant: optional(nullable(object({
+    applied: boolean(), layers: array(smoothQuantLayer), seconds: number(), outputSqnrDb: nullable(object({ off: number(), on: number() })),
+  }))),
+  techniques: optional(nullable(object({ candidates: array(techniqueCandidate), checkSamples: number(), seconds: number() }))),
   decode: optional(nullable(object({ samples: number(), seconds: number(), workers: number() }))),
 });
 

@@ -3,14 +3,22 @@
 // Schema documented in docs/report-schema.md; bump REPORT_SCHEMA_VERSION on any incompatible change.
 // Accuracies are fractions in 0..1; drops are in percentage points (0.4 means 0.4 points of top-1 lost).
 
+import type { SmoothQuantLayer, TechniqueCandidate, WeightRoundingLayer } from './report-techniques';
+export type { SmoothQuantLayer, TechniqueCandidate, WeightRoundingLayer } from './report-techniques';
 export const REPORT_SCHEMA_VERSION = 2;
 
 export type CalibrationMethod = 'minmax' | 'entropy' | 'percentile' | 'mse';
 /** What the user may ask for: a method, or 'auto' (the one with the least output error on calibration samples). */
 export type MethodChoice = CalibrationMethod | 'auto';
 export type ActivationType = 'u8' | 's8';
-/** Bias correction as asked for: always, never, or only when it brings the outputs closer to FP32. */
-export type BiasCorrectionChoice = 'auto' | 'on' | 'off';
+/** Bias correction as asked for: always (fast), never, only when it brings the outputs closer to FP32, or the
+ *  sequential kind (each layer corrected on the INT8 model's own inputs, layer after layer; slower). */
+export type BiasCorrectionChoice = 'auto' | 'on' | 'off' | 'sequential';
+/** How bias shifts were measured: each layer on FP32 inputs (fast), or on the INT8 model's own inputs, layer after layer. */
+export type BiasCorrectionMode = 'fast' | 'sequential';
+/** A measured accuracy technique as asked for: 'auto' (where it is cheap, kept when it brings the outputs closer to
+ *  FP32 on the check samples), always, or never. */
+export type TechniqueChoice = 'auto' | 'on' | 'off';
 /** A named preprocessing ('custom': numbers that are no preset's; 'none': tensor data, taken as it is). */
 export type PreprocessPreset = 'torch' | 'tf' | 'caffe' | 'raw' | 'unit' | 'none' | 'custom';
 export type Layout = 'NCHW' | 'NHWC';
@@ -69,6 +77,17 @@ export interface QuantizeSettings {
   /** Bias correction (layer output means matched to FP32) was applied to the written model. */
   biasCorrection?: boolean;
   biasCorrectionRequested?: BiasCorrectionChoice;
+  /** With bias correction: how the shifts were measured (absent: fast). */
+  biasCorrectionMode?: BiasCorrectionMode;
+  /** Weights rounded from calibration data (layer-wise, GPTQ-style) rather than to nearest, in some layers at least. */
+  weightRounding?: boolean;
+  weightRoundingRequested?: TechniqueChoice;
+  /** LayerNorm/Softmax inputs and pieces kept in float. */
+  floatNorms?: boolean;
+  floatNormsRequested?: TechniqueChoice;
+  /** SmoothQuant scaling between LayerNorms and the MatMul/Gemm layers reading them. */
+  smoothQuant?: boolean;
+  smoothQuantRequested?: TechniqueChoice;
   /** Accuracy-aware mode bound in points, or null. */
   maxDrop: number | null;
   percentile: number;
@@ -322,7 +341,22 @@ export interface Report {
       outputSqnrDb: { model: number; perTensor: number } } | null;
     /** Bias correction, unless turned off: layers corrected in the written model, samples and time spent measuring
      *  the shifts, and (with 'auto') output SQNR on calibration samples without and with it. */
-    biasCorrection?: { layers: number; samples: number; seconds: number; outputSqnrDb: { off: number; on: number } | null } | null;
+    biasCorrection?: { layers: number; samples: number; seconds: number; mode?: BiasCorrectionMode;
+      outputSqnrDb: { off: number; on: number } | null } | null;
+    /** Weight rounding, unless turned off: layers rounded in the written model with their error before/after on the
+     *  calibration statistics, layers left to nearest (and why), the scope ('small': layers with few inputs per output,
+     *  where it is cheap and gains most; 'all'), and seconds gathering input moments (ORT) and choosing codes (JS). */
+    weightRounding?: { applied: boolean; scope: 'small' | 'all'; layers: WeightRoundingLayer[]; skipped: { node: string; reason: string }[];
+      seconds: { moments: number; solve: number } } | null;
+    /** LayerNorm/Softmax kept in float, unless turned off or the model has none: the nodes concerned (and why) and
+     *  whether the written model keeps them in float. */
+    floatNorms?: { applied: boolean; nodes: KeptFloatOp[] } | null;
+    /** SmoothQuant, unless turned off or the model has no LayerNorm feeding a MatMul/Gemm: factors per LayerNorm,
+     *  seconds, and (with 'auto') output SQNR on the check samples without and with it. */
+    smoothQuant?: { applied: boolean; layers: SmoothQuantLayer[]; seconds: number; outputSqnrDb: { off: number; on: number } | null } | null;
+    /** The combinations of weight rounding, bias correction and float norms scored on the check samples (absent/null
+     *  when nothing was compared), and the seconds the comparison took. */
+    techniques?: { candidates: TechniqueCandidate[]; checkSamples: number; seconds: number } | null;
     /** Reading the calibration samples over the whole run (`seconds` above is the calibration's wall time): samples
      *  decoded (`images` when each was decoded once, more when passes streamed them again), the seconds decoding
      *  threads spent on them (summed over threads, overlapping other work) and how many threads decoded images

@@ -100,11 +100,31 @@ export const QUANTIZE_OPTIONS = {
     flag: 'equalize-strength', valueName: 'S', default: 0.5, min: 0, max: 1, doc: 'how far small channels are scaled up (0..1)',
     onlyWhen: { option: 'equalize', values: [true] },
   }),
-  /** Correct the output mean shift of quantized Conv/Gemm layers; 'auto' keeps it only when it reduces output error. */
+  /** Correct the output mean shift of quantized Conv/Gemm layers; 'auto' keeps it only when it reduces output error;
+   *  'sequential' measures each layer on the INT8 model's own inputs, layer after layer (slower). */
   biasCorrection: choice({
-    flag: 'bias-correction', values: ['auto', 'on', 'off'], default: 'auto',
-    doc: 'fold the output mean shift of each layer into its bias (auto: when it helps)',
-    setting: { key: 'biasCorrection', label: 'bias correction setting' },
+    flag: 'bias-correction', values: ['auto', 'on', 'off', 'sequential'], default: 'auto',
+    doc: 'fold the output mean shift of each layer into its bias (auto: when it helps; sequential: layer after layer, slower)',
+    setting: { key: 'biasCorrection', label: 'bias correction setting', values: ['auto', 'on', 'off'] },
+  }),
+  /** Round weights from calibration data (GPTQ-style) instead of to nearest: 'auto' in layers with few inputs per
+   *  output (depthwise, stem, small layers) when it helps; 'on' in every Conv/Gemm/MatMul it can (slower). */
+  weightRounding: choice({
+    flag: 'weight-rounding', values: ['auto', 'on', 'off'], default: 'auto',
+    doc: 'round weights to minimise each layer\'s output error (auto: small layers, when it helps; on: every layer, slower)',
+    setting: { key: 'weightRounding', label: 'weight rounding setting' },
+  }),
+  /** Keep LayerNorm/Softmax inputs and pieces in float (models with them only); 'auto' when it helps. */
+  floatNorms: choice({
+    flag: 'float-norms', values: ['auto', 'on', 'off'], default: 'auto',
+    doc: 'keep LayerNorm/Softmax inputs and pieces in float (auto: when it helps)',
+    setting: { key: 'floatNorms', label: 'float norms setting' },
+  }),
+  /** SmoothQuant scaling between LayerNorms and the MatMul/Gemm layers reading them; 'auto' when it helps. */
+  smoothQuant: choice({
+    flag: 'smooth-quant', values: ['auto', 'on', 'off'], default: 'auto',
+    doc: 'move activation outliers of LayerNorm outputs into the weights reading them (auto: when it helps)',
+    setting: { key: 'smoothQuant', label: 'SmoothQuant setting' },
   }),
   /** Op types to quantize (default: every quantizable type); checked against the op registry by the CLI. */
   opTypes: list({ flag: 'op-types', valueName: 'T,...', default: null, doc: 'quantize only these op types' }),

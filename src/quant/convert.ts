@@ -2,7 +2,7 @@
 // excluded nodes -> an INT8 QDQ model. Pure apart from cloning; cheap enough to repeat for every tuning trial
 // (calibration statistics are reused, never recollected).
 import { InternalError } from '../common/errors';
-import type { ActivationType, CalibrationMethod, CalibrationTensorStats, KeptFloatOp } from '../common/report';
+import type { ActivationType, BiasCorrectionMode, CalibrationMethod, CalibrationTensorStats, KeptFloatOp, WeightRoundingLayer } from '../common/report';
 import { Graph } from '../onnx/graph';
 import { encodeModel, ModelProto } from '../onnx/proto';
 import { chooseRange } from './calibrators';
@@ -10,7 +10,7 @@ import { TensorStats } from './histogram';
 import { planQuantization, QuantPlan } from './plan';
 import { computeQParams, QParams } from './qparams';
 import { runsInt8Kernel } from './registry';
-import { applyPlan, WeightRange, WeightRecord } from './rewrite';
+import { applyPlan, WeightRange, WeightRecord, WeightRounder } from './rewrite';
 
 /** Element type and shape of an intermediate tensor, as a probe run of the FP32 model found them. */
 export interface TensorFacts { type: string; dims: number[] }
@@ -25,6 +25,8 @@ export interface ConvertContext {
   opTypes: ReadonlySet<string> | null;
   facts: Map<string, TensorFacts>;
   producer: { name: string; version: string };
+  /** Layer-wise weight rounding (set per build by the ConversionBuilder when the choice asks for it). */
+  roundWeights?: WeightRounder;
 }
 
 export interface ConvertChoice {
@@ -34,6 +36,12 @@ export interface ConvertChoice {
   biasCorrection: boolean;
   /** Per-tensor method overrides (--method auto per tensor); other tensors use `method`. */
   tensorMethods?: ReadonlyMap<string, CalibrationMethod>;
+  /** How bias shifts are measured: each layer on FP32 inputs (fast, the default) or layer after layer on the INT8 model's. */
+  biasCorrectionMode?: BiasCorrectionMode;
+  /** Round weights from calibration data instead of to nearest (applied by ConversionBuilder, which measures it). */
+  weightRounding?: boolean;
+  /** Keep LayerNorm/Softmax inputs and pieces in float (ConversionBuilder adds those nodes to `exclude`). */
+  floatNorms?: boolean;
   /** Why Octet itself keeps nodes of `exclude` in float (speed, accuracy); the others are the user's --exclude. */
   floatReasons?: ReadonlyMap<string, string>;
 }
@@ -52,6 +60,8 @@ export interface Conversion {
   method: CalibrationMethod;
   /** Int8 weights per quantized weighted node, with their error against FP32. */
   weights: WeightRecord[];
+  /** Layers whose weights were rounded from calibration data (with ConvertChoice.weightRounding). */
+  roundedWeights?: WeightRoundingLayer[];
 }
 
 /** Plans on `reference` without changing it (to learn which tensors need calibration and which nodes are quantized). */
@@ -106,7 +116,7 @@ export function convertModel(reference: ModelProto, stats: Map<string, TensorSta
   const quantizedNodes = plan.quantized.map((n) => ({ node: n.name ?? n.output[0], opType: n.op_type ?? '' }));
   const rewrite = applyPlan(graph, plan, (t) => params.get(t)!, {
     activations: ctx.activations, perChannel: ctx.perChannel, weightRange: ctx.weightRange,
-    channelsOf: (t) => ctx.facts.get(t)?.dims[1], axisAllowed: ctx.opset >= 13,
+    channelsOf: (t) => ctx.facts.get(t)?.dims[1], roundWeights: ctx.roundWeights, axisAllowed: ctx.opset >= 13,
   });
   model.producer_name = ctx.producer.name;
   model.producer_version = ctx.producer.version;

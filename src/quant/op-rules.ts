@@ -173,7 +173,7 @@ function mulFactor(node: RuleNode, scalar: ScalarReader): number | null {
 const RESHAPING = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Identity']);
 
 /** Whether a tensor is a model output, directly or through reshaping ops only (Keras ends with Softmax → Reshape). */
-function isModelOutput(tensor: string, graph: RuleGraph, depth = 0): boolean {
+export function isModelOutput(tensor: string, graph: RuleGraph, depth = 0): boolean {
   if (graph.graphOutputs.has(tensor)) return true;
   const consumers = graph.consumersOf(tensor);
   return depth < 4 && consumers.length === 1 && RESHAPING.has(consumers[0].op_type ?? '') && isModelOutput(consumers[0].output[0] ?? '', graph, depth + 1);

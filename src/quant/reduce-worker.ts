@@ -31,6 +31,7 @@ function buffersOf(result: ReductionResult): ArrayBuffer[] {
     case 'histogram': return [result.stats.counts.buffer as ArrayBuffer];
     case 'channel-max': return [result.maxima.buffer as ArrayBuffer];
     case 'channel-sum': return [result.sums.sum.buffer as ArrayBuffer];
+    case 'sum': return [result.sum.buffer as ArrayBuffer];
   }
 }
 

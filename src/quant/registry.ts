@@ -7,6 +7,7 @@ import { Graph } from '../onnx/graph';
 import { tensorToFloat32 } from '../onnx/tensor';
 import { EqualizationRole, OP_RULES, OpRule, OpVariant, RuleNode, WeightSpec } from './op-rules';
 
+export { isModelOutput } from './op-rules';
 export type { EqualizationRole, KOrder, OpForm, OpRule, OpVariant, RuleKind, RuleNode, WeightSpec } from './op-rules';
 
 const byOpType = new Map(OP_RULES.map((r) => [r.opType, r] as const));

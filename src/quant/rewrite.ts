@@ -23,9 +23,15 @@ export interface RewriteOptions {
   weightRange: WeightRange;
   /** Size of dim 1 (channels / features) of an activation tensor, when known. */
   channelsOf?: (tensor: string) => number | undefined;
+  /** Other int8 codes than round-to-nearest for a weight, with the same scales (layer-wise weight rounding). */
+  roundWeights?: WeightRounder;
   /** The model's opset has DequantizeLinear's `axis` (13+); default true. */
   axisAllowed?: boolean;
 }
+
+/** Codes for `node`'s weight given its round-to-nearest codes and scales, or undefined to keep those. */
+export type WeightRounder = (node: NodeProto, weights: Float32Array, dims: readonly number[],
+  nearest: { values: Int8Array; scales: Float32Array }, limits: { qmax: number; pairSafe: boolean }) => Int8Array | undefined;
 
 export interface WeightRecord {
   node: string;
@@ -162,6 +168,7 @@ export function applyPlan(graph: Graph, plan: QuantPlan, paramsFor: (tensor: str
         ? pairSafeMinScales(weightValues, w.dims, spec.kOrder(node), axis === null)
         : undefined;
       const q = quantizeWeights(weightValues, w.dims, axis, { reduceRange, minScales });
+      q.values = options.roundWeights?.(node, weightValues, w.dims, q, { qmax: reduceRange ? 63 : 127, pairSafe: minScales !== undefined }) ?? q.values;
       const base = `${weightName}_${node.name || node.output[0]}`;
       const qName = graph.uniqueName(`${base}_quantized`);
       graph.addInitializer(makeTensor(qName, w.dims, q.values));

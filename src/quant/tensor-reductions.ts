@@ -1,10 +1,11 @@
 // What calibration-style passes fold each exposed tensor into, batch by batch: its histogram statistics (TensorStats,
-// for ranges), the per-channel maximum of |x| (activation equalization) or per-channel sums (bias correction). Pure
+// for ranges), the per-channel maximum of |x| (activation equalization), per-channel sums (bias correction) or the
+// element-wise sum over batches (input moments a probe graph already reduced, for weight rounding). Pure
 // arithmetic on float32 [N, C, ...] tensors, the same on whichever thread runs it (engine/runtime/reducer.ts runs it on
 // a reducing thread beside ONNX Runtime); every result is plain data that can cross threads.
 import { TensorStats, TensorStatsState } from './histogram';
 
-export type ReductionKind = 'histogram' | 'channel-max' | 'channel-sum';
+export type ReductionKind = 'histogram' | 'channel-max' | 'channel-sum' | 'sum';
 
 /** Per-channel sums of a tensor's values and how many values each channel summed. */
 export interface ChannelSums {
@@ -15,7 +16,8 @@ export interface ChannelSums {
 export type ReductionResult =
   | { kind: 'histogram'; stats: TensorStatsState }
   | { kind: 'channel-max'; maxima: Float32Array }
-  | { kind: 'channel-sum'; sums: ChannelSums };
+  | { kind: 'channel-sum'; sums: ChannelSums }
+  | { kind: 'sum'; sum: Float64Array };
 
 export interface TensorReduction {
   update(data: Float32Array, dims: readonly number[]): void;
@@ -74,10 +76,22 @@ class ChannelSumReduction implements TensorReduction {
   result(): ReductionResult { return { kind: 'channel-sum', sums: this.sums ?? { sum: new Float64Array(0), count: 0 } }; }
 }
 
+/** Element-wise sum of every batch's tensor (all of the same size). */
+class SumReduction implements TensorReduction {
+  private sum: Float64Array | null = null;
+  update(data: Float32Array): void {
+    const sum = this.sum ??= new Float64Array(data.length);
+    if (sum.length !== data.length) throw new RangeError(`sum: a tensor of ${data.length} values after ones of ${sum.length}`);
+    for (let i = 0; i < data.length; i++) sum[i] += data[i];
+  }
+  result(): ReductionResult { return { kind: 'sum', sum: this.sum ?? new Float64Array(0) }; }
+}
+
 export function newReduction(kind: ReductionKind): TensorReduction {
   switch (kind) {
     case 'histogram': return new HistogramReduction();
     case 'channel-max': return new ChannelMaxReduction();
     case 'channel-sum': return new ChannelSumReduction();
+    case 'sum': return new SumReduction();
   }
 }

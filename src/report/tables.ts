@@ -5,9 +5,10 @@ import { agreementLabel, primaryAgreement } from '../common/accuracy';
 import type { BenchResult, LatencyStats, LayerError, OutputScore, Report } from '../common/report';
 import { runtimeOpRole } from '../quant/runtime-ops';
 import {
-  baseName, formatBytes, formatDb, formatMs, formatOwnDb, formatNumber, formatPercent, formatPoints, formatSpeedup, formatThroughput, headlineBench,
-  headlineThroughput, sizeRatio, throughputOf,
+  baseName, finite, formatBytes, formatDb, formatMs, formatOwnDb, formatNumber, formatPercent, formatPoints, formatSpeedup, formatThroughput,
+  headlineBench, headlineThroughput, isObject, sizeRatio, throughputOf,
 } from './format';
+import { techniqueRows } from './technique-rows';
 
 export * from './profile-tables'; // where the time goes (profile, speed-aware choice), shared through this module
 
@@ -23,13 +24,6 @@ export interface Table {
 /** Below this SQNR a layer is flagged (same threshold as the report panel's chart). */
 export const LOW_SQNR_DB = 20;
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function finite(value: unknown): number | null {
-  return typeof value === 'number' && Number.isFinite(value) ? value : null;
-}
 
 function yesNo(flag: unknown): string {
   return flag === true ? 'yes' : flag === false ? 'no' : '—';
@@ -202,8 +196,7 @@ export function settingsTable(report: Report): Table {
     ['Weight range', String(s.weightRange ?? '—')],
   );
   if (typeof loose.equalize === 'boolean') rows.push(['Range equalization', yesNo(loose.equalize)]);
-  const bias = biasCorrectionText(loose.biasCorrection, loose.biasCorrectionRequested, isObject(c) ? c.biasCorrection : undefined);
-  if (bias) rows.push(['Bias correction', bias]);
+  rows.push(...techniqueRows(report));
   if (finite(loose.maxDrop) !== null) rows.push(['Max drop (accuracy-aware)', formatPoints(loose.maxDrop as number)]);
   rows.push(
     ['Calibration images', `${s.calibCount} (batch ${s.calibBatch})`],
@@ -219,18 +212,6 @@ export function settingsTable(report: Report): Table {
     rows.push(['Evaluation data', `${ev.dataset.path} (skip ${ev.skip}, limit ${ev.limit}${ev.dataset.labelled ? `, labels: ${ev.dataset.labelsSource ?? 'yes'}` : ', unlabelled'})`]);
   }
   return { header: ['Setting', 'Value'], rows };
-}
-
-/** "yes, 28 layers (auto: output SQNR 43.1 dB with, 35.2 dB without)"; null for reports from before bias correction. */
-function biasCorrectionText(applied: unknown, requested: unknown, measured: unknown): string | null {
-  if (typeof applied !== 'boolean') return null;
-  const layers = isObject(measured) ? finite(measured.layers) : null;
-  const scores = isObject(measured) && isObject(measured.outputSqnrDb) ? measured.outputSqnrDb : null;
-  const on = scores ? finite(scores.on) : null;
-  const off = scores ? finite(scores.off) : null;
-  const why = requested === 'auto' && on !== null && off !== null
-    ? ` (auto: output SQNR ${formatDb(on)} with, ${formatDb(off)} without)` : requested === 'off' ? ' (turned off)' : '';
-  return (applied ? `yes${layers !== null ? `, ${layers} layers` : ''}` : 'no') + why;
 }
 
 export function layersTable(report: Report): Table | null {

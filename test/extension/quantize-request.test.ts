@@ -10,7 +10,7 @@ function request(overrides: Partial<RunRequest> = {}): RunRequest {
   return {
     model: '/m/resnet.onnx', calib: '/data/calib', labels: null, preprocess: 'torch', method: 'minmax',
     percentile: 99.999, calibCount: 64, calibBatch: 8, activations: 'u8', perChannel: true, evalCount: 200,
-    benchmark: true, maxDrop: null, biasCorrection: 'auto', speedAware: 'auto', ...defaultOutputs('/m/resnet.onnx'), ...overrides,
+    benchmark: true, maxDrop: null, biasCorrection: 'auto', weightRounding: 'auto', floatNorms: 'auto', smoothQuant: 'auto', speedAware: 'auto', ...defaultOutputs('/m/resnet.onnx'), ...overrides,
   };
 }
 
@@ -35,7 +35,7 @@ test('arguments follow the engine contract and always ask for JSON progress', ()
 test('optional flags: labels, percentile, per-tensor, no eval, no bench, max drop', () => {
   const args = engineArguments(request({
     labels: '/data/labels.txt', method: 'percentile', percentile: 99.99, perChannel: false, evalCount: 0,
-    benchmark: false, maxDrop: 0.5, biasCorrection: 'off',
+    benchmark: false, maxDrop: 0.5, biasCorrection: 'off', weightRounding: 'on',
   }));
   const has = (...seq: string[]) => args.some((_, i) => seq.every((s, j) => args[i + j] === s));
   assert.ok(has('--labels', '/data/labels.txt'));
@@ -48,6 +48,8 @@ test('optional flags: labels, percentile, per-tensor, no eval, no bench, max dro
   assert.ok(!engineArguments(request()).includes('--max-drop'), '--max-drop only when set');
   assert.ok(has('--bias-correction', 'off'));
   assert.ok(!engineArguments(request()).includes('--bias-correction'), "'auto' is the engine's default and not passed");
+  assert.ok(has('--weight-rounding', 'on'));
+  assert.ok(!engineArguments(request()).includes('--weight-rounding'), "'auto' is the engine's default and not passed");
   assert.ok(engineArguments(request({ speedAware: 'off' })).join(' ').includes('--speed-aware off'));
   assert.ok(!engineArguments(request()).includes('--speed-aware'), "'auto' is the engine's default and not passed");
 });

@@ -1,7 +1,8 @@
 // Choices Octet makes by measurement rather than by rule: each candidate INT8 model is built from the same kept
 // statistics (no recalibration) and run on a check set of calibration samples; the one whose outputs are closest to
-// FP32 (mean output SQNR) wins. Used for --method auto (which calibration method) and --bias-correction auto
-// (whether correcting layer output means helps this model).
+// FP32 (mean output SQNR) wins. Used for --method auto (which calibration method) and, with classifiers judged by
+// top-1 agreement first (beats), for the accuracy techniques (techniques.ts: bias correction, weight rounding, float
+// norms, SmoothQuant).
 import type { CalibrationMethod } from '../../common/report';
 import { Conversion, ConvertChoice } from '../../quant/convert';
 import { BuildConversion } from './conversion-builder';
@@ -34,12 +35,19 @@ export async function pickMethod(build: BuildConversion, base: Omit<ConvertChoic
   return { method: best, scores };
 }
 
-/** Builds the choice with and without bias correction; keeps correction only if it brings the outputs closer to FP32. */
-export async function pickBiasCorrection(build: BuildConversion, base: ConvertChoice, check: CheckSet):
-  Promise<{ biasCorrection: boolean; scores: { off: number; on: number }; conversion: Conversion }> {
-  const corrected = await build({ ...base, biasCorrection: true });
-  const uncorrected = await build({ ...base, biasCorrection: false });
-  const on = await outputSqnr(check, corrected);
-  const off = await outputSqnr(check, uncorrected);
-  return { biasCorrection: on > off, scores: { off, on }, conversion: on > off ? corrected : uncorrected };
+/** How close a candidate's outputs are to FP32 on the check set: output SQNR, and the top-1 agreement of classifiers. */
+export interface CheckScore { outputSqnrDb: number; agreement: number | null }
+
+export async function checkScore(check: CheckSet, conversion: Conversion): Promise<CheckScore> {
+  const scores = await check.reference.compare(conversion.bytes, check.label, { signal: check.signal });
+  return { outputSqnrDb: Math.round(scores.outputSqnrDb * 1000) / 1000, agreement: scores.agreement };
+}
+
+/**
+ * Whether `a` is closer to FP32 than `b`. A classifier is judged by its top-1 agreement first (a candidate that flips
+ * more samples' class is worse, whatever its SQNR), then by output SQNR; other models by output SQNR.
+ */
+export function beats(a: CheckScore, b: CheckScore): boolean {
+  if (a.agreement !== null && b.agreement !== null && Math.abs(a.agreement - b.agreement) > 1e-9) return a.agreement > b.agreement;
+  return a.outputSqnrDb > b.outputSqnrDb;
 }

@@ -9,8 +9,7 @@
 import { attrInt, Graph, intAttribute, makeNode } from '../../onnx/graph';
 import { makeTensor, tensorToArray, tensorToFloat32 } from '../../onnx/tensor';
 import { AttributeProto, ModelProto, NodeProto, TensorProto } from '../../onnx/proto';
-import { CalibrationOptions, reduceTensors } from '../runtime/calibrate';
-import type { ChannelSums } from '../../quant/tensor-reductions';
+import { CalibrationOptions, collectChannelMeans } from '../runtime/calibrate';
 import type { SampleSet } from '../runtime/sample-set';
 import { ModelInput } from '../../data/model-input';
 import { biasCorrectionOf, ruleFor } from '../../quant/registry';
@@ -155,15 +154,13 @@ export async function measureBiasShifts(reference: ModelProto, targets: readonly
   // A layer's copy has its output's shape: size the runs by it (an unknown tensor counts as the largest known).
   const copied = new Map(pairs.map((p) => [p.copyOutput, p.target.fp32Output] as const));
   const tensorBytes = (t: string): number | undefined => options.tensorBytes?.(copied.get(t) ?? t);
-  const { results } = await reduceTensors(probe, exposed, 'channel-sum', samples, input, { ...options, tensorBytes }, label);
-  const sums = new Map<string, ChannelSums>();
-  for (const [t, result] of results) if (result.kind === 'channel-sum') sums.set(t, result.sums);
+  const means = await collectChannelMeans(probe, exposed, samples, input, { ...options, tensorBytes }, label);
   const shifts = new Map<string, Float64Array>();
   for (const { target, copyOutput } of pairs) {
-    const fp32 = sums.get(target.fp32Output);
-    const copy = sums.get(copyOutput);
-    if (!fp32 || !copy || fp32.count === 0 || fp32.sum.length !== target.bias.length) continue;
-    shifts.set(target.key, fp32.sum.map((v, c) => v / fp32.count - copy.sum[c] / copy.count - target.bias[c]));
+    const fp32 = means.get(target.fp32Output);
+    const copy = means.get(copyOutput);
+    if (!fp32 || !copy || fp32.length !== target.bias.length) continue;
+    shifts.set(target.key, fp32.map((v, c) => v - copy[c] - target.bias[c]));
   }
   return shifts;
 }

@@ -1,9 +1,13 @@
 // Step 4: calibration — per-channel ranges steer the activation equalization (which rescales the reference graph's
 // weights), then streaming statistics of every Q/DQ'd tensor, shared-scale ones too (returning a layer to FP32 in
-// tuning can leave a data-movement op's output needing its own range). The samples (opened with the data, step 2) are
-// decoded once when the passes that read them fit in memory.
+// tuning can leave a data-movement op's output needing its own range), and in the same pass the input moments weight
+// rounding needs (unless --weight-rounding off). The samples (opened with the data, step 2) are decoded once when the
+// passes that read them fit in memory.
 import type { TensorStats } from '../../quant/histogram';
 import { equalizePairs, findEqualizationPairs } from '../../quant/equalize';
+import { ruleFor } from '../../quant/registry';
+import { momentProbe } from '../accuracy/input-moments';
+import { LayerRounding } from '../accuracy/layer-rounding';
 import { CalibrationOptions, collectChannelMaxima, collectStatistics } from '../runtime/calibrate';
 import type { SampleSet } from '../runtime/sample-set';
 import type { CalibrationData } from './calibration-data';
@@ -26,6 +30,8 @@ export interface Calibrated {
   passes: number;
   peakRssMb: number;
   options: CalibrationOptions;
+  /** Weight rounding with the input moments of the layers in its scope (null with --weight-rounding off). */
+  rounding: LayerRounding | null;
 }
 
 export async function calibrate(run: Run, model: PreparedModel, data: CalibrationData, planned: Planned): Promise<Calibrated> {
@@ -44,12 +50,21 @@ export async function calibrate(run: Run, model: PreparedModel, data: Calibratio
     const equalized = equalizePairs(planned.graph, pairs, maxima, { strength: request.equalizeStrength, deadRatio: 1e-3 }).size;
     run.log(`equalized channel ranges of ${equalized} tensors`);
   }
-  run.progress('calibrate', 0, samples.size, `calibrating ${planned.plan.calibrationTensors.length} tensors`);
-  const result = await collectStatistics(reference, planned.plan.qdqTensors, samples, input,
-    { ...options, onProgress: run.progressOf('calibrate', (d, t) => `${d}/${t} samples`) }, paths.model);
+  // Weight rounding's moments ride along the statistics pass: their probes reduce each run to a few small matrices.
+  const rounding = request.weightRounding === 'off' ? null : new LayerRounding({
+    reference, facts: planned.ctx.facts, samples, input, options, label: paths.model, scope: request.weightRounding === 'on' ? 'all' : 'small',
+  });
+  const targets = rounding?.planMissing(planned.plan.quantized.filter((n) => ruleFor(n)?.kind === 'weighted')) ?? [];
+  const probe = targets.length > 0 ? momentProbe(reference, targets) : null;
+  const tensorBytes = (t: string) => { const b = probe?.bytesOf(t); return b === undefined ? planned.tensorBytes(t) : b / samples.batch; };
+  run.progress('calibrate', 0, samples.size, `calibrating ${planned.plan.calibrationTensors.length} tensors`
+    + (targets.length > 0 ? ` and the inputs of ${targets.length} layers to round` : ''));
+  const result = await collectStatistics(probe?.model ?? reference, planned.plan.qdqTensors, samples, input,
+    { ...options, tensorBytes, onProgress: run.progressOf('calibrate', (d, t) => `${d}/${t} samples`) }, paths.model, probe?.outputs ?? []);
   if (result.passes > 1) run.log(`calibration read the samples ${result.passes} times to keep exposed tensors within the memory budget`);
+  if (probe) rounding!.adopt(targets, probe.read(result.sums), 0);
   return {
     stats: result.stats, samples, images: result.images, seconds: (performance.now() - started) / 1000, passes: result.passes,
-    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024), options,
+    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024), options, rounding,
   };
 }

@@ -29,9 +29,11 @@ export interface CalibrationData {
   firstSample: Float32Array;
 }
 
-/** Passes the run will make over the calibration samples (equalization, statistics, bias shifts, method comparison). */
+/** Passes the run will make over the calibration samples (equalization, statistics, bias shifts, method comparison,
+ *  weight rounding's moments). */
 function calibrationPasses(request: Run['request']): number {
-  return 1 + (request.equalize && request.perChannel ? 1 : 0) + (request.biasCorrection !== 'off' ? 1 : 0) + (request.method === 'auto' ? 1 : 0);
+  return 1 + (request.equalize && request.perChannel ? 1 : 0) + (request.biasCorrection !== 'off' ? 1 : 0) + (request.method === 'auto' ? 1 : 0)
+    + (request.weightRounding !== 'off' ? 1 : 0);
 }
 
 export async function openCalibrationData(run: Run, model: ReadyModel): Promise<CalibrationData> {

@@ -1,11 +1,15 @@
 // Step 5: the conversion to write, chosen by measurement where the request says 'auto': each candidate is built from
 // the kept statistics (no recalibration) and compared with FP32 on a check set of calibration samples held out from
-// the bias samples — the calibration method (--method auto, then per tensor), and whether bias correction helps.
+// the samples bias shifts are measured on — the calibration method (--method auto, then per tensor), the accuracy
+// techniques (techniques.ts: float norms, bias correction, weight rounding), then SmoothQuant (models with a LayerNorm
+// feeding a MatMul/Gemm only).
 import type { CalibrationMethod, Report } from '../../common/report';
 import { encodeModel } from '../../onnx/proto';
 import type { Conversion, ConvertChoice } from '../../quant/convert';
-import { AUTO_METHODS, CheckSet, outputSqnr, pickBiasCorrection, pickMethod } from '../accuracy/auto-choice';
+import { AUTO_METHODS, CheckSet, outputSqnr, pickMethod } from '../accuracy/auto-choice';
 import { ConversionBuilder } from '../accuracy/conversion-builder';
+import { chooseSmoothQuant } from '../accuracy/smooth-choice';
+import { chooseTechniques, TechniqueOutcome, TechniqueRequest } from '../accuracy/techniques';
 import { chooseTensorMethods } from '../accuracy/tensor-methods';
 import { Reference } from '../runtime/evaluate';
 import { materialize } from '../runtime/sample-set';
@@ -16,8 +20,8 @@ import type { Run } from './run';
 
 /** Calibration samples on which per-tensor methods are scored (--method auto). */
 const TENSOR_METHOD_SAMPLES = 16;
-/** Calibration samples on which automatic choices (method, bias correction) are compared. */
-const CHECK_SAMPLES = 32;
+/** Calibration samples on which automatic choices (method, techniques) are compared. */
+export const CHECK_SAMPLES = 32;
 
 export interface Chosen {
   builder: ConversionBuilder;
@@ -25,23 +29,28 @@ export interface Chosen {
   conversion: Conversion;
   methodScores: Partial<Record<CalibrationMethod, number>> | null;
   tensorMethods: Report['calibration']['tensorMethods'];
-  biasScores: { off: number; on: number } | null;
+  techniqueRequest: TechniqueRequest;
+  techniques: TechniqueOutcome;
+  smoothQuant: Report['calibration']['smoothQuant'];
+  /** Samples in the check set. */
+  checkSamples: number;
 }
 
 export async function chooseConversion(run: Run, model: PreparedModel, planned: Planned, calibrated: Calibrated): Promise<Chosen> {
   const { request, paths } = run;
   const { input, reference } = model;
   const { samples } = calibrated;
-  const builder = new ConversionBuilder({
+  // The check set: held out from the samples bias shifts are measured on, when there are enough.
+  const checkFrom = samples.size >= BIAS_SAMPLES + CHECK_SAMPLES ? BIAS_SAMPLES : 0;
+  let builder = new ConversionBuilder({
     reference, stats: calibrated.stats, ctx: planned.ctx, biasSamples: samples.slice(0, BIAS_SAMPLES), input,
     options: { ...calibrated.options, onProgress: run.progressOf('convert', (d, t) => `bias shifts ${d}/${t}`) },
+    rounding: calibrated.rounding ?? undefined,
   });
   let check: CheckSet | null = null;
   const checkSet = async (): Promise<CheckSet> => {
     if (check) return check;
-    // Held out from the samples bias shifts are measured on, when there are enough.
-    const from = samples.size >= BIAS_SAMPLES + CHECK_SAMPLES ? BIAS_SAMPLES : 0;
-    const set = await materialize(samples.slice(from, CHECK_SAMPLES), run.signal);
+    const set = await materialize(samples.slice(checkFrom, CHECK_SAMPLES), run.signal);
     check = { reference: await Reference.run(encodeModel(reference), set, input, paths.model, { signal: run.signal }), label: paths.out, signal: run.signal };
     return check;
   };
@@ -74,19 +83,20 @@ export async function chooseConversion(run: Run, model: PreparedModel, planned: 
     method = request.method;
   }
 
-  run.progress('convert', 0, 1, `choosing ranges (${method})`);
-  let choice: ConvertChoice = { method, exclude: planned.userExclude, biasCorrection: request.biasCorrection === 'on', ...(overrides ? { tensorMethods: overrides } : {}) };
-  let conversion: Conversion;
-  let biasScores: Chosen['biasScores'] = null;
-  if (request.biasCorrection === 'auto') {
-    const picked = await pickBiasCorrection(builder.build, choice, await checkSet());
-    choice = { ...choice, biasCorrection: picked.biasCorrection };
-    conversion = picked.conversion;
-    biasScores = picked.scores;
-    run.log(`bias correction ${picked.biasCorrection ? 'kept' : 'not kept'}: output SQNR ${picked.scores.on.toFixed(2)} dB with, ${picked.scores.off.toFixed(2)} dB without`);
-  } else {
-    conversion = await builder.build(choice);
+  const base: ConvertChoice = { method, exclude: planned.userExclude, biasCorrection: false, ...(overrides ? { tensorMethods: overrides } : {}) };
+  run.progress('convert', 0, 1, `choosing ranges (${method}) and accuracy techniques`);
+  const techniqueRequest: TechniqueRequest = { weightRounding: request.weightRounding, biasCorrection: request.biasCorrection, floatNorms: request.floatNorms };
+  const techniques = await chooseTechniques(builder, base, checkSet, techniqueRequest, (m) => run.log(`techniques: ${m}`));
+  const { choice } = techniques;
+  const smooth = await chooseSmoothQuant(builder, techniques, checkSet, request.smoothQuant, samples);
+  const { conversion } = smooth;
+  builder = smooth.builder;
+  const smoothQuant = smooth.report;
+  if (smoothQuant) {
+    run.log(`SmoothQuant on ${smoothQuant.layers.length} LayerNorm outputs: ${smoothQuant.applied ? 'kept' : 'not kept'}`
+      + (smoothQuant.outputSqnrDb ? ` (output SQNR ${smoothQuant.outputSqnrDb.on.toFixed(2)} dB with, ${smoothQuant.outputSqnrDb.off.toFixed(2)} dB without)` : ''));
   }
   run.progress('convert', 1, 1, `${conversion.quantizedNodes.length} nodes quantized`);
-  return { builder, choice, conversion, methodScores, tensorMethods, biasScores };
+  return { builder, choice, conversion, methodScores, tensorMethods, techniqueRequest, techniques, smoothQuant,
+    checkSamples: Math.min(CHECK_SAMPLES, samples.size - checkFrom) };
 }

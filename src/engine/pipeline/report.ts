@@ -4,7 +4,8 @@ import { REPORT_SCHEMA_VERSION } from '../../common/report';
 import { OCTET_VERSION } from '../../common/version';
 import { decodeWorkers } from '../../data/decode-pool';
 import { modelInfo, opHistogram } from '../../onnx/model-info';
-import { BIAS_SAMPLES, Calibrated } from './calibrate';
+import type { Calibrated } from './calibrate';
+import { techniqueReport } from '../accuracy/techniques';
 import type { CalibrationData } from './calibration-data';
 import type { Chosen } from './choose';
 import type { Evaluated } from './evaluate';
@@ -40,7 +41,11 @@ export function buildReport(run: Run, results: RunResults): Report {
     settings: {
       method: choice.method, methodRequested: request.method, percentile: request.percentile, perChannel: model.perChannel,
       activations: request.activations, weightRange: model.weightRange, equalize: request.equalize && model.perChannel,
-      biasCorrection: choice.biasCorrection, biasCorrectionRequested: request.biasCorrection, calibCount: data.calibIndices.length,
+      biasCorrection: choice.biasCorrection, biasCorrectionRequested: request.biasCorrection,
+      ...(choice.biasCorrection ? { biasCorrectionMode: choice.biasCorrectionMode ?? 'fast' } : {}),
+      weightRounding: (conversion.roundedWeights?.length ?? 0) > 0, weightRoundingRequested: request.weightRounding,
+      floatNorms: choice.floatNorms === true, floatNormsRequested: request.floatNorms,
+      smoothQuant: chosen.smoothQuant?.applied === true, smoothQuantRequested: request.smoothQuant, calibCount: data.calibIndices.length,
       calibBatch: data.batch, opTypes: request.opTypes ?? [], exclude: [...choice.exclude], preprocess: data.preprocessing?.preset ?? 'none',
       resize: data.preprocessing?.resize ?? null, crop: data.preprocessing?.crop ?? null, layout: model.input.layout, maxDrop: request.maxDrop,
       preprocessing: data.preprocessing,
@@ -48,10 +53,8 @@ export function buildReport(run: Run, results: RunResults): Report {
     calibration: {
       dataset: data.calibSet.info, images: calibrated.images, seconds: round3(calibrated.seconds), peakRssMb: calibrated.peakRssMb,
       tensors: conversion.tensorStats, methodScores: chosen.methodScores, tensorMethods: chosen.tensorMethods,
-      biasCorrection: request.biasCorrection !== 'off' ? {
-        layers: conversion.biasCorrected, samples: Math.min(BIAS_SAMPLES, data.calibIndices.length),
-        seconds: round3(chosen.builder.biasSeconds), outputSqnrDb: chosen.biasScores,
-      } : null,
+      ...techniqueReport(chosen.builder, chosen.techniques, conversion, choice, chosen.techniqueRequest, chosen.checkSamples),
+      smoothQuant: chosen.smoothQuant,
       decode: { samples: data.samples.decoded, seconds: round3(data.samples.decodeSeconds), workers: data.samples.decodeSeconds > 0 ? decodeWorkers() : 0 },
     },
     quantizedNodes: conversion.quantizedNodes,

@@ -79,7 +79,7 @@ export async function forEachBatch(model: ModelProto, tensors: readonly string[]
  * tensors may wait there while the next is computed, so the runs are planned within 2/3 of the exposure budget: the
  * peak stays what one run within the whole budget costs when folded here.
  */
-export async function reduceTensors(model: ModelProto, tensors: readonly string[], kind: ReductionKind, samples: SampleSet,
+export async function reduceTensors(model: ModelProto, tensors: readonly string[], kind: ReductionKind | ((tensor: string) => ReductionKind), samples: SampleSet,
   input: ModelInput, options: CalibrationOptions, label: string): Promise<{ results: Map<string, ReductionResult>; samples: number; passes: number }> {
   const pass = new ReducePass(kind);
   try {
@@ -98,15 +98,23 @@ export async function reduceTensors(model: ModelProto, tensors: readonly string[
   }
 }
 
+/**
+ * Histogram statistics of `tensors`; in the same pass, the element-wise sums over batches of `summed` (outputs of probe
+ * nodes that already reduce a run to a fixed size, e.g. weight rounding's input moments).
+ */
 export async function collectStatistics(model: ModelProto, tensors: readonly string[], samples: SampleSet,
-  input: ModelInput, options: CalibrationOptions, label: string): Promise<CalibrationResult> {
+  input: ModelInput, options: CalibrationOptions, label: string, summed: readonly string[] = []): Promise<CalibrationResult & { sums: Map<string, Float64Array> }> {
   const started = performance.now();
-  const { results, samples: images, passes } = await reduceTensors(model, tensors, 'histogram', samples, input, options, label);
+  const sumSet = new Set(summed);
+  const { results, samples: images, passes } = await reduceTensors(model, [...tensors, ...summed], (t) => (sumSet.has(t) ? 'sum' : 'histogram'),
+    samples, input, options, label);
   const stats = new Map<string, TensorStats>(tensors.map((t) => {
     const result = results.get(t);
     return [t, result?.kind === 'histogram' ? TensorStats.fromState(result.stats) : new TensorStats()];
   }));
-  return { stats, images, seconds: (performance.now() - started) / 1000, passes };
+  const sums = new Map<string, Float64Array>();
+  for (const [t, r] of results) if (r.kind === 'sum') sums.set(t, r.sum);
+  return { stats, sums, images, seconds: (performance.now() - started) / 1000, passes };
 }
 
 /** Per-channel maximum of |x| along dim 1 (channels of NCHW / features of [N, F]) for each tensor. */
@@ -116,4 +124,13 @@ export async function collectChannelMaxima(model: ModelProto, tensors: readonly 
   const maxima = new Map<string, Float32Array>();
   for (const [t, result] of results) if (result.kind === 'channel-max') maxima.set(t, result.maxima);
   return maxima;
+}
+
+/** Per-channel mean along dim 1 (channels of NCHW / features of [N, F]) for each tensor. */
+export async function collectChannelMeans(model: ModelProto, tensors: readonly string[], samples: SampleSet,
+  input: ModelInput, options: CalibrationOptions, label: string): Promise<Map<string, Float64Array>> {
+  const { results } = await reduceTensors(model, tensors, 'channel-sum', samples, input, options, label);
+  const means = new Map<string, Float64Array>();
+  for (const [t, r] of results) if (r.kind === 'channel-sum' && r.sums.count > 0) means.set(t, r.sums.sum.map((v) => v / r.sums.count));
+  return means;
 }

@@ -115,13 +115,13 @@ function reducingThread(): ReducingThread {
   return thread;
 }
 
-/** One pass's reductions of one kind, folded on the reducing thread. */
+/** One pass's reductions (of one kind, or a kind per tensor), folded on the reducing thread. */
 export class ReducePass {
   private readonly thread = reducingThread();
   private readonly pass = this.thread.open();
   private closed = false;
 
-  constructor(private readonly kind: ReductionKind) {}
+  constructor(private readonly kind: ReductionKind | ((tensor: string) => ReductionKind)) {}
 
   /** Hands `value` (float32) over; its data is unusable afterwards. Returns the bytes handed over. */
   add(tensor: string, value: ort.Tensor): number {
@@ -129,7 +129,7 @@ export class ReducePass {
     // Move the buffer when the tensor owns it whole, else a copy.
     const data = given.byteOffset === 0 && given.byteLength === given.buffer.byteLength ? given : given.slice();
     const bytes = data.byteLength; // 0 once the buffer has moved
-    this.thread.post({ type: 'update', pass: this.pass, kind: this.kind, tensor, data, dims: [...value.dims] }, [data.buffer as ArrayBuffer]);
+    this.thread.post({ type: 'update', pass: this.pass, kind: typeof this.kind === 'string' ? this.kind : this.kind(tensor), tensor, data, dims: [...value.dims] }, [data.buffer as ArrayBuffer]);
     return bytes;
   }
 

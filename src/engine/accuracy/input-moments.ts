@@ -1,0 +1,229 @@
+// Second moments of the inputs of Conv/Gemm/MatMul layers, for layer-wise weight rounding, computed by ONNX Runtime
+// on calibration samples: the FP32 reference graph gets, per layer, a small subgraph that turns the layer's input
+// into the vectors its weights multiply — im2col patches for convolutions, made by a Conv with one-hot kernels (same
+// strides, pads and dilations; grouped like the layer) — and multiplies them by themselves (batched MatMul) into
+// blocks of Σ x xᵀ, plus Σ x. Only those small matrices leave ORT; they are summed over batches in float64 on the
+// reducing thread. Bounded: big convolutions are subsampled to at most positionsFor(K) output positions per sample (by
+// a coarser stride; a layer with few inputs needs few vectors), and a group's inputs are split into blocks of whole
+// input channels so that no block exceeds `maxBlock` nor the input vectors the samples give over `vectorsPerInput`
+// (block-diagonal H: a dense H from fewer vectors than inputs would be fitted to those samples).
+import { attrInt, attrInts, attrString, Graph, intAttribute, makeNode } from '../../onnx/graph';
+import { intsAttribute } from '../../onnx/build';
+import { makeTensor } from '../../onnx/tensor';
+import { AttributeProto, ModelProto, NodeProto, TensorProto } from '../../onnx/proto';
+import type { TensorFacts } from '../../quant/convert';
+import type { InputMoments, WeightLayout } from '../../quant/weight-rounding';
+import { CalibrationOptions, reduceTensors } from '../runtime/calibrate';
+import type { SampleSet } from '../runtime/sample-set';
+import type { ModelInput } from '../../data/model-input';
+
+/** Output positions per sample kept for a convolution with K inputs per output (more are subsampled). */
+export function positionsFor(inputs: number): number {
+  return Math.min(1024, Math.max(64, 4 * inputs));
+}
+
+export interface MomentLimits {
+  /** Largest block of inputs with a dense H (larger groups are split into blocks of whole input channels). */
+  maxBlock: number;
+  /** Input vectors needed per input of a block (a block has at most vectors / this many inputs). */
+  vectorsPerInput: number;
+}
+
+export const DEFAULT_MOMENT_LIMITS: MomentLimits = { maxBlock: 1024, vectorsPerInput: 2 };
+
+/** A layer whose input moments are gathered. */
+export interface MomentTarget {
+  node: string;
+  layout: WeightLayout;
+  groups: number;
+  blocksPerGroup: number;
+  size: number;
+  /** Inputs per group (K of one output row). */
+  inputs: number;
+  /** Output positions skipped between kept ones (1 = all kept), for convolutions. */
+  step: number;
+}
+
+export interface MomentPlan { targets: MomentTarget[]; skipped: { node: string; reason: string }[] }
+
+/** Smallest divisor d of `channels` with channels/d·spatial ≤ maxBlock (blocks of whole input channels), or null. */
+function blockCount(channels: number, spatial: number, maxBlock: number): number | null {
+  for (let d = Math.max(1, Math.ceil((channels * spatial) / maxBlock)); d <= channels; d++) {
+    if (channels % d === 0 && (channels / d) * spatial <= maxBlock) return d;
+  }
+  return null;
+}
+
+/** The layout of a weighted node's weight, or null when it is not a Conv/Gemm/MatMul with a constant weight of its kind. */
+export function weightLayout(node: NodeProto, graph: Graph): WeightLayout | null {
+  const w = graph.initializers.get(node.input[1] ?? '');
+  if (!w) return null;
+  if (node.op_type === 'Conv') return w.dims.length === 4 ? 'conv' : null;
+  if (w.dims.length !== 2) return null;
+  if (node.op_type === 'Gemm') return attrInt(node, 'transA', 0) !== 0 ? null : attrInt(node, 'transB', 0) ? 'rows' : 'columns';
+  return node.op_type === 'MatMul' ? 'columns' : null;
+}
+
+/** Inputs per output row of a weighted node's weight (what its rounding costs grows with), or null (see weightLayout). */
+export function inputsPerRow(node: NodeProto, graph: Graph): number | null {
+  const layout = weightLayout(node, graph);
+  if (!layout) return null;
+  const dims = graph.initializers.get(node.input[1])!.dims.map(Number);
+  return layout === 'conv' ? dims[1] * dims[2] * dims[3] : layout === 'rows' ? dims[1] : dims[0];
+}
+
+/** Decides, for each node, how its moments are gathered over `samples` samples (or why they are not). */
+export function planMoments(graph: Graph, nodes: readonly NodeProto[], facts: ReadonlyMap<string, TensorFacts>, limits: MomentLimits,
+  samples: number): MomentPlan {
+  const blockLimit = (vectors: number) => Math.min(limits.maxBlock, Math.floor((samples * vectors) / limits.vectorsPerInput));
+  const targets: MomentTarget[] = [];
+  const skipped: MomentPlan['skipped'] = [];
+  for (const node of nodes) {
+    const name = node.name ?? node.output[0];
+    const layout = weightLayout(node, graph);
+    if (!layout) { skipped.push({ node: name, reason: 'only 2-D convolutions and Gemm/MatMul with a 2-D constant weight are rounded' }); continue; }
+    const dims = graph.initializers.get(node.input[1])!.dims.map(Number);
+    if (layout === 'conv') {
+      const [, channels, kh, kw] = dims;
+      const out = facts.get(node.output[0])?.dims;
+      if (!out || out.length !== 4 || (attrString(node, 'auto_pad') ?? 'NOTSET') !== 'NOTSET') {
+        skipped.push({ node: name, reason: !out || out.length !== 4 ? 'not a 2-D convolution' : 'auto_pad is not supported' });
+        continue;
+      }
+      const positions = out[2] * out[3];
+      const keep = positionsFor(channels * kh * kw);
+      const step = positions > 2 * keep ? Math.ceil(Math.sqrt(positions / keep)) : 1;
+      const limit = blockLimit(Math.ceil(out[2] / step) * Math.ceil(out[3] / step));
+      const blocks = blockCount(channels, kh * kw, limit);
+      if (blocks === null) { skipped.push({ node: name, reason: `its kernel (${kh}×${kw}) has more inputs than a block may (${limit})` }); continue; }
+      targets.push({ node: name, layout, groups: attrInt(node, 'group', 1), blocksPerGroup: blocks, size: (channels / blocks) * kh * kw,
+        inputs: channels * kh * kw, step });
+    } else {
+      const inputs = layout === 'rows' ? dims[1] : dims[0];
+      const shape = facts.get(node.input[0])?.dims;
+      // Vectors per sample: every index but the last (the probe ran one sample).
+      const limit = blockLimit(shape ? shape.slice(0, -1).reduce((a, b) => a * b, 1) : 1);
+      const blocks = blockCount(inputs, 1, limit);
+      if (blocks === null) { skipped.push({ node: name, reason: `too few input vectors for blocks of its ${inputs} inputs` }); continue; }
+      targets.push({ node: name, layout, groups: 1, blocksPerGroup: blocks, size: inputs / blocks, inputs, step: 1 });
+    }
+  }
+  return { targets, skipped };
+}
+
+interface Probe { target: MomentTarget; moments: string; sums: string; shape: string }
+
+/** Adds the nodes that compute one target's Σ x xᵀ blocks, Σ x and the shape of its vector matrix. */
+function addProbe(graph: Graph, node: NodeProto, target: MomentTarget, nodes: NodeProto[], inits: TensorProto[]): Probe {
+  const base = `${node.name}_moments`;
+  const name = (suffix: string) => graph.uniqueName(`${base}_${suffix}`);
+  const constant = (suffix: string, dims: number[], values: BigInt64Array | Float32Array) => {
+    const n = name(suffix);
+    inits.push(makeTensor(n, dims, values));
+    return n;
+  };
+  const blocks = target.groups * target.blocksPerGroup;
+  let columns: string;
+  if (target.layout === 'conv') {
+    const w = graph.initializers.get(node.input[1])!;
+    const [, channels, kh, kw] = w.dims.map(Number);
+    const strides = attrInts(node, 'strides') ?? [1, 1];
+    const pads = attrInts(node, 'pads') ?? [0, 0, 0, 0];
+    let patches = node.input[0];
+    const direct = kh === 1 && kw === 1 && target.step === 1 && strides.every((s) => s === 1) && pads.every((p) => p === 0);
+    if (!direct) {
+      // One-hot kernels: output channel g·K + c·kh·kw + y·kw + x copies input channel c of group g at offset (y, x).
+      const k = target.inputs;
+      const eye = new Float32Array(target.groups * k * channels * kh * kw);
+      for (let g = 0; g < target.groups; g++) {
+        for (let i = 0; i < k; i++) eye[((g * k + i) * channels) * kh * kw + i] = 1;
+      }
+      const attributes: AttributeProto[] = node.attribute.filter((a) => !['strides', 'group'].includes(a.name ?? '')).map((a) => ({ ...a }));
+      attributes.push(intsAttribute('strides', strides.map((s) => Number(s) * target.step)), intAttribute('group', target.groups));
+      patches = name('patches');
+      nodes.push(makeNode('Conv', [node.input[0], constant('eye', [target.groups * k, channels, kh, kw], eye)], [patches], name('im2col'), attributes));
+    }
+    // [N, G·B, H, W] -> [N, blocks, size, P] -> [blocks, size, N, P] -> [blocks, size, N·P]
+    const split = name('split');
+    const moved = name('moved');
+    columns = name('columns');
+    nodes.push(
+      makeNode('Reshape', [patches, constant('split_shape', [4], BigInt64Array.of(0n, BigInt(blocks), BigInt(target.size), -1n))], [split], name('split_node')),
+      makeNode('Transpose', [split], [moved], name('move'), [intsAttribute('perm', [1, 2, 0, 3])]),
+      makeNode('Reshape', [moved, constant('columns_shape', [3], BigInt64Array.of(BigInt(blocks), BigInt(target.size), -1n))], [columns], name('columns_node')),
+    );
+  } else {
+    // [..., K] -> [M, blocks, size] -> [blocks, size, M]
+    const rows = name('rows');
+    columns = name('columns');
+    nodes.push(
+      makeNode('Reshape', [node.input[0], constant('rows_shape', [3], BigInt64Array.of(-1n, BigInt(blocks), BigInt(target.size)))], [rows], name('rows_node')),
+      makeNode('Transpose', [rows], [columns], name('move'), [intsAttribute('perm', [1, 2, 0])]),
+    );
+  }
+  const transposed = name('transposed');
+  const moments = name('sum_xxt');
+  const sums = name('sum_x');
+  const shape = name('shape');
+  const shapeInt = name('shape_int');
+  nodes.push(
+    makeNode('Transpose', [columns], [transposed], name('transpose'), [intsAttribute('perm', [0, 2, 1])]),
+    makeNode('MatMul', [columns, transposed], [moments], name('matmul')),
+    makeNode('ReduceSum', [columns, constant('axes', [1], BigInt64Array.of(2n))], [sums], name('reduce'), [intAttribute('keepdims', 0)]),
+    makeNode('Shape', [columns], [shapeInt], name('shape_node')),
+    makeNode('Cast', [shapeInt], [shape], name('cast'), [intAttribute('to', 1)]),
+  );
+  return { target, moments, sums, shape };
+}
+
+/** The reference with every target's probe added: the tensors to sum over batches, and how to read the sums. */
+export interface MomentProbe {
+  model: ModelProto;
+  outputs: string[];
+  /** Bytes of a probe output per run (it does not grow with the batch). */
+  bytesOf(tensor: string): number | undefined;
+  /** Each target's moments from the sums of `outputs` (targets whose probe saw no vector are left out). */
+  read(sums: ReadonlyMap<string, Float64Array>): Map<string, InputMoments>;
+}
+
+export function momentProbe(reference: ModelProto, targets: readonly MomentTarget[]): MomentProbe {
+  const graph = new Graph(structuredClone(reference.graph!));
+  const byName = new Map(graph.nodes.map((n) => [n.name ?? n.output[0], n] as const));
+  const nodes: NodeProto[] = [];
+  const inits: TensorProto[] = [];
+  const probes = targets.map((target) => addProbe(graph, byName.get(target.node)!, target, nodes, inits));
+  const g = reference.graph!;
+  const model: ModelProto = { ...reference, graph: { ...g, node: [...g.node, ...nodes], initializer: [...g.initializer, ...inits] } };
+  const bytes = new Map<string, number>();
+  for (const { target: t, moments, sums, shape } of probes) {
+    const blocks = t.groups * t.blocksPerGroup;
+    bytes.set(moments, blocks * t.size * t.size * 4).set(sums, blocks * t.size * 4).set(shape, 12);
+  }
+  return {
+    model, outputs: probes.flatMap((p) => [p.moments, p.sums, p.shape]), bytesOf: (t) => bytes.get(t),
+    read: (sums) => {
+      const result = new Map<string, InputMoments>();
+      for (const { target: t, moments, sums: x, shape } of probes) {
+        const count = sums.get(shape)?.[2] ?? 0;
+        const secondMoments = sums.get(moments);
+        const vectorSums = sums.get(x);
+        if (!secondMoments || !vectorSums || count <= 0) continue;
+        result.set(t.node, { groups: t.groups, blocksPerGroup: t.blocksPerGroup, size: t.size, secondMoments, sums: vectorSums, count });
+      }
+      return result;
+    },
+  };
+}
+
+/** Gathers the moments of `targets` on the reference model over `samples` (one pass). */
+export async function collectInputMoments(reference: ModelProto, targets: readonly MomentTarget[], samples: SampleSet,
+  input: ModelInput, options: CalibrationOptions, label: string): Promise<Map<string, InputMoments>> {
+  if (targets.length === 0) return new Map();
+  const probe = momentProbe(reference, targets);
+  // Probe outputs hold the whole run's sums: counted once per run, not per sample.
+  const tensorBytes = (t: string) => { const b = probe.bytesOf(t); return b === undefined ? undefined : b / samples.batch; };
+  const { results } = await reduceTensors(probe.model, probe.outputs, 'sum', samples, input, { ...options, tensorBytes }, label);
+  const sums = new Map<string, Float64Array>();
+  for (const [t, r] of results) if (r.kind === 'sum') sums.set(t, r.sum);
+  return probe.read(sums);
+}

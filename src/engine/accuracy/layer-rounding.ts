@@ -1,0 +1,142 @@
+// Layer-wise weight rounding for the conversions of one run: gathers the input moments of the weighted layers in scope
+// once (on demand, cached per layer), and hands the rewrite a WeightRounder that replaces round-to-nearest codes by
+// codes chosen from those moments (src/quant/weight-rounding.ts). Results are cached per layer, code range and scales,
+// so tuning trials and method comparisons reuse them; every layer's error before/after is kept for the report.
+import type { WeightRoundingLayer } from '../../common/report';
+import { Graph } from '../../onnx/graph';
+import { ModelProto, NodeProto } from '../../onnx/proto';
+import { WeightRounder } from '../../quant/rewrite';
+import { DEFAULT_ROUNDING, InputMoments, roundingSqnrDb, roundLayer, WeightRoundingOptions } from '../../quant/weight-rounding';
+import type { TensorFacts } from '../../quant/convert';
+import { CalibrationOptions } from '../runtime/calibrate';
+import type { SampleSet } from '../runtime/sample-set';
+import { ModelInput } from '../../data/model-input';
+import { collectInputMoments, DEFAULT_MOMENT_LIMITS, inputsPerRow, MomentLimits, MomentTarget, planMoments } from './input-moments';
+
+/** Which layers are rounded: those with at most this many inputs per output row ('small'), or every one ('all'). */
+export type RoundingScope = 'small' | 'all';
+
+/** Inputs per output row up to which a layer is in the 'small' scope: depthwise and stem convolutions, small layers —
+ *  where rounding gains most, and its moments and maths cost little. */
+export const SMALL_LAYER_INPUTS = 32;
+
+export interface LayerRoundingSetup {
+  reference: ModelProto;
+  facts: ReadonlyMap<string, TensorFacts>;
+  /** Calibration samples the moments are gathered on. */
+  samples: SampleSet;
+  input: ModelInput;
+  options: CalibrationOptions;
+  label: string;
+  scope: RoundingScope;
+  limits?: MomentLimits;
+  rounding?: WeightRoundingOptions;
+}
+
+/** One layer's rounding: its codes and its report line. */
+export interface RoundedWeights { codes: Int8Array; layer: WeightRoundingLayer }
+
+export class LayerRounding {
+  private readonly graph: Graph;
+  private readonly moments = new Map<string, InputMoments>();
+  private readonly targets = new Map<string, MomentTarget>();
+  private readonly skipped = new Map<string, string>();
+  private readonly rounded = new Map<string, RoundedWeights>();
+  /** Seconds spent gathering input moments (ORT passes) and choosing codes (JS). */
+  momentSeconds = 0;
+  solveSeconds = 0;
+
+  constructor(private readonly setup: LayerRoundingSetup) {
+    this.graph = new Graph(setup.reference.graph!);
+  }
+
+  get scope(): RoundingScope { return this.setup.scope; }
+
+  /** Whether a node of the reference is in scope (has a weight rounding can change, with few enough inputs for 'small'). */
+  inScope(node: NodeProto): boolean {
+    const inputs = inputsPerRow(node, this.graph);
+    return inputs !== null && (this.setup.scope === 'all' || inputs <= SMALL_LAYER_INPUTS);
+  }
+
+  /**
+   * How the moments of the given weighted nodes in scope that have none yet would be gathered (over the setup's
+   * samples); the layers that cannot be are recorded as skipped.
+   */
+  planMissing(nodes: readonly NodeProto[]): MomentTarget[] {
+    const byName = new Map(this.graph.nodes.map((n) => [n.name ?? n.output[0], n] as const));
+    const missing = nodes.map((n) => byName.get(n.name ?? n.output[0])).filter((n): n is NodeProto => n !== undefined
+      && this.inScope(n) && !this.targets.has(n.name ?? '') && !this.skipped.has(n.name ?? ''));
+    if (missing.length === 0) return [];
+    const plan = planMoments(this.graph, missing, this.setup.facts, this.setup.limits ?? DEFAULT_MOMENT_LIMITS, this.setup.samples.size);
+    for (const s of plan.skipped) this.skipped.set(s.node, s.reason);
+    return plan.targets;
+  }
+
+  /** Takes the moments gathered for `targets` (by collectInputMoments, or folded into another pass), and the seconds it took. */
+  adopt(targets: readonly MomentTarget[], gathered: ReadonlyMap<string, InputMoments>, seconds: number): void {
+    for (const t of targets) {
+      const m = gathered.get(t.node);
+      if (m) { this.targets.set(t.node, t); this.moments.set(t.node, m); } else this.skipped.set(t.node, 'no input vectors were seen');
+    }
+    this.momentSeconds += seconds;
+  }
+
+  /** Gathers the moments of the given weighted nodes in scope that have none yet (one pass over the samples). */
+  async prepare(nodes: readonly NodeProto[]): Promise<void> {
+    const targets = this.planMissing(nodes);
+    if (targets.length === 0) return;
+    const started = performance.now();
+    const { samples, reference, input, options, label } = this.setup;
+    const gathered = await collectInputMoments(reference, targets, samples, input, options, label);
+    this.adopt(targets, gathered, (performance.now() - started) / 1000);
+  }
+
+  /**
+   * The same rounding for a reference where SmoothQuant scaled `changedTensors` (and the weights of the layers reading
+   * them): moments of the other layers are kept; those layers' are gathered again when needed.
+   */
+  forReference(reference: ModelProto, changedTensors: readonly string[]): LayerRounding {
+    const next = new LayerRounding({ ...this.setup, reference });
+    const changed = new Set(changedTensors);
+    for (const [name, target] of this.targets) {
+      const node = next.graph.nodes.find((n) => n.name === name);
+      if (node && !changed.has(node.input[0])) next.adopt([target], new Map([[name, this.moments.get(name)!]]), 0);
+    }
+    return next;
+  }
+
+  /** Layers in scope skipped, with why (e.g. a kernel larger than a block). */
+  skippedLayers(): { node: string; reason: string }[] {
+    return [...this.skipped].map(([node, reason]) => ({ node, reason }));
+  }
+
+  /** A rounder that records the layers it rounded into `used`. */
+  rounder(used: Map<string, RoundedWeights>): WeightRounder {
+    return (node, weights, dims, nearest, limits) => {
+      const name = node.name ?? node.output[0];
+      const target = this.targets.get(name);
+      const moments = this.moments.get(name);
+      if (!target || !moments) return undefined;
+      const key = `${name}|${limits.qmax}|${limits.pairSafe}|${nearest.scales.join(',')}`;
+      let result = this.rounded.get(key);
+      if (!result) {
+        const started = performance.now();
+        const r = roundLayer(weights, dims, target.layout, nearest.scales, nearest.values, moments, limits, this.setup.rounding ?? DEFAULT_ROUNDING);
+        const seconds = (performance.now() - started) / 1000;
+        this.solveSeconds += seconds;
+        result = {
+          codes: r.codes,
+          layer: {
+            node: name, inputs: target.inputs, blockSize: target.size, samples: moments.count,
+            nearestSqnrDb: roundingSqnrDb(r.signal, r.nearestError), sqnrDb: roundingSqnrDb(r.signal, r.error),
+            rowsChanged: r.rowsChanged, seconds: Math.round(seconds * 1000) / 1000,
+          },
+        };
+        this.rounded.set(key, result);
+      }
+      if (result.layer.rowsChanged === 0) return undefined;
+      used.set(name, result);
+      return result.codes;
+    };
+  }
+}
