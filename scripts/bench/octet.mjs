@@ -23,7 +23,10 @@ export class OctetRunner {
     const r = await this.run(['inspect', model, '--json']);
     const info = jsonOf(r);
     if (!info) return { error: r.error };
-    return { input: info.input, dynamic: !info.input && /dynamic/.test(info.inputProblem ?? ''), problem: info.inputProblem };
+    // An image input with free height/width (inspect gives them as null) is dynamic: the bench passes a size.
+    const sized = info.input && Number.isInteger(info.input.height) && Number.isInteger(info.input.width);
+    const free = info.input && !sized && info.input.channels !== null;
+    return { input: sized ? info.input : null, dynamic: free || (!info.input && /dynamic/.test(info.inputProblem ?? '')), problem: info.inputProblem };
   }
 
   /** Octet with default settings on `calib` (all its images): wall time, peak RSS, the written model and its Report. */
