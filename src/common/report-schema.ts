@@ -135,7 +135,7 @@ const calibration: Schema<Report['calibration']> = object({
     outputSqnrDb: nullable(object({ off: number(), on: number() })),
   }))),
   weightRounding: optional(nullable(object({
-    applied: boolean(), scope: literal('small', 'all'), layers: array(weightRoundingLayer),
+    applied: boolean(), scope: literal('budget', 'all'), layers: array(weightRoundingLayer),
     skipped: array(object({ node: string(), reason: string() })), seconds: object({ moments: number(), solve: number() }),
   }))),
   floatNorms: optional(nullable(object({ applied: boolean(), nodes: array(keptFloatOp) }))),

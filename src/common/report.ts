@@ -344,9 +344,9 @@ export interface Report {
     biasCorrection?: { layers: number; samples: number; seconds: number; mode?: BiasCorrectionMode;
       outputSqnrDb: { off: number; on: number } | null } | null;
     /** Weight rounding, unless turned off: layers rounded in the written model with their error before/after on the
-     *  calibration statistics, layers left to nearest (and why), the scope ('small': layers with few inputs per output,
-     *  where it is cheap and gains most; 'all'), and seconds gathering input moments (ORT) and choosing codes (JS). */
-    weightRounding?: { applied: boolean; scope: 'small' | 'all'; layers: WeightRoundingLayer[]; skipped: { node: string; reason: string }[];
+     *  calibration statistics, layers left to nearest (and why), the scope ('budget': the layers cheapest to round,
+     *  within a fixed cost; 'all'), and seconds gathering input moments (ORT) and choosing codes (JS). */
+    weightRounding?: { applied: boolean; scope: 'budget' | 'all'; layers: WeightRoundingLayer[]; skipped: { node: string; reason: string }[];
       seconds: { moments: number; solve: number } } | null;
     /** LayerNorm/Softmax kept in float, unless turned off or the model has none: the nodes concerned (and why) and
      *  whether the written model keeps them in float. */

@@ -56,7 +56,7 @@ function roundingRow(report: Report, s: Record<string, unknown>, c: Record<strin
   if (!r) return ['Weight rounding', 'no (turned off)'];
   const layers = Array.isArray(r.layers) ? r.layers.filter(isObject) : [];
   const seconds = isObject(r.seconds) ? (finite(r.seconds.moments) ?? 0) + (finite(r.seconds.solve) ?? 0) : null;
-  const scope = r.scope === 'all' ? 'every layer it can' : 'layers with few inputs per output';
+  const scope = r.scope === 'all' ? 'every layer it can' : 'the layers cheapest to round';
   if (layers.length === 0 && !candidatesOf(report).some((x) => x.weightRounding)) return ['Weight rounding', `no (no layer to round among ${scope})`];
   const gain = layers.length > 0
     ? `, layer output SQNR ${formatDb(mean(layers.map((l) => finite(l.nearestSqnrDb) ?? 0)))} → ${formatDb(mean(layers.map((l) => finite(l.sqnrDb) ?? 0)))} on average` : '';

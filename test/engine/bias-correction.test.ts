@@ -49,7 +49,7 @@ function setup(fp32 = shiftedModel()) {
   const data = writeImageNpy(dir, 96, [4, 16, 16]);
   const request = (biasCorrection: QuantizeRequest['biasCorrection']): QuantizeRequest => ({
     model, calib: data, calibCount: 64, calibBatch: 8, method: 'minmax', percentile: 99.999, perChannel: true, activations: 'u8',
-    weightRange: '7bit', equalize: false, equalizeStrength: 0.5, biasCorrection, preprocess: 'raw', evalCount: 32, evaluate: true,
+    weightRange: '7bit', equalize: false, equalizeStrength: 0.5, biasCorrection, weightRounding: 'off', preprocess: 'raw', evalCount: 32, evaluate: true,
     benchmark: false, benchRuns: 1, threads: 1, maxDrop: null, tuneTimeout: 10, speedAware: 'off', out: join(dir, `int8-${biasCorrection}.onnx`),
   });
   return { dir, model, request };

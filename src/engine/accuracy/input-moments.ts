@@ -72,6 +72,37 @@ export function inputsPerRow(node: NodeProto, graph: Graph): number | null {
   return layout === 'conv' ? dims[1] * dims[2] * dims[3] : layout === 'rows' ? dims[1] : dims[0];
 }
 
+/** What rounding one layer costs, in multiply-adds: the solve (JavaScript) and the gathering of its input moments per
+ *  calibration sample (ONNX Runtime, riding along the statistics pass). */
+export interface RoundingCost { solve: number; gatherPerSample: number }
+
+/**
+ * The cost of rounding a weighted node's weight, or null (see weightLayout). Solve: each output row updated over its
+ * inputs, one block of at most `maxBlock` inputs at a time, plus a factorization per block (GPTQ). Gathering: the kept
+ * input vectors (subsampled output positions of a convolution, im2col'd: K² each) times K·block for Σ x xᵀ.
+ */
+export function roundingCost(node: NodeProto, graph: Graph, facts: ReadonlyMap<string, TensorFacts>,
+  maxBlock = DEFAULT_MOMENT_LIMITS.maxBlock): RoundingCost | null {
+  const layout = weightLayout(node, graph);
+  const inputs = inputsPerRow(node, graph);
+  if (!layout || inputs === null) return null;
+  const dims = graph.initializers.get(node.input[1])!.dims.map(Number);
+  const rows = layout === 'columns' ? dims[1] : dims[0];
+  const block = Math.min(inputs, maxBlock);
+  const solve = rows * inputs * block + Math.ceil(inputs / block) * block ** 3;
+  let vectors: number;
+  if (layout === 'conv') {
+    const out = facts.get(node.output[0])?.dims ?? [];
+    const positions = out.length === 4 ? out[2] * out[3] : 1;
+    const keep = positionsFor(inputs);
+    vectors = positions > 2 * keep ? keep : positions;
+    return { solve, gatherPerSample: vectors * inputs * (inputs + block) };
+  }
+  const shape = facts.get(node.input[0])?.dims ?? [];
+  vectors = shape.slice(0, -1).reduce((a, b) => a * Math.max(1, b), 1);
+  return { solve, gatherPerSample: vectors * inputs * block };
+}
+
 /** Decides, for each node, how its moments are gathered over `samples` samples (or why they are not). */
 export function planMoments(graph: Graph, nodes: readonly NodeProto[], facts: ReadonlyMap<string, TensorFacts>, limits: MomentLimits,
   samples: number): MomentPlan {

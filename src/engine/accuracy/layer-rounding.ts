@@ -11,14 +11,22 @@ import type { TensorFacts } from '../../quant/convert';
 import { CalibrationOptions } from '../runtime/calibrate';
 import type { SampleSet } from '../runtime/sample-set';
 import { ModelInput } from '../../data/model-input';
-import { collectInputMoments, DEFAULT_MOMENT_LIMITS, inputsPerRow, MomentLimits, MomentTarget, planMoments } from './input-moments';
+import { collectInputMoments, DEFAULT_MOMENT_LIMITS, MomentLimits, MomentTarget, planMoments, RoundingCost, roundingCost } from './input-moments';
 
-/** Which layers are rounded: those with at most this many inputs per output row ('small'), or every one ('all'). */
-export type RoundingScope = 'small' | 'all';
+/** Which layers are rounded: the cheapest ones within ROUNDING_BUDGET_SECONDS ('budget', --weight-rounding auto), or
+ *  every one it can ('all', --weight-rounding on). */
+export type RoundingScope = 'budget' | 'all';
 
-/** Inputs per output row up to which a layer is in the 'small' scope: depthwise and stem convolutions, small layers —
- *  where rounding gains most, and its moments and maths cost little. */
-export const SMALL_LAYER_INPUTS = 32;
+/**
+ * Seconds the 'budget' scope may spend, cheapest layers first, as estimated from roundingCost at the rates below
+ * (2 cores): every layer of a mobile-size model (MobileNet-V1 0.75: 28 layers, 1.9 s solving, 0.3 s gathering), the
+ * small layers of a large one (ResNet-50 in all: 36 s solving, 34 s gathering), fewer at high resolution.
+ */
+export const ROUNDING_BUDGET_SECONDS = 3;
+/** Multiply-adds per second: the JavaScript solve (MobileNet-V1: 2.7e9 in 1.9 s) and ONNX Runtime gathering the
+ *  moments — the slowest seen (a YOLO-style detector at 640×640: 5.5e11 in 29 s) so that large inputs stay bounded. */
+export const SOLVE_RATE = 1.4e9;
+export const GATHER_RATE = 2e10;
 
 export interface LayerRoundingSetup {
   reference: ModelProto;
@@ -46,16 +54,25 @@ export class LayerRounding {
   momentSeconds = 0;
   solveSeconds = 0;
 
+  /** Names of the layers in scope. */
+  private readonly scoped: ReadonlySet<string>;
+
   constructor(private readonly setup: LayerRoundingSetup) {
     this.graph = new Graph(setup.reference.graph!);
+    const secondsOf = (c: RoundingCost) => c.solve / SOLVE_RATE + (c.gatherPerSample * setup.samples.size) / GATHER_RATE;
+    const costed = this.graph.nodes.map((n) => {
+      const cost = roundingCost(n, this.graph, setup.facts);
+      return { name: n.name ?? n.output[0], seconds: cost && secondsOf(cost) };
+    }).filter((c): c is { name: string; seconds: number } => c.seconds !== null).sort((a, b) => a.seconds - b.seconds);
+    let spent = 0;
+    this.scoped = new Set(costed.filter((c) => setup.scope === 'all' || (spent += c.seconds) <= ROUNDING_BUDGET_SECONDS).map((c) => c.name));
   }
 
   get scope(): RoundingScope { return this.setup.scope; }
 
-  /** Whether a node of the reference is in scope (has a weight rounding can change, with few enough inputs for 'small'). */
+  /** Whether a node of the reference is in scope (has a weight rounding can change, within the budget for 'budget'). */
   inScope(node: NodeProto): boolean {
-    const inputs = inputsPerRow(node, this.graph);
-    return inputs !== null && (this.setup.scope === 'all' || inputs <= SMALL_LAYER_INPUTS);
+    return this.scoped.has(node.name ?? node.output[0]);
   }
 
   /**

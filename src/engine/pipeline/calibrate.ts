@@ -52,7 +52,7 @@ export async function calibrate(run: Run, model: PreparedModel, data: Calibratio
   }
   // Weight rounding's moments ride along the statistics pass: their probes reduce each run to a few small matrices.
   const rounding = request.weightRounding === 'off' ? null : new LayerRounding({
-    reference, facts: planned.ctx.facts, samples, input, options, label: paths.model, scope: request.weightRounding === 'on' ? 'all' : 'small',
+    reference, facts: planned.ctx.facts, samples, input, options, label: paths.model, scope: request.weightRounding === 'on' ? 'all' : 'budget',
   });
   const targets = rounding?.planMissing(planned.plan.quantized.filter((n) => ruleFor(n)?.kind === 'weighted')) ?? [];
   const probe = targets.length > 0 ? momentProbe(reference, targets) : null;
