@@ -1,8 +1,8 @@
-// Models and data folders for the benchmark: explicit calibration and evaluation folders (symlinks to the shared
+// Models and data folders for the benchmark: explicit calibration and evaluation folders (hard links to the shared
 // images plus a `labels.txt`), so Octet and every peer read exactly the same images, and ResNet-50 built once into
 // .cache/. The split follows Octet's default selection (src/data/dataset.ts splitIndices: positions of a golden-ratio
 // stride through the data set), so the calibration folder holds the images `octet quantize --calib SET` would pick.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runChild } from './run.mjs';
 
@@ -36,7 +36,7 @@ function listImageSet(dir) {
 
 /**
  * Writes folder `name` under `dataRoot` holding the images at positions [from, to) of Octet's order of `source`
- * (sorted by index, as Octet reads them): one symlink per image and labels.txt. Rebuilt each run (cheap).
+ * (sorted by index, as Octet reads them): one hard link (or copy) per image and labels.txt. Rebuilt each run (cheap).
  */
 function makeSubset(dataRoot, name, source, from, to) {
   const entries = listImageSet(source);
@@ -46,7 +46,10 @@ function makeSubset(dataRoot, name, source, from, to) {
   const dir = join(dataRoot, name);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  for (const e of picked) symlinkSync(e.file, join(dir, e.name));
+  // Hard links (a copy across file systems): Octet refuses labels entries that are symlinks out of the data folder.
+  for (const e of picked) {
+    try { linkSync(e.file, join(dir, e.name)); } catch { copyFileSync(e.file, join(dir, e.name)); }
+  }
   writeFileSync(join(dir, 'labels.txt'), picked.map((e) => `${e.name} ${e.label}`).join('\n') + '\n');
   return { dir, count: picked.length, source, positions: [from, end] };
 }

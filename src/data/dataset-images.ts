@@ -49,17 +49,21 @@ export function parseLabelsText(text: string, labelsFile: string): { file: strin
 type Located = 'found' | 'missing' | 'outside';
 
 /**
- * Where each labels entry is: found inside the data folder, missing, or outside it. Inside means by its written path
- * (no `..` or absolute path out of the folder): the folder's own symlinks are followed, as the class-subfolder listing
- * follows them — a folder of links to images elsewhere is a common way to build a data set, and whoever made the links
- * chose their targets; a line of the labels file cannot. One listing per folder the labels mention, not a stat per line.
+ * Where each labels entry is: found inside the data folder, missing, or outside it — by its written path and, symlinks
+ * followed, by its real one. One listing per folder the labels mention instead of a stat per line; only folders and
+ * entries that are symlinks are resolved.
  */
 async function locateEntries(folder: string, files: readonly string[]): Promise<Located[]> {
+  const realFolder = await fs.realpath(folder);
+  const inside = (real: string): boolean => isInsideFolder(realFolder, real);
   const listings = new Map<string, Map<string, Dirent> | 'outside' | null>();
   for (const dir of new Set(files.map((f) => dirname(f)))) {
     if (!isInsideFolder(folder, dir)) { listings.set(dir, 'outside'); continue; }
-    const dirents = await fs.readdir(dir, { withFileTypes: true }).catch(() => null);
-    listings.set(dir, dirents && new Map(dirents.map((d) => [d.name, d])));
+    const realDir = await fs.realpath(dir).catch(() => null);
+    if (realDir === null) { listings.set(dir, null); continue; }
+    if (!inside(realDir)) { listings.set(dir, 'outside'); continue; }
+    const dirents = await fs.readdir(dir, { withFileTypes: true }).catch(() => [] as Dirent[]);
+    listings.set(dir, new Map(dirents.map((d) => [d.name, d])));
   }
   return Promise.all(files.map(async (file): Promise<Located> => {
     const listing = listings.get(dirname(file));
@@ -67,7 +71,8 @@ async function locateEntries(folder: string, files: readonly string[]): Promise<
     const dirent = listing?.get(basename(file));
     if (!dirent) return 'missing';
     if (!dirent.isSymbolicLink()) return 'found';
-    return (await fs.stat(file).then(() => true, () => false)) ? 'found' : 'missing';
+    const real = await fs.realpath(file).catch(() => null);
+    return real === null ? 'missing' : inside(real) ? 'found' : 'outside';
   }));
 }
 
@@ -80,8 +85,8 @@ async function imageEntriesFromLabels(folder: string, labelsFile: string, rootIm
   const located = await locateEntries(folder, entries.map((e) => e.file));
   const outside = located.indexOf('outside');
   if (outside >= 0) {
-    throw new OctetError(labelsFile, `line ${lines[outside].line} names '${entries[outside].id}', which is outside the data folder ${folder}; `
-      + 'a labels file may name only files inside its data folder (write paths relative to it, without ..)');
+    throw new OctetError(labelsFile, `line ${lines[outside].line} names '${entries[outside].id}', which is outside the data folder ${folder} `
+      + '(symlinks followed); a labels file may name only files inside its data folder');
   }
   const missing = entries.filter((_, i) => located[i] === 'missing');
   if (missing.length > 0) {

@@ -237,7 +237,7 @@ test('a PNG bomb (IHDR 20000x20000) among good images: skipped with a warning na
   expectRefusal(['quantize', model, '--calib', only, '--preprocess', 'raw', '--no-eval', '--no-bench'], only, /every image is over the 64 megapixel decoding budget/);
 });
 
-test('labels.txt naming ../../etc/passwd: refused, naming the labels file and line; a folder of links to images works', () => {
+test('labels.txt naming ../../etc/passwd: refused, naming the labels file and line', () => {
   const dir = tempDir();
   const folder = imageFolder(dir, 4);
   writeFileSync(join(folder, 'labels.txt'), 'img0.png 1\nimg1.png 2\n../../etc/passwd 3\n');
@@ -247,17 +247,10 @@ test('labels.txt naming ../../etc/passwd: refused, naming the labels file and li
   expectRefusal(['quantize', model, '--calib', folder, '--preprocess', 'raw'], labels, /line 3 names '\.\.\/\.\.\/etc\/passwd', which is outside the data folder/);
   // a labels file that is a device is refused before a byte is read
   expectRefusal(['quantize', model, '--calib', folder, '--preprocess', 'raw', '--labels', '/dev/zero'], '/dev/zero', /is a character device, not a labels file/);
-  // a data set built as a folder of links to images elsewhere (a labelled subset) is the user's own choice: it works
-  const links = join(dir, 'subset');
-  mkdirSync(links);
-  for (const name of ['img0.png', 'img1.png', 'img2.png']) symlinkSync(join(folder, name), join(links, name));
-  symlinkSync(join(folder, 'gone.png'), join(links, 'gone.png'));
-  writeFileSync(join(links, 'labels.txt'), 'img0.png 1\nimg1.png 2\nimg2.png 3\n');
-  const ok = octet(['quantize', model, '--calib', links, '--preprocess', 'raw', '--no-eval', '--no-bench', '--speed-aware', 'off', '--out', join(dir, 'subset.int8.onnx')]);
-  assert.equal(ok.code, 0, ok.stderr);
-  // a dangling link is a missing file, named
-  writeFileSync(join(links, 'labels.txt'), 'img0.png 1\ngone.png 2\n');
-  expectRefusal(['quantize', model, '--calib', links, '--preprocess', 'raw'], join(links, 'labels.txt'), /names 1 file\(s\) not found in .*: gone\.png/);
+  // a symlink in the folder pointing outside it counts as outside too
+  symlinkSync('/etc/hostname', join(folder, 'host.png'));
+  writeFileSync(labels, 'img0.png 1\nhost.png 2\n');
+  expectRefusal(['quantize', model, '--calib', folder, '--preprocess', 'raw'], labels, /line 2 names 'host\.png', which is outside the data folder .*symlinks followed/);
 });
 
 test('a class index outside the model\'s classes: an error before calibration, with the count', () => {
