@@ -9,6 +9,7 @@ import { QuantPlan } from './plan';
 import { computeQParams, QParams, quantizeBias, quantizeWeights, QuantType } from './qparams';
 import { keepsFullRangeWeights, requantizedByOrtWhenFloat, ruleFor } from './registry';
 import { pairSafeMinScales } from './saturation';
+import { sqnrDbOf } from '../common/numbers';
 
 export type WeightRange = 'full' | 'pair-safe' | '7bit';
 
@@ -59,7 +60,7 @@ function weightSqnr(values: Float32Array, codes: Int8Array, scales: Float32Array
     signal += values[i] * values[i];
     noise += d * d;
   }
-  return noise === 0 ? 200 : signal === 0 ? -200 : Math.round(10 * Math.log10(signal / noise) * 1000) / 1000;
+  return sqnrDbOf(signal, noise);
 }
 
 function scalarParams(graph: Graph, base: string, p: QParams, type: QuantType): [string, string] {

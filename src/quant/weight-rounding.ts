@@ -55,10 +55,6 @@ export interface RoundedLayer {
   rowsChanged: number;
 }
 
-/** Output SQNR (dB) of a layer's rounding on the calibration statistics. */
-export function roundingSqnrDb(signal: number, error: number): number {
-  return error <= 0 ? 200 : signal <= 0 ? -200 : Math.round(10 * Math.log10(signal / error) * 1000) / 1000;
-}
 
 /** Largest |q_a| + |q_b| over neighbouring same-sign codes must stay ≤ 128: shrinks codes towards their values. */
 export function repairPairs(q: Int32Array, w: Float64Array, scale: number, order: ArrayLike<number>): void {

@@ -17,7 +17,8 @@ import { forEachBatch } from '../../src/engine/runtime/calibrate';
 import { openSampleSet } from '../../src/engine/runtime/sample-set';
 import { collectInputMoments, DEFAULT_MOMENT_LIMITS, planMoments } from '../../src/engine/accuracy/input-moments';
 import { quantizeWeights } from '../../src/quant/qparams';
-import { roundingSqnrDb, roundLayer } from '../../src/quant/weight-rounding';
+import { roundLayer } from '../../src/quant/weight-rounding';
+import { sqnrDbOf } from '../../src/common/numbers';
 import { presetPreprocessing, tempDir } from '../fixtures/models';
 
 const MODEL = resolve('../shared/assets/models/imagenet/mobilenet_v1_0.75_224_keras_fp32.onnx');
@@ -50,7 +51,7 @@ test('weight rounding lowers the output error of real MobileNet layers on images
     const values = tensorToFloat32(w);
     const nearest = quantizeWeights(values, dims, 0, { reduceRange: false });
     const rounded = roundLayer(values, dims, 'conv', nearest.scales, nearest.values, moments.get(node.name!)!, { qmax: 127, pairSafe: false });
-    t.diagnostic(`${node.name}: ${target.size}-input blocks, output SQNR on calibration moments ${roundingSqnrDb(rounded.signal, rounded.nearestError)} → ${roundingSqnrDb(rounded.signal, rounded.error)} dB`);
+    t.diagnostic(`${node.name}: ${target.size}-input blocks, output SQNR on calibration moments ${sqnrDbOf(rounded.signal, rounded.nearestError)} → ${sqnrDbOf(rounded.signal, rounded.error)} dB`);
     assert.ok(rounded.error < rounded.nearestError);
     for (const [kind, codes] of [['nearest', nearest.values], ['rounded', rounded.codes]] as const) {
       const dequantized = new Float32Array(values.length).map((_, k) => codes[k] * nearest.scales[Math.floor(k / (values.length / dims[0]))]);

@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { quantizeWeights } from '../../src/quant/qparams';
 import { pairSafeMinScales } from '../../src/quant/saturation';
-import { InputMoments, roundLayer, roundingSqnrDb } from '../../src/quant/weight-rounding';
+import { InputMoments, roundLayer } from '../../src/quant/weight-rounding';
+import { sqnrDbOf } from '../../src/common/numbers';
 import { inverseUpperFactor } from '../../src/quant/weight-rounding-solve';
 import { gaussian, rng } from '../../src/common/random';
 
@@ -92,7 +93,7 @@ test('rounding from input moments lowers the output error against round-to-neare
   // The reported errors are the same quantities (per sample).
   assert.ok(Math.abs(rounded.error * 2000 - calibRounded) / calibRounded < 1e-6);
   assert.ok(Math.abs(rounded.nearestError * 2000 - calibNearest) / calibNearest < 1e-6);
-  assert.ok(roundingSqnrDb(rounded.signal, rounded.error) > roundingSqnrDb(rounded.signal, rounded.nearestError) + 2);
+  assert.ok(sqnrDbOf(rounded.signal, rounded.error) > sqnrDbOf(rounded.signal, rounded.nearestError) + 2);
   for (const c of rounded.codes) assert.ok(c >= -63 && c <= 63, `code ${c} outside the 7-bit range`);
   assert.ok(rounded.rowsChanged > 0);
 

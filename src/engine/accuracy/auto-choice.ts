@@ -7,6 +7,7 @@ import type { CalibrationMethod } from '../../common/report';
 import { Conversion, ConvertChoice } from '../../quant/convert';
 import { BuildConversion } from './conversion-builder';
 import type { Reference } from '../runtime/evaluate';
+import { roundTo } from '../../common/numbers';
 
 export const AUTO_METHODS: CalibrationMethod[] = ['mse', 'percentile', 'entropy', 'minmax'];
 
@@ -20,8 +21,7 @@ export interface CheckSet {
 
 /** Mean output SQNR (dB) of `conversion` against FP32 on the check set, rounded to 0.001. */
 export async function outputSqnr(check: CheckSet, conversion: Conversion): Promise<number> {
-  const scores = await check.reference.compare(conversion.bytes, check.label, { signal: check.signal });
-  return Math.round(scores.outputSqnrDb * 1000) / 1000;
+  return (await checkScore(check, conversion)).outputSqnrDb;
 }
 
 export async function pickMethod(build: BuildConversion, base: Omit<ConvertChoice, 'method'>, check: CheckSet):
@@ -41,7 +41,7 @@ export interface CheckScore { outputSqnrDb: number; agreement: number | null; sa
 
 export async function checkScore(check: CheckSet, conversion: Conversion): Promise<CheckScore> {
   const scores = await check.reference.compare(conversion.bytes, check.label, { signal: check.signal });
-  return { outputSqnrDb: Math.round(scores.outputSqnrDb * 1000) / 1000, agreement: scores.agreement, samples: check.reference.samples.size };
+  return { outputSqnrDb: roundTo(scores.outputSqnrDb), agreement: scores.agreement, samples: check.reference.samples.size };
 }
 
 /** Check samples by which two candidates' top-1 agreement must differ before it decides: one sample's class flipping

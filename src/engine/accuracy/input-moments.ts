@@ -13,7 +13,7 @@ import { makeTensor } from '../../onnx/tensor';
 import { AttributeProto, ModelProto, NodeProto, TensorProto } from '../../onnx/proto';
 import type { TensorFacts } from '../../quant/convert';
 import type { InputMoments, WeightLayout } from '../../quant/weight-rounding';
-import { CalibrationOptions, reduceTensors } from '../runtime/calibrate';
+import { CalibrationOptions, collectStatistics } from '../runtime/calibrate';
 import type { SampleSet } from '../runtime/sample-set';
 import type { ModelInput } from '../../data/model-input';
 
@@ -211,8 +211,11 @@ function addProbe(graph: Graph, node: NodeProto, target: MomentTarget, nodes: No
 export interface MomentProbe {
   model: ModelProto;
   outputs: string[];
-  /** Bytes of a probe output per run (it does not grow with the batch). */
-  bytesOf(tensor: string): number | undefined;
+  /**
+   * What the exposure budget counts per sample for a tensor of the probe model run at `batch`: a probe output's bytes
+   * over the batch (it holds the whole run's sums and does not grow with it), any other tensor's from `others`.
+   */
+  tensorBytes(batch: number, others?: (tensor: string) => number | undefined): (tensor: string) => number | undefined;
   /** Each target's moments from the sums of `outputs` (targets whose probe saw no vector are left out). */
   read(sums: ReadonlyMap<string, Float64Array>): Map<string, InputMoments>;
 }
@@ -231,7 +234,8 @@ export function momentProbe(reference: ModelProto, targets: readonly MomentTarge
     bytes.set(moments, blocks * t.size * t.size * 4).set(sums, blocks * t.size * 4).set(shape, 12);
   }
   return {
-    model, outputs: probes.flatMap((p) => [p.moments, p.sums, p.shape]), bytesOf: (t) => bytes.get(t),
+    model, outputs: probes.flatMap((p) => [p.moments, p.sums, p.shape]),
+    tensorBytes: (batch, others) => (t) => { const b = bytes.get(t); return b === undefined ? others?.(t) : b / batch; },
     read: (sums) => {
       const result = new Map<string, InputMoments>();
       for (const { target: t, moments, sums: x, shape } of probes) {
@@ -251,10 +255,7 @@ export async function collectInputMoments(reference: ModelProto, targets: readon
   input: ModelInput, options: CalibrationOptions, label: string): Promise<Map<string, InputMoments>> {
   if (targets.length === 0) return new Map();
   const probe = momentProbe(reference, targets);
-  // Probe outputs hold the whole run's sums: counted once per run, not per sample.
-  const tensorBytes = (t: string) => { const b = probe.bytesOf(t); return b === undefined ? undefined : b / samples.batch; };
-  const { results } = await reduceTensors(probe.model, probe.outputs, 'sum', samples, input, { ...options, tensorBytes }, label);
-  const sums = new Map<string, Float64Array>();
-  for (const [t, r] of results) if (r.kind === 'sum') sums.set(t, r.sum);
+  const { sums } = await collectStatistics(probe.model, [], samples, input, { ...options, tensorBytes: probe.tensorBytes(samples.batch) }, label,
+    probe.outputs);
   return probe.read(sums);
 }

@@ -6,7 +6,8 @@ import type { WeightRoundingLayer } from '../../common/report';
 import { Graph } from '../../onnx/graph';
 import { ModelProto, NodeProto } from '../../onnx/proto';
 import { WeightRounder } from '../../quant/rewrite';
-import { DEFAULT_ROUNDING, InputMoments, roundingSqnrDb, roundLayer, WeightRoundingOptions } from '../../quant/weight-rounding';
+import { DEFAULT_ROUNDING, InputMoments, roundLayer, WeightRoundingOptions } from '../../quant/weight-rounding';
+import { roundTo, sqnrDbOf } from '../../common/numbers';
 import type { TensorFacts } from '../../quant/convert';
 import { CalibrationOptions } from '../runtime/calibrate';
 import type { SampleSet } from '../runtime/sample-set';
@@ -146,8 +147,8 @@ export class LayerRounding {
           codes: r.codes,
           layer: {
             node: name, inputs: target.inputs, blockSize: target.size, samples: moments.count,
-            nearestSqnrDb: roundingSqnrDb(r.signal, r.nearestError), sqnrDb: roundingSqnrDb(r.signal, r.error),
-            rowsChanged: r.rowsChanged, seconds: Math.round(seconds * 1000) / 1000,
+            nearestSqnrDb: sqnrDbOf(r.signal, r.nearestError), sqnrDb: sqnrDbOf(r.signal, r.error),
+            rowsChanged: r.rowsChanged, seconds: roundTo(seconds),
           },
         };
         this.rounded.set(key, result);

@@ -9,6 +9,7 @@ import { CheckSet, outputSqnr } from './auto-choice';
 import { ConvertChoice } from '../../quant/convert';
 import { BuildConversion } from './conversion-builder';
 import type { Reference } from '../runtime/evaluate';
+import { roundTo } from '../../common/numbers';
 
 /** The first `count` samples of an evaluation set with their FP32 outputs, as a check set. */
 export function checkSubset(reference: Reference, count: number, base: Omit<CheckSet, 'reference'>): CheckSet {
@@ -24,7 +25,7 @@ export async function measureSensitivity(build: BuildConversion, base: ConvertCh
     if (performance.now() > deadline) break;
     throwIfCancelled(check.signal);
     const sqnr = await outputSqnr(check, await build({ ...base, exclude: new Set([...base.exclude, node]) }));
-    measured.push({ node, outputSqnrGainDb: Math.round((sqnr - baseline) * 1000) / 1000 });
+    measured.push({ node, outputSqnrGainDb: roundTo(sqnr - baseline) });
   }
   return measured.sort((a, b) => b.outputSqnrGainDb - a.outputSqnrGainDb);
 }

@@ -11,6 +11,7 @@ import type { SampleSet } from '../runtime/sample-set';
 import { beats, CheckScore, checkScore, CheckSet } from './auto-choice';
 import { ConversionBuilder } from './conversion-builder';
 import { smoothReference } from './smooth-pass';
+import { roundTo } from '../../common/numbers';
 
 export interface SmoothChoice {
   /** The builder the rest of the run uses (the smoothed one when SmoothQuant is kept) and its conversion of the choice. */
@@ -40,7 +41,7 @@ export async function chooseSmoothQuant(builder: ConversionBuilder, current: { c
   const smoothBuilder = new ConversionBuilder({ ...setup, reference: smoothed.model, stats,
     rounding: setup.rounding?.forReference(smoothed.model, smoothed.changedTensors) });
   const conversion = await smoothBuilder.build(current.choice);
-  const seconds = Math.round((smoothed.seconds + (performance.now() - started) / 1000) * 1000) / 1000;
+  const seconds = roundTo(smoothed.seconds + (performance.now() - started) / 1000);
   if (request === 'on') return { builder: smoothBuilder, conversion, report: { applied: true, layers: smoothed.layers, seconds, outputSqnrDb: null } };
   const off = current.score ?? await checkScore(await check(), current.conversion);
   const on = await checkScore(await check(), conversion);

@@ -7,6 +7,7 @@ import type { NodeTiming, TimeProfile } from '../../common/report';
 import type { Graph } from '../../onnx/graph';
 import type { NodeProto } from '../../onnx/proto';
 import { ruleFor, runsInt8Kernel } from '../../quant/registry';
+import { roundTo } from '../../common/numbers';
 
 export interface SlowRegion {
   /** FP32 node names (the quantized ones that lose time, and the float or folded ones joining them). */
@@ -68,7 +69,7 @@ export function slowRegions(profile: TimeProfile, graph: Graph, quantized: reado
     const sum = (f: (t: NodeTiming) => number) => members.reduce((s, name) => s + (timing.get(name) ? f(timing.get(name)!) : 0), 0);
     const int8Ms = sum((t) => (slow.has(t.node) ? t.int8Ms + t.overheadMs : 0));
     const floatMs = sum((t) => (slow.has(t.node) ? t.fp32Ms : 0));
-    regions.push({ nodes: members, int8Ms: Math.round(int8Ms * 1000) / 1000, floatMs: Math.round(floatMs * 1000) / 1000 });
+    regions.push({ nodes: members, int8Ms: roundTo(int8Ms), floatMs: roundTo(floatMs) });
   }
   return regions.sort((a, b) => (b.int8Ms - b.floatMs) - (a.int8Ms - a.floatMs));
 }

@@ -11,6 +11,7 @@ import type { BiasCorrectionChoice, BiasCorrectionMode, Report, TechniqueCandida
 import { Conversion, ConvertChoice } from '../../quant/convert';
 import { beats, CheckScore, checkScore, CheckSet } from './auto-choice';
 import { ConversionBuilder } from './conversion-builder';
+import { roundTo } from '../../common/numbers';
 
 /** What the user asked for (flags). */
 export interface TechniqueRequest {
@@ -100,8 +101,6 @@ export async function chooseTechniques(builder: ConversionBuilder, base: Convert
     seconds: (performance.now() - started) / 1000 };
 }
 
-const round3 = (v: number) => Math.round(v * 1000) / 1000;
-
 /**
  * The report sections of these techniques (Report.calibration fields) for the conversion that was written (`choice`
  * may differ from outcome.choice after tuning).
@@ -112,16 +111,16 @@ export function techniqueReport(builder: ConversionBuilder, outcome: TechniqueOu
   const norms = builder.floatNormNodes();
   return {
     biasCorrection: request.biasCorrection === 'off' ? null : {
-      layers: written.biasCorrected, samples: builder.biasSampleCount, seconds: round3(builder.biasSeconds),
+      layers: written.biasCorrected, samples: builder.biasSampleCount, seconds: roundTo(builder.biasSeconds),
       mode: choice.biasCorrectionMode ?? 'fast', outputSqnrDb: outcome.biasScores,
     },
     weightRounding: rounding && request.weightRounding !== 'off' ? {
       applied: (written.roundedWeights?.length ?? 0) > 0, scope: rounding.scope, layers: written.roundedWeights ?? [],
-      skipped: rounding.skippedLayers(), seconds: { moments: round3(rounding.momentSeconds), solve: round3(rounding.solveSeconds) },
+      skipped: rounding.skippedLayers(), seconds: { moments: roundTo(rounding.momentSeconds), solve: roundTo(rounding.solveSeconds) },
     } : null,
     floatNorms: request.floatNorms !== 'off' && norms.size > 0 ? {
       applied: choice.floatNorms === true, nodes: [...norms].map(([node, reason]) => ({ node, opType: builder.opTypeOf(node), reason })),
     } : null,
-    techniques: outcome.candidates.length > 1 ? { candidates: outcome.candidates, checkSamples, seconds: round3(outcome.seconds) } : null,
+    techniques: outcome.candidates.length > 1 ? { candidates: outcome.candidates, checkSamples, seconds: roundTo(outcome.seconds) } : null,
   };
 }

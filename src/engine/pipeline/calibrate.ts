@@ -56,7 +56,7 @@ export async function calibrate(run: Run, model: PreparedModel, data: Calibratio
   });
   const targets = rounding?.planMissing(planned.plan.quantized.filter((n) => ruleFor(n)?.kind === 'weighted')) ?? [];
   const probe = targets.length > 0 ? momentProbe(reference, targets) : null;
-  const tensorBytes = (t: string) => { const b = probe?.bytesOf(t); return b === undefined ? planned.tensorBytes(t) : b / samples.batch; };
+  const tensorBytes = probe?.tensorBytes(samples.batch, planned.tensorBytes) ?? planned.tensorBytes;
   run.progress('calibrate', 0, samples.size, `calibrating ${planned.plan.calibrationTensors.length} tensors`
     + (targets.length > 0 ? ` and the inputs of ${targets.length} layers to round` : ''));
   const result = await collectStatistics(probe?.model ?? reference, planned.plan.qdqTensors, samples, input,

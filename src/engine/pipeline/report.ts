@@ -12,6 +12,7 @@ import type { Evaluated } from './evaluate';
 import type { PreparedModel } from './prepare-model';
 import type { Run } from './run';
 import type { SpeedTiming } from './speed';
+import { roundTo } from '../../common/numbers';
 
 export interface RunResults {
   model: PreparedModel;
@@ -25,7 +26,6 @@ export interface RunResults {
   timing: SpeedTiming;
 }
 
-const round3 = (v: number) => Math.round(v * 1000) / 1000;
 
 export function buildReport(run: Run, results: RunResults): Report {
   const { request, paths } = run;
@@ -51,11 +51,11 @@ export function buildReport(run: Run, results: RunResults): Report {
       preprocessing: data.preprocessing,
     },
     calibration: {
-      dataset: data.calibSet.info, images: calibrated.images, seconds: round3(calibrated.seconds), peakRssMb: calibrated.peakRssMb,
+      dataset: data.calibSet.info, images: calibrated.images, seconds: roundTo(calibrated.seconds), peakRssMb: calibrated.peakRssMb,
       tensors: conversion.tensorStats, methodScores: chosen.methodScores, tensorMethods: chosen.tensorMethods,
       ...techniqueReport(chosen.builder, chosen.techniques, conversion, choice, chosen.techniqueRequest, chosen.checkSamples),
       smoothQuant: chosen.smoothQuant,
-      decode: { samples: data.samples.decoded, seconds: round3(data.samples.decodeSeconds), workers: data.samples.decodeSeconds > 0 ? decodeWorkers() : 0 },
+      decode: { samples: data.samples.decoded, seconds: roundTo(data.samples.decodeSeconds), workers: data.samples.decodeSeconds > 0 ? decodeWorkers() : 0 },
     },
     quantizedNodes: conversion.quantizedNodes,
     keptFloat: conversion.kept,
@@ -70,6 +70,6 @@ export function buildReport(run: Run, results: RunResults): Report {
     speed: results.timing.speed,
     warnings: run.allWarnings(),
     machine: model.machine,
-    run: { seconds: round3((performance.now() - run.startedAt) / 1000), peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) },
+    run: { seconds: roundTo((performance.now() - run.startedAt) / 1000), peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) },
   };
 }

@@ -5,6 +5,7 @@ import * as ort from 'onnxruntime-node';
 import type { BenchResult, LatencyStats } from '../../common/report';
 import { openSession } from './session';
 import { throwIfCancelled } from '../cancel';
+import { roundTo } from '../../common/numbers';
 
 export interface BenchOptions {
   threads: number;
@@ -23,10 +24,9 @@ export function latencyStats(samples: number[]): LatencyStats {
     const hi = Math.ceil(pos);
     return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
   };
-  const round = (v: number) => Math.round(v * 1000) / 1000;
   return {
-    medianMs: round(at(0.5)), p90Ms: round(at(0.9)), minMs: round(sorted[0]),
-    meanMs: round(sorted.reduce((a, b) => a + b, 0) / sorted.length), runs: sorted.length,
+    medianMs: roundTo(at(0.5)), p90Ms: roundTo(at(0.9)), minMs: roundTo(sorted[0]),
+    meanMs: roundTo(sorted.reduce((a, b) => a + b, 0) / sorted.length), runs: sorted.length,
   };
 }
 
@@ -41,7 +41,7 @@ export function benchResult(threads: number, batch: number, fp32Ms: number[], in
   const fp32 = latencyStats(fp32Ms);
   const int8 = latencyStats(int8Ms);
   const result: BenchResult = {
-    threads, batch, fp32, int8, speedup: Math.round((fp32.medianMs / int8.medianMs) * 1000) / 1000,
+    threads, batch, fp32, int8, speedup: roundTo(fp32.medianMs / int8.medianMs),
   };
   const fp32Rate = samplesPerSecond(batch, fp32.medianMs);
   const int8Rate = samplesPerSecond(batch, int8.medianMs);

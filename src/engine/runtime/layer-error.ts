@@ -11,6 +11,7 @@ import { planExposure } from './exposure';
 import { withExtraOutputs } from './prepare';
 import { SampleSet, splitBatch } from './sample-set';
 import { openSession, runFloat } from './session';
+import { roundTo, sqnrDbOf } from '../../common/numbers';
 
 interface Accumulator { signal: number; noise: number; localNoise: number; dot: number; normF: number; normQ: number; maxAbs: number; clipped: number; count: number }
 
@@ -87,8 +88,7 @@ export async function measureLayerErrors(fp32: ModelProto, int8: ModelProto, set
     }
   }
   const layers: LayerError[] = [];
-  const sqnrOf = (signal: number, noise: number) => (noise === 0 ? 200 : signal === 0 ? -200 : round(10 * Math.log10(signal / noise)));
-  const accumulated = new Map(tensors.map((t) => [t, sqnrOf(acc.get(t)!.signal, acc.get(t)!.noise)] as const));
+  const accumulated = new Map(tensors.map((t) => [t, sqnrDbOf(acc.get(t)!.signal, acc.get(t)!.noise)] as const));
   for (const t of tensors) {
     const a = acc.get(t)!;
     const node = producingNode(int8Graph, t)!;
@@ -98,17 +98,12 @@ export async function measureLayerErrors(fp32: ModelProto, int8: ModelProto, set
     const added = relative(accumulated.get(t)!) - inputNoise;
     layers.push({
       node: node.name, opType: node.opType, tensor: t, shape: options.shapes.get(t) ?? [],
-      sqnrDb: accumulated.get(t)!, localSqnrDb: sqnrOf(a.signal, a.localNoise), ownSqnrDb: added > 1e-20 ? round(-10 * Math.log10(added)) : 200,
-      cosine: a.normF === 0 || a.normQ === 0 ? 1 : round(a.dot / Math.sqrt(a.normF * a.normQ), 6),
-      maxAbsError: round(a.maxAbs, 6), clippedRatio: a.count ? round(a.clipped / a.count, 8) : 0,
+      sqnrDb: accumulated.get(t)!, localSqnrDb: sqnrDbOf(a.signal, a.localNoise), ownSqnrDb: added > 1e-20 ? roundTo(-10 * Math.log10(added)) : 200,
+      cosine: a.normF === 0 || a.normQ === 0 ? 1 : roundTo(a.dot / Math.sqrt(a.normF * a.normQ), 6),
+      maxAbsError: roundTo(a.maxAbs, 6), clippedRatio: a.count ? roundTo(a.clipped / a.count, 8) : 0,
       scale: p.scale, zeroPoint: p.zeroPoint, method: options.methodOf(t),
       ...(options.weightSqnrOf?.(node.name) !== undefined ? { weightSqnrDb: options.weightSqnrOf(node.name) } : {}),
     });
   }
   return layers.sort((x, y) => x.sqnrDb - y.sqnrDb);
-}
-
-function round(v: number, digits = 3): number {
-  const f = 10 ** digits;
-  return Math.round(v * f) / f;
 }

@@ -7,6 +7,7 @@ import * as ort from 'onnxruntime-node';
 import { throwIfCancelled } from '../cancel';
 import { median } from './profile';
 import { openSession } from './session';
+import { roundTo } from '../../common/numbers';
 
 export interface PairedOptions {
   threads: number;
@@ -46,8 +47,7 @@ export function medianInterval(sorted: readonly number[]): { low: number; high: 
 export function pairedSummary(aMs: readonly number[], bMs: readonly number[]): PairedTiming {
   const ratios = aMs.map((a, i) => bMs[i] / a).sort((x, y) => x - y);
   const { low, high } = medianInterval(ratios);
-  const r3 = (v: number) => Math.round(v * 1000) / 1000;
-  return { aMs: r3(median(aMs)), bMs: r3(median(bMs)), ratio: r3(median(ratios)), low: r3(low), high: r3(high), rounds: ratios.length };
+  return { aMs: roundTo(median(aMs)), bMs: roundTo(median(bMs)), ratio: roundTo(median(ratios)), low: roundTo(low), high: roundTo(high), rounds: ratios.length };
 }
 
 /** Times models A and B in alternating rounds until it is clear which is faster (or the budget is spent). */

@@ -16,6 +16,7 @@ import { ruleFor } from '../../quant/registry';
 import { runtimeOpRole } from '../../quant/runtime-ops';
 import { throwIfCancelled } from '../cancel';
 import { openSession } from './session';
+import { roundTo } from '../../common/numbers';
 
 /** One kernel of the graph ORT ran: its time per profiled run (µs). */
 export interface KernelTiming { name: string; opType: string; perRunUs: number[] }
@@ -338,8 +339,7 @@ export function timeProfile(fp32: Graph, fp32Profile: KernelProfile, int8Qdq: Mo
     t.count++; t.fp32Ms += n.fp32Ms; t.int8Ms += n.int8Ms; t.overheadMs += n.overheadMs;
     byType.set(n.opType, t);
   }
-  const round = (v: number) => Math.round(v * 1000) / 1000;
-  const byOpType = [...byType.values()].map((t) => ({ ...t, fp32Ms: round(t.fp32Ms), int8Ms: round(t.int8Ms), overheadMs: round(t.overheadMs) }))
+  const byOpType = [...byType.values()].map((t) => ({ ...t, fp32Ms: roundTo(t.fp32Ms), int8Ms: roundTo(t.int8Ms), overheadMs: roundTo(t.overheadMs) }))
     .sort((a, b) => b.fp32Ms - a.fp32Ms || b.int8Ms - a.int8Ms);
   return {
     runs: Math.min(fp32Profile.runs, int8Profile.runs), batch, threads, fp32TotalMs: ms(fp32Total), int8TotalMs: ms(int8Total),
