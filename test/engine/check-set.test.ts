@@ -36,6 +36,9 @@ test('beats: agreement decides only past the noise margin; otherwise output SQNR
   // no agreement measure (not a classifier): SQNR
   assert.ok(beats(score(null, 30), score(null, 29)));
   assert.ok(!beats(score(null, 29), score(null, 29)), 'a tie is not a win');
+  assert.ok(!beats(score(1, 46.4), score(1, 46.0), 0.5), 'within the margin: no win');
+  assert.ok(beats(score(1, 46.6), score(1, 46.0), 0.5));
+  assert.ok(beats(score(1, 40), score(62 / 64, 46.5), 0.5), 'agreement still decides past its own margin');
 });
 
 test('rounding cost: the solve (rows × inputs × block, a factorization per block) and the gathering per sample', () => {

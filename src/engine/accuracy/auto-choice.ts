@@ -50,14 +50,22 @@ export async function checkScore(check: CheckSet, conversion: Conversion): Promi
 export const AGREEMENT_MARGIN_SAMPLES = 2;
 
 /**
+ * How far apart two check-set SQNRs can be by chance: candidates that differ only by float rounding in their FP32
+ * statistics (ONNX Runtime's optimized vs plain graph) scored 0.3–1.0 dB apart on MobileNet-V1's 64 check samples, as
+ * ranges chosen on histogram bins jump. A technique adopted unless it measures worse by more than this (bias
+ * correction, see techniques.ts) is not dropped for noise.
+ */
+export const SQNR_NOISE_DB = 0.5;
+
+/**
  * Whether `a` is closer to FP32 than `b`. A classifier is judged by its top-1 agreement first when the two differ by
  * AGREEMENT_MARGIN_SAMPLES samples or more (a candidate that flips more classes is worse, whatever its SQNR), else by
- * output SQNR; other models by output SQNR.
+ * output SQNR, which must be higher by more than `marginDb`; other models by output SQNR alone.
  */
-export function beats(a: CheckScore, b: CheckScore): boolean {
+export function beats(a: CheckScore, b: CheckScore, marginDb = 0): boolean {
   if (a.agreement !== null && b.agreement !== null) {
     const flips = Math.round((a.agreement - b.agreement) * Math.min(a.samples, b.samples));
     if (Math.abs(flips) >= AGREEMENT_MARGIN_SAMPLES) return flips > 0;
   }
-  return a.outputSqnrDb > b.outputSqnrDb;
+  return a.outputSqnrDb > b.outputSqnrDb + marginDb;
 }
