@@ -11,6 +11,7 @@ import { planQuantization, QuantPlan } from './plan';
 import { computeQParams, QParams } from './qparams';
 import { runsInt8Kernel } from './registry';
 import { applyPlan, WeightRange, WeightRecord, WeightRounder } from './rewrite';
+import type { ConversionCache } from './conversion-cache';
 
 /** Element type and shape of an intermediate tensor, as a probe run of the FP32 model found them. */
 export interface TensorFacts { type: string; dims: number[] }
@@ -27,6 +28,8 @@ export interface ConvertContext {
   producer: { name: string; version: string };
   /** Layer-wise weight rounding (set per build by the ConversionBuilder when the choice asks for it). */
   roundWeights?: WeightRounder;
+  /** What earlier conversions of the same reference and statistics computed (set by the ConversionBuilder). */
+  cache?: ConversionCache;
 }
 
 export interface ConvertChoice {
@@ -104,7 +107,7 @@ export function convertModel(reference: ModelProto, stats: Map<string, TensorSta
     const s = stats.get(t);
     if (!s) throw new InternalError(`tensor '${t}' was not calibrated (converting ${ctx.label})`);
     const method = choice.tensorMethods?.get(t) ?? choice.method;
-    const { range, params: p } = activationQParams(s, method, ctx);
+    const { range, params: p } = ctx.cache ? ctx.cache.activation(t, method, () => activationQParams(s, method, ctx)) : activationQParams(s, method, ctx);
     params.set(t, p);
     tensorStats.push({ tensor: t, min: s.min, max: s.max, rangeMin: range.min, rangeMax: range.max, scale: p.scale, zeroPoint: p.zeroPoint,
       ...(method !== choice.method ? { method } : {}) });
@@ -116,7 +119,7 @@ export function convertModel(reference: ModelProto, stats: Map<string, TensorSta
   const quantizedNodes = plan.quantized.map((n) => ({ node: n.name ?? n.output[0], opType: n.op_type ?? '' }));
   const rewrite = applyPlan(graph, plan, (t) => params.get(t)!, {
     activations: ctx.activations, perChannel: ctx.perChannel, weightRange: ctx.weightRange,
-    channelsOf: (t) => ctx.facts.get(t)?.dims[1], roundWeights: ctx.roundWeights, axisAllowed: ctx.opset >= 13,
+    channelsOf: (t) => ctx.facts.get(t)?.dims[1], roundWeights: ctx.roundWeights, axisAllowed: ctx.opset >= 13, cache: ctx.cache,
   });
   model.producer_name = ctx.producer.name;
   model.producer_version = ctx.producer.version;

@@ -7,6 +7,7 @@ import { makeTensor, tensorToFloat32 } from '../onnx/tensor';
 import { NodeProto } from '../onnx/proto';
 import { QuantPlan } from './plan';
 import { computeQParams, QParams, quantizeBias, quantizeWeights, QuantType } from './qparams';
+import type { ConversionCache, NearestWeights } from './conversion-cache';
 import { keepsFullRangeWeights, requantizedByOrtWhenFloat, ruleFor } from './registry';
 import { pairSafeMinScales } from './saturation';
 import { sqnrDbOf } from '../common/numbers';
@@ -28,6 +29,8 @@ export interface RewriteOptions {
   roundWeights?: WeightRounder;
   /** The model's opset has DequantizeLinear's `axis` (13+); default true. */
   axisAllowed?: boolean;
+  /** Nearest weights and their SQNR computed by earlier conversions of the same reference. */
+  cache?: ConversionCache;
 }
 
 /** Codes for `node`'s weight given its round-to-nearest codes and scales, or undefined to keep those. */
@@ -165,11 +168,20 @@ export function applyPlan(graph: Graph, plan: QuantPlan, paramsFor: (tensor: str
       const weightValues = tensorToFloat32(w);
       const fullRange = keepsFullRangeWeights(node, w.dims);
       const reduceRange = options.weightRange === '7bit' && !fullRange;
-      const minScales = options.weightRange === 'pair-safe' && !fullRange
-        ? pairSafeMinScales(weightValues, w.dims, spec.kOrder(node), axis === null)
-        : undefined;
-      const q = quantizeWeights(weightValues, w.dims, axis, { reduceRange, minScales });
-      q.values = options.roundWeights?.(node, weightValues, w.dims, q, { qmax: reduceRange ? 63 : 127, pairSafe: minScales !== undefined }) ?? q.values;
+      const pairSafe = options.weightRange === 'pair-safe' && !fullRange;
+      const quantizeNearest = (): NearestWeights => {
+        const minScales = pairSafe ? pairSafeMinScales(weightValues, w.dims, spec.kOrder(node), axis === null) : undefined;
+        const codes = quantizeWeights(weightValues, w.dims, axis, { reduceRange, minScales });
+        return { ...codes, sqnrDb: weightSqnr(weightValues, codes.values, codes.scales, w.dims, axis) };
+      };
+      const nearest = options.cache
+        ? options.cache.nearestWeights(`${weightName}\n${node.name ?? node.output[0]}\n${axis}\n${reduceRange}\n${pairSafe}`, quantizeNearest)
+        : quantizeNearest();
+      const rounded = options.roundWeights?.(node, weightValues, w.dims, nearest, { qmax: reduceRange ? 63 : 127, pairSafe });
+      const q = { ...nearest, values: rounded ?? nearest.values };
+      const sqnrDb = !rounded ? nearest.sqnrDb : options.cache
+        ? options.cache.sqnrOf(rounded, () => weightSqnr(weightValues, rounded, q.scales, w.dims, axis))
+        : weightSqnr(weightValues, rounded, q.scales, w.dims, axis);
       const base = `${weightName}_${node.name || node.output[0]}`;
       const qName = graph.uniqueName(`${base}_quantized`);
       graph.addInitializer(makeTensor(qName, w.dims, q.values));
@@ -182,7 +194,7 @@ export function applyPlan(graph: Graph, plan: QuantPlan, paramsFor: (tensor: str
       place(null, makeNode('DequantizeLinear', [qName, scaleName, zpName], [dqName], graph.uniqueName(`${base}_DequantizeLinear`),
         perChannel ? [intAttribute('axis', axis)] : []));
       node.input[spec.input] = dqName;
-      weights.push({ node: node.name ?? '', tensor: weightName, scales: q.scales, perChannel, sqnrDb: weightSqnr(weightValues, q.values, q.scales, w.dims, axis) });
+      weights.push({ node: node.name ?? '', tensor: weightName, scales: q.scales, perChannel, sqnrDb });
 
       const biasName = spec.bias !== undefined ? node.input[spec.bias] : undefined;
       const b = biasName ? graph.initializers.get(biasName) : undefined;

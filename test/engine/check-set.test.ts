@@ -3,8 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AGREEMENT_MARGIN_SAMPLES, beats } from '../../src/engine/accuracy/auto-choice';
-import { checkSetRange } from '../../src/engine/pipeline/choose';
-import { BIAS_SAMPLES } from '../../src/engine/pipeline/calibrate';
+import { BIAS_SAMPLES, checkSetRange } from '../../src/engine/pipeline/check-set';
 import { roundingCost } from '../../src/engine/accuracy/input-moments';
 import { Graph, intAttribute, makeNode } from '../../src/onnx/graph';
 import { makeTensor } from '../../src/onnx/tensor';

@@ -23,8 +23,8 @@ export interface BiasTarget {
   fp32Output: string;
   inputScale: TensorProto;
   inputZeroPoint: TensorProto;
-  /** The INT8 model's weights, dequantized. */
-  weights: TensorProto;
+  /** The INT8 model's weights, dequantized (computed when asked: only measuring a shift needs them). */
+  weights: () => TensorProto;
   /** Per output channel: the bias the INT8 model adds (dequantized; zeros when it has none) and its int32 scale. */
   bias: Float32Array;
   biasScales: Float32Array;
@@ -79,10 +79,11 @@ export function findBiasTargets(int8: Graph, fp32: Graph): BiasTarget[] {
     if (!scalar(inputScale) || !scalar(inputZeroPoint) || !int8.producers.has(inputDq.input[0])) continue;
     const weightCodes = int8.initializers.get(weightDq.input[0]);
     if (!weightCodes || weightCodes.data_type !== 3 /* int8 */) continue;
-    const weights = dequantize(weightDq, int8);
-    if (!weights) continue;
-    const channels = weights.dims[spec.axis(node, weights.dims.length)];
-    const weightScales = tensorToFloat32(int8.initializers.get(weightDq.input[1])!);
+    const scalesOfWeights = int8.initializers.get(weightDq.input[1]);
+    if (!scalesOfWeights) continue;
+    const weightDims = weightCodes.dims.map(Number);
+    const channels = weightDims[spec.axis(node, weightDims.length)];
+    const weightScales = tensorToFloat32(scalesOfWeights);
     const s = tensorToFloat32(inputScale!)[0];
     const biasScales = new Float32Array(channels).map((_, c) => Math.fround(s * weightScales[weightScales.length === 1 ? 0 : c]));
     let bias: Float32Array = new Float32Array(channels);
@@ -98,7 +99,10 @@ export function findBiasTargets(int8: Graph, fp32: Graph): BiasTarget[] {
     const zp = Number(tensorToArray(inputZeroPoint!)[0]);
     targets.push({
       node, key: `${node.name}|${s}|${zp}`, fp32Input: original.input[activationInput], fp32Output: original.output[0],
-      inputScale: inputScale!, inputZeroPoint: inputZeroPoint!, weights: makeTensor('w', weights.dims, weights.values),
+      inputScale: inputScale!, inputZeroPoint: inputZeroPoint!, weights: () => {
+        const values = dequantize(weightDq, int8)!;
+        return makeTensor('w', values.dims, values.values);
+      },
       bias, biasScales, biasCodes, inputs: { activation: activationInput, weight: spec.input, bias: spec.bias },
     });
   }
@@ -124,7 +128,7 @@ export async function measureBiasShifts(reference: ModelProto, targets: readonly
   const names = new Graph(reference.graph!);
   const nodes: NodeProto[] = [];
   const initializers: TensorProto[] = [];
-  const pairs: { target: BiasTarget; copyOutput: string }[] = [];
+  const pairs: { target: BiasTarget; difference: string }[] = [];
   const renamed = (t: TensorProto, base: string): string => {
     const name = names.uniqueName(base);
     initializers.push({ ...t, name });
@@ -134,33 +138,36 @@ export async function measureBiasShifts(reference: ModelProto, targets: readonly
     const base = `${target.node.name}_bias_correction`;
     const scale = renamed(target.inputScale, `${base}_scale`);
     const zeroPoint = renamed(target.inputZeroPoint, `${base}_zero_point`);
-    const weights = renamed(target.weights, `${base}_weights`);
+    const weights = renamed(target.weights(), `${base}_weights`);
     // A zero bias: the INT8 bias is added when comparing, and some op versions require one (Gemm before opset 11).
     const zeroBias = renamed(makeTensor('b', [target.bias.length], new Float32Array(target.bias.length)), `${base}_zero_bias`);
     const quantized = names.uniqueName(`${base}_input_quantized`);
     const dequantized = names.uniqueName(`${base}_input`);
     const copyOutput = names.uniqueName(`${base}_output`);
+    const difference = names.uniqueName(`${base}_difference`);
     nodes.push(
       makeNode('QuantizeLinear', [target.fp32Input, scale, zeroPoint], [quantized], names.uniqueName(`${base}_Q`)),
       makeNode('DequantizeLinear', [quantized, scale, zeroPoint], [dequantized], names.uniqueName(`${base}_DQ`)),
       makeNode(target.node.op_type!, layerInputs(target, dequantized, weights, zeroBias), [copyOutput], names.uniqueName(`${base}_copy`),
         target.node.attribute.filter((a: AttributeProto) => a.name !== 'beta').map((a) => ({ ...a }))),
+      // The shift is small beside the outputs: their difference, taken per element, keeps it exact where the means of
+      // the two outputs (summed in float32 inside ORT) would each lose more than it.
+      makeNode('Sub', [target.fp32Output, copyOutput], [difference], names.uniqueName(`${base}_Sub`)),
     );
-    pairs.push({ target, copyOutput });
+    pairs.push({ target, difference });
   }
   const graph = reference.graph!;
   const probe: ModelProto = { ...reference, graph: { ...graph, node: [...graph.node, ...nodes], initializer: [...graph.initializer, ...initializers] } };
-  const exposed = [...new Set(pairs.flatMap((p) => [p.target.fp32Output, p.copyOutput]))];
-  // A layer's copy has its output's shape: size the runs by it (an unknown tensor counts as the largest known).
-  const copied = new Map(pairs.map((p) => [p.copyOutput, p.target.fp32Output] as const));
-  const tensorBytes = (t: string): number | undefined => options.tensorBytes?.(copied.get(t) ?? t);
-  const means = await collectChannelMeans(probe, exposed, samples, input, { ...options, tensorBytes }, label);
+  // A difference has its layer's output shape: size the runs by it (an unknown tensor counts as the largest known).
+  const outputOf = new Map(pairs.map((p) => [p.difference, p.target.fp32Output] as const));
+  const tensorBytes = (t: string): number | undefined => options.tensorBytes?.(outputOf.get(t) ?? t);
+  const tensorDims = (t: string): readonly number[] | undefined => options.tensorDims?.(outputOf.get(t) ?? t);
+  const means = await collectChannelMeans(probe, pairs.map((p) => p.difference), samples, input, { ...options, tensorBytes, tensorDims }, label);
   const shifts = new Map<string, Float64Array>();
-  for (const { target, copyOutput } of pairs) {
-    const fp32 = means.get(target.fp32Output);
-    const copy = means.get(copyOutput);
-    if (!fp32 || !copy || fp32.length !== target.bias.length) continue;
-    shifts.set(target.key, fp32.map((v, c) => v - copy[c] - target.bias[c]));
+  for (const { target, difference } of pairs) {
+    const mean = means.get(difference);
+    if (!mean || mean.length !== target.bias.length) continue;
+    shifts.set(target.key, mean.map((v, c) => v - target.bias[c]));
   }
   return shifts;
 }

@@ -13,6 +13,7 @@ import { CalibrationOptions } from '../runtime/calibrate';
 import type { SampleSet } from '../runtime/sample-set';
 import { Conversion, ConvertChoice, ConvertContext, convertModel, planFor } from '../../quant/convert';
 import { ModelInput } from '../../data/model-input';
+import { ConversionCache } from '../../quant/conversion-cache';
 import { ruleFor } from '../../quant/registry';
 import { normFloatNodes } from '../../quant/smooth-norms';
 import { LayerRounding, RoundedWeights } from './layer-rounding';
@@ -34,6 +35,8 @@ export type BuildConversion = (choice: ConvertChoice) => Promise<Conversion>;
 
 export class ConversionBuilder {
   private readonly shifts = new Map<string, Float64Array>();
+  /** Ranges and nearest weights shared by every conversion this builder makes. */
+  private readonly cache = new ConversionCache();
   private readonly fp32Graph: Graph;
   /** FP32 per-channel means of layer outputs (sequential bias correction). */
   private readonly fp32Means = new Map<string, Float64Array>();
@@ -80,7 +83,7 @@ export class ConversionBuilder {
 
   private async convertPlain(choice: ConvertChoice): Promise<NonNullable<ConversionBuilder['plain']>> {
     const { reference, stats } = this.setup;
-    let { ctx } = this.setup;
+    let ctx: ConvertContext = { ...this.setup.ctx, cache: this.cache };
     const rounded = new Map<string, RoundedWeights>();
     const norms = choice.floatNorms ? this.floatNormNodes() : new Map<string, string>();
     const exclude = norms.size > 0 ? new Set([...choice.exclude, ...norms.keys()]) : choice.exclude;

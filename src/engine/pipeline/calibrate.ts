@@ -9,7 +9,9 @@ import { ruleFor } from '../../quant/registry';
 import { momentProbe } from '../accuracy/input-moments';
 import { LayerRounding } from '../accuracy/layer-rounding';
 import { CalibrationOptions, collectChannelMaxima, collectStatistics } from '../runtime/calibrate';
-import type { SampleSet } from '../runtime/sample-set';
+import { sampleBytes, SampleSet } from '../runtime/sample-set';
+import type { OutputCapture } from '../runtime/evaluate';
+import { checkSetCapture } from './check-set';
 import type { CalibrationData } from './calibration-data';
 import type { Planned } from './plan';
 import type { PreparedModel } from './prepare-model';
@@ -17,8 +19,6 @@ import type { Run } from './run';
 
 /** Samples used to measure per-channel ranges for equalization. */
 const EQUALIZATION_SAMPLES = 32;
-/** Calibration samples on which bias shifts are measured (also read by later steps). */
-export const BIAS_SAMPLES = 32;
 
 export interface Calibrated {
   stats: Map<string, TensorStats>;
@@ -32,12 +32,14 @@ export interface Calibrated {
   options: CalibrationOptions;
   /** Weight rounding with the input moments of the layers in its scope (null with --weight-rounding off). */
   rounding: LayerRounding | null;
+  /** The check set's FP32 outputs, kept from the statistics pass (null when they could not be). */
+  checkOutputs: OutputCapture | null;
 }
 
 export async function calibrate(run: Run, model: PreparedModel, data: CalibrationData, planned: Planned): Promise<Calibrated> {
   const { request, paths } = run;
   const { input, reference } = model;
-  const options: CalibrationOptions = { threads: request.threads, signal: run.signal, tensorBytes: planned.tensorBytes };
+  const options: CalibrationOptions = { threads: request.threads, signal: run.signal, tensorBytes: planned.tensorBytes, tensorDims: planned.tensorDims };
   const quantizedNodes = new Set(planned.plan.quantized);
   const pairs = request.equalize && model.perChannel ? findEqualizationPairs(planned.graph, model.opset.to, (n) => quantizedNodes.has(n)) : [];
   const { samples } = data;
@@ -59,12 +61,14 @@ export async function calibrate(run: Run, model: PreparedModel, data: Calibratio
   const tensorBytes = probe?.tensorBytes(samples.batch, planned.tensorBytes) ?? planned.tensorBytes;
   run.progress('calibrate', 0, samples.size, `calibrating ${planned.plan.calibrationTensors.length} tensors`
     + (targets.length > 0 ? ` and the inputs of ${targets.length} layers to round` : ''));
+  const checkOutputs = checkSetCapture(samples.size, sampleBytes(input), input, reference.graph!.output.map((o) => o.name ?? ''));
   const result = await collectStatistics(probe?.model ?? reference, planned.plan.qdqTensors, samples, input,
-    { ...options, tensorBytes, onProgress: run.progressOf('calibrate', (d, t) => `${d}/${t} samples`) }, paths.model, probe?.outputs ?? []);
+    { ...options, tensorBytes, onProgress: run.progressOf('calibrate', (d, t) => `${d}/${t} samples`) }, paths.model, probe?.outputs ?? [],
+    checkOutputs ?? undefined);
   if (result.passes > 1) run.log(`calibration read the samples ${result.passes} times to keep exposed tensors within the memory budget`);
   if (probe) rounding!.adopt(targets, probe.read(result.sums), 0);
   return {
     stats: result.stats, samples, images: result.images, seconds: (performance.now() - started) / 1000, passes: result.passes,
-    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024), options, rounding,
+    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024), options, rounding, checkOutputs,
   };
 }

@@ -13,31 +13,14 @@ import { chooseTechniques, TechniqueOutcome, TechniqueRequest } from '../accurac
 import { chooseTensorMethods } from '../accuracy/tensor-methods';
 import { Reference } from '../runtime/evaluate';
 import { materialize, sampleBytes } from '../runtime/sample-set';
-import { BIAS_SAMPLES, Calibrated } from './calibrate';
+import type { Calibrated } from './calibrate';
+import { BIAS_SAMPLES, checkSetRange } from './check-set';
 import type { Planned } from './plan';
 import type { PreparedModel } from './prepare-model';
 import type { Run } from './run';
 
 /** Calibration samples on which per-tensor methods are scored (--method auto). */
 const TENSOR_METHOD_SAMPLES = 16;
-/**
- * The check set automatic choices (method, techniques) are compared on: calibration samples held out from the ones
- * bias shifts are measured on, at most MAX_CHECK_SAMPLES and CHECK_SET_BYTES of decoded input together (64 ImageNet-size
- * images; a 640×640 detector gets 16), never fewer than MIN_CHECK_SAMPLES while there are that many. 32 samples could
- * not tell weight rounding from none on MobileNet-V1 (44.69 vs 44.76 dB) where 64 agreed with 400 other images.
- */
-const MAX_CHECK_SAMPLES = 64;
-const MIN_CHECK_SAMPLES = 16;
-const CHECK_SET_BYTES = 64 * 3 * 224 * 224 * 4;
-
-/** Where the check set starts among the calibration samples and how many it takes. */
-export function checkSetRange(calibrationSamples: number, bytesPerSample: number): { from: number; count: number } {
-  const wanted = Math.min(MAX_CHECK_SAMPLES, Math.max(MIN_CHECK_SAMPLES, Math.floor(CHECK_SET_BYTES / bytesPerSample)));
-  const heldOut = calibrationSamples - BIAS_SAMPLES;
-  // Too few held out: the check set overlaps the bias samples (a weaker check, still better than none).
-  if (heldOut < MIN_CHECK_SAMPLES) return { from: 0, count: Math.min(wanted, calibrationSamples) };
-  return { from: BIAS_SAMPLES, count: Math.min(wanted, heldOut) };
-}
 
 export interface Chosen {
   builder: ConversionBuilder;
@@ -66,7 +49,9 @@ export async function chooseConversion(run: Run, model: PreparedModel, planned: 
   const checkSet = async (): Promise<CheckSet> => {
     if (check) return check;
     const set = await materialize(samples.slice(checkRange.from, checkRange.count), run.signal);
-    check = { reference: await Reference.run(encodeModel(reference), set, input, paths.model, { signal: run.signal }), label: paths.out, signal: run.signal };
+    const fp32 = () => encodeModel(reference);
+    const kept = await calibrated.checkOutputs?.reference(fp32, set, input, paths.model, run.signal);
+    check = { reference: kept ?? await Reference.run(fp32, set, input, paths.model, { signal: run.signal }), label: paths.out, signal: run.signal };
     return check;
   };
 

@@ -24,6 +24,8 @@ export interface Planned {
   userExclude: ReadonlySet<string>;
   /** Bytes a tensor takes per sample (from the probe): sizes the runs that expose intermediate tensors. */
   tensorBytes: (tensor: string) => number | undefined;
+  /** A tensor's dims for one probe sample (from the probe). */
+  tensorDims: (tensor: string) => readonly number[] | undefined;
 }
 
 export async function planRun(run: Run, model: PreparedModel, data: CalibrationData): Promise<Planned> {
@@ -49,7 +51,8 @@ export async function planRun(run: Run, model: PreparedModel, data: CalibrationD
     const dims = facts.get(t)?.dims;
     return dims ? dims.reduce((a, b) => a * b, 4) / probeShape[0] : undefined;
   };
-  return { ctx, graph, plan, userExclude, tensorBytes };
+  const tensorDims = (t: string): readonly number[] | undefined => facts.get(t)?.dims;
+  return { ctx, graph, plan, userExclude, tensorBytes, tensorDims };
 }
 
 /** --max-drop bounds an agreement (or top-1 drop): refuse before calibrating when no output has a measure for it. */

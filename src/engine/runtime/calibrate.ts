@@ -5,16 +5,20 @@
 // per-tensor (min/max + growing histogram, for ranges) and per-channel maxima (for activation equalization), folded on
 // the reducing thread (reducer.ts) while the next batch runs.
 import type * as ort from 'onnxruntime-node';
-import { encodeModel, ModelProto } from '../../onnx/proto';
+import { encodeModel, ModelProto, NodeProto, TensorProto } from '../../onnx/proto';
 import { TensorStats } from '../../quant/histogram';
 import type { ReductionKind, ReductionResult } from '../../quant/tensor-reductions';
 import type { ModelInput } from '../../data/model-input';
 import { withExtraOutputs } from './prepare';
-import { openSession, runFloat } from './session';
+import { OptimizationLevel, openSession, runFloat } from './session';
+import { Graph, intAttribute, makeNode, opsetVersion } from '../../onnx/graph';
+import { intsAttribute } from '../../onnx/build';
+import { makeTensor } from '../../onnx/tensor';
 import { throwIfCancelled } from '../cancel';
 import { EXPOSURE_BUDGET_BYTES, planExposure } from './exposure';
 import { ReducePass } from './reducer';
 import { splitBatch, SampleSet } from './sample-set';
+import type { OutputCapture } from './evaluate';
 
 export interface CalibrationOptions {
   threads: number;
@@ -22,10 +26,14 @@ export interface CalibrationOptions {
   signal?: AbortSignal;
   /** Bytes a tensor takes for one sample, when known (from the probe): sizes the runs to the exposure budget. */
   tensorBytes?: (tensor: string) => number | undefined;
+  /** A tensor's dims for one probe sample, when known: per-channel passes reduce tensors of rank ≥ 3 inside ONNX Runtime. */
+  tensorDims?: (tensor: string) => readonly number[] | undefined;
   /** Overrides EXPOSURE_BUDGET_BYTES (tests). */
   exposureBudget?: number;
   /** false: ORT's threads sleep between parallel sections (see SessionSettings.spin). */
   spin?: boolean;
+  /** ORT's graph optimization for the pass (default 'disabled': the exposed tensors are the graph's own). */
+  level?: OptimizationLevel;
 }
 
 export interface CalibrationResult {
@@ -38,24 +46,32 @@ export interface CalibrationResult {
 
 /**
  * Runs the model over the samples and hands every exposed float tensor to `visit`, within the exposure budget; after
- * each run, `afterRun` (awaited) may hold the next one back. Returns the samples seen per pass and the number of passes.
+ * each run, `afterRun` (awaited) may hold the next one back; `capture` keeps model outputs of the first pass. Returns
+ * the samples seen per pass and the number of passes.
  */
 export async function forEachBatch(model: ModelProto, tensors: readonly string[], samples: SampleSet,
   input: ModelInput, options: CalibrationOptions, label: string, visit: (tensor: string, value: ort.Tensor) => void,
-  afterRun?: () => Promise<void>): Promise<{ samples: number; passes: number }> {
+  afterRun?: () => Promise<void>, capture?: OutputCapture): Promise<{ samples: number; passes: number }> {
   const plan = planExposure(tensors, options.tensorBytes ?? (() => undefined), samples.batch, options.exposureBudget ?? EXPOSURE_BUDGET_BYTES);
   const total = samples.size * plan.groups.length;
   let done = 0;
   let seen = 0;
-  for (const group of plan.groups) {
-    const session = await openSession(encodeModel(withExtraOutputs(model, group)),
-      { threads: options.threads, level: 'disabled', lowMemory: true, spin: options.spin }, label);
+  for (const [index, group] of plan.groups.entries()) {
+    // The first pass also keeps the outputs `capture` asks for (copied before the tensors are handed on).
+    const captured = index === 0 && capture ? capture.names.filter((n) => !group.includes(n)) : [];
+    const fetched = [...group, ...captured];
+    const session = await openSession(encodeModel(withExtraOutputs(model, fetched)),
+      { threads: options.threads, level: options.level ?? 'disabled', lowMemory: true, spin: options.spin }, label);
     seen = 0;
+    let offset = 0;
     try {
       for await (const batch of samples.batches(options.signal)) {
         for (const run of splitBatch(batch, plan.batch, input)) {
           throwIfCancelled(options.signal);
-          const outputs = await runFloat(session, input.name, run.data, run.shape, group);
+          const outputs = await runFloat(session, input.name, run.data, run.shape, fetched);
+          if (index === 0) capture?.add(offset, run.shape[0], outputs);
+          offset += run.shape[0];
+          for (const t of captured) outputs[t]?.dispose?.();
           for (const t of group) {
             const value = outputs[t];
             if (value && value.type === 'float32') visit(t, value);
@@ -80,7 +96,7 @@ export async function forEachBatch(model: ModelProto, tensors: readonly string[]
  * peak stays what one run within the whole budget costs when folded here.
  */
 export async function reduceTensors(model: ModelProto, tensors: readonly string[], kind: ReductionKind | ((tensor: string) => ReductionKind), samples: SampleSet,
-  input: ModelInput, options: CalibrationOptions, label: string): Promise<{ results: Map<string, ReductionResult>; samples: number; passes: number }> {
+  input: ModelInput, options: CalibrationOptions, label: string, capture?: OutputCapture): Promise<{ results: Map<string, ReductionResult>; samples: number; passes: number }> {
   const pass = new ReducePass(kind);
   try {
     let posted = 0;
@@ -91,7 +107,7 @@ export async function reduceTensors(model: ModelProto, tensors: readonly string[
       async () => {
         await pass.settle(posted);
         posted = 0;
-      });
+      }, capture);
     return { results: await pass.finish(), ...counted };
   } finally {
     pass.drop();
@@ -103,11 +119,11 @@ export async function reduceTensors(model: ModelProto, tensors: readonly string[
  * nodes that already reduce a run to a fixed size, e.g. weight rounding's input moments).
  */
 export async function collectStatistics(model: ModelProto, tensors: readonly string[], samples: SampleSet,
-  input: ModelInput, options: CalibrationOptions, label: string, summed: readonly string[] = []): Promise<CalibrationResult & { sums: Map<string, Float64Array> }> {
+  input: ModelInput, options: CalibrationOptions, label: string, summed: readonly string[] = [], capture?: OutputCapture): Promise<CalibrationResult & { sums: Map<string, Float64Array> }> {
   const started = performance.now();
   const sumSet = new Set(summed);
   const { results, samples: images, passes } = await reduceTensors(model, [...tensors, ...summed], (t) => (sumSet.has(t) ? 'sum' : 'histogram'),
-    samples, input, options, label);
+    samples, input, options, label, capture);
   const stats = new Map<string, TensorStats>(tensors.map((t) => {
     const result = results.get(t);
     return [t, result?.kind === 'histogram' ? TensorStats.fromState(result.stats) : new TensorStats()];
@@ -117,19 +133,94 @@ export async function collectStatistics(model: ModelProto, tensors: readonly str
   return { stats, sums, images, seconds: (performance.now() - started) / 1000, passes };
 }
 
+/**
+ * A copy of `model` in which every tensor of rank ≥ 3 ([N, C, …, W]) is reduced inside ONNX Runtime before it is
+ * exposed — max |x| over all its spatial dims (GlobalMaxPool of Abs: exact), or the mean over its last dim only (a row
+ * of a few hundred values summed in float32 stays exact to ~1e-7; a whole 112×112 plane would not, and bias shifts are
+ * differences of such means) — so that a per-channel pass copies out [N, C, 1…] or [N, C, …] without W, not the whole
+ * tensor, and ORT may optimize the graph. Tensors of unknown rank or rank < 3 are exposed as they are. Returns the
+ * tensor each one is read from.
+ */
+export function reducedPerChannel(model: ModelProto, tensors: readonly string[], reduce: 'max-abs' | 'mean',
+  dimsOf: (tensor: string) => readonly number[] | undefined): { model: ModelProto; exposed: Map<string, string>; shrink: Map<string, number> } {
+  const graph = new Graph(model.graph!);
+  const opset = opsetVersion(model);
+  const nodes: NodeProto[] = [];
+  const initializers: TensorProto[] = [];
+  let lastAxis: string | null = null;
+  const exposed = new Map<string, string>();
+  /** How many times fewer values the exposed tensor has than its source. */
+  const shrink = new Map<string, number>();
+  for (const t of tensors) {
+    const dims = dimsOf(t);
+    if (dims === undefined || dims.length < 3) {
+      exposed.set(t, t);
+      continue;
+    }
+    const reduced = reduce === 'mean' ? dims[dims.length - 1] : dims.slice(2).reduce((a, b) => a * b, 1);
+    const out = graph.uniqueName(`${t}_per_channel_${reduce}`);
+    if (reduce === 'mean') {
+      // ReduceMean takes its axes as an attribute before opset 18, as an input from 18 on.
+      const keepdims = intAttribute('keepdims', 0);
+      if (opset < 18) {
+        nodes.push(makeNode('ReduceMean', [t], [out], graph.uniqueName(`${out}_ReduceMean`), [intsAttribute('axes', [-1]), keepdims]));
+      } else {
+        if (!lastAxis) {
+          lastAxis = graph.uniqueName('per_channel_last_axis');
+          initializers.push(makeTensor(lastAxis, [1], BigInt64Array.of(-1n)));
+        }
+        nodes.push(makeNode('ReduceMean', [t, lastAxis], [out], graph.uniqueName(`${out}_ReduceMean`), [keepdims]));
+      }
+    } else {
+      const abs = graph.uniqueName(`${t}_abs`);
+      nodes.push(makeNode('Abs', [t], [abs], graph.uniqueName(`${abs}_Abs`)),
+        makeNode('GlobalMaxPool', [abs], [out], graph.uniqueName(`${out}_GlobalMaxPool`)));
+    }
+    exposed.set(t, out);
+    shrink.set(out, Math.max(1, reduced));
+  }
+  const g = model.graph!;
+  return { model: nodes.length > 0 ? { ...model, graph: { ...g, node: [...g.node, ...nodes], initializer: [...g.initializer, ...initializers] } } : model,
+    exposed, shrink };
+}
+
+
+/** Runs a per-channel reduction of `tensors`, reduced inside ORT where their rank is known (see reducedPerChannel). */
+async function reduceChannels(model: ModelProto, tensors: readonly string[], reduce: 'max-abs' | 'mean', samples: SampleSet,
+  input: ModelInput, options: CalibrationOptions, label: string): Promise<Map<string, ReductionResult>> {
+  const probe = reducedPerChannel(model, tensors, reduce, options.tensorDims ?? (() => undefined));
+  const reducedInGraph = [...probe.exposed].filter(([t, e]) => t !== e).length;
+  // Whole tensors exposed need the graph as it is; reduced ones are new outputs ORT keeps through its optimizations.
+  const level: OptimizationLevel = reducedInGraph === tensors.length ? 'all' : options.level ?? 'disabled';
+  const sourceOf = new Map([...probe.exposed].map(([t, e]) => [e, t] as const));
+  const tensorBytes = (e: string): number | undefined => {
+    const bytes = options.tensorBytes?.(sourceOf.get(e) ?? e);
+    return bytes === undefined ? undefined : bytes / (probe.shrink.get(e) ?? 1);
+  };
+  const { results } = await reduceTensors(probe.model, [...new Set(probe.exposed.values())], reduce === 'mean' ? 'channel-sum' : 'channel-max',
+    samples, input, { ...options, level, tensorBytes }, label);
+  return new Map(tensors.flatMap((t) => {
+    const r = results.get(probe.exposed.get(t)!);
+    return r ? [[t, r] as const] : [];
+  }));
+}
+
 /** Per-channel maximum of |x| along dim 1 (channels of NCHW / features of [N, F]) for each tensor. */
 export async function collectChannelMaxima(model: ModelProto, tensors: readonly string[], samples: SampleSet,
   input: ModelInput, options: CalibrationOptions, label: string): Promise<Map<string, Float32Array>> {
-  const { results } = await reduceTensors(model, tensors, 'channel-max', samples, input, options, label);
+  const results = await reduceChannels(model, tensors, 'max-abs', samples, input, options, label);
   const maxima = new Map<string, Float32Array>();
   for (const [t, result] of results) if (result.kind === 'channel-max') maxima.set(t, result.maxima);
   return maxima;
 }
 
-/** Per-channel mean along dim 1 (channels of NCHW / features of [N, F]) for each tensor. */
+/**
+ * Per-channel mean along dim 1 (channels of NCHW / features of [N, F]) for each tensor: of every sample's own mean
+ * when the tensor is reduced inside ORT (samples of one size weigh the same either way).
+ */
 export async function collectChannelMeans(model: ModelProto, tensors: readonly string[], samples: SampleSet,
   input: ModelInput, options: CalibrationOptions, label: string): Promise<Map<string, Float64Array>> {
-  const { results } = await reduceTensors(model, tensors, 'channel-sum', samples, input, options, label);
+  const results = await reduceChannels(model, tensors, 'mean', samples, input, options, label);
   const means = new Map<string, Float64Array>();
   for (const [t, r] of results) if (r.kind === 'channel-sum' && r.sums.count > 0) means.set(t, r.sums.sum.map((v) => v / r.sums.count));
   return means;

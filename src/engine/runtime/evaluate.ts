@@ -32,9 +32,12 @@ function copyOutputs(result: Record<string, ort.Tensor>, names: readonly string[
 }
 
 /** The FP32 model on a sample set: its output names and, when they fit, its outputs per batch. */
+/** A model as ORT takes it, or made when first needed (a Reference whose outputs are all kept never runs it). */
+export type ModelSource = Uint8Array | string | (() => Uint8Array);
+
 export class Reference {
   private constructor(
-    readonly model: Uint8Array | string,
+    readonly model: ModelSource,
     readonly samples: SampleSet,
     readonly input: ModelInput,
     readonly label: string,
@@ -43,9 +46,9 @@ export class Reference {
   ) {}
 
   /** Runs the FP32 model once over `samples`, keeping its outputs when they stay under `cacheBytes`. */
-  static async run(model: Uint8Array | string, samples: SampleSet, input: ModelInput, label: string,
+  static async run(model: ModelSource, samples: SampleSet, input: ModelInput, label: string,
     options: RunOptions & { cacheBytes?: number } = {}): Promise<Reference> {
-    const session = await openSession(model, { threads: options.threads ?? 0, level: 'all' }, label);
+    const session = await openSession(typeof model === 'function' ? model() : model, { threads: options.threads ?? 0, level: 'all' }, label);
     const names = [...session.outputNames];
     const budget = options.cacheBytes ?? REFERENCE_CACHE_BYTES;
     let cached: Outputs[] | null = budget > 0 ? [] : null;
@@ -89,10 +92,16 @@ export class Reference {
     return new Reference(this.model, samples, this.input, this.label, this.outputNames, cached);
   }
 
+  /** A Reference on `samples` whose outputs per batch are already known (OutputCapture). */
+  static ofOutputs(model: ModelSource, samples: SampleSet, input: ModelInput, label: string, outputNames: string[], perBatch: Outputs[]): Reference {
+    return new Reference(model, samples, input, label, outputNames, perBatch);
+  }
+
   /** FP32 and `candidate` outputs batch by batch (FP32 from the cache, or run beside the candidate). */
   async compare(candidate: Uint8Array | string, candidateLabel: string, options: RunOptions = {}): Promise<AccuracyResult> {
     const int8 = await openSession(candidate, { threads: options.threads ?? 0, level: 'all' }, candidateLabel);
-    const fp32 = this.cached ? null : await openSession(this.model, { threads: options.threads ?? 0, level: 'all' }, this.label);
+    const model = this.model;
+    const fp32 = this.cached ? null : await openSession(typeof model === 'function' ? model() : model, { threads: options.threads ?? 0, level: 'all' }, this.label);
     const scorer = new OutputScorer(this.outputNames, this.input.layout);
     let index = 0;
     let done = 0;
@@ -110,5 +119,64 @@ export class Reference {
       await fp32?.release();
     }
     return scorer.result();
+  }
+}
+
+/**
+ * Keeps, from a pass that runs the FP32 model over a sample set anyway (calibration), the outputs of samples
+ * [from, from + count) — copied out before the pass hands its tensors on — to make a Reference of them without
+ * running the model again. Gives up (null reference) past `budget` bytes, or on an output that is not float32 or not
+ * one row per sample.
+ */
+export class OutputCapture {
+  private readonly kept = new Map<number, Outputs>();
+  private bytes = 0;
+  private failed = false;
+
+  constructor(readonly names: readonly string[], readonly from: number, readonly count: number, private readonly budget = REFERENCE_CACHE_BYTES) {}
+
+  /** The outputs of one run of `samples` samples, the first being sample `offset` of the pass. */
+  add(offset: number, samples: number, outputs: Record<string, ort.Tensor>): void {
+    const first = Math.max(offset, this.from);
+    const end = Math.min(offset + samples, this.from + this.count);
+    if (this.failed || first >= end) return;
+    for (let i = first; i < end; i++) {
+      const row: Outputs = {};
+      for (const name of this.names) {
+        const t = outputs[name];
+        if (!t || t.type !== 'float32' || t.dims[0] !== samples) return this.giveUp();
+        const per = (t.data as Float32Array).length / samples;
+        row[name] = { data: (t.data as Float32Array).slice((i - offset) * per, (i - offset + 1) * per), dims: [1, ...t.dims.slice(1)] };
+        this.bytes += per * 4;
+      }
+      if (this.bytes > this.budget) return this.giveUp();
+      this.kept.set(i, row);
+    }
+  }
+
+  private giveUp(): void {
+    this.failed = true;
+    this.kept.clear();
+  }
+
+  /** The Reference on `samples` (the captured range, in order), or null when not every sample was kept. */
+  async reference(model: ModelSource, samples: SampleSet, input: ModelInput, label: string, signal?: AbortSignal): Promise<Reference | null> {
+    if (this.failed || this.kept.size !== this.count || samples.size !== this.count) return null;
+    const perBatch: Outputs[] = [];
+    let index = this.from;
+    for await (const batch of samples.batches(signal)) {
+      const rows = Array.from({ length: batch.count }, (_, k) => this.kept.get(index + k)!);
+      index += batch.count;
+      const joined: Outputs = {};
+      for (const name of this.names) {
+        const per = rows[0][name].data.length;
+        if (rows.some((r) => r[name].data.length !== per)) return null; // samples of their own sizes: not one batch
+        const data = new Float32Array(per * rows.length);
+        rows.forEach((r, k) => data.set(r[name].data, k * per));
+        joined[name] = { data, dims: [rows.length, ...rows[0][name].dims.slice(1)] };
+      }
+      perBatch.push(joined);
+    }
+    return Reference.ofOutputs(model, samples, input, label, [...this.names], perBatch);
   }
 }
