@@ -30,6 +30,8 @@ export interface ConvertContext {
   roundWeights?: WeightRounder;
   /** What earlier conversions of the same reference and statistics computed (set by the ConversionBuilder). */
   cache?: ConversionCache;
+  /** Zero weights: the QDQ layout only, to see that ONNX Runtime loads it (see RewriteOptions.placeholderWeights). */
+  placeholderWeights?: boolean;
 }
 
 export interface ConvertChoice {
@@ -120,6 +122,7 @@ export function convertModel(reference: ModelProto, stats: Map<string, TensorSta
   const rewrite = applyPlan(graph, plan, (t) => params.get(t)!, {
     activations: ctx.activations, perChannel: ctx.perChannel, weightRange: ctx.weightRange,
     channelsOf: (t) => ctx.facts.get(t)?.dims[1], roundWeights: ctx.roundWeights, axisAllowed: ctx.opset >= 13, cache: ctx.cache,
+    placeholderWeights: ctx.placeholderWeights,
   });
   model.producer_name = ctx.producer.name;
   model.producer_version = ctx.producer.version;

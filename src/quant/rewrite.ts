@@ -31,6 +31,8 @@ export interface RewriteOptions {
   axisAllowed?: boolean;
   /** Nearest weights and their SQNR computed by earlier conversions of the same reference. */
   cache?: ConversionCache;
+  /** All-zero codes with unit scales instead of quantized weights: the layout alone (a load check before calibration). */
+  placeholderWeights?: boolean;
 }
 
 /** Codes for `node`'s weight given its round-to-nearest codes and scales, or undefined to keep those. */
@@ -170,6 +172,10 @@ export function applyPlan(graph: Graph, plan: QuantPlan, paramsFor: (tensor: str
       const reduceRange = options.weightRange === '7bit' && !fullRange;
       const pairSafe = options.weightRange === 'pair-safe' && !fullRange;
       const quantizeNearest = (): NearestWeights => {
+        if (options.placeholderWeights) {
+          const channels = axis === null ? 1 : w.dims.map(Number)[axis < 0 ? axis + w.dims.length : axis];
+          return { values: new Int8Array(weightValues.length), scales: new Float32Array(channels).fill(1), zeroPoints: new Int8Array(channels), sqnrDb: 0 };
+        }
         const minScales = pairSafe ? pairSafeMinScales(weightValues, w.dims, spec.kOrder(node), axis === null) : undefined;
         const codes = quantizeWeights(weightValues, w.dims, axis, { reduceRange, minScales });
         return { ...codes, sqnrDb: weightSqnr(weightValues, codes.values, codes.scales, w.dims, axis) };

@@ -64,14 +64,14 @@ function requireAgreementMeasure(run: Run, outputs: string[], facts: ConvertCont
     + 'Drop --max-drop and judge the INT8 model by its output SQNR in the report.');
 }
 
-/** Builds the QDQ model with placeholder ranges and has ONNX Runtime load it (optimized as it will run). */
+/** Builds the QDQ model with placeholder ranges and weights and has ONNX Runtime load it (optimized as it will run). */
 async function checkLoadable(run: Run, model: PreparedModel, ctx: ConvertContext, plan: QuantPlan, exclude: ReadonlySet<string>): Promise<void> {
   const placeholder = new Map(plan.calibrationTensors.map((t) => {
     const stats = new TensorStats();
     stats.update(Float32Array.of(-1, 1));
     return [t, stats] as const;
   }));
-  const skeleton = convert(model.reference, placeholder, ctx, { method: 'minmax', exclude, biasCorrection: false });
+  const skeleton = convert(model.reference, placeholder, { ...ctx, placeholderWeights: true }, { method: 'minmax', exclude, biasCorrection: false });
   const session = await openSession(skeleton.bytes, { threads: 1, level: 'all' }, `${run.paths.out} (QDQ layout check before calibration)`);
   await session.release();
 }
