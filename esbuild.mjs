@@ -59,7 +59,7 @@ const builds = [
     target: 'node20', external: nativeExternals, banner: { js: '#!/usr/bin/env node' } },
   { ...common, entryPoints: ['src/demo/main.ts'], outfile: 'dist/demo.js', platform: 'node', format: 'cjs',
     target: 'node20', external: nativeExternals },
-  { ...common, entryPoints: { 'decode-worker': 'src/data/decode-worker.ts', 'reduce-worker': 'src/quant/reduce-worker.ts' },
+  { ...common, entryPoints: { 'decode-worker': 'src/data/decode-worker.ts', 'reduce-worker': 'src/quant/reduce-worker.ts', 'round-worker': 'src/quant/round-worker.ts' },
     outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20' },
 ];
 if (existsSync('src/extension/extension.ts')) {

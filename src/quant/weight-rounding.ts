@@ -100,6 +100,18 @@ function pairOrders(layout: WeightLayout, dims: readonly number[], k: number): n
   return [plain, nhwc];
 }
 
+/** roundLayer's arguments as plain data (a job for a rounding thread, see round-worker.ts). */
+export interface RoundLayerJob {
+  weights: Float32Array;
+  dims: readonly number[];
+  layout: WeightLayout;
+  scales: Float32Array;
+  nearest: Int8Array;
+  moments: InputMoments;
+  limits: LayerLimits;
+  options: WeightRoundingOptions;
+}
+
 /** Rows processed together per block (see weight-rounding-solve.ts). */
 const TILE = 16;
 

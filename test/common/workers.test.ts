@@ -37,9 +37,10 @@ function pool(size: number, depth = 1): WorkerPool<Job, Result> {
   return new WorkerPool<Job, Result>({ script, size, depth, crashError: (job, cause) => new OctetError(job.name, `worker died (${cause})`) });
 }
 
-test('workerScript finds the bundled decode and reduce workers from a test bundle', () => {
+test('workerScript finds the bundled decode, reduce and round workers from a test bundle', () => {
   assert.equal(basename(workerScript('decode-worker')), 'decode-worker.js');
   assert.equal(basename(workerScript('reduce-worker')), 'reduce-worker.js');
+  assert.equal(basename(workerScript('round-worker')), 'round-worker.js');
   assert.throws(() => workerScript('no-such-worker'), InternalError);
 });
 

@@ -15,6 +15,7 @@ import { chooseTechniques, techniqueReport } from '../../src/engine/accuracy/tec
 import { beats, SQNR_NOISE_DB } from '../../src/engine/accuracy/auto-choice';
 import type { TechniqueCandidate } from '../../src/common/report';
 import { conversionHarness } from '../fixtures/conversion-harness';
+import { convertModel, planFor } from '../../src/quant/convert';
 import { smallCnn, tempDir, writeImageNpy } from '../fixtures/models';
 
 function worstConvPair(codes: Int8Array, dims: number[]): number {
@@ -118,4 +119,24 @@ test('the shifts of nearest and rounded weights are measured in one pass, each w
     if (roundedLayers.has(node)) assert.notDeepEqual(a, b, `${node}: rounded weights, its own shift`);
     else assert.deepEqual(a, b, `${node}: same weights, same shift`);
   }
+});
+
+test('layers rounded on the rounding threads get the codes the same rounding chooses on this thread', async () => {
+  const dir = tempDir();
+  const modelPath = join(dir, 'cnn.onnx');
+  writeFileSync(modelPath, encodeModel(smallCnn(4)));
+  const data = writeImageNpy(dir, 48, [3, 16, 16], 9);
+  const h = await conversionHarness(modelPath, data, { preprocess: 'raw', calibCount: 32, checkCount: 8 });
+  const choice = { method: 'minmax' as const, exclude: new Set<string>(), biasCorrection: false, weightRounding: true };
+  const threaded = await h.builder.build(choice);
+  assert.ok((threaded.roundedWeights ?? []).length > 0, 'some layer was rounded');
+
+  const here = await conversionHarness(modelPath, data, { preprocess: 'raw', calibCount: 32, checkCount: 8 });
+  const rounding = here.builder.rounding!;
+  const { plan } = planFor(here.reference, here.ctx, new Set());
+  await rounding.prepare(plan.quantized.filter((n) => ['Conv', 'Gemm'].includes(n.op_type ?? '')));
+  const used = new Map();
+  const plain = convertModel(here.reference, here.builder.setup.stats, { ...here.ctx, roundWeights: rounding.rounder(used) }, choice);
+  assert.deepEqual(Buffer.from(encodeModel(plain.model)), Buffer.from(threaded.bytes), 'byte-identical models');
+  assert.deepEqual([...used.keys()].sort(), threaded.roundedWeights!.map((l) => l.node).sort());
 });

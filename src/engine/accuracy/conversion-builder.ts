@@ -16,7 +16,7 @@ import { ModelInput } from '../../data/model-input';
 import { ConversionCache } from '../../quant/conversion-cache';
 import { ruleFor } from '../../quant/registry';
 import { normFloatNodes } from '../../quant/smooth-norms';
-import { LayerRounding, RoundedWeights } from './layer-rounding';
+import { LayerRounding, RoundedWeights, RoundingJobs } from './layer-rounding';
 import { correctSequentially } from './sequential-bias';
 
 export interface ConversionBuilderSetup {
@@ -90,6 +90,11 @@ export class ConversionBuilder {
     if (choice.weightRounding && this.rounding) {
       const { plan } = planFor(reference, ctx, exclude);
       await this.rounding.prepare(plan.quantized.filter((n) => ruleFor(n)?.kind === 'weighted'));
+      // A first conversion lists the layers to round (it costs little: ranges and nearest weights are cached), they are
+      // solved on every core, and the conversion below finds them solved.
+      const jobs: RoundingJobs = new Map();
+      convertModel(reference, stats, { ...ctx, roundWeights: this.rounding.collector(jobs) }, { ...choice, exclude });
+      await this.rounding.solveAll(jobs);
       ctx = { ...ctx, roundWeights: this.rounding.rounder(rounded) };
     }
     const converted = convertModel(reference, stats, ctx, { ...choice, exclude });

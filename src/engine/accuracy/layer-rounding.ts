@@ -6,7 +6,9 @@ import type { WeightRoundingLayer } from '../../common/report';
 import { Graph } from '../../onnx/graph';
 import { ModelProto, NodeProto } from '../../onnx/proto';
 import { WeightRounder } from '../../quant/rewrite';
-import { DEFAULT_ROUNDING, InputMoments, roundLayer, WeightRoundingOptions } from '../../quant/weight-rounding';
+import { DEFAULT_ROUNDING, InputMoments, LayerLimits, RoundedLayer, roundLayer, RoundLayerJob, WeightRoundingOptions } from '../../quant/weight-rounding';
+import { InternalError } from '../../common/errors';
+import { defaultWorkerCount, WorkerPool, workerScript } from '../../common/workers';
 import { roundTo, sqnrDbOf } from '../../common/numbers';
 import type { TensorFacts } from '../../quant/convert';
 import { CalibrationOptions } from '../runtime/calibrate';
@@ -45,6 +47,9 @@ export interface LayerRoundingSetup {
 
 /** One layer's rounding: its codes and its report line. */
 export interface RoundedWeights { codes: Int8Array; layer: WeightRoundingLayer }
+
+/** Layers still to round, by the key their result is kept under. */
+export type RoundingJobs = Map<string, { name: string; job: RoundLayerJob }>;
 
 export class LayerRounding {
   private readonly graph: Graph;
@@ -129,33 +134,90 @@ export class LayerRounding {
     return [...this.skipped].map(([node, reason]) => ({ node, reason }));
   }
 
-  /** A rounder that records the layers it rounded into `used`. */
+  /** The job of rounding `node`'s weight from its nearest codes, with the key its result is cached by (null: out of scope). */
+  private jobOf(node: NodeProto, weights: Float32Array, dims: readonly number[], nearest: { values: Int8Array; scales: Float32Array },
+    limits: LayerLimits): { key: string; name: string; job: RoundLayerJob } | null {
+    const name = node.name ?? node.output[0];
+    const target = this.targets.get(name);
+    const moments = this.moments.get(name);
+    if (!target || !moments) return null;
+    // A view into a larger buffer would be copied whole to a rounding thread: the job owns its values.
+    const owned = weights.byteOffset === 0 && weights.byteLength === weights.buffer.byteLength ? weights : weights.slice();
+    return { key: `${name}|${limits.qmax}|${limits.pairSafe}|${nearest.scales.join(',')}`, name, job: {
+      weights: owned, dims: [...dims], layout: target.layout, scales: nearest.scales, nearest: nearest.values, moments, limits,
+      options: this.setup.rounding ?? DEFAULT_ROUNDING,
+    } };
+  }
+
+  private keep(key: string, name: string, r: RoundedLayer, seconds: number): RoundedWeights {
+    const target = this.targets.get(name)!;
+    const result = {
+      codes: r.codes,
+      layer: {
+        node: name, inputs: target.inputs, blockSize: target.size, samples: this.moments.get(name)!.count,
+        nearestSqnrDb: sqnrDbOf(r.signal, r.nearestError), sqnrDb: sqnrDbOf(r.signal, r.error), rowsChanged: r.rowsChanged, seconds: roundTo(seconds),
+      },
+    };
+    this.rounded.set(key, result);
+    return result;
+  }
+
+  /**
+   * A rounder that rounds nothing: it lists the layers a conversion would have `rounder` solve (not solved yet), so
+   * that solveAll can solve them at once before the conversion is made again.
+   */
+  collector(jobs: RoundingJobs): WeightRounder {
+    return (node, weights, dims, nearest, limits) => {
+      const job = this.jobOf(node, weights, dims, nearest, limits);
+      if (job && !this.rounded.has(job.key)) jobs.set(job.key, job);
+      return undefined;
+    };
+  }
+
+  /** Solves the collected layers on rounding threads, one per core, largest first; each result is kept for `rounder`. */
+  async solveAll(jobs: RoundingJobs): Promise<void> {
+    if (jobs.size === 0) return;
+    const started = performance.now();
+    const size = (j: RoundLayerJob) => j.weights.length * j.moments.size;
+    const ordered = [...jobs].sort(([, a], [, b]) => size(b.job) - size(a.job));
+    await Promise.all(ordered.map(async ([key, { name, job }]) => {
+      const r = await roundingPool().run(job);
+      this.keep(key, name, r, r.seconds);
+    }));
+    this.solveSeconds += (performance.now() - started) / 1000;
+  }
+
+  /** A rounder that records the layers it rounded into `used` (solving here those solveAll did not). */
   rounder(used: Map<string, RoundedWeights>): WeightRounder {
     return (node, weights, dims, nearest, limits) => {
-      const name = node.name ?? node.output[0];
-      const target = this.targets.get(name);
-      const moments = this.moments.get(name);
-      if (!target || !moments) return undefined;
-      const key = `${name}|${limits.qmax}|${limits.pairSafe}|${nearest.scales.join(',')}`;
+      const found = this.jobOf(node, weights, dims, nearest, limits);
+      if (!found) return undefined;
+      const { key, name, job } = found;
       let result = this.rounded.get(key);
       if (!result) {
         const started = performance.now();
-        const r = roundLayer(weights, dims, target.layout, nearest.scales, nearest.values, moments, limits, this.setup.rounding ?? DEFAULT_ROUNDING);
+        const r = roundLayer(job.weights, job.dims, job.layout, job.scales, job.nearest, job.moments, job.limits, job.options);
         const seconds = (performance.now() - started) / 1000;
         this.solveSeconds += seconds;
-        result = {
-          codes: r.codes,
-          layer: {
-            node: name, inputs: target.inputs, blockSize: target.size, samples: moments.count,
-            nearestSqnrDb: sqnrDbOf(r.signal, r.nearestError), sqnrDb: sqnrDbOf(r.signal, r.error),
-            rowsChanged: r.rowsChanged, seconds: roundTo(seconds),
-          },
-        };
-        this.rounded.set(key, result);
+        result = this.keep(key, name, r, seconds);
       }
       if (result.layer.rowsChanged === 0) return undefined;
       used.set(name, result);
       return result.codes;
     };
   }
+}
+
+/** The script esbuild.mjs bundles from src/quant/round-worker.ts. */
+export const ROUND_WORKER = 'round-worker';
+
+let pool: WorkerPool<RoundLayerJob, RoundedLayer & { seconds: number }> | null = null;
+
+/** One pool of rounding threads per process, one per core, started on first use (idle workers do not hold the process). */
+function roundingPool(): WorkerPool<RoundLayerJob, RoundedLayer & { seconds: number }> {
+  pool ??= new WorkerPool({
+    script: workerScript(ROUND_WORKER), size: defaultWorkerCount(),
+    crashError: (_job, cause) => new InternalError(`a weight-rounding thread died (${cause})`),
+  });
+  return pool;
 }

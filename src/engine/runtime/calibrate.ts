@@ -142,22 +142,19 @@ export async function collectStatistics(model: ModelProto, tensors: readonly str
  * tensor each one is read from.
  */
 export function reducedPerChannel(model: ModelProto, tensors: readonly string[], reduce: 'max-abs' | 'mean',
-  dimsOf: (tensor: string) => readonly number[] | undefined): { model: ModelProto; exposed: Map<string, string>; shrink: Map<string, number> } {
+  dimsOf: (tensor: string) => readonly number[] | undefined): { model: ModelProto; exposed: Map<string, string> } {
   const graph = new Graph(model.graph!);
   const opset = opsetVersion(model);
   const nodes: NodeProto[] = [];
   const initializers: TensorProto[] = [];
   let lastAxis: string | null = null;
   const exposed = new Map<string, string>();
-  /** How many times fewer values the exposed tensor has than its source. */
-  const shrink = new Map<string, number>();
   for (const t of tensors) {
     const dims = dimsOf(t);
     if (dims === undefined || dims.length < 3) {
       exposed.set(t, t);
       continue;
     }
-    const reduced = reduce === 'mean' ? dims[dims.length - 1] : dims.slice(2).reduce((a, b) => a * b, 1);
     const out = graph.uniqueName(`${t}_per_channel_${reduce}`);
     if (reduce === 'mean') {
       // ReduceMean takes its axes as an attribute before opset 18, as an input from 18 on.
@@ -177,11 +174,10 @@ export function reducedPerChannel(model: ModelProto, tensors: readonly string[],
         makeNode('GlobalMaxPool', [abs], [out], graph.uniqueName(`${out}_GlobalMaxPool`)));
     }
     exposed.set(t, out);
-    shrink.set(out, Math.max(1, reduced));
   }
   const g = model.graph!;
   return { model: nodes.length > 0 ? { ...model, graph: { ...g, node: [...g.node, ...nodes], initializer: [...g.initializer, ...initializers] } } : model,
-    exposed, shrink };
+    exposed };
 }
 
 
@@ -192,11 +188,10 @@ async function reduceChannels(model: ModelProto, tensors: readonly string[], red
   const reducedInGraph = [...probe.exposed].filter(([t, e]) => t !== e).length;
   // Whole tensors exposed need the graph as it is; reduced ones are new outputs ORT keeps through its optimizations.
   const level: OptimizationLevel = reducedInGraph === tensors.length ? 'all' : options.level ?? 'disabled';
+  // A reduced tensor counts as its source: ORT holds the source while it runs, so the runs keep the batch they had
+  // when whole tensors were exposed (a 640×640 detector's bias pass at batch 8 instead took 0.5 GB more).
   const sourceOf = new Map([...probe.exposed].map(([t, e]) => [e, t] as const));
-  const tensorBytes = (e: string): number | undefined => {
-    const bytes = options.tensorBytes?.(sourceOf.get(e) ?? e);
-    return bytes === undefined ? undefined : bytes / (probe.shrink.get(e) ?? 1);
-  };
+  const tensorBytes = (e: string): number | undefined => options.tensorBytes?.(sourceOf.get(e) ?? e);
   const { results } = await reduceTensors(probe.model, [...new Set(probe.exposed.values())], reduce === 'mean' ? 'channel-sum' : 'channel-max',
     samples, input, { ...options, level, tensorBytes }, label);
   return new Map(tensors.flatMap((t) => {
