@@ -180,10 +180,15 @@ export class LayerRounding {
     const started = performance.now();
     const size = (j: RoundLayerJob) => j.weights.length * j.moments.size;
     const ordered = [...jobs].sort(([, a], [, b]) => size(b.job) - size(a.job));
-    await Promise.all(ordered.map(async ([key, { name, job }]) => {
-      const r = await roundingPool().run(job);
-      this.keep(key, name, r, r.seconds);
-    }));
+    try {
+      await Promise.all(ordered.map(async ([key, { name, job }]) => {
+        const r = await roundingPool().run(job);
+        this.keep(key, name, r, r.seconds);
+      }));
+    } finally {
+      // The threads go with their heaps (copies of the moments and weights they were sent): a run solves once or twice.
+      await closeRoundingPool();
+    }
     this.solveSeconds += (performance.now() - started) / 1000;
   }
 
@@ -213,11 +218,17 @@ export const ROUND_WORKER = 'round-worker';
 
 let pool: WorkerPool<RoundLayerJob, RoundedLayer & { seconds: number }> | null = null;
 
-/** One pool of rounding threads per process, one per core, started on first use (idle workers do not hold the process). */
+/** The rounding threads, one per core, started when layers are to be solved and closed when they are. */
 function roundingPool(): WorkerPool<RoundLayerJob, RoundedLayer & { seconds: number }> {
   pool ??= new WorkerPool({
     script: workerScript(ROUND_WORKER), size: defaultWorkerCount(),
     crashError: (_job, cause) => new InternalError(`a weight-rounding thread died (${cause})`),
   });
   return pool;
+}
+
+async function closeRoundingPool(): Promise<void> {
+  const closing = pool;
+  pool = null;
+  await closing?.close();
 }
