@@ -7,6 +7,7 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { makeNode } from '../../src/onnx/graph';
 import { encodeModel } from '../../src/onnx/proto';
+import { makeTensor, tensorToFloat32 } from '../../src/onnx/tensor';
 import { writePngFolder } from '../fixtures/images';
 import { buildModel, smallCnn, tempDir, valueInfo, workspace, writeImageNpy } from '../fixtures/models';
 
@@ -65,6 +66,23 @@ test('a model with no quantizable op', () => {
   writeFileSync(path, encodeModel(model));
   expectError(['quantize', path, '--calib', data, '--preprocess', 'raw'], path, /no quantizable op/);
   assert.deepEqual(readdirSync(dir).sort(), ['data.npy', 'softmax.onnx']);
+});
+
+test('a weight holding NaN: refused before calibration, naming the node and the tensor (exit 1)', () => {
+  const { dir, data } = workspace();
+  const model = smallCnn();
+  const w = model.graph!.initializer.find((t) => t.name === 'w3')!;
+  const values = tensorToFloat32(w);
+  values[5] = NaN;
+  Object.assign(w, makeTensor('w3', w.dims.map(Number), values));
+  const path = join(dir, 'nan.onnx');
+  writeFileSync(path, encodeModel(model));
+  const r = octet(['quantize', path, '--calib', data, '--no-eval', '--no-bench']);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /node 'pwconv' \(Conv\): its weight 'w3' holds NaN at element 5/);
+  assert.match(r.stderr, /--exclude pwconv/);
+  assert.doesNotMatch(r.stderr, /\[calibrate\]/, 'found before calibration');
+  assert.deepEqual(readdirSync(dir).sort(), ['data.npy', 'nan.onnx'], 'nothing written');
 });
 
 test('free height and width, images and no size: the error says which flags give one (inspect takes them too)', () => {

@@ -3,6 +3,8 @@
 // something to run in int8, and the QDQ model built with placeholder ranges loads in ONNX Runtime (so a pattern ORT
 // cannot load is found now, not after calibration).
 import { OctetError } from '../../common/errors';
+import { ruleFor } from '../../quant/registry';
+import { tensorToFloat32 } from '../../onnx/tensor';
 import { opHistogram } from '../../onnx/model-info';
 import { computesInInt8, convert, ConvertContext, planFor } from '../../quant/convert';
 import { TensorStats } from '../../quant/histogram';
@@ -46,6 +48,7 @@ export async function planRun(run: Run, model: PreparedModel, data: CalibrationD
     throw new OctetError(paths.model, `no quantizable op found (the model has ${types}; Octet quantizes Conv, Gemm, MatMul, Add, Concat, pooling)`);
   }
   if (request.maxDrop !== null) requireAgreementMeasure(run, reference.graph!.output.map((o) => o.name ?? ''), facts, input.layout);
+  requireFiniteWeights(paths.model, graph, plan);
   await checkLoadable(run, model, ctx, plan, userExclude);
   const tensorBytes = (t: string): number | undefined => {
     const dims = facts.get(t)?.dims;
@@ -62,6 +65,22 @@ function requireAgreementMeasure(run: Run, outputs: string[], facts: ConvertCont
   throw new OctetError('--max-drop', `needs an output Octet can measure agreement on (a classification [N, C], map [N, C, H, W] `
     + `or sequence [N, T, C]); this model's outputs are ${kinds.map((k) => `${k.name} ${JSON.stringify(facts.get(k.name)?.dims ?? [])}`).join(', ')}. `
     + 'Drop --max-drop and judge the INT8 model by its output SQNR in the report.');
+}
+
+/** A weight to quantize holding NaN or ±Infinity: refused before calibration, naming the node and the tensor. */
+function requireFiniteWeights(label: string, graph: Graph, plan: QuantPlan): void {
+  for (const node of plan.quantized) {
+    const spec = ruleFor(node, graph)?.weight;
+    const name = spec ? node.input[spec.input] : undefined;
+    const weight = name ? graph.initializers.get(name) : undefined;
+    if (!weight || weight.data_type !== 1 /* float */) continue;
+    const values = tensorToFloat32(weight);
+    const at = values.findIndex((v) => !Number.isFinite(v));
+    if (at < 0) continue;
+    throw new OctetError(label, `node '${node.name || node.output[0]}' (${node.op_type}): its weight '${name}' holds ${values[at]} at `
+      + `element ${at}; a model whose weights are not finite computes nothing meaningful. Check the export (or the `
+      + `training run that produced it), or keep the node in FP32 with --exclude ${node.name || node.output[0]}.`);
+  }
 }
 
 /** Builds the QDQ model with placeholder ranges and weights and has ONNX Runtime load it (optimized as it will run). */
