@@ -12,12 +12,28 @@ import { materialize } from '../../src/engine/runtime/sample-set';
 import { convertModel, planFor } from '../../src/quant/convert';
 import { ConversionCache } from '../../src/quant/conversion-cache';
 import { conversionHarness } from '../fixtures/conversion-harness';
-import { smallCnn, tempDir, writeImageNpy } from '../fixtures/models';
+import { findBiasTargets, measureBiasShifts } from '../../src/engine/accuracy/bias-correction';
+import { buildModel, smallCnn, tempDir, valueInfo, writeImageNpy } from '../fixtures/models';
+import { Graph, intAttribute, makeNode } from '../../src/onnx/graph';
+import { intsAttribute, randomTensor } from '../../src/onnx/build';
+import { rng } from '../../src/common/random';
 
-async function harness() {
+/** Convolutions with what the patch sums must get right: strides ≠ dilations, asymmetric pads, groups, a strided 1×1. */
+function oddConvs(): ModelProto {
+  const r = rng(11);
+  return buildModel([
+    makeNode('Conv', ['image', 'w1', 'b1'], ['c1'], 'odd', [intsAttribute('strides', [2, 1]), intsAttribute('dilations', [1, 2]),
+      intsAttribute('pads', [1, 0, 0, 2]), intAttribute('group', 3)]),
+    makeNode('Relu', ['c1'], ['r1'], 'relu'),
+    makeNode('Conv', ['r1', 'w2'], ['c2'], 'strided1x1', [intsAttribute('strides', [2, 2])]),
+  ], [randomTensor('w1', [6, 1, 3, 3], r, 0.4), randomTensor('b1', [6], r, 0.1), randomTensor('w2', [5, 6, 1, 1], r, 0.3)],
+  [valueInfo('image', ['N', 3, 16, 16])], [valueInfo('c2', ['N', 5, 4, 7])], 13);
+}
+
+async function harness(model: ModelProto = smallCnn(3)) {
   const dir = tempDir();
   const modelPath = join(dir, 'cnn.onnx');
-  writeFileSync(modelPath, encodeModel(smallCnn(3)));
+  writeFileSync(modelPath, encodeModel(model));
   const data = writeImageNpy(dir, 40, [3, 16, 16], 5);
   return { modelPath, ...(await conversionHarness(modelPath, data, { preprocess: 'raw', calibCount: 24, checkCount: 8, batch: 5 })) };
 }
@@ -106,3 +122,21 @@ test('conversions sharing a ConversionCache are byte-identical to conversions ma
     assert.deepEqual(cached.weights.map((w) => w.sqnrDb), plain.weights.map((w) => w.sqnrDb));
   }
 });
+
+for (const [name, model, expected] of [['small CNN', smallCnn(3), ['dwconv', 'fc']], ['odd convolutions', oddConvs(), ['odd', 'strided1x1']]] as const) {
+  test(`bias shifts of convolutions from their inputs' means equal those measured with a copy of each layer (${name})`, async () => {
+  const h = await harness(model);
+  const conversion = await h.builder.build({ method: 'minmax', exclude: new Set(), biasCorrection: false });
+  const targets = findBiasTargets(new Graph(conversion.model.graph!), new Graph(h.reference.graph!));
+  for (const e of expected) assert.ok(targets.some((t) => t.node.name === e), `${e} is a target`);
+  const dims = (t: string) => h.ctx.facts.get(t)?.dims;
+  const fromMeans = await measureBiasShifts(h.reference, targets, h.samples, h.input, { threads: 1, tensorDims: dims }, h.modelPath);
+  const fromCopies = await measureBiasShifts(h.reference, targets, h.samples, h.input, { threads: 1 }, h.modelPath);
+  assert.equal(fromMeans.size, targets.length);
+  for (const t of targets) {
+    const [a, b] = [fromMeans.get(t.key)!, fromCopies.get(t.key)!];
+    const scale = Math.max(...b.map(Math.abs), 1e-3);
+    for (let c = 0; c < b.length; c++) assert.ok(Math.abs(a[c] - b[c]) <= 1e-4 * scale, `${t.node.name}[${c}]: ${a[c]} vs ${b[c]}`);
+  }
+  });
+}

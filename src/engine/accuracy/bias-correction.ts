@@ -1,6 +1,8 @@
 // Bias correction: rounding a layer's weights and clipping/rounding its input shift the mean of its output, channel
 // by channel; the shift adds up through the network (depthwise convolutions with few weights per channel suffer most).
-// For every quantized layer the op registry calls bias-correctable (Conv; Gemm with transA=0, beta=1), the shift is measured with FP32 inputs: the FP32 graph gets, per layer, a copy of
+// For every quantized layer the op registry calls bias-correctable (Conv; Gemm with transA=0, beta=1), the shift is
+// measured with FP32 inputs — for the convolutions of a fixed-size model from their inputs' means (bias-input-means.ts),
+// for the others with a copy: the FP32 graph gets, per layer, a copy of
 // the layer that reads its input through the INT8 model's Q/DQ and uses the INT8 model's dequantized weights; the
 // per-channel mean of (FP32 output) − (copy's output + INT8 bias) over calibration samples is added to the INT8 bias
 // (re-quantized with the bias's own scale, so ORT still fuses QLinearConv/QGemm). Each layer is corrected for its
@@ -13,6 +15,7 @@ import { CalibrationOptions, collectChannelMeans } from '../runtime/calibrate';
 import type { SampleSet } from '../runtime/sample-set';
 import { ModelInput } from '../../data/model-input';
 import { biasCorrectionOf, ruleFor } from '../../quant/registry';
+import { addInputMeanProbe, InputMeanProbe } from './bias-input-means';
 
 /** A Conv/Gemm of an INT8 QDQ model whose bias can be corrected, with what is needed to measure its shift. */
 export interface BiasTarget {
@@ -129,25 +132,35 @@ export async function measureBiasShifts(reference: ModelProto, targets: readonly
   const nodes: NodeProto[] = [];
   const initializers: TensorProto[] = [];
   const pairs: { target: BiasTarget; difference: string }[] = [];
+  const means: InputMeanProbe[] = [];
   const renamed = (t: TensorProto, base: string): string => {
     const name = names.uniqueName(base);
     initializers.push({ ...t, name });
     return name;
   };
+  // Convolutions of a fixed-size model are measured from their inputs' means (bias-input-means.ts); the others by a copy.
+  const dimsOf = input.modelDims.every((d) => d > 0) ? options.tensorDims : undefined;
   for (const target of targets) {
     const base = `${target.node.name}_bias_correction`;
     const scale = renamed(target.inputScale, `${base}_scale`);
     const zeroPoint = renamed(target.inputZeroPoint, `${base}_zero_point`);
-    const weights = renamed(target.weights(), `${base}_weights`);
-    // A zero bias: the INT8 bias is added when comparing, and some op versions require one (Gemm before opset 11).
-    const zeroBias = renamed(makeTensor('b', [target.bias.length], new Float32Array(target.bias.length)), `${base}_zero_bias`);
     const quantized = names.uniqueName(`${base}_input_quantized`);
     const dequantized = names.uniqueName(`${base}_input`);
-    const copyOutput = names.uniqueName(`${base}_output`);
-    const difference = names.uniqueName(`${base}_difference`);
     nodes.push(
       makeNode('QuantizeLinear', [target.fp32Input, scale, zeroPoint], [quantized], names.uniqueName(`${base}_Q`)),
       makeNode('DequantizeLinear', [quantized, scale, zeroPoint], [dequantized], names.uniqueName(`${base}_DQ`)),
+    );
+    const probe = dimsOf ? addInputMeanProbe(target, names, names, dimsOf, dequantized, nodes, initializers) : null;
+    if (probe) {
+      means.push(probe);
+      continue;
+    }
+    const weights = renamed(target.weights(), `${base}_weights`);
+    // A zero bias: the INT8 bias is added when comparing, and some op versions require one (Gemm before opset 11).
+    const zeroBias = renamed(makeTensor('b', [target.bias.length], new Float32Array(target.bias.length)), `${base}_zero_bias`);
+    const copyOutput = names.uniqueName(`${base}_output`);
+    const difference = names.uniqueName(`${base}_difference`);
+    nodes.push(
       makeNode(target.node.op_type!, layerInputs(target, dequantized, weights, zeroBias), [copyOutput], names.uniqueName(`${base}_copy`),
         target.node.attribute.filter((a: AttributeProto) => a.name !== 'beta').map((a) => ({ ...a }))),
       // The shift is small beside the outputs: their difference, taken per element, keeps it exact where the means of
@@ -158,16 +171,25 @@ export async function measureBiasShifts(reference: ModelProto, targets: readonly
   }
   const graph = reference.graph!;
   const probe: ModelProto = { ...reference, graph: { ...graph, node: [...graph.node, ...nodes], initializer: [...graph.initializer, ...initializers] } };
-  // A difference has its layer's output shape: size the runs by it (an unknown tensor counts as the largest known).
-  const outputOf = new Map(pairs.map((p) => [p.difference, p.target.fp32Output] as const));
+  // A difference has its layer's output shape, patch sums are [N, C·kh·kw]: the runs are sized by the layers' outputs
+  // (an unknown tensor counts as the largest known).
+  const outputOf = new Map([...pairs.map((p) => [p.difference, p.target.fp32Output] as const),
+    ...means.flatMap((m) => [[m.fp32Sums, m.target.fp32Output], [m.errorSums, m.target.fp32Output]] as const)]);
+  const sums = new Set(means.flatMap((m) => [m.fp32Sums, m.errorSums]));
   const tensorBytes = (t: string): number | undefined => options.tensorBytes?.(outputOf.get(t) ?? t);
-  const tensorDims = (t: string): readonly number[] | undefined => options.tensorDims?.(outputOf.get(t) ?? t);
-  const means = await collectChannelMeans(probe, pairs.map((p) => p.difference), samples, input, { ...options, tensorBytes, tensorDims }, label);
+  const tensorDims = (t: string): readonly number[] | undefined => (sums.has(t) ? [1, 1] : options.tensorDims?.(outputOf.get(t) ?? t));
+  const exposed = [...pairs.map((p) => p.difference), ...sums];
+  // Every tensor read is an output of the probe's own nodes: ORT may optimize the graph around them.
+  const measured = await collectChannelMeans(probe, exposed, samples, input, { ...options, tensorBytes, tensorDims, level: 'all' }, label);
   const shifts = new Map<string, Float64Array>();
   for (const { target, difference } of pairs) {
-    const mean = means.get(difference);
+    const mean = measured.get(difference);
     if (!mean || mean.length !== target.bias.length) continue;
     shifts.set(target.key, mean.map((v, c) => v - target.bias[c]));
+  }
+  for (const m of means) {
+    const [fp32, error] = [measured.get(m.fp32Sums), measured.get(m.errorSums)];
+    if (fp32 && error) shifts.set(m.target.key, m.shift(fp32, error));
   }
   return shifts;
 }
