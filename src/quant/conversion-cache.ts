@@ -22,22 +22,22 @@ export class ConversionCache {
   private readonly roundedSqnr = new WeakMap<Int8Array, number>();
 
   activation(tensor: string, method: string, make: () => ActivationChoice): ActivationChoice {
-    const key = `${tensor}\n${method}`;
-    let choice = this.activations.get(key);
-    if (!choice) this.activations.set(key, choice = make());
-    return choice;
+    return once(this.activations, `${tensor}\n${method}`, make);
   }
 
   /** `key` names the weight, the layer reading it and everything its quantization depends on (axis, code range). */
   nearestWeights(key: string, make: () => NearestWeights): NearestWeights {
-    let weights = this.weights.get(key);
-    if (!weights) this.weights.set(key, weights = make());
-    return weights;
+    return once(this.weights, key, make);
   }
 
   sqnrOf(codes: Int8Array, make: () => number): number {
-    let sqnr = this.roundedSqnr.get(codes);
-    if (sqnr === undefined) this.roundedSqnr.set(codes, sqnr = make());
-    return sqnr;
+    return once(this.roundedSqnr, codes, make);
   }
+}
+
+/** The value kept under `key`, made and kept the first time. */
+function once<K extends object | string, V>(kept: { get(key: K): V | undefined; set(key: K, value: V): unknown }, key: K, make: () => V): V {
+  let value = kept.get(key);
+  if (value === undefined) kept.set(key, value = make());
+  return value;
 }

@@ -11,7 +11,7 @@ import { planQuantization, QuantPlan } from './plan';
 import { computeQParams, QParams } from './qparams';
 import { runsInt8Kernel } from './registry';
 import { applyPlan, WeightRange, WeightRecord, WeightRounder } from './rewrite';
-import type { ConversionCache } from './conversion-cache';
+import { ConversionCache } from './conversion-cache';
 
 /** Element type and shape of an intermediate tensor, as a probe run of the FP32 model found them. */
 export interface TensorFacts { type: string; dims: number[] }
@@ -105,11 +105,12 @@ export function convertModel(reference: ModelProto, stats: Map<string, TensorSta
   const { graph, plan } = planFor(model, ctx, choice.exclude, choice.floatReasons);
   const tensorStats: CalibrationTensorStats[] = [];
   const params = new Map<string, QParams>();
+  const cache = ctx.cache ?? new ConversionCache();
   for (const t of plan.calibrationTensors) {
     const s = stats.get(t);
     if (!s) throw new InternalError(`tensor '${t}' was not calibrated (converting ${ctx.label})`);
     const method = choice.tensorMethods?.get(t) ?? choice.method;
-    const { range, params: p } = ctx.cache ? ctx.cache.activation(t, method, () => activationQParams(s, method, ctx)) : activationQParams(s, method, ctx);
+    const { range, params: p } = cache.activation(t, method, () => activationQParams(s, method, ctx));
     params.set(t, p);
     tensorStats.push({ tensor: t, min: s.min, max: s.max, rangeMin: range.min, rangeMax: range.max, scale: p.scale, zeroPoint: p.zeroPoint,
       ...(method !== choice.method ? { method } : {}) });
@@ -121,7 +122,7 @@ export function convertModel(reference: ModelProto, stats: Map<string, TensorSta
   const quantizedNodes = plan.quantized.map((n) => ({ node: n.name ?? n.output[0], opType: n.op_type ?? '' }));
   const rewrite = applyPlan(graph, plan, (t) => params.get(t)!, {
     activations: ctx.activations, perChannel: ctx.perChannel, weightRange: ctx.weightRange,
-    channelsOf: (t) => ctx.facts.get(t)?.dims[1], roundWeights: ctx.roundWeights, axisAllowed: ctx.opset >= 13, cache: ctx.cache,
+    channelsOf: (t) => ctx.facts.get(t)?.dims[1], roundWeights: ctx.roundWeights, axisAllowed: ctx.opset >= 13, cache,
     placeholderWeights: ctx.placeholderWeights,
   });
   model.producer_name = ctx.producer.name;

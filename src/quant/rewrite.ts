@@ -7,7 +7,7 @@ import { makeTensor, tensorToFloat32 } from '../onnx/tensor';
 import { NodeProto } from '../onnx/proto';
 import { QuantPlan } from './plan';
 import { computeQParams, QParams, quantizeBias, quantizeWeights, QuantType } from './qparams';
-import type { ConversionCache, NearestWeights } from './conversion-cache';
+import { ConversionCache, NearestWeights } from './conversion-cache';
 import { keepsFullRangeWeights, requantizedByOrtWhenFloat, ruleFor } from './registry';
 import { pairSafeMinScales } from './saturation';
 import { sqnrDbOf } from '../common/numbers';
@@ -29,7 +29,7 @@ export interface RewriteOptions {
   roundWeights?: WeightRounder;
   /** The model's opset has DequantizeLinear's `axis` (13+); default true. */
   axisAllowed?: boolean;
-  /** Nearest weights and their SQNR computed by earlier conversions of the same reference. */
+  /** Nearest weights and their SQNR computed by earlier conversions of the same reference (default: none kept). */
   cache?: ConversionCache;
   /** All-zero codes with unit scales instead of quantized weights: the layout alone (a load check before calibration). */
   placeholderWeights?: boolean;
@@ -158,6 +158,7 @@ export function applyPlan(graph: Graph, plan: QuantPlan, paramsFor: (tensor: str
 
   // 3. Weights, biases and constant operands of quantized nodes.
   const weights: WeightRecord[] = [];
+  const cache = options.cache ?? new ConversionCache();
   for (const node of plan.quantized) {
     const rule = removed.has(node) ? undefined : ruleFor(node, graph);
     if (!rule) continue;
@@ -180,14 +181,10 @@ export function applyPlan(graph: Graph, plan: QuantPlan, paramsFor: (tensor: str
         const codes = quantizeWeights(weightValues, w.dims, axis, { reduceRange, minScales });
         return { ...codes, sqnrDb: weightSqnr(weightValues, codes.values, codes.scales, w.dims, axis) };
       };
-      const nearest = options.cache
-        ? options.cache.nearestWeights(`${weightName}\n${node.name ?? node.output[0]}\n${axis}\n${reduceRange}\n${pairSafe}`, quantizeNearest)
-        : quantizeNearest();
+      const nearest = cache.nearestWeights(`${weightName}\n${node.name ?? node.output[0]}\n${axis}\n${reduceRange}\n${pairSafe}`, quantizeNearest);
       const rounded = options.roundWeights?.(node, weightValues, w.dims, nearest, { qmax: reduceRange ? 63 : 127, pairSafe });
       const q = { ...nearest, values: rounded ?? nearest.values };
-      const sqnrDb = !rounded ? nearest.sqnrDb : options.cache
-        ? options.cache.sqnrOf(rounded, () => weightSqnr(weightValues, rounded, q.scales, w.dims, axis))
-        : weightSqnr(weightValues, rounded, q.scales, w.dims, axis);
+      const sqnrDb = rounded ? cache.sqnrOf(rounded, () => weightSqnr(weightValues, rounded, q.scales, w.dims, axis)) : nearest.sqnrDb;
       const base = `${weightName}_${node.name || node.output[0]}`;
       const qName = graph.uniqueName(`${base}_quantized`);
       graph.addInitializer(makeTensor(qName, w.dims, q.values));

@@ -150,7 +150,7 @@ export async function measureBiasShifts(reference: ModelProto, targets: readonly
       makeNode('QuantizeLinear', [target.fp32Input, scale, zeroPoint], [quantized], names.uniqueName(`${base}_Q`)),
       makeNode('DequantizeLinear', [quantized, scale, zeroPoint], [dequantized], names.uniqueName(`${base}_DQ`)),
     );
-    const probe = dimsOf ? addInputMeanProbe(target, names, names, dimsOf, dequantized, nodes, initializers) : null;
+    const probe = dimsOf ? addInputMeanProbe(target, names, dimsOf, dequantized, nodes, initializers) : null;
     if (probe) {
       means.push(probe);
       continue;

@@ -1,11 +1,12 @@
 // Bias shifts of convolutions from the means of their inputs, without running a copy of each layer. A convolution is
 // linear: the mean of its output channel c over the output positions is Σ_k W[c,k]·m[k] + b[c], where m is the mean
 // over those positions of the input patch (im2col) vector — padding included as zeros. So the shift FP32 − INT8 of
-// a layer is W·m(x) + b − Ŵ·m(Q(x)) − b̂ = (W − Ŵ)·m(x) + Ŵ·m(x − Q(x)) + b − b̂, and each m needs, per input channel and kernel offset (ky, kx), the sum of the
-// input over the rows i·s + ky·d − pad and columns likewise: exactly a depthwise Conv of the input with a kernel of
-// ones the size of the output, dilated by the layer's strides and strided by its dilations ([N, C, kh, kw] out). The
-// pass then costs the FP32 model plus a few reads of each layer's input, not the model twice over. Only for 2-D
-// convolutions of fixed size (the kernel of ones is built from the probe's output size); other targets keep the copy.
+// a layer is W·m(x) + b − Ŵ·m(Q(x)) − b̂ = (W − Ŵ)·m(x) + Ŵ·m(x − Q(x)) + b − b̂, and each m needs, per input channel
+// and kernel offset (ky, kx), the sum of the input over the rows i·s + ky·d − pad and columns likewise: exactly a
+// depthwise Conv of the input with a kernel of ones the size of the output, dilated by the layer's strides and strided
+// by its dilations ([N, C, kh, kw] out). The pass then costs the FP32 model plus a few reads of each layer's input, not
+// the model twice over. Only for 2-D convolutions of fixed size (the kernel of ones is built from the probe's output
+// size); other targets keep the copy.
 import { attrInt, attrInts, attrString, Graph, intAttribute, makeNode } from '../../onnx/graph';
 import { intsAttribute } from '../../onnx/build';
 import { makeTensor, tensorToFloat32 } from '../../onnx/tensor';
@@ -23,15 +24,15 @@ export interface InputMeanProbe {
 }
 
 /**
- * Adds, for `target` (a Conv of `fp32` with a 2-D kernel, NOTSET padding, input [N, C, H, W] and output dims known),
- * the nodes that sum the patches of its input and of that input less `qdqInput` (its Q/DQ); null when the target is not
- * such a convolution.
+ * Adds, for `target` (a Conv of the FP32 `graph` with a 2-D kernel, NOTSET padding, input [N, C, H, W] and output dims
+ * known), the nodes that sum the patches of its input and of that input less `qdqInput` (its Q/DQ), named unique in
+ * `graph`; null when the target is not such a convolution.
  */
-export function addInputMeanProbe(target: BiasTarget, fp32: Graph, names: Graph, dimsOf: (t: string) => readonly number[] | undefined,
+export function addInputMeanProbe(target: BiasTarget, graph: Graph, dimsOf: (t: string) => readonly number[] | undefined,
   qdqInput: string, nodes: NodeProto[], initializers: TensorProto[]): InputMeanProbe | null {
-  const original = fp32.nodes.find((n) => n.name === target.node.name);
+  const original = graph.nodes.find((n) => n.name === target.node.name);
   if (!original || original.op_type !== 'Conv' || (attrString(original, 'auto_pad') ?? 'NOTSET') !== 'NOTSET') return null;
-  const weight = fp32.initializers.get(original.input[1]);
+  const weight = graph.initializers.get(original.input[1]);
   const inputDims = dimsOf(target.fp32Input);
   const outputDims = dimsOf(target.fp32Output);
   if (!weight || weight.dims.length !== 4 || inputDims?.length !== 4 || outputDims?.length !== 4) return null;
@@ -44,39 +45,39 @@ export function addInputMeanProbe(target: BiasTarget, fp32: Graph, names: Graph,
   const pads = attrInts(original, 'pads') ?? [0, 0, 0, 0];
   const [outH, outW] = [outputDims[2], outputDims[3]];
   const base = `${target.node.name}_input_means`;
-  const ones = names.uniqueName(`${base}_ones`);
+  const ones = graph.uniqueName(`${base}_ones`);
   initializers.push(makeTensor(ones, [channels, 1, outH, outW], new Float32Array(channels * outH * outW).fill(1)));
-  const start = names.uniqueName(`${base}_start`);
-  const end = names.uniqueName(`${base}_end`);
-  const shape = names.uniqueName(`${base}_shape`);
+  const start = graph.uniqueName(`${base}_start`);
+  const end = graph.uniqueName(`${base}_end`);
+  const shape = graph.uniqueName(`${base}_shape`);
   initializers.push(makeTensor(start, [2], BigInt64Array.of(0n, 0n)), makeTensor(end, [2], BigInt64Array.of(BigInt(kh), BigInt(kw))),
     makeTensor(shape, [2], BigInt64Array.of(0n, -1n)));
-  const axes = names.uniqueName(`${base}_axes`);
+  const axes = graph.uniqueName(`${base}_axes`);
   initializers.push(makeTensor(axes, [2], BigInt64Array.of(2n, 3n)));
   const sums = (input: string, tag: string): string => {
-    const patches = names.uniqueName(`${base}_${tag}_patches`);
-    const cut = names.uniqueName(`${base}_${tag}_offsets`);
-    const flat = names.uniqueName(`${base}_${tag}_sums`);
+    const patches = graph.uniqueName(`${base}_${tag}_patches`);
+    const cut = graph.uniqueName(`${base}_${tag}_offsets`);
+    const flat = graph.uniqueName(`${base}_${tag}_sums`);
     nodes.push(
-      makeNode('Conv', [input, ones], [patches], names.uniqueName(`${base}_${tag}_Conv`), [
+      makeNode('Conv', [input, ones], [patches], graph.uniqueName(`${base}_${tag}_Conv`), [
         intsAttribute('kernel_shape', [outH, outW]), intsAttribute('dilations', strides.map(Number)),
         intsAttribute('strides', dilations.map(Number)), intsAttribute('pads', pads.map(Number)), intAttribute('group', channels),
       ]),
       // The output has kh×kw offsets, or one more row/column when the stride leaves room: the first kh×kw are the patch.
-      makeNode('Slice', [patches, start, end, axes], [cut], names.uniqueName(`${base}_${tag}_Slice`)),
-      makeNode('Reshape', [cut, shape], [flat], names.uniqueName(`${base}_${tag}_Reshape`)),
+      makeNode('Slice', [patches, start, end, axes], [cut], graph.uniqueName(`${base}_${tag}_Slice`)),
+      makeNode('Reshape', [cut, shape], [flat], graph.uniqueName(`${base}_${tag}_Reshape`)),
     );
     return flat;
   };
   // Sums of the input and of what its Q/DQ takes away (small: summed apart, it keeps its precision; a sum of Q(x)
   // would lose it against the sum of x it is subtracted from).
-  const residual = names.uniqueName(`${base}_quantization_error`);
-  nodes.push(makeNode('Sub', [target.fp32Input, qdqInput], [residual], names.uniqueName(`${base}_Sub`)));
+  const residual = graph.uniqueName(`${base}_quantization_error`);
+  nodes.push(makeNode('Sub', [target.fp32Input, qdqInput], [residual], graph.uniqueName(`${base}_Sub`)));
   const fp32Sums = sums(target.fp32Input, 'fp32');
   const errorSums = sums(residual, 'error');
   const positions = outH * outW;
   const w = tensorToFloat32(weight);
-  const biasTensor = original.input[2] ? fp32.initializers.get(original.input[2]) : undefined;
+  const biasTensor = original.input[2] ? graph.initializers.get(original.input[2]) : undefined;
   const b = biasTensor ? tensorToFloat32(biasTensor) : new Float32Array(rows);
   return {
     target, fp32Sums, errorSums,

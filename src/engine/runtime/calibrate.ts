@@ -180,7 +180,6 @@ export function reducedPerChannel(model: ModelProto, tensors: readonly string[],
     exposed };
 }
 
-
 /** Runs a per-channel reduction of `tensors`, reduced inside ORT where their rank is known (see reducedPerChannel). */
 async function reduceChannels(model: ModelProto, tensors: readonly string[], reduce: 'max-abs' | 'mean', samples: SampleSet,
   input: ModelInput, options: CalibrationOptions, label: string): Promise<Map<string, ReductionResult>> {

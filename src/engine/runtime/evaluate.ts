@@ -31,10 +31,14 @@ function copyOutputs(result: Record<string, ort.Tensor>, names: readonly string[
   return out;
 }
 
-/** The FP32 model on a sample set: its output names and, when they fit, its outputs per batch. */
 /** A model as ORT takes it, or made when first needed (a Reference whose outputs are all kept never runs it). */
 export type ModelSource = Uint8Array | string | (() => Uint8Array);
 
+function modelOf(source: ModelSource): Uint8Array | string {
+  return typeof source === 'function' ? source() : source;
+}
+
+/** The FP32 model on a sample set: its output names and, when they fit, its outputs per batch. */
 export class Reference {
   private constructor(
     readonly model: ModelSource,
@@ -48,7 +52,7 @@ export class Reference {
   /** Runs the FP32 model once over `samples`, keeping its outputs when they stay under `cacheBytes`. */
   static async run(model: ModelSource, samples: SampleSet, input: ModelInput, label: string,
     options: RunOptions & { cacheBytes?: number } = {}): Promise<Reference> {
-    const session = await openSession(typeof model === 'function' ? model() : model, { threads: options.threads ?? 0, level: 'all' }, label);
+    const session = await openSession(modelOf(model), { threads: options.threads ?? 0, level: 'all' }, label);
     const names = [...session.outputNames];
     const budget = options.cacheBytes ?? REFERENCE_CACHE_BYTES;
     let cached: Outputs[] | null = budget > 0 ? [] : null;
@@ -100,8 +104,7 @@ export class Reference {
   /** FP32 and `candidate` outputs batch by batch (FP32 from the cache, or run beside the candidate). */
   async compare(candidate: Uint8Array | string, candidateLabel: string, options: RunOptions = {}): Promise<AccuracyResult> {
     const int8 = await openSession(candidate, { threads: options.threads ?? 0, level: 'all' }, candidateLabel);
-    const model = this.model;
-    const fp32 = this.cached ? null : await openSession(typeof model === 'function' ? model() : model, { threads: options.threads ?? 0, level: 'all' }, this.label);
+    const fp32 = this.cached ? null : await openSession(modelOf(this.model), { threads: options.threads ?? 0, level: 'all' }, this.label);
     const scorer = new OutputScorer(this.outputNames, this.input.layout);
     let index = 0;
     let done = 0;
