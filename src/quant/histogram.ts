@@ -69,6 +69,46 @@ export class TensorStats {
     return stats;
   }
 
+  /**
+   * Adds `values[i]` seen `counts[i]` times, for i < n (e.g. the float16 patterns of a batch and their counts):
+   * equal to streaming every copy of every value. Non-finite values count as such.
+   */
+  addCounted(values: Float32Array, counts: Float64Array, n = values.length): void {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      if (!Number.isFinite(v)) {
+        this.nonFiniteCount += counts[i];
+        continue;
+      }
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    if (lo > hi) return;
+    this.cover(lo, hi);
+    const center = this.binCount / 2;
+    const multiplier = this.halfRange > 0 ? this.binCount / (2 * this.halfRange) : 0;
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      if (!Number.isFinite(v)) continue;
+      this.finiteCount += counts[i];
+      this.counts[multiplier === 0 ? center : Math.floor(v * multiplier) + center] += counts[i];
+    }
+  }
+
+  /**
+   * Replaces min/max with the exact extent of values that were added rounded (e.g. to float16), growing R to cover
+   * it: R then is what streaming the unrounded values gives. The extent must hold every value added.
+   */
+  setExactExtent(min: number, max: number): void {
+    if (!(Number.isFinite(min) && Number.isFinite(max) && min <= max)) throw new RangeError(`TensorStats.setExactExtent: [${min}, ${max}] is not a finite extent`);
+    if (this.finiteCount === 0) return;
+    this.cover(min, max);
+    this.minValue = min;
+    this.maxValue = max;
+  }
+
   /** Smallest finite value seen; +Infinity before any. */
   get min(): number { return this.minValue; }
   /** Largest finite value seen; -Infinity before any. */
@@ -140,13 +180,10 @@ export class TensorStats {
     this.nonFiniteCount += other.nonFiniteCount;
   }
 
-  /** Adds values[start..end), all finite, whose extent is known; bins into `stripes` when given. */
-  private addBlock(values: Float32Array, start: number, end: number, extent: FiniteExtent,
-    stripes: Float64Array | null): void {
-    const { lo, hi } = extent;
+  /** Widens min/max to [lo, hi] and grows R to cover them (regrouping the counts, and `stripes` folded first). */
+  private cover(lo: number, hi: number, stripes: Float64Array | null = null): void {
     if (lo < this.minValue) this.minValue = lo;
     if (hi > this.maxValue) this.maxValue = hi;
-    this.finiteCount += end - start;
     const maxAbs = Math.max(-lo, hi);
     if (maxAbs > this.halfRange) {
       const needed = smallestPowerOfTwoAtLeast(maxAbs);
@@ -156,6 +193,14 @@ export class TensorStats {
       }
       this.halfRange = needed;
     }
+  }
+
+  /** Adds values[start..end), all finite, whose extent is known; bins into `stripes` when given. */
+  private addBlock(values: Float32Array, start: number, end: number, extent: FiniteExtent,
+    stripes: Float64Array | null): void {
+    const { lo, hi } = extent;
+    this.finiteCount += end - start;
+    this.cover(lo, hi, stripes);
     const center = this.binCount / 2;
     if (this.halfRange === 0) {
       // Every value is 0 (the multiplier would be Infinity, and 0 * Infinity is NaN).

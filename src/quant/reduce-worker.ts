@@ -4,10 +4,10 @@
 // 'result' when a pass finishes, 'error' when a reduction throws.
 import { parentPort } from 'node:worker_threads';
 import { serializeError } from '../common/workers';
-import { newReduction, ReductionKind, ReductionResult, TensorReduction } from './tensor-reductions';
+import { newReduction, ReductionKind, ReductionResult, TensorData, TensorReduction } from './tensor-reductions';
 
 export type ReduceRequest =
-  | { type: 'update'; pass: number; kind: ReductionKind; tensor: string; data: Float32Array; dims: number[] }
+  | { type: 'update'; pass: number; kind: ReductionKind; tensor: string; data: TensorData; dims: number[] }
   | { type: 'finish'; pass: number }
   | { type: 'drop'; pass: number };
 
@@ -29,6 +29,8 @@ function post(reply: ReduceReply, transfer: ArrayBuffer[] = []): void {
 function buffersOf(result: ReductionResult): ArrayBuffer[] {
   switch (result.kind) {
     case 'histogram': return [result.stats.counts.buffer as ArrayBuffer];
+    case 'half-histogram': return [result.stats.counts.buffer as ArrayBuffer];
+    case 'extent': return [];
     case 'channel-max': return [result.maxima.buffer as ArrayBuffer];
     case 'channel-sum': return [result.sums.sum.buffer as ArrayBuffer];
     case 'sum': return [result.sum.buffer as ArrayBuffer];

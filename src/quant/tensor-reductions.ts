@@ -1,11 +1,16 @@
 // What calibration-style passes fold each exposed tensor into, batch by batch: its histogram statistics (TensorStats,
-// for ranges), the per-channel maximum of |x| (activation equalization), per-channel sums (bias correction) or the
-// element-wise sum over batches (input moments a probe graph already reduced, for weight rounding). Pure
-// arithmetic on float32 [N, C, ...] tensors, the same on whichever thread runs it (engine/runtime/reducer.ts runs it on
-// a reducing thread beside ONNX Runtime); every result is plain data that can cross threads.
+// for ranges; from float32 values, or from float16 bit patterns with the [min, max] pairs of their exact extent), the
+// per-channel maximum of |x| (activation equalization), per-channel sums (bias correction) or the element-wise sum over
+// batches (input moments a probe graph already reduced, for weight rounding). Pure arithmetic on [N, C, ...] tensors,
+// the same on whichever thread runs it (engine/runtime/reducer.ts runs it on a reducing thread beside ONNX Runtime);
+// every result is plain data that can cross threads.
+import { HALF_PATTERNS, halfValues } from './half-float';
 import { TensorStats, TensorStatsState } from './histogram';
 
-export type ReductionKind = 'histogram' | 'channel-max' | 'channel-sum' | 'sum';
+export type ReductionKind = 'histogram' | 'half-histogram' | 'extent' | 'channel-max' | 'channel-sum' | 'sum';
+
+/** A tensor's values: float32, or float16 as bit patterns (only 'half-histogram' takes those). */
+export type TensorData = Float32Array | Uint16Array;
 
 /** Per-channel sums of a tensor's values and how many values each channel summed. */
 export interface ChannelSums {
@@ -15,13 +20,23 @@ export interface ChannelSums {
 
 export type ReductionResult =
   | { kind: 'histogram'; stats: TensorStatsState }
+  /** The histogram of float16 values as rounded (their exact extent comes separately). */
+  | { kind: 'half-histogram'; stats: TensorStatsState }
+  /** Smallest and largest value over tensors of [min, max] pairs (NaN when any was NaN). */
+  | { kind: 'extent'; min: number; max: number }
   | { kind: 'channel-max'; maxima: Float32Array }
   | { kind: 'channel-sum'; sums: ChannelSums }
   | { kind: 'sum'; sum: Float64Array };
 
 export interface TensorReduction {
-  update(data: Float32Array, dims: readonly number[]): void;
+  update(data: TensorData, dims: readonly number[]): void;
   result(): ReductionResult;
+}
+
+/** `data` as float32 values, for the reductions that take no other. */
+function floats(data: TensorData, kind: ReductionKind): Float32Array {
+  if (!(data instanceof Float32Array)) throw new TypeError(`a ${kind} reduction takes float32 values, got ${data.constructor.name}`);
+  return data;
 }
 
 /** For a [N, C, ...] tensor: calls visit(channel, start, end) for every sample's run of one channel's values. */
@@ -38,14 +53,75 @@ export function forEachChannelRun(dims: readonly number[], visit: (channel: numb
 
 class HistogramReduction implements TensorReduction {
   private readonly stats = new TensorStats();
-  update(data: Float32Array): void { this.stats.update(data); }
+  update(data: TensorData): void { this.stats.update(floats(data, 'histogram')); }
   result(): ReductionResult { return { kind: 'histogram', stats: this.stats.state() }; }
+}
+
+/** Stripes of the pattern table: runs of one value (ReLU zeros) spread over four counters instead of one. */
+const HALF_STRIPES = 4;
+/** One table for every half-histogram of the thread (1 MB; emptied after each batch). */
+let patternTable: Uint32Array | null = null;
+let batchValues: Float32Array | null = null;
+let batchCounts: Float64Array | null = null;
+
+/**
+ * The histogram of float16 values (bit patterns): each batch is counted per pattern — one table increment per value,
+ * in a table shared by all tensors — and the patterns seen are then added to the tensor's TensorStats with their
+ * counts. The stats hold the values as rounded; the caller sets their exact extent (TensorStats.setExactExtent).
+ */
+class HalfHistogramReduction implements TensorReduction {
+  private readonly stats = new TensorStats();
+
+  update(data: TensorData): void {
+    if (!(data instanceof Uint16Array)) throw new TypeError(`a half-histogram reduction takes float16 bit patterns, got ${data.constructor.name}`);
+    const t = patternTable ??= new Uint32Array(HALF_STRIPES * HALF_PATTERNS);
+    const n = data.length;
+    // Batches of more than 2^32 values would overflow a counter: never from one ORT run of calibration, but split anyway.
+    if (n > 0xffffffff) throw new RangeError(`half-histogram: a batch of ${n} values`);
+    const whole = n - (n % HALF_STRIPES);
+    let i = 0;
+    for (; i < whole; i += HALF_STRIPES) {
+      t[data[i]]++;
+      t[HALF_PATTERNS + data[i + 1]]++;
+      t[2 * HALF_PATTERNS + data[i + 2]]++;
+      t[3 * HALF_PATTERNS + data[i + 3]]++;
+    }
+    for (; i < n; i++) t[data[i]]++;
+    const values = batchValues ??= new Float32Array(HALF_PATTERNS);
+    const counts = batchCounts ??= new Float64Array(HALF_PATTERNS);
+    const decoded = halfValues();
+    let seen = 0;
+    for (let p = 0; p < HALF_PATTERNS; p++) {
+      const c = t[p] + t[HALF_PATTERNS + p] + t[2 * HALF_PATTERNS + p] + t[3 * HALF_PATTERNS + p];
+      if (c === 0) continue;
+      values[seen] = decoded[p];
+      counts[seen++] = c;
+    }
+    t.fill(0);
+    this.stats.addCounted(values, counts, seen);
+  }
+
+  result(): ReductionResult { return { kind: 'half-histogram', stats: this.stats.state() }; }
+}
+
+/** Smallest and largest value of tensors holding [min, max] (NaN propagates: the caller must not trust it then). */
+class ExtentReduction implements TensorReduction {
+  private min = Infinity;
+  private max = -Infinity;
+  update(data: TensorData): void {
+    const pair = floats(data, 'extent');
+    if (pair.length !== 2) throw new RangeError(`extent: a tensor of ${pair.length} values, expected [min, max]`);
+    this.min = Math.min(this.min, pair[0]);
+    this.max = Math.max(this.max, pair[1]);
+  }
+  result(): ReductionResult { return { kind: 'extent', min: this.min, max: this.max }; }
 }
 
 /** Maximum of |x| along dim 1 (channels of NCHW, features of [N, F]). */
 class ChannelMaxReduction implements TensorReduction {
   private maxima: Float32Array | null = null;
-  update(data: Float32Array, dims: readonly number[]): void {
+  update(given: TensorData, dims: readonly number[]): void {
+    const data = floats(given, 'channel-max');
     const top = this.maxima ??= new Float32Array(dims[1] ?? 1);
     forEachChannelRun(dims, (c, start, end) => {
       let highest = top[c];
@@ -63,7 +139,8 @@ class ChannelMaxReduction implements TensorReduction {
 /** Sums along dim 1, each sample's run of a channel summed on its own first; `count` values per channel. */
 class ChannelSumReduction implements TensorReduction {
   private sums: ChannelSums | null = null;
-  update(data: Float32Array, dims: readonly number[]): void {
+  update(given: TensorData, dims: readonly number[]): void {
+    const data = floats(given, 'channel-sum');
     const acc = this.sums ??= { sum: new Float64Array(dims[1] ?? 1), count: 0 };
     const sum = acc.sum;
     forEachChannelRun(dims, (c, start, end) => {
@@ -79,7 +156,8 @@ class ChannelSumReduction implements TensorReduction {
 /** Element-wise sum of every batch's tensor (all of the same size). */
 class SumReduction implements TensorReduction {
   private sum: Float64Array | null = null;
-  update(data: Float32Array): void {
+  update(given: TensorData): void {
+    const data = floats(given, 'sum');
     const sum = this.sum ??= new Float64Array(data.length);
     if (sum.length !== data.length) throw new RangeError(`sum: a tensor of ${data.length} values after ones of ${sum.length}`);
     for (let i = 0; i < data.length; i++) sum[i] += data[i];
@@ -90,6 +168,8 @@ class SumReduction implements TensorReduction {
 export function newReduction(kind: ReductionKind): TensorReduction {
   switch (kind) {
     case 'histogram': return new HistogramReduction();
+    case 'half-histogram': return new HalfHistogramReduction();
+    case 'extent': return new ExtentReduction();
     case 'channel-max': return new ChannelMaxReduction();
     case 'channel-sum': return new ChannelSumReduction();
     case 'sum': return new SumReduction();

@@ -62,8 +62,9 @@ export async function calibrate(run: Run, model: PreparedModel, data: Calibratio
   run.progress('calibrate', 0, samples.size, `calibrating ${planned.plan.calibrationTensors.length} tensors`
     + (targets.length > 0 ? ` and the inputs of ${targets.length} layers to round` : ''));
   const checkOutputs = checkSetCapture(samples.size, sampleBytes(input), input, reference.graph!.output.map((o) => o.name ?? ''));
+  // Exposed tensors stay graph outputs through ORT's optimizations, which make the pass faster (fused, blocked layouts).
   const result = await collectStatistics(probe?.model ?? reference, planned.plan.qdqTensors, samples, input,
-    { ...options, tensorBytes, onProgress: run.progressOf('calibrate', (d, t) => `${d}/${t} samples`) }, paths.model, probe?.outputs ?? [],
+    { ...options, level: 'all', tensorBytes, onProgress: run.progressOf('calibrate', (d, t) => `${d}/${t} samples`) }, paths.model, probe?.outputs ?? [],
     checkOutputs ?? undefined);
   if (result.passes > 1) run.log(`calibration read the samples ${result.passes} times to keep exposed tensors within the memory budget`);
   if (probe) rounding!.adopt(targets, probe.read(result.sums), 0);

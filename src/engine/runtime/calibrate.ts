@@ -2,12 +2,14 @@
 // extra outputs, folding each batch into streaming statistics. Memory stays bounded whatever the data-set size and
 // the model: samples stream (sample-set.ts), and the exposed tensors follow a byte budget (exposure.ts) — smaller
 // runs, and several passes over the samples when one sample's tensors alone are too many. Two kinds of statistics:
-// per-tensor (min/max + growing histogram, for ranges) and per-channel maxima (for activation equalization), folded on
-// the reducing thread (reducer.ts) while the next batch runs.
+// per-tensor (min/max + growing histogram, for ranges; large tensors exposed in half precision, half-exposure.ts) and
+// per-channel maxima or means (equalization, bias shifts), folded on the reducing thread (reducer.ts) while the next
+// batch runs.
 import type * as ort from 'onnxruntime-node';
 import { encodeModel, ModelProto, NodeProto, TensorProto } from '../../onnx/proto';
 import { TensorStats } from '../../quant/histogram';
 import type { ReductionKind, ReductionResult } from '../../quant/tensor-reductions';
+import { HalfExposure, halfPrecisionProbe, statsFromHalf } from './half-exposure';
 import type { ModelInput } from '../../data/model-input';
 import { withExtraOutputs } from './prepare';
 import { OptimizationLevel, openSession, runFloat } from './session';
@@ -74,7 +76,7 @@ export async function forEachBatch(model: ModelProto, tensors: readonly string[]
           for (const t of captured) outputs[t]?.dispose?.();
           for (const t of group) {
             const value = outputs[t];
-            if (value && value.type === 'float32') visit(t, value);
+            if (value && (value.type === 'float32' || value.type === 'float16')) visit(t, value);
             value?.dispose?.();
           }
           await afterRun?.();
@@ -121,16 +123,49 @@ export async function reduceTensors(model: ModelProto, tensors: readonly string[
 export async function collectStatistics(model: ModelProto, tensors: readonly string[], samples: SampleSet,
   input: ModelInput, options: CalibrationOptions, label: string, summed: readonly string[] = [], capture?: OutputCapture): Promise<CalibrationResult & { sums: Map<string, Float64Array> }> {
   const started = performance.now();
-  const sumSet = new Set(summed);
-  const { results, samples: images, passes } = await reduceTensors(model, [...tensors, ...summed], (t) => (sumSet.has(t) ? 'sum' : 'histogram'),
-    samples, input, options, label, capture);
-  const stats = new Map<string, TensorStats>(tensors.map((t) => {
+  // Large tensors with known dims leave ORT in half precision beside their exact extent (half-exposure.ts).
+  const half = options.tensorDims ? halfPrecisionProbe(model, tensors, options.tensorDims) : { model, exposed: new Map<string, HalfExposure>() };
+  const kinds = new Map<string, ReductionKind>([...tensors.map((t) => [t, 'histogram'] as const), ...summed.map((t) => [t, 'sum'] as const)]);
+  const sourceOf = new Map<string, string>();
+  for (const [t, e] of half.exposed) {
+    kinds.delete(t);
+    kinds.set(e.values, 'half-histogram');
+    kinds.set(e.extent, 'extent');
+    sourceOf.set(e.values, t);
+  }
+  // A float16 copy takes half its source's bytes; an extent, two floats.
+  const tensorBytes = (t: string): number | undefined => {
+    const source = sourceOf.get(t);
+    if (source !== undefined) return (options.tensorBytes?.(source) ?? 0) / 2 || undefined;
+    return kinds.get(t) === 'extent' ? 8 : options.tensorBytes?.(t);
+  };
+  const { results, samples: images, passes } = await reduceTensors(half.model, [...kinds.keys()], (t) => kinds.get(t) ?? 'histogram',
+    samples, input, { ...options, tensorBytes }, label, capture);
+  const stats = new Map<string, TensorStats>();
+  const again: string[] = [];
+  for (const t of tensors) {
+    const e = half.exposed.get(t);
+    if (e) {
+      const counts = results.get(e.values);
+      const extent = results.get(e.extent);
+      const fromHalf = counts?.kind === 'half-histogram' && extent?.kind === 'extent' ? statsFromHalf(counts.stats, extent) : null;
+      if (fromHalf) stats.set(t, fromHalf);
+      else again.push(t);
+      continue;
+    }
     const result = results.get(t);
-    return [t, result?.kind === 'histogram' ? TensorStats.fromState(result.stats) : new TensorStats()];
-  }));
+    stats.set(t, result?.kind === 'histogram' ? TensorStats.fromState(result.stats) : new TensorStats());
+  }
+  let extraPasses = 0;
+  if (again.length > 0) {
+    // Ranges a half cannot hold (rare: beyond ±65504, or tiny): those tensors once more, in float32.
+    const redo = await collectStatistics(model, again, samples, input, { ...options, tensorDims: undefined }, label);
+    for (const [t, s] of redo.stats) stats.set(t, s);
+    extraPasses = redo.passes;
+  }
   const sums = new Map<string, Float64Array>();
   for (const [t, r] of results) if (r.kind === 'sum') sums.set(t, r.sum);
-  return { stats, sums, images, seconds: (performance.now() - started) / 1000, passes };
+  return { stats, sums, images, seconds: (performance.now() - started) / 1000, passes: passes + extraPasses };
 }
 
 /**

@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { InternalError } from '../../common/errors';
 import { reviveError, workerScript } from '../../common/workers';
 import type { ReduceReply, ReduceRequest } from '../../quant/reduce-worker';
-import type { ReductionKind, ReductionResult } from '../../quant/tensor-reductions';
+import type { ReductionKind, ReductionResult, TensorData } from '../../quant/tensor-reductions';
 
 /** The script esbuild.mjs bundles from src/quant/reduce-worker.ts. */
 export const REDUCE_WORKER = 'reduce-worker';
@@ -123,9 +123,9 @@ export class ReducePass {
 
   constructor(private readonly kind: ReductionKind | ((tensor: string) => ReductionKind)) {}
 
-  /** Hands `value` (float32) over; its data is unusable afterwards. Returns the bytes handed over. */
+  /** Hands `value` (float32, or float16 bit patterns) over; its data is unusable afterwards. Returns the bytes handed over. */
   add(tensor: string, value: ort.Tensor): number {
-    const given = value.data as Float32Array;
+    const given = value.data as TensorData;
     // Move the buffer when the tensor owns it whole, else a copy.
     const data = given.byteOffset === 0 && given.byteLength === given.buffer.byteLength ? given : given.slice();
     const bytes = data.byteLength; // 0 once the buffer has moved

@@ -1,0 +1,89 @@
+// Calibration exposes large tensors in half precision: their statistics equal those of the float32 values rounded to
+// the nearest half (ONNX Runtime's Cast, checked against a reference rounding) with the exact extent — min, max, count
+// and R as from float32 — in any opset (ReduceMin/ReduceMax without axes); small or dimless tensors stay float32 and
+// exact; a tensor beyond ±65504 or with a tiny range is measured again in float32 (one more pass) and is exact.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { openDataset, splitIndices } from '../../src/data/dataset';
+import { describeInput } from '../../src/data/model-input';
+import { collectStatistics, forEachBatch } from '../../src/engine/runtime/calibrate';
+import { HALF_MIN_VALUES } from '../../src/engine/runtime/half-exposure';
+import { openSampleSet } from '../../src/engine/runtime/sample-set';
+import { intsAttribute, randomTensor } from '../../src/onnx/build';
+import { intAttribute, makeNode } from '../../src/onnx/graph';
+import type { ModelProto } from '../../src/onnx/proto';
+import { makeTensor } from '../../src/onnx/tensor';
+import { rng } from '../../src/common/random';
+import { halfToFloat } from '../../src/quant/half-float';
+import { TensorStats } from '../../src/quant/histogram';
+import { toHalfBits } from '../fixtures/half';
+import { buildModel, presetPreprocessing, tempDir, valueInfo, writeImageNpy } from '../fixtures/models';
+
+/** [N,4,64,64] → Conv → Relu, and two tensors a half cannot hold: ×1e5 (beyond 65504) and ×1e-5 (tiny range). */
+function wideModel(opset: number): ModelProto {
+  const r = rng(5);
+  return buildModel([
+    makeNode('Conv', ['x', 'w', 'b'], ['c'], 'conv', [intsAttribute('kernel_shape', [3, 3]), intsAttribute('pads', [1, 1, 1, 1]), intAttribute('group', 1)]),
+    makeNode('Relu', ['c'], ['r'], 'relu'),
+    makeNode('Mul', ['r', 'big'], ['huge'], 'scale_up'),
+    makeNode('Mul', ['r', 'small'], ['tiny'], 'scale_down'),
+    makeNode('Add', ['huge', 'tiny'], ['out'], 'add'),
+  ], [randomTensor('w', [8, 4, 3, 3], r, 0.3), randomTensor('b', [8], r, 0.1), makeTensor('big', [], Float32Array.of(1e5)),
+    makeTensor('small', [], Float32Array.of(1e-5))],
+  [valueInfo('x', ['N', 4, 64, 64])], [valueInfo('out', ['N', 8, 64, 64])], opset);
+}
+
+const DIMS: Record<string, number[]> = { x: [1, 4, 64, 64], c: [1, 8, 64, 64], r: [1, 8, 64, 64], huge: [1, 8, 64, 64], tiny: [1, 8, 64, 64] };
+
+for (const opset of [13, 18]) {
+  test(`large tensors leave ONNX Runtime in half precision with their exact extent; out-of-range ones are measured again in float32 (opset ${opset})`, async () => {
+    assert.ok(4 * 64 * 64 >= HALF_MIN_VALUES, 'the input is large enough to be exposed in half precision');
+    const model = wideModel(opset);
+    const dir = tempDir();
+    const modelPath = join(dir, 'wide.onnx');
+    const input = describeInput(model, modelPath);
+    const data = await openDataset(writeImageNpy(dir, 10, [4, 64, 64], 3), { input, preprocessing: presetPreprocessing('raw', null) });
+    const samples = await openSampleSet(data, splitIndices(data.size, 10, 0), input, 4, { passes: 4 });
+    const tensors = Object.keys(DIMS);
+    const exact = await collectStatistics(model, tensors, samples, input, { threads: 1 }, modelPath);
+    const half = await collectStatistics(model, tensors, samples, input, { threads: 1, tensorDims: (t) => DIMS[t] }, modelPath);
+    assert.equal(exact.passes, 1);
+    assert.equal(half.passes, 2, 'one pass in half precision, one more for the two tensors a half cannot hold');
+    assert.equal(half.images, 10);
+
+    // The float32 values rounded to halves here (round to nearest even), with the exact extent.
+    const rounded = new Map<string, TensorStats>();
+    await forEachBatch(model, ['x', 'c', 'r'], samples, input, { threads: 1 }, modelPath, (t, value) => {
+      const stats = rounded.get(t) ?? new TensorStats();
+      stats.update(Float32Array.from(value.data as Float32Array, (v) => halfToFloat(toHalfBits(v))));
+      rounded.set(t, stats);
+    });
+    for (const t of ['x', 'c', 'r']) {
+      const got = half.stats.get(t)!;
+      const want = exact.stats.get(t)!;
+      assert.equal(got.min, want.min, `${t}: exact min`);
+      assert.equal(got.max, want.max, `${t}: exact max`);
+      assert.equal(got.count, want.count, `${t}: count`);
+      assert.equal(got.range, want.range, `${t}: R`);
+      const reference = rounded.get(t)!;
+      reference.setExactExtent(want.min, want.max);
+      assert.deepEqual(Array.from(got.bins), Array.from(reference.bins), `${t}: the histogram of the values rounded to halves`);
+      // Rounding moves a value by at most half a bin: the cumulative counts differ only by values near bin edges.
+      const a = got.bins;
+      const b = want.bins;
+      let cumA = 0;
+      let cumB = 0;
+      let worst = 0;
+      for (let i = 0; i < a.length; i++) {
+        cumA += a[i];
+        cumB += b[i];
+        worst = Math.max(worst, Math.abs(cumA - cumB));
+      }
+      assert.ok(worst <= 0.01 * want.count, `${t}: cumulative counts within 1 % (${worst} of ${want.count})`);
+    }
+    for (const t of ['huge', 'tiny']) {
+      assert.deepEqual(half.stats.get(t)!.state(), exact.stats.get(t)!.state(), `${t}: measured again in float32, exact`);
+    }
+  });
+}
