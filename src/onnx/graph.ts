@@ -55,6 +55,35 @@ export function elemTypeOf(info: ValueInfoProto | undefined): number | undefined
   return info?.type?.tensor_type?.elem_type;
 }
 
+/**
+ * A deep copy of a decoded proto value in which every byte field owns its bytes. Decoded byte fields (raw_data, string
+ * attributes) are views into the whole file's buffer, and structuredClone copies a view's entire buffer: copying a
+ * ResNet-50's nodes alone took 0.11 s (its 100 MB file came along).
+ */
+export function copyProto<T>(value: T): T {
+  if (value instanceof Uint8Array) return new Uint8Array(value) as T; // a Buffer's slice() would be another view
+  if (ArrayBuffer.isView(value)) return (value as unknown as Float32Array).slice() as T;
+  if (Array.isArray(value)) return value.map((v) => copyProto(v)) as T;
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = copyProto(v);
+  return out as T;
+}
+
+/**
+ * A copy of `model` whose structure (nodes, inputs, outputs, value infos, metadata) is its own and whose initializers
+ * are the same TensorProto objects, in a new list: for rewrites that add, drop or replace initializers but never change
+ * one in place (copying a ResNet-50's 100 MB of weights for each conversion cost 0.13 s). Change a shared initializer
+ * only by putting a new TensorProto in its place.
+ */
+export function copySharingInitializers(model: ModelProto): ModelProto {
+  const graph = model.graph;
+  if (!graph) return copyProto(model);
+  const copy = copyProto({ ...model, graph: { ...graph, initializer: [] as TensorProto[] } });
+  copy.graph!.initializer = [...graph.initializer];
+  return copy;
+}
+
 export class Graph {
   readonly initializers = new Map<string, TensorProto>();
   readonly producers = new Map<string, NodeProto>();

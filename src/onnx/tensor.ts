@@ -33,7 +33,8 @@ function aligned(raw: Uint8Array): ArrayBuffer {
   return copy.buffer;
 }
 
-function halfToFloat(h: number): number {
+/** The value of a float16 bit pattern (IEEE 754 binary16; NaN and ±Infinity included). */
+export function halfToFloat(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;
   const exp = (h >> 10) & 0x1f;
   const frac = h & 0x3ff;

@@ -3,7 +3,7 @@
 // (calibration statistics are reused, never recollected).
 import { InternalError } from '../common/errors';
 import type { ActivationType, BiasCorrectionMode, CalibrationMethod, CalibrationTensorStats, KeptFloatOp, WeightRoundingLayer } from '../common/report';
-import { Graph } from '../onnx/graph';
+import { copySharingInitializers, Graph } from '../onnx/graph';
 import { encodeModel, ModelProto } from '../onnx/proto';
 import { chooseRange } from './calibrators';
 import { TensorStats } from './histogram';
@@ -101,7 +101,7 @@ export function convert(reference: ModelProto, stats: Map<string, TensorStats>, 
 
 /** convert() without serializing: for callers that change the model further before encoding it once. */
 export function convertModel(reference: ModelProto, stats: Map<string, TensorStats>, ctx: ConvertContext, choice: ConvertChoice): Omit<Conversion, 'bytes'> {
-  const model: ModelProto = structuredClone(reference);
+  const model = copySharingInitializers(reference);
   const { graph, plan } = planFor(model, ctx, choice.exclude, choice.floatReasons);
   const tensorStats: CalibrationTensorStats[] = [];
   const params = new Map<string, QParams>();

@@ -15,7 +15,7 @@ import { intAttribute, makeNode } from '../../src/onnx/graph';
 import type { ModelProto } from '../../src/onnx/proto';
 import { makeTensor } from '../../src/onnx/tensor';
 import { rng } from '../../src/common/random';
-import { halfToFloat } from '../../src/quant/half-float';
+import { halfToFloat } from '../../src/onnx/tensor';
 import { TensorStats } from '../../src/quant/histogram';
 import { toHalfBits } from '../fixtures/half';
 import { buildModel, presetPreprocessing, tempDir, valueInfo, writeImageNpy } from '../fixtures/models';

@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rng } from '../../src/common/random';
-import { HALF_MAX, halfToFloat, halfValues, isHalfNonFinite } from '../../src/quant/half-float';
+import { HALF_MAX, halfValues, isHalfNonFinite } from '../../src/quant/half-float';
+import { halfToFloat } from '../../src/onnx/tensor';
 import { TensorStats } from '../../src/quant/histogram';
 import { newReduction } from '../../src/quant/tensor-reductions';
 import { toHalfBits } from '../fixtures/half';

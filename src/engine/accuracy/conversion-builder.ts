@@ -5,7 +5,7 @@
 // rounded layers apart), so trials that only exclude layers or reuse a method measure nothing new, and a comparison
 // can have the shifts of all its candidates measured in one pass (measureShifts). The last conversion is kept, so
 // building it again with or without correction converts nothing new.
-import { Graph } from '../../onnx/graph';
+import { copyProto, Graph } from '../../onnx/graph';
 import { encodeModel, ModelProto } from '../../onnx/proto';
 import { TensorStats } from '../../quant/histogram';
 import { applyBiasShifts, BiasTarget, findBiasTargets, measureBiasShifts } from './bias-correction';
@@ -144,7 +144,7 @@ export class ConversionBuilder {
       return { ...plain.conversion, bytes: plain.bytes };
     }
     // Corrected on a copy: the cached conversion stays as converted.
-    const conversion = { ...plain.conversion, model: structuredClone(plain.conversion.model) };
+    const conversion = { ...plain.conversion, model: copyProto(plain.conversion.model) };
     const graph = new Graph(conversion.model.graph!);
     const targets = findBiasTargets(graph, this.fp32Graph);
     const shifts = new Map<string, Float64Array>();

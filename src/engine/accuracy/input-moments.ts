@@ -7,7 +7,7 @@
 // a coarser stride; a layer with few inputs needs few vectors), and a group's inputs are split into blocks of whole
 // input channels so that no block exceeds `maxBlock` nor the input vectors the samples give over `vectorsPerInput`
 // (block-diagonal H: a dense H from fewer vectors than inputs would be fitted to those samples).
-import { attrInt, attrInts, attrString, Graph, intAttribute, makeNode } from '../../onnx/graph';
+import { attrInt, attrInts, attrString, copySharingInitializers, Graph, intAttribute, makeNode } from '../../onnx/graph';
 import { intsAttribute } from '../../onnx/build';
 import { makeTensor } from '../../onnx/tensor';
 import { AttributeProto, ModelProto, NodeProto, TensorProto } from '../../onnx/proto';
@@ -221,7 +221,7 @@ export interface MomentProbe {
 }
 
 export function momentProbe(reference: ModelProto, targets: readonly MomentTarget[]): MomentProbe {
-  const graph = new Graph(structuredClone(reference.graph!));
+  const graph = new Graph(copySharingInitializers(reference).graph!);
   const byName = new Map(graph.nodes.map((n) => [n.name ?? n.output[0], n] as const));
   const nodes: NodeProto[] = [];
   const inits: TensorProto[] = [];

@@ -2,7 +2,7 @@
 // per-channel range over the last axis on calibration samples, derives the factors and returns a smoothed copy of
 // the reference with what changed, so the caller can recalibrate just those tensors and compare both models.
 import type { SmoothQuantLayer } from '../../common/report';
-import { Graph } from '../../onnx/graph';
+import { copyProto, Graph } from '../../onnx/graph';
 import { ModelProto, NodeProto } from '../../onnx/proto';
 import type { TensorFacts } from '../../quant/convert';
 import { applySmoothing, findSmoothTargets, smoothFactors, SMOOTH_ALPHA, weightChannelMax } from '../../quant/smooth-quant';
@@ -50,7 +50,7 @@ export async function smoothReference(reference: ModelProto, facts: ReadonlyMap<
   const find = (graph: Graph) => findSmoothTargets(graph, opset, (t) => dims(t)?.[dims(t)!.length - 1], eligible, (t) => dims(t)?.length);
   // Looked for on the reference first: most models have none, and copying a large model costs.
   if (find(new Graph(reference.graph!)).length === 0) return null;
-  const model: ModelProto = structuredClone(reference);
+  const model: ModelProto = copyProto(reference);
   const graph = new Graph(model.graph!);
   const targets = find(graph);
   const maxima = await lastAxisMaxima(reference, targets.map((t) => t.tensor), samples, input, options, label);

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchResult, TimeProfile } from '../../common/report';
-import { Graph } from '../../onnx/graph';
+import { copyProto, Graph } from '../../onnx/graph';
 import { readModel } from '../../onnx/model-io';
 import { encodeModel } from '../../onnx/proto';
 import { benchFeeds, benchmarkPair } from '../runtime/bench';
@@ -40,7 +40,7 @@ export async function benchPair(request: BenchRequest): Promise<{ bench: BenchRe
   let profile: TimeProfile | undefined;
   if (request.profile) {
     // Unnamed FP32 nodes are named after their first output, as `octet quantize` names them.
-    const named = structuredClone(fp32.model);
+    const named = copyProto(fp32.model);
     for (const node of named.graph!.node) if (!node.name) node.name = node.output[0];
     const feeds = benchFeeds(input.name, input.shape, batch, null);
     const options = { runs: Math.max(5, Math.min(request.runs, 20)), warmup: 2, threads: request.threads, signal: request.signal };

@@ -5,6 +5,7 @@ import type { MachineInfo } from '../../common/report';
 import { describeModel, ModelDescription, requireInput } from '../../data/model-description';
 import type { ModelInput } from '../../data/model-input';
 import { LoadedModel, readModel } from '../../onnx/model-io';
+import { copyProto } from '../../onnx/graph';
 import { summarizeModel } from '../../onnx/model-summary';
 import type { ModelProto } from '../../onnx/proto';
 import { OpsetDecision, prepareOpset } from '../../quant/opset';
@@ -52,7 +53,7 @@ export async function prepareModel(run: Run): Promise<ReadyModel> {
   for (const node of optimized.graph!.node) if (!node.name) node.name = node.output[0];
   run.progress('optimize', 1, 1, 'FP32 graph optimized (BatchNorm folded)');
 
-  const reference: ModelProto = structuredClone(optimized);
+  const reference: ModelProto = copyProto(optimized);
   const perChannel = request.perChannel;
 
   const machine = machineInfo(ortVersion());
