@@ -4,8 +4,8 @@
 // a layer is W·m(x) + b − Ŵ·m(Q(x)) − b̂ = (W − Ŵ)·m(x) + Ŵ·m(x − Q(x)) + b − b̂, and each m needs, per input channel
 // and kernel offset (ky, kx), the sum of the input over the rows i·s + ky·d − pad and columns likewise: exactly a
 // depthwise Conv of the input with a kernel of ones the size of the output, dilated by the layer's strides and strided
-// by its dilations ([N, C, kh, kw] out). The pass then costs the FP32 model plus a few reads of each layer's input, not
-// the model twice over. Only for 2-D convolutions of fixed size (the kernel of ones is built from the probe's output
+// by its dilations ([N, C, kh, kw] out), done as two separable ones (a row of ones, then a column). The pass then costs
+// the FP32 model plus a few reads of each layer's input, not the model twice over. Only for 2-D convolutions of fixed size (the kernel of ones is built from the probe's output
 // size); other targets keep the copy.
 import { attrInt, attrInts, attrString, Graph, intAttribute, makeNode } from '../../onnx/graph';
 import { intsAttribute } from '../../onnx/build';
@@ -45,23 +45,35 @@ export function addInputMeanProbe(target: BiasTarget, graph: Graph, dimsOf: (t: 
   const pads = attrInts(original, 'pads') ?? [0, 0, 0, 0];
   const [outH, outW] = [outputDims[2], outputDims[3]];
   const base = `${target.node.name}_input_means`;
-  const ones = graph.uniqueName(`${base}_ones`);
-  initializers.push(makeTensor(ones, [channels, 1, outH, outW], new Float32Array(channels * outH * outW).fill(1)));
-  const start = graph.uniqueName(`${base}_start`);
-  const end = graph.uniqueName(`${base}_end`);
-  const shape = graph.uniqueName(`${base}_shape`);
-  initializers.push(makeTensor(start, [2], BigInt64Array.of(0n, 0n)), makeTensor(end, [2], BigInt64Array.of(BigInt(kh), BigInt(kw))),
-    makeTensor(shape, [2], BigInt64Array.of(0n, -1n)));
-  const axes = graph.uniqueName(`${base}_axes`);
-  initializers.push(makeTensor(axes, [2], BigInt64Array.of(2n, 3n)));
+  const constant = (suffix: string, dims: number[], values: Float32Array | BigInt64Array): string => {
+    const name = graph.uniqueName(`${base}_${suffix}`);
+    initializers.push(makeTensor(name, dims, values));
+    return name;
+  };
+  // Separable: a row of ones sums along the width, then a column of ones along the height (zero rows of padding sum to
+  // nothing either way) — each input value is read kw times, not kh·kw times as by one kernel of ones.
+  const onesAlongWidth = constant('ones_w', [channels, 1, 1, outW], new Float32Array(channels * outW).fill(1));
+  const onesAlongHeight = constant('ones_h', [channels, 1, outH, 1], new Float32Array(channels * outH).fill(1));
+  const start = constant('start', [2], BigInt64Array.of(0n, 0n));
+  const end = constant('end', [2], BigInt64Array.of(BigInt(kh), BigInt(kw)));
+  const shape = constant('shape', [2], BigInt64Array.of(0n, -1n));
+  const axes = constant('axes', [2], BigInt64Array.of(2n, 3n));
+  const [strideH, strideW] = strides.map(Number);
+  const [dilationH, dilationW] = dilations.map(Number);
+  const [padTop, padLeft, padBottom, padRight] = pads.map(Number);
   const sums = (input: string, tag: string): string => {
+    const rowSums = graph.uniqueName(`${base}_${tag}_row_sums`);
     const patches = graph.uniqueName(`${base}_${tag}_patches`);
     const cut = graph.uniqueName(`${base}_${tag}_offsets`);
     const flat = graph.uniqueName(`${base}_${tag}_sums`);
     nodes.push(
-      makeNode('Conv', [input, ones], [patches], graph.uniqueName(`${base}_${tag}_Conv`), [
-        intsAttribute('kernel_shape', [outH, outW]), intsAttribute('dilations', strides.map(Number)),
-        intsAttribute('strides', dilations.map(Number)), intsAttribute('pads', pads.map(Number)), intAttribute('group', channels),
+      makeNode('Conv', [input, onesAlongWidth], [rowSums], graph.uniqueName(`${base}_${tag}_ConvW`), [
+        intsAttribute('kernel_shape', [1, outW]), intsAttribute('dilations', [1, strideW]), intsAttribute('strides', [1, dilationW]),
+        intsAttribute('pads', [0, padLeft, 0, padRight]), intAttribute('group', channels),
+      ]),
+      makeNode('Conv', [rowSums, onesAlongHeight], [patches], graph.uniqueName(`${base}_${tag}_ConvH`), [
+        intsAttribute('kernel_shape', [outH, 1]), intsAttribute('dilations', [strideH, 1]), intsAttribute('strides', [dilationH, 1]),
+        intsAttribute('pads', [padTop, 0, padBottom, 0]), intAttribute('group', channels),
       ]),
       // The output has kh×kw offsets, or one more row/column when the stride leaves room: the first kh×kw are the patch.
       makeNode('Slice', [patches, start, end, axes], [cut], graph.uniqueName(`${base}_${tag}_Slice`)),
