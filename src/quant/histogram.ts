@@ -70,10 +70,13 @@ export class TensorStats {
   }
 
   /**
-   * Adds `values[i]` seen `counts[i]` times, for i < n (e.g. the float16 patterns of a batch and their counts):
-   * equal to streaming every copy of every value. Non-finite values count as such.
+   * Adds `values[i]` seen `counts[i]` times, for i < n: equal to streaming every copy of every value. With `spread`,
+   * each value stands for values spread evenly over [lows[i], highs[i]] (e.g. everything a float16 pattern is rounded
+   * from): its count is shared among the bins that interval overlaps, so rounding does not shift the histogram (as
+   * points, values rounded to float16 sit half a bin high in the top octave). R grows to cover the values. Non-finite
+   * values count as such.
    */
-  addCounted(values: Float32Array, counts: Float64Array, n = values.length): void {
+  addCounted(values: Float32Array, counts: Float64Array, n = values.length, spread?: { lows: Float32Array; highs: Float32Array }): void {
     let lo = Infinity;
     let hi = -Infinity;
     for (let i = 0; i < n; i++) {
@@ -93,7 +96,9 @@ export class TensorStats {
       const v = values[i];
       if (!Number.isFinite(v)) continue;
       this.finiteCount += counts[i];
-      this.counts[multiplier === 0 ? center : Math.floor(v * multiplier) + center] += counts[i];
+      if (multiplier === 0) this.counts[center] += counts[i];
+      else if (spread && spread.lows[i] < spread.highs[i]) this.spreadOver(spread.lows[i], spread.highs[i], counts[i], multiplier, center);
+      else this.counts[Math.floor(v * multiplier) + center] += counts[i];
     }
   }
 
@@ -178,6 +183,20 @@ export class TensorStats {
     if (other.maxValue > this.maxValue) this.maxValue = other.maxValue;
     this.finiteCount += other.finiteCount;
     this.nonFiniteCount += other.nonFiniteCount;
+  }
+
+  /** Shares `count` among the bins [lo, hi] overlaps (clipped to [-R, R]), in proportion to the overlap. */
+  private spreadOver(lo: number, hi: number, count: number, multiplier: number, center: number): void {
+    const last = this.binCount - 1;
+    const a = Math.max(-this.halfRange, lo) * multiplier + center;
+    const b = Math.min(this.halfRange, hi) * multiplier + center;
+    const first = Math.min(last, Math.floor(a));
+    const end = Math.min(last, Math.ceil(b) - 1);
+    if (end <= first || !(b > a)) {
+      this.counts[first] += count;
+      return;
+    }
+    for (let k = first; k <= end; k++) this.counts[k] += (count * (Math.min(b, k + 1) - Math.max(a, k))) / (b - a);
   }
 
   /** Widens min/max to [lo, hi] and grows R to cover them (regrouping the counts, and `stripes` folded first). */

@@ -4,7 +4,7 @@
 // batches (input moments a probe graph already reduced, for weight rounding). Pure arithmetic on [N, C, ...] tensors,
 // the same on whichever thread runs it (engine/runtime/reducer.ts runs it on a reducing thread beside ONNX Runtime);
 // every result is plain data that can cross threads.
-import { HALF_PATTERNS, halfValues } from './half-float';
+import { HALF_PATTERNS, halfRoundingIntervals, halfValues } from './half-float';
 import { TensorStats, TensorStatsState } from './histogram';
 
 export type ReductionKind = 'histogram' | 'half-histogram' | 'extent' | 'channel-max' | 'channel-sum' | 'sum';
@@ -61,13 +61,14 @@ class HistogramReduction implements TensorReduction {
 const HALF_STRIPES = 4;
 /** One table for every half-histogram of the thread (1 MB; emptied after each batch). */
 let patternTable: Uint32Array | null = null;
-let batchValues: Float32Array | null = null;
-let batchCounts: Float64Array | null = null;
+/** The patterns one batch touched: their values, counts and rounding intervals (reused from batch to batch). */
+let batchPatterns: { values: Float32Array; counts: Float64Array; lows: Float32Array; highs: Float32Array } | null = null;
 
 /**
  * The histogram of float16 values (bit patterns): each batch is counted per pattern — one table increment per value,
  * in a table shared by all tensors — and the patterns seen are then added to the tensor's TensorStats with their
- * counts. The stats hold the values as rounded; the caller sets their exact extent (TensorStats.setExactExtent).
+ * counts, each spread over the interval of values that round to it. The caller sets the exact extent
+ * (TensorStats.setExactExtent).
  */
 class HalfHistogramReduction implements TensorReduction {
   private readonly stats = new TensorStats();
@@ -87,18 +88,21 @@ class HalfHistogramReduction implements TensorReduction {
       t[3 * HALF_PATTERNS + data[i + 3]]++;
     }
     for (; i < n; i++) t[data[i]]++;
-    const values = batchValues ??= new Float32Array(HALF_PATTERNS);
-    const counts = batchCounts ??= new Float64Array(HALF_PATTERNS);
+    const batch = batchPatterns ??= { values: new Float32Array(HALF_PATTERNS), counts: new Float64Array(HALF_PATTERNS),
+      lows: new Float32Array(HALF_PATTERNS), highs: new Float32Array(HALF_PATTERNS) };
     const decoded = halfValues();
+    const { lows, highs } = halfRoundingIntervals();
     let seen = 0;
     for (let p = 0; p < HALF_PATTERNS; p++) {
       const c = t[p] + t[HALF_PATTERNS + p] + t[2 * HALF_PATTERNS + p] + t[3 * HALF_PATTERNS + p];
       if (c === 0) continue;
-      values[seen] = decoded[p];
-      counts[seen++] = c;
+      batch.values[seen] = decoded[p];
+      batch.lows[seen] = lows[p];
+      batch.highs[seen] = highs[p];
+      batch.counts[seen++] = c;
     }
     t.fill(0);
-    this.stats.addCounted(values, counts, seen);
+    this.stats.addCounted(batch.values, batch.counts, seen, batch);
   }
 
   result(): ReductionResult { return { kind: 'half-histogram', stats: this.stats.state() }; }

@@ -1,10 +1,11 @@
 // Half-precision histograms: float16 patterns decode to their values; counted values equal streaming every copy; an
-// exact extent grows R as streaming the unrounded values would; the reducing thread's half-histogram equals streaming
-// the decoded values (striped tables, ReLU zeros, several batches) and its extent reduction keeps min/max and NaN.
+// exact extent grows R as streaming the unrounded values would; a value spread over its rounding interval shares its
+// count among the bins it overlaps; the reducing thread's half-histogram equals adding each pattern with its count and
+// interval (striped tables, ReLU zeros, several batches); the extent reduction keeps min/max and NaN.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rng } from '../../src/common/random';
-import { HALF_MAX, halfValues, isHalfNonFinite } from '../../src/quant/half-float';
+import { HALF_MAX, halfRoundingIntervals, halfValues, isHalfNonFinite } from '../../src/quant/half-float';
 import { halfToFloat } from '../../src/onnx/tensor';
 import { TensorStats } from '../../src/quant/histogram';
 import { newReduction } from '../../src/quant/tensor-reductions';
@@ -77,21 +78,56 @@ test('an exact extent replaces the rounded one and grows R as the unrounded valu
   assert.throws(() => stats.setExactExtent(0, Infinity), /not a finite extent/);
 });
 
-test('the half-histogram reduction equals streaming the decoded values: striped batches, ReLU zeros, NaN', () => {
+test('a value spread over an interval shares its count among the bins it overlaps; a point interval stays a point', () => {
+  // 8 bins over [-4, 4): bin width 1, bin 4 = [0, 1), bin 5 = [1, 2).
+  const stats = new TensorStats({ bins: 8 });
+  stats.addCounted(Float32Array.of(1, 3, 0), Float64Array.of(4, 2, 5), 3,
+    { lows: Float32Array.of(0.75, 3, 0), highs: Float32Array.of(1.25, 3, 0) });
+  assert.equal(stats.range, 4);
+  assert.equal(stats.count, 11);
+  assert.deepEqual(Array.from(stats.bins), [0, 0, 0, 0, 5 + 2, 2, 0, 2]);
+  // Clipped to [-R, R]: an interval reaching past +R keeps its whole count inside.
+  const edge = new TensorStats({ bins: 8 });
+  edge.addCounted(Float32Array.of(4), Float64Array.of(3), 1, { lows: Float32Array.of(3.5), highs: Float32Array.of(4.5) });
+  assert.deepEqual(Array.from(edge.bins), [0, 0, 0, 0, 0, 0, 0, 3]);
+});
+
+test('every float32 value lies in the rounding interval of the float16 pattern it rounds to', () => {
+  const { lows, highs } = halfRoundingIntervals();
+  const next = rng(5);
+  for (let i = 0; i < 20000; i++) {
+    const x = Math.fround((next() - 0.5) * 2 ** (Math.floor(next() * 40) - 24));
+    const bits = toHalfBits(x);
+    if (isHalfNonFinite(bits) || (bits & 0x7fff) === 0) continue;
+    assert.ok(lows[bits] <= x && x <= highs[bits], `${x} in [${lows[bits]}, ${highs[bits]}] of pattern ${bits}`);
+  }
+  assert.equal(highs[0x7bff], 65520);
+  assert.equal(lows[0], 0);
+  assert.equal(highs[0], 0);
+});
+
+test('the half-histogram reduction equals adding each pattern with its count and interval: striped batches, ReLU zeros, NaN', () => {
   const next = rng(11);
   const reduction = newReduction('half-histogram');
   const expected = new TensorStats();
+  const { lows, highs } = halfRoundingIntervals();
   for (const [n, scale] of [[70001, 3], [4096, 0.01], [3, 100], [200000, 6]] as const) {
     const values = new Float32Array(n).map(() => Math.max(0, (next() - 0.3) * scale));
     values[1] = NaN;
     const bits = Uint16Array.from(values, (v) => toHalfBits(v));
     reduction.update(bits, [n]);
-    expected.update(Float32Array.from(bits, (b) => halfToFloat(b)));
+    const seen = new Map<number, number>();
+    for (const b of bits) seen.set(b, (seen.get(b) ?? 0) + 1);
+    const patterns = [...seen.keys()].sort((a, b) => a - b);
+    expected.addCounted(Float32Array.from(patterns, (p) => halfToFloat(p)), Float64Array.from(patterns, (p) => seen.get(p)!), patterns.length,
+      { lows: Float32Array.from(patterns, (p) => lows[p]), highs: Float32Array.from(patterns, (p) => highs[p]) });
   }
   const result = reduction.result();
   assert.equal(result.kind, 'half-histogram');
   if (result.kind !== 'half-histogram') return;
-  assertSameStats(TensorStats.fromState(result.stats), expected);
+  const got = TensorStats.fromState(result.stats);
+  assertSameStats(got, expected);
+  assert.ok(got.nonFinite === 4, 'the NaN of each batch');
   assert.throws(() => reduction.update(new Float32Array(4), [4]), /float16 bit patterns/);
   assert.throws(() => newReduction('histogram').update(new Uint16Array(4), [4]), /float32 values/);
 });
