@@ -77,7 +77,7 @@ class HalfHistogramReduction implements TensorReduction {
     if (!(data instanceof Uint16Array)) throw new TypeError(`a half-histogram reduction takes float16 bit patterns, got ${data.constructor.name}`);
     const t = patternTable ??= new Uint32Array(HALF_STRIPES * HALF_PATTERNS);
     const n = data.length;
-    // Batches of more than 2^32 values would overflow a counter: never from one ORT run of calibration, but split anyway.
+    // A uint32 counter holds any batch one ORT run of calibration returns; a larger one is refused, not miscounted.
     if (n > 0xffffffff) throw new RangeError(`half-histogram: a batch of ${n} values`);
     const whole = n - (n % HALF_STRIPES);
     let i = 0;

@@ -112,6 +112,11 @@ export interface RoundLayerJob {
   options: WeightRoundingOptions;
 }
 
+/** roundLayer on a job (on a rounding thread or here). */
+export function roundJob(job: RoundLayerJob): RoundedLayer {
+  return roundLayer(job.weights, job.dims, job.layout, job.scales, job.nearest, job.moments, job.limits, job.options);
+}
+
 /** Rows processed together per block (see weight-rounding-solve.ts). */
 const TILE = 16;
 

@@ -5,8 +5,8 @@
 // and kernel offset (ky, kx), the sum of the input over the rows i·s + ky·d − pad and columns likewise: exactly a
 // depthwise Conv of the input with a kernel of ones the size of the output, dilated by the layer's strides and strided
 // by its dilations ([N, C, kh, kw] out), done as two separable ones (a row of ones, then a column). The pass then costs
-// the FP32 model plus a few reads of each layer's input, not the model twice over. Only for 2-D convolutions of fixed size (the kernel of ones is built from the probe's output
-// size); other targets keep the copy.
+// the FP32 model plus a few reads of each layer's input, not the model twice over. Only for 2-D convolutions of fixed
+// size (the kernels of ones are sized from the probe's output); other targets keep the copy.
 import { attrInt, attrInts, attrString, Graph, intAttribute, makeNode } from '../../onnx/graph';
 import { intsAttribute } from '../../onnx/build';
 import { makeTensor, tensorToFloat32 } from '../../onnx/tensor';

@@ -6,7 +6,7 @@ import type { WeightRoundingLayer } from '../../common/report';
 import { Graph } from '../../onnx/graph';
 import { ModelProto, NodeProto } from '../../onnx/proto';
 import { WeightRounder } from '../../quant/rewrite';
-import { DEFAULT_ROUNDING, InputMoments, LayerLimits, RoundedLayer, roundLayer, RoundLayerJob, WeightRoundingOptions } from '../../quant/weight-rounding';
+import { DEFAULT_ROUNDING, InputMoments, LayerLimits, RoundedLayer, roundJob, RoundLayerJob, WeightRoundingOptions } from '../../quant/weight-rounding';
 import { InternalError } from '../../common/errors';
 import { defaultWorkerCount, WorkerPool, workerScript } from '../../common/workers';
 import { roundTo, sqnrDbOf } from '../../common/numbers';
@@ -201,7 +201,7 @@ export class LayerRounding {
       let result = this.rounded.get(key);
       if (!result) {
         const started = performance.now();
-        const r = roundLayer(job.weights, job.dims, job.layout, job.scales, job.nearest, job.moments, job.limits, job.options);
+        const r = roundJob(job);
         const seconds = (performance.now() - started) / 1000;
         this.solveSeconds += seconds;
         result = this.keep(key, name, r, seconds);

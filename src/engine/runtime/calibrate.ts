@@ -9,7 +9,7 @@ import type * as ort from 'onnxruntime-node';
 import { encodeModel, ModelProto, NodeProto, TensorProto } from '../../onnx/proto';
 import { TensorStats } from '../../quant/histogram';
 import type { ReductionKind, ReductionResult } from '../../quant/tensor-reductions';
-import { HalfExposure, halfPrecisionProbe, statsFromHalf } from './half-exposure';
+import { halfPrecisionProbe, statsFromHalf } from './half-exposure';
 import type { ModelInput } from '../../data/model-input';
 import { withExtraOutputs } from './prepare';
 import { OptimizationLevel, openSession, runFloat } from './session';
@@ -124,7 +124,7 @@ export async function collectStatistics(model: ModelProto, tensors: readonly str
   input: ModelInput, options: CalibrationOptions, label: string, summed: readonly string[] = [], capture?: OutputCapture): Promise<CalibrationResult & { sums: Map<string, Float64Array> }> {
   const started = performance.now();
   // Large tensors with known dims leave ORT in half precision beside their exact extent (half-exposure.ts).
-  const half = options.tensorDims ? halfPrecisionProbe(model, tensors, options.tensorDims) : { model, exposed: new Map<string, HalfExposure>() };
+  const half = halfPrecisionProbe(model, tensors, options.tensorDims);
   const kinds = new Map<string, ReductionKind>([...tensors.map((t) => [t, 'histogram'] as const), ...summed.map((t) => [t, 'sum'] as const)]);
   const sourceOf = new Map<string, string>();
   for (const [t, e] of half.exposed) {

@@ -34,15 +34,17 @@ export interface HalfExposure {
 
 /**
  * A copy of `model` with every tensor of at least HALF_MIN_VALUES values per sample (rank ≥ 1, dims known) exposed as
- * float16 plus its [min, max]. Tensors of unknown dims or fewer values are not in the map (expose them as they are).
+ * float16 plus its [min, max]. Tensors of unknown dims (all of them without `dimsOf`) or fewer values are not in the
+ * map (expose them as they are).
  */
-export function halfPrecisionProbe(model: ModelProto, tensors: readonly string[], dimsOf: (tensor: string) => readonly number[] | undefined):
+export function halfPrecisionProbe(model: ModelProto, tensors: readonly string[], dimsOf: ((tensor: string) => readonly number[] | undefined) | undefined):
   { model: ModelProto; exposed: Map<string, HalfExposure> } {
+  const exposed = new Map<string, HalfExposure>();
+  if (!dimsOf) return { model, exposed };
   const graph = new Graph(model.graph!);
   const nodes: NodeProto[] = [];
   // Declared as graph outputs here, with their types (a run fetches only the outputs it names).
   const outputs: ValueInfoProto[] = [];
-  const exposed = new Map<string, HalfExposure>();
   for (const t of new Set(tensors)) {
     const dims = dimsOf(t);
     if (!dims || dims.length === 0 || dims.reduce((a, b) => a * b, 1) < HALF_MIN_VALUES) continue;
