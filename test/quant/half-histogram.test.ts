@@ -8,7 +8,7 @@ import { rng } from '../../src/common/random';
 import { HALF_MAX, halfRoundingIntervals, halfValues, isHalfNonFinite } from '../../src/quant/half-float';
 import { halfToFloat } from '../../src/onnx/tensor';
 import { TensorStats } from '../../src/quant/histogram';
-import { newReduction } from '../../src/quant/tensor-reductions';
+import { HALF_SAMPLED_VALUES, newReduction, sampleStride } from '../../src/quant/tensor-reductions';
 import { toHalfBits } from '../fixtures/half';
 
 function assertSameStats(actual: TensorStats, expected: TensorStats, label = ''): void {
@@ -111,7 +111,7 @@ test('the half-histogram reduction equals adding each pattern with its count and
   const reduction = newReduction('half-histogram');
   const expected = new TensorStats();
   const { lows, highs } = halfRoundingIntervals();
-  for (const [n, scale] of [[70001, 3], [4096, 0.01], [3, 100], [200000, 6]] as const) {
+  for (const [n, scale] of [[70001, 3], [4096, 0.01], [3, 100], [131071, 6]] as const) {
     const values = new Float32Array(n).map(() => Math.max(0, (next() - 0.3) * scale));
     values[1] = NaN;
     const bits = Uint16Array.from(values, (v) => toHalfBits(v));
@@ -130,6 +130,55 @@ test('the half-histogram reduction equals adding each pattern with its count and
   assert.ok(got.nonFinite === 4, 'the NaN of each batch');
   assert.throws(() => reduction.update(new Float32Array(4), [4]), /float16 bit patterns/);
   assert.throws(() => newReduction('histogram').update(new Uint16Array(4), [4]), /float32 values/);
+});
+
+test('the counting stride of a large tensor is a prime of at least values / budget that divides no length of it', () => {
+  assert.equal(sampleStride(2 * HALF_SAMPLED_VALUES - 1), 1, 'below twice the budget: every value');
+  for (const dims of [[64, 112, 112], [256, 56, 56], [1024, 14, 14], [2048, 7, 7], [3, 640, 640], [96, 160, 160], [131072], [1, 2, 3, 5, 7, 11, 13]]) {
+    const values = dims.reduce((a, b) => a * b, 1);
+    const p = sampleStride(values);
+    if (values < 2 * HALF_SAMPLED_VALUES) {
+      assert.equal(p, 1, `[${dims}]`);
+      continue;
+    }
+    assert.ok(p >= Math.floor(values / HALF_SAMPLED_VALUES), `[${dims}]: stride ${p} keeps about the budget`);
+    for (let d = 2; d * d <= p; d++) assert.notEqual(p % d, 0, `[${dims}]: stride ${p} is prime`);
+    for (let k = 1; k <= dims.length; k++) {
+      const inner = dims.slice(dims.length - k).reduce((a, b) => a * b, 1);
+      assert.notEqual(inner % p, 0, `[${dims}]: stride ${p} divides no row, plane or channel length (${inner})`);
+    }
+  }
+});
+
+test('a large tensor is counted on every p-th value, the stride running on across batches, and sees every phase of a 2×2 pattern', () => {
+  // [2, 8, 128, 128]: 131072 values per sample, stride 3; the value depends on (row, column) mod 2, as after a
+  // stride-2 transposed convolution. Three batches: the picks are global positions 0, 3, 6, … of their concatenation.
+  const dims = [2, 8, 128, 128];
+  const n = dims.reduce((a, b) => a * b, 1);
+  const stride = sampleStride(n / 2);
+  assert.equal(stride, 3);
+  const phaseValue = [0.5, 1, 2, 4];
+  const batch = new Float32Array(n).map((_, i) => phaseValue[((i >> 7) & 1) * 2 + (i & 1)]);
+  const bits = Uint16Array.from(batch, (v) => toHalfBits(v));
+  const reduction = newReduction('half-histogram');
+  const expected = new Map<number, number>();
+  for (let b = 0; b < 3; b++) {
+    reduction.update(bits, dims);
+    for (let i = 0; i < n; i++) if ((b * n + i) % stride === 0) expected.set(bits[i], (expected.get(bits[i]) ?? 0) + 1);
+  }
+  const result = reduction.result();
+  if (result.kind !== 'half-histogram') throw new Error(result.kind);
+  const got = TensorStats.fromState(result.stats);
+  assert.equal(got.count, Math.ceil(3 * n / stride));
+  for (const [p, count] of expected) {
+    const v = halfToFloat(p);
+    const share = count / got.count;
+    assert.ok(Math.abs(share - 0.25) < 0.01, `phase value ${v}: ${(share * 100).toFixed(2)} % of the picks`);
+    // The value's bins hold exactly its picks (its rounding interval is within one bin or a few).
+    let inBins = 0;
+    for (let i = 0; i < got.bins.length; i++) if (got.binEdge(i) + got.binWidth > v * (1 - 2 ** -11) && got.binEdge(i) < v * (1 + 2 ** -11)) inBins += got.bins[i];
+    assert.ok(Math.abs(inBins - count) < 1e-6 * count + 1e-9, `phase value ${v}: ${inBins} counted, ${count} picked`);
+  }
 });
 
 test('the extent reduction keeps the smallest min and the largest max, and NaN when one was NaN', () => {
