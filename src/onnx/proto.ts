@@ -181,10 +181,11 @@ function tensorParts(type: protobuf.Type, tensor: TensorProto): Uint8Array[] {
 /** A length-delimited field `name` of `type` holding `parts`: its key, its length, the parts. */
 function fieldOf(type: protobuf.Type, name: string, parts: Uint8Array[]): Uint8Array[] {
   const length = parts.reduce((sum, p) => sum + p.length, 0);
-  return [varint(type.fields[name].id * 8 + 2), varint(length), ...parts];
+  return [encodeVarint(type.fields[name].id * 8 + 2), encodeVarint(length), ...parts];
 }
 
-function varint(value: number): Uint8Array {
+/** A non-negative integer (below 2^53) as a protobuf varint. */
+export function encodeVarint(value: number): Uint8Array {
   const bytes: number[] = [];
   let v = value;
   while (v >= 0x80) {

@@ -12,7 +12,7 @@ import { openRegularFileSync, readRangeSync } from '../common/safe-read';
 import { loadExternalTensors } from './external-data';
 import { parseModel, PROTOBUF_LIMIT } from './model-io';
 import { checkSummaryParts, ModelSummary, summaryFromParts, SummaryParts } from './model-summary';
-import { decodePart, ModelProto, TensorProto } from './proto';
+import { decodePart, encodeVarint, ModelProto, TensorProto } from './proto';
 
 const MODEL_FILE = { what: 'an ONNX model file', maxBytes: PROTOBUF_LIMIT };
 
@@ -97,16 +97,6 @@ class FileWindow {
   }
 }
 
-function encodeVarint(value: number): Buffer {
-  const out: number[] = [];
-  let v = value;
-  while (v >= 0x80) {
-    out.push((v % 128) | 0x80);
-    v = Math.floor(v / 128);
-  }
-  out.push(v);
-  return Buffer.from(out);
-}
 
 /** End offset of the field whose value starts at `offset` with wire type `wireType`. */
 function skipValue(win: FileWindow, wireType: number, offset: number): number {
@@ -160,7 +150,7 @@ export interface LazyTensorData {
 export interface LazyEntry { offset: number; length: number }
 
 function skimTensor(win: FileWindow, start: number, end: number, lazy: Map<string, LazyEntry>): Buffer {
-  const parts: Buffer[] = [];
+  const parts: Uint8Array[] = [];
   let name: string | undefined;
   let payload: LazyEntry | undefined;
   eachField(win, start, end, (field, wireType, { from, valueAt, next }) => {
@@ -182,7 +172,7 @@ function skimTensor(win: FileWindow, start: number, end: number, lazy: Map<strin
 }
 
 function skimGraph(win: FileWindow, start: number, end: number, lazy: Map<string, LazyEntry>): Buffer {
-  const parts: Buffer[] = [];
+  const parts: Uint8Array[] = [];
   eachField(win, start, end, (field, wireType, { from, valueAt, next }) => {
     if (field === GRAPH_INITIALIZER && wireType === LENGTH_DELIMITED) {
       const tensor = skimTensor(win, ...span(win, valueAt), lazy);
@@ -208,7 +198,7 @@ export function skimModel(path: string): SkimmedModel {
   try {
     const win = new FileWindow(fd, size);
     const lazy = new Map<string, LazyEntry>();
-    const parts: Buffer[] = [];
+    const parts: Uint8Array[] = [];
     try {
       eachField(win, 0, size, (field, wireType, { from, valueAt, next }) => {
         if (field === MODEL_GRAPH && wireType === LENGTH_DELIMITED) {
