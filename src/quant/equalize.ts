@@ -118,24 +118,32 @@ function replaceInitializer(graph: Graph, name: string, values: Float32Array): v
   graph.initializers.set(name, fresh);
 }
 
-/** Replaces every value v of channel c along `axis` of an initializer with rescale(v, c). */
-function scaleAlong(graph: Graph, name: string, axis: number, rescale: (v: number, c: number) => number): void {
+/**
+ * Divides (or multiplies) every value of channel c along `axis` of an initializer by s[c]: a loop per run of one
+ * channel's values (a call per value cost ResNet-50's equalization 0.5 s).
+ */
+function scaleAlong(graph: Graph, name: string, axis: number, s: Float32Array, op: 'divide' | 'multiply'): void {
   const w = graph.initializers.get(name)!;
   const values = tensorToFloat32(w);
   const channels = w.dims[axis];
   const inner = w.dims.slice(axis + 1).reduce((n, d) => n * d, 1);
-  for (let i = 0; i < values.length; i++) values[i] = rescale(values[i], Math.floor(i / inner) % channels);
+  for (let start = 0, c = 0; start < values.length; start += inner, c = (c + 1) % channels) {
+    const factor = s[c];
+    const end = start + inner;
+    if (op === 'divide') for (let i = start; i < end; i++) values[i] /= factor;
+    else for (let i = start; i < end; i++) values[i] *= factor;
+  }
   replaceInitializer(graph, name, values);
 }
 
 function scaleProducer(graph: Graph, pair: EqualizationPair, s: Float32Array): void {
   const weight = ruleFor(pair.producer)!.weight!;
-  scaleAlong(graph, pair.producer.input[weight.input], pair.producerAxis, (v, c) => v / s[c]);
+  scaleAlong(graph, pair.producer.input[weight.input], pair.producerAxis, s, 'divide');
   const biasName = weight.bias === undefined ? undefined : pair.producer.input[weight.bias];
-  if (biasName) scaleAlong(graph, biasName, 0, (v, c) => v / s[c]);
+  if (biasName) scaleAlong(graph, biasName, 0, s, 'divide');
 }
 
 function scaleConsumer(graph: Graph, pair: EqualizationPair, s: Float32Array): void {
   const weight = ruleFor(pair.consumer)!.weight!;
-  scaleAlong(graph, pair.consumer.input[weight.input], pair.consumerAxis, (v, c) => v * s[c]);
+  scaleAlong(graph, pair.consumer.input[weight.input], pair.consumerAxis, s, 'multiply');
 }
