@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { rng } from '../../src/common/random';
 import {
   computeQParams, dequantizeValue, integerRange, quantizeBias, quantizeValue, quantizeWeights, roundHalfToEven,
 } from '../../src/quant/qparams';
@@ -68,7 +69,36 @@ test('round half to even', () => {
   const cases: [number, number][] = [[0.5, 0], [1.5, 2], [2.5, 2], [-0.5, 0], [-1.5, -2], [-2.5, -2], [2.4999, 2],
     [-2.6, -3], [3, 3], [7.5, 8]];
   for (const [x, expected] of cases) assert.equal(roundHalfToEven(x) + 0, expected, `round(${x})`);
+  // Against the definition (floor, then the fraction against one half), on ties, their neighbouring doubles, random
+  // values of every magnitude and the non-finite ones.
+  const byDefinition = (x: number): number => {
+    const down = Math.floor(x);
+    const fraction = x - down;
+    return fraction > 0.5 ? down + 1 : fraction < 0.5 ? down : down % 2 === 0 ? down : down + 1;
+  };
+  const values: number[] = [0, -0, NaN, Infinity, -Infinity, 2 ** 52 + 1, -(2 ** 53), 1e300, Number.MIN_VALUE, -Number.MIN_VALUE];
+  const next = rng(17);
+  for (let k = -300; k <= 300; k++) {
+    const tie = k + 0.5;
+    values.push(tie, -tie, nextUp(tie), nextDown(tie), -nextUp(tie), -nextDown(tie));
+  }
+  for (let i = 0; i < 20000; i++) values.push((next() - 0.5) * 2 ** Math.floor(next() * 40 - 10), Math.fround((next() - 0.5) * 300));
+  for (const x of values) assert.ok(Object.is(roundHalfToEven(x), byDefinition(x)) || (roundHalfToEven(x) === 0 && byDefinition(x) === 0), `round(${x})`);
 });
+
+/** The doubles next to x (x finite, not 0). */
+function nextUp(x: number): number {
+  const bits = new Float64Array([x]);
+  const words = new BigInt64Array(bits.buffer);
+  words[0] += x > 0 ? 1n : -1n;
+  return bits[0];
+}
+function nextDown(x: number): number {
+  const bits = new Float64Array([x]);
+  const words = new BigInt64Array(bits.buffer);
+  words[0] -= x > 0 ? 1n : -1n;
+  return bits[0];
+}
 
 test('quantizeValue rounds half to even and saturates to the type', () => {
   const p = { scale: 0.5, zeroPoint: 0 };
