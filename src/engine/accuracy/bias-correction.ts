@@ -54,9 +54,11 @@ function dequantize(dq: NodeProto, graph: Graph): { values: Float32Array; dims: 
   const axis = (() => { const a = attrInt(dq, 'axis', 1); return a < 0 ? a + dims.length : a; })();
   const inner = scales.length === 1 ? codes.length : dims.slice(axis + 1).reduce((n, d) => n * d, 1);
   const values = new Float32Array(codes.length);
-  for (let i = 0; i < codes.length; i++) {
-    const c = scales.length === 1 ? 0 : Math.floor(i / inner) % scales.length;
-    values[i] = (Number(codes[i]) - zeros[c]) * scales[c];
+  // Runs of `inner` values cycle through the channels (a channel index per value cost ResNet-50 0.25 s).
+  for (let start = 0, c = 0; start < codes.length; start += inner, c = (c + 1) % scales.length) {
+    const [zero, scale] = [zeros[c], scales[c]];
+    const end = Math.min(codes.length, start + inner);
+    for (let i = start; i < end; i++) values[i] = (Number(codes[i]) - zero) * scale;
   }
   return { values, dims };
 }
