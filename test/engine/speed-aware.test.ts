@@ -12,7 +12,7 @@ import { encodeModel, NodeProto, TensorProto } from '../../src/onnx/proto';
 import { rng } from '../../src/common/random';
 import { quantizeModel } from '../../src/engine/commands/quantize';
 import type { QuantizeRequest } from '../../src/engine/request';
-import { SPEED_REASON } from '../../src/engine/pipeline/speed';
+import { fasterEnough, SPEED_REASON } from '../../src/engine/pipeline/speed';
 import { formatQuantizeSummary } from '../../src/report/terminal-summary';
 import { tempDir, writeImageNpy } from '../fixtures/models';
 
@@ -103,4 +103,10 @@ test('when no INT8 layout beats FP32, every layer stays float and Octet says so;
     assert.match(report.keptFloat.find((k) => k.node === name)?.reason ?? '', /slower in int8|no INT8 layout beat FP32/, name);
     assert.deepEqual(report.profile?.nodes.find((n) => n.node === name)?.int8Kernels, ['QLinearConv'], `${name}: the profile shows the int8 layout`);
   }
+});
+
+test('speed-aware: a float layout is kept only when it is at least 1 % faster with 95 % confidence', () => {
+  assert.equal(fasterEnough({ high: 0.983 }), true, 'MobileNet-V1\'s first layers: 0.932 (95% 0.887–0.983)');
+  assert.equal(fasterEnough({ high: 0.998 }), false, 'significant but under 1 % (ResNet-20\'s Add: 0.995, 95% 0.986–0.998)');
+  assert.equal(fasterEnough({ high: 1.002 }), false, 'within the noise');
 });

@@ -1,10 +1,10 @@
 // Step 5b: the speed-aware choice (--speed-aware auto) and the per-node time profile. ORT's profiler times every
 // kernel of the FP32 and the INT8 model (batch 1, one thread); regions where int8 plus the Q/DQ at their borders lose
 // time (speed-regions.ts) go back to float, the model is rebuilt and timed end to end against the current one
-// (alternating runs, median ratio with its confidence interval), and kept only when it is faster beyond the noise;
-// repeated on the new model's profile while it pays. The result is never slower than FP32: when no INT8 layout beats
-// it, the written model keeps every layer in float and the Report says so (the profile of the INT8 layout before the
-// choice shows why). Every decision and its measured effect goes into the Report's `speed`.
+// (alternating runs, median ratio with its confidence interval), and kept only when it is faster beyond the noise
+// and by at least 1 %; repeated on the new model's profile while it pays. The result is never slower than FP32: when
+// no INT8 layout beats it, the written model keeps every layer in float and the Report says so (the profile of the
+// INT8 layout before the choice shows why). Every decision and its measured effect goes into the Report's `speed`.
 import { OctetError } from '../../common/errors';
 import type { SpeedDecision, SpeedReport, TimeProfile } from '../../common/report';
 import { Graph } from '../../onnx/graph';
@@ -30,6 +30,18 @@ const SINGLE_TRIES = 3;
 const SEARCH_BUDGET_S = 40;
 /** A node counts as losing time in int8 only beyond this share of the INT8 model's kernel time (and 2 µs). */
 const MIN_LOSS_SHARE = 0.004;
+/**
+ * A trial's float layout is kept only when it is faster by at least this share (the 95 % interval's upper end below
+ * 1 − MIN_SPEED_GAIN). A smaller gain, though significant within one session, is within what timings of the same two
+ * models differ by between sessions: ResNet-20 CIFAR kept one Add float for a ratio of 0.995 (95 % 0.986–0.998), and
+ * the benchmark's own interleaved timing then found the model 4 % slower than ORT's tool's, where it had been 1.00x.
+ */
+const MIN_SPEED_GAIN = 0.01;
+
+/** Whether a trial timed against the current layout is kept: faster by MIN_SPEED_GAIN or more, with 95 % confidence. */
+export function fasterEnough(t: Pick<PairedTiming, 'high'>): boolean {
+  return t.high < 1 - MIN_SPEED_GAIN;
+}
 
 export const SPEED_REASON = 'slower in int8 (measured): the speed-aware choice kept it in float';
 
@@ -118,7 +130,7 @@ export async function chooseForSpeed(run: Run, model: PreparedModel, data: Calib
     }
     run.progress('convert', 0, 1, `speed-aware: timing ${nodes.length} node(s) in float`);
     const t = await pair(conversion.bytes, trial.bytes, [paths.out, `${paths.out} (trial)`]);
-    const kept = t.high < 1;
+    const kept = fasterEnough(t);
     const measured = `measured time ratio ${t.ratio.toFixed(3)} (95% ${t.low.toFixed(3)}–${t.high.toFixed(3)}, ${t.rounds} rounds)`;
     decisions.push({ nodes, action: 'keep-float', beforeMs: t.aMs, afterMs: t.bMs, kept, reason: `${reason}; ${measured}` });
     run.log(`speed-aware: ${nodes.length} node(s) in float: ${t.aMs.toFixed(3)} → ${t.bMs.toFixed(3)} ms, ${measured}: ${kept ? 'kept' : 'not kept'}`);
