@@ -75,8 +75,9 @@ function requireFiniteWeights(label: string, graph: Graph, plan: QuantPlan): voi
     const weight = name ? graph.initializers.get(name) : undefined;
     if (!weight || weight.data_type !== 1 /* float */) continue;
     const values = tensorToFloat32(weight);
-    const at = values.findIndex((v) => !Number.isFinite(v));
-    if (at < 0) continue;
+    let at = 0;
+    while (at < values.length && Number.isFinite(values[at])) at++;
+    if (at === values.length) continue;
     throw new OctetError(label, `node '${node.name || node.output[0]}' (${node.op_type}): its weight '${name}' holds ${values[at]} at `
       + `element ${at}; a model whose weights are not finite computes nothing meaningful. Check the export (or the `
       + `training run that produced it), or keep the node in FP32 with --exclude ${node.name || node.output[0]}.`);
