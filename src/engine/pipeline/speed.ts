@@ -20,8 +20,12 @@ import type { Chosen } from './choose';
 import type { PreparedModel } from './prepare-model';
 import type { Run } from './run';
 
-/** Profiled runs per model after warm-up (fewer for slow models: about a second of profiling each). */
-const PROFILE_RUNS = { min: 5, max: 20, warmup: 2, targetMs: 1000 };
+/**
+ * Profiled runs per model after warm-up: 20 for fast models, fewer for slow ones (about half a second of profiling
+ * each, at least 5 runs: ResNet-50's FP32 profile took 1.3 s of the run at a second's worth, 11 runs, for per-kernel
+ * medians the end-to-end trials check anyway).
+ */
+const PROFILE_RUNS = { min: 5, max: 20, warmup: 2, targetMs: 500 };
 /** Rounds of profile → regions → trial. */
 const MAX_ROUNDS = 3;
 /** Regions tried one at a time when keeping them all float together did not pay. */
