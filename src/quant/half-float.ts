@@ -49,8 +49,3 @@ export function halfRoundingIntervals(): { lows: Float32Array; highs: Float32Arr
 
 /** The pattern of the largest finite half (65504). */
 const LARGEST_FINITE = 0x7bff;
-
-/** Whether a pattern is NaN or ±Infinity (exponent bits all set). */
-export function isHalfNonFinite(bits: number): boolean {
-  return (bits & 0x7c00) === 0x7c00;
-}
