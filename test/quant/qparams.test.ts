@@ -80,23 +80,17 @@ test('round half to even', () => {
   const next = rng(17);
   for (let k = -300; k <= 300; k++) {
     const tie = k + 0.5;
-    values.push(tie, -tie, nextUp(tie), nextDown(tie), -nextUp(tie), -nextDown(tie));
+    values.push(tie, -tie, adjacent(tie, 1), adjacent(tie, -1), -adjacent(tie, 1), -adjacent(tie, -1));
   }
   for (let i = 0; i < 20000; i++) values.push((next() - 0.5) * 2 ** Math.floor(next() * 40 - 10), Math.fround((next() - 0.5) * 300));
   for (const x of values) assert.ok(Object.is(roundHalfToEven(x), byDefinition(x)) || (roundHalfToEven(x) === 0 && byDefinition(x) === 0), `round(${x})`);
 });
 
-/** The doubles next to x (x finite, not 0). */
-function nextUp(x: number): number {
+/** The double next to x (finite, not 0) towards +Infinity (direction 1) or -Infinity (-1). */
+function adjacent(x: number, direction: 1 | -1): number {
   const bits = new Float64Array([x]);
   const words = new BigInt64Array(bits.buffer);
-  words[0] += x > 0 ? 1n : -1n;
-  return bits[0];
-}
-function nextDown(x: number): number {
-  const bits = new Float64Array([x]);
-  const words = new BigInt64Array(bits.buffer);
-  words[0] -= x > 0 ? 1n : -1n;
+  words[0] += BigInt(direction * Math.sign(x));
   return bits[0];
 }
 
