@@ -153,7 +153,7 @@ export function encodeModel(model: ModelProto): Uint8Array {
   for (const tensor of initializer) graphParts.push(...fieldOf(t.graph, 'initializer', tensorParts(t.tensor, tensor)));
   graphParts.push(encodePart(t.graph, rest, 'initializer', 'after'));
   const { graph: _graph, ...modelRest } = model;
-  return Buffer.concat([encodePart(t.model, modelRest, 'graph', 'before'), ...fieldOf(t.model, 'graph', graphParts),
+  return concatBytes([encodePart(t.model, modelRest, 'graph', 'before'), ...fieldOf(t.model, 'graph', graphParts),
     encodePart(t.model, modelRest, 'graph', 'after')]);
 }
 
@@ -194,6 +194,16 @@ export function encodeVarint(value: number): Uint8Array {
   }
   bytes.push(v);
   return Uint8Array.from(bytes);
+}
+
+function concatBytes(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
 }
 
 /** Decodes a standalone TensorProto (ONNX test_data_set `input_N.pb` files). */
