@@ -309,7 +309,8 @@ export interface SpeedReport {
   /** As requested: 'auto' (default) or 'off'. */
   mode: 'auto' | 'off';
   decisions: SpeedDecision[];
-  /** Batch-1, one-thread median ms of the FP32 model and of the written INT8 model, measured in the same run (when
+  /** Batch-1, one-thread median ms of the FP32 model and of the written INT8 model, measured in the same run:
+   *  interleaved, or the profiled runs' medians when those put INT8 at 0.8 of FP32's time or less (when
    *  fasterThanFp32 is false and every layer was kept in float, int8Ms is the fastest INT8 layout tried). */
   fp32Ms: number;
   int8Ms: number;

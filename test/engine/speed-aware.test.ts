@@ -12,7 +12,7 @@ import { encodeModel, NodeProto, TensorProto } from '../../src/onnx/proto';
 import { rng } from '../../src/common/random';
 import { quantizeModel } from '../../src/engine/commands/quantize';
 import type { QuantizeRequest } from '../../src/engine/request';
-import { fasterEnough, SPEED_REASON } from '../../src/engine/pipeline/speed';
+import { fasterEnough, profiledTiming, SPEED_REASON } from '../../src/engine/pipeline/speed';
 import { formatQuantizeSummary } from '../../src/report/terminal-summary';
 import { tempDir, writeImageNpy } from '../fixtures/models';
 
@@ -109,4 +109,15 @@ test('speed-aware: a float layout is kept only when it is at least 1 % faster wi
   assert.equal(fasterEnough({ high: 0.983 }), true, 'MobileNet-V1\'s first layers: 0.932 (95% 0.887–0.983)');
   assert.equal(fasterEnough({ high: 0.998 }), false, 'significant but under 1 % (ResNet-20\'s Add: 0.995, 95% 0.986–0.998)');
   assert.equal(fasterEnough({ high: 1.002 }), false, 'within the noise');
+});
+
+test('speed-aware: the profiles stand for the final check against FP32 only when INT8 takes 0.8 of its time or less', () => {
+  // ResNet-50 on 2 cores: FP32 ~71 ms, INT8 ~21 ms per run (medians of ORT's run durations, not means).
+  const decisive = profiledTiming([70.1, 71.3, 90, 70.8, 71.0], [21.4, 21.0, 35, 21.2]);
+  assert.deepEqual(decisive, { aMs: 71, bMs: 21.3, ratio: 0.3, low: 0.3, high: 0.3, rounds: 0 });
+  assert.equal(profiledTiming([10, 10, 10], [8.1, 8.1]), null, 'a 19 % gain is timed interleaved');
+  assert.equal(profiledTiming([10, 10, 10], [8, 8])?.ratio, 0.8, 'the line itself is decisive');
+  assert.equal(profiledTiming([10], [12]), null, 'slower: timed interleaved (and then kept float)');
+  assert.equal(profiledTiming([], [5]), null, 'no FP32 runs');
+  assert.equal(profiledTiming([10], []), null, 'no INT8 runs');
 });
