@@ -150,12 +150,12 @@ test('the counting stride of a large tensor is a prime of at least values / budg
 });
 
 test('a large tensor is counted on every p-th value, the stride running on across batches, and sees every phase of a 2×2 pattern', () => {
-  // [2, 8, 128, 128]: 131072 values per sample, stride 3; the value depends on (row, column) mod 2, as after a
-  // stride-2 transposed convolution. Three batches: the picks are global positions 0, 3, 6, … of their concatenation.
+  // [2, 8, 128, 128]: 131072 values per sample, stride 5; the value depends on (row, column) mod 2, as after a
+  // stride-2 transposed convolution. Three batches: the picks are global positions 0, 5, 10, … of their concatenation.
   const dims = [2, 8, 128, 128];
   const n = dims.reduce((a, b) => a * b, 1);
   const stride = sampleStride(n / 2);
-  assert.equal(stride, 3);
+  assert.equal(stride, 5);
   const phaseValue = [0.5, 1, 2, 4];
   const batch = new Float32Array(n).map((_, i) => phaseValue[((i >> 7) & 1) * 2 + (i & 1)]);
   const bits = Uint16Array.from(batch, (v) => toHalfBits(v));
