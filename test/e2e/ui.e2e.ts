@@ -23,8 +23,13 @@ const step = runner.step.bind(runner);
 const shot = runner.shot.bind(runner);
 
 /** The report webview: outer iframe.webview → inner #active-frame. */
+/**
+ * The report panel's webview: the last visible one. A graph viewer opened beside it keeps its own iframe, hidden while
+ * the report's tab is active, and the two iframes' order in the page is not fixed (a run once waited 30 s inside the
+ * graph viewer's iframe for the report's figures).
+ */
 function reportFrame(p: Page): FrameLocator {
-  return p.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
+  return p.frameLocator('iframe.webview.ready >> visible=true').last().frameLocator('#active-frame');
 }
 
 async function quickInput(p: Page, titlePart: string): Promise<Locator> {
