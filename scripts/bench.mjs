@@ -4,6 +4,7 @@
 // writes it, with the raw results as JSON, into .cache/bench/. Failures are reported and the run goes on.
 // Not part of `npm test`: figures, not assertions.
 //   node scripts/bench.mjs [--only ID,...] [--quick] [--skip-peers] [--runs N] [--mem-cap-gb G] [--timeout-min M]
+//                          [--extra-zoo DIR]
 //   node scripts/bench.mjs --render .cache/bench/latest.json     (the tables again from a saved run, nothing measured)
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -14,7 +15,7 @@ import { ensureResnet50, makeDataFolders } from './bench/data.mjs';
 import { compareMethods, detectorMemory } from './bench/items.mjs';
 import { OctetRunner } from './bench/octet.mjs';
 import { Peers } from './bench/peers.mjs';
-import { QUICK_IDS, detectorRun, sharedModels, zooModels } from './bench/suite.mjs';
+import { QUICK_IDS, detectorRun, sharedModels, zooDir, zooModels } from './bench/suite.mjs';
 import { renderMarkdown } from './bench/tables.mjs';
 
 const HELP = `usage: npm run bench -- [options]
@@ -25,12 +26,15 @@ const HELP = `usage: npm run bench -- [options]
   --runs N           bench runs per comparison (default 50)
   --mem-cap-gb G     stop any child whose processes pass G GB resident (default 6; this machine is shared)
   --timeout-min M    stop any child after M minutes (default 30)
+  --extra-zoo DIR    also run every .onnx in DIR as an arch-zoo model (e.g. the MobileNet-V2 that
+                     scripts/bench/make-mobilenet-v2.py makes; ids are file stems)
   --render FILE      print the tables of a saved run (.cache/bench/*.json) without measuring`;
 
 const { values } = parseArgs({
   args: process.argv.slice(2), strict: true,
   options: { only: { type: 'string' }, quick: { type: 'boolean' }, 'skip-peers': { type: 'boolean' }, runs: { type: 'string' },
-    'mem-cap-gb': { type: 'string' }, 'timeout-min': { type: 'string' }, render: { type: 'string' }, help: { type: 'boolean' } },
+    'mem-cap-gb': { type: 'string' }, 'timeout-min': { type: 'string' }, render: { type: 'string' }, 'extra-zoo': { type: 'string' },
+    help: { type: 'boolean' } },
 });
 if (values.help) { console.log(HELP); process.exit(0); }
 if (values.render) { console.log(renderMarkdown(JSON.parse(readFileSync(values.render, 'utf8')))); process.exit(0); }
@@ -54,7 +58,10 @@ const limits = { memCapMb: Number(values['mem-cap-gb'] ?? 6) * 1024, timeoutS: N
 const wanted = (id, group) => !only || only.includes(id) || only.includes(group);
 const badNumber = [['--runs', runs], ['--mem-cap-gb', limits.memCapMb], ['--timeout-min', limits.timeoutS]].find(([, v]) => !(v > 0));
 if (badNumber) { console.error(`bench: ${badNumber[0]} must be a positive number\n${HELP}`); process.exit(2); }
-const known = new Set(['shared', 'zoo', 'detector', ...sharedModels(shared, null).map((m) => m.id), ...zooModels(shared).map((m) => m.id)]);
+const extraZoo = values['extra-zoo'] ? resolve(values['extra-zoo']) : null;
+if (extraZoo && zooModels(extraZoo).length === 0) { console.error(`bench: --extra-zoo ${extraZoo}: no .onnx file there`); process.exit(2); }
+const zooItems = [...zooModels(zooDir(shared)), ...(extraZoo ? zooModels(extraZoo) : [])];
+const known = new Set(['shared', 'zoo', 'detector', ...sharedModels(shared, null).map((m) => m.id), ...zooItems.map((m) => m.id)]);
 const unknown = (only ?? []).filter((id) => !known.has(id));
 if (unknown.length) { console.error(`bench: unknown --only item(s) ${unknown.join(', ')}\n${HELP}`); process.exit(2); }
 
@@ -69,7 +76,7 @@ if (sharedItems.some((m) => m.id === 'resnet50')) {
   r50.model = built.path;
   r50.missing = built.error;
 }
-const zoo = zooModels(shared).filter((m) => wanted(m.id, 'zoo'));
+const zoo = zooItems.filter((m) => wanted(m.id, 'zoo'));
 const detector = wanted('detector', 'detector') ? detectorRun(shared) : null;
 
 const octet = new OctetRunner(root, limits, runs);

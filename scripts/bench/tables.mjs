@@ -152,6 +152,9 @@ function zooSection(results, machine) {
     if (kinds) notes.push(`- ${r.id} outputs (Octet): ${kinds}`);
     notes.push(...[...peerNotes(r), ...failures(r).filter((l) => !l.startsWith('- Octet quantize'))].map((l) => l.replace('- ', `- ${r.id}: `)));
     if (r.targets?.sqnrVsPeers) { const v = peerVerdict(r); notes.push(`- ${r.id} **issue-12 verdict (vs ORT's tool): ${v.status}**${v.why ? ` — ${v.why}` : ''}`); }
+    for (const t of targetsOf(r, machine).filter((t) => t.label.startsWith('speed vs ORT-tool-best'))) {
+      notes.push(`- target: ${r.id} ${t.label}: ${t.measured ?? '—'} — **${t.status}**`);
+    }
   }
   lines.push('', ...notes);
   const speed = results.flatMap((r) => targetsOf(r, machine).filter((t) => t.label.startsWith('speedup vs FP32')));
