@@ -97,7 +97,6 @@ class FileWindow {
   }
 }
 
-
 /** End offset of the field whose value starts at `offset` with wire type `wireType`. */
 function skipValue(win: FileWindow, wireType: number, offset: number): number {
   switch (wireType) {

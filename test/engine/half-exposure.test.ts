@@ -1,8 +1,9 @@
 // Calibration exposes large tensors in half precision: min, max and R equal the float32 ones (the exact extent comes
-// from ReduceMin/ReduceMax, in any opset), the count is that of every p-th value (sampleStride: 3 and 5 here); the histogram's cumulative shares stay within 1 % of the float32 one everywhere and it is not shifted
-// by the rounding (its mean stays within a tenth of a bin of the float32 histogram's, plus the sampling error, where
-// the values rounded to halves, as ONNX Runtime's Cast rounds them, sit higher); a tensor beyond ±65504 or with a tiny
-// range is measured again in float32 (one more pass) and is exact.
+// from ReduceMin/ReduceMax, in any opset), the count is that of every p-th value (sampleStride: 3 and 5 here); the
+// histogram's cumulative shares stay within 1 % of the float32 one everywhere and it is not shifted by the rounding
+// (its mean stays within a tenth of a bin of the float32 histogram's, plus the sampling error, where the values
+// rounded to halves, as ONNX Runtime's Cast rounds them, sit higher); a tensor beyond ±65504 or with a tiny range is
+// measured again in float32 (one more pass) and is exact.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';

@@ -5,8 +5,9 @@
 // two-value tensor), so R and the extent stay exact. A half keeps 11 significant bits: in the top octave of [-R, R] its
 // spacing is one histogram bin, so each pattern's count is spread over the values that round to it (as points, the
 // rounded values sat half a bin high there, and ranges chosen on them cost SqueezeNet 0.75 dB of output SQNR).
-// The reducing thread counts a tensor of 131072 or more values per sample on every p-th value only (tensor-reductions.ts,
-// sampleStride): ORT still computes and copies every value, but the counting no longer takes the cores from it.
+// The reducing thread counts a tensor of twice HALF_SAMPLED_VALUES or more values per sample (with today's constants,
+// every tensor exposed here) on every p-th value only (tensor-reductions.ts, sampleStride): ORT still computes and
+// copies every value, but the counting no longer takes the cores from it.
 // A tensor whose extent a half cannot hold — beyond ±65504, non-finite, or so small that the spacing of subnormal halves
 // is coarser than the bins — is measured again in float32 (statsFromHalf returns null).
 import { Graph, intAttribute, makeNode } from '../../onnx/graph';
