@@ -2,7 +2,7 @@
 // the interval covers 1 when the two are the same, whatever the noise.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { medianInterval, pairedSummary } from '../../src/engine/runtime/paired-timing';
+import { alternateRounds, medianInterval, pairedSummary } from '../../src/engine/runtime/paired-timing';
 import { rng } from '../../src/common/random';
 
 test('the interval of the median comes from order statistics and narrows with more rounds', () => {
@@ -24,4 +24,18 @@ test('B twice as fast is decided through heavy noise; two equal models are not',
   const same = pairedSummary(a, Array.from({ length: rounds }, () => noisy(10)));
   assert.ok(same.low < 1 && same.high > 1, JSON.stringify(same));
   assert.equal(same.rounds, rounds);
+});
+
+test('timing stops once the interval is clear of the line the answer is compared with, not of 1', async () => {
+  const r = rng(5);
+  // B is 0.5 % slower than A, each run ±1 %: clear of 0.99 from the first look, within reach of 1 for more rounds.
+  const runOnce = async (m: 0 | 1) => (m === 0 ? 10 : 10.05) * (1 + (r() - 0.5) * 0.02);
+  const options = { minRounds: 6, maxRounds: 320, budgetMs: 60_000 };
+  const againstTrialLine = await alternateRounds(runOnce, { ...options, line: 0.99 });
+  assert.ok(againstTrialLine.low > 0.99, JSON.stringify(againstTrialLine));
+  const againstOne = await alternateRounds(runOnce, options);
+  assert.ok(againstTrialLine.rounds < againstOne.rounds, `${againstTrialLine.rounds} rounds against 0.99, ${againstOne.rounds} against 1`);
+  assert.ok(againstOne.low > 1, JSON.stringify(againstOne));
+  // The interval is looked at only when the rounds double.
+  for (const t of [againstTrialLine, againstOne]) assert.ok(Number.isInteger(Math.log2(t.rounds / options.minRounds)), `${t.rounds} rounds`);
 });

@@ -15,7 +15,7 @@ import { ruleFor, runsInt8Kernel } from '../../quant/registry';
 import { roundTo } from '../../common/numbers';
 import { SlowRegion, slowRegions } from '../accuracy/speed-regions';
 import { benchFeeds } from '../runtime/bench';
-import { DEFAULT_PAIRED, PairedTiming, timePair } from '../runtime/paired-timing';
+import { DEFAULT_PAIRED, PairedOptions, PairedTiming, timePair } from '../runtime/paired-timing';
 import { int8KernelNodes, KernelProfile, median, profileKernels, timeProfile } from '../runtime/profile';
 import type { CalibrationData } from './calibration-data';
 import type { Chosen } from './choose';
@@ -43,6 +43,14 @@ const MIN_LOSS_SHARE = 0.004;
  * the benchmark's own interleaved timing then found the model 4 % slower than ORT's tool's, where it had been 1.00x.
  */
 const MIN_SPEED_GAIN = 0.01;
+/** The ratio (trial / current) a trial's interval must lie below to be kept; its timing stops once it is clear of it. */
+const TRIAL_LINE = 1 - MIN_SPEED_GAIN;
+/**
+ * A trial's timing ends after this many rounds (or ms) undecided, and the trial is not kept: one whose ratio sits at
+ * the line gains next to nothing either way. MobileNet-V1: a one-node trial at 1.001 (95 % 0.981–1.049) ran 320
+ * rounds, 2 s of a 6 s run. The final check against FP32 keeps DEFAULT_PAIRED's limits.
+ */
+const TRIAL_LIMITS = { maxRounds: 96, budgetMs: 3000 };
 /**
  * The final check against FP32 needs no interleaved timing when the profiled runs (ORT's own run times, medians)
  * already put the INT8 layout at most this share of FP32's time: a margin no load change between the two profiles
@@ -52,7 +60,7 @@ const CLEARLY_FASTER = 0.8;
 
 /** Whether a trial timed against the current layout is kept: faster by MIN_SPEED_GAIN or more, with 95 % confidence. */
 export function fasterEnough(t: Pick<PairedTiming, 'high'>): boolean {
-  return t.high < 1 - MIN_SPEED_GAIN;
+  return t.high < TRIAL_LINE;
 }
 
 /**
@@ -109,9 +117,9 @@ export async function chooseForSpeed(run: Run, model: PreparedModel, data: Calib
   };
   const clearlyFaster = (c: Conversion): PairedTiming | null =>
     (lastProfiled?.conversion === c ? profiledTiming(fp32Profile.runMs, lastProfiled.runMs) : null);
-  const pair = (a: Uint8Array, b: Uint8Array, labels: [string, string]) =>
-    timePair(a, b, feeds, { ...DEFAULT_PAIRED, signal: run.signal }, labels);
-  const againstFp32 = (c: Conversion) => pair(fp32Bytes, c.bytes, [paths.model, paths.out]);
+  const pair = (a: Uint8Array, b: Uint8Array, labels: [string, string], limits: Partial<PairedOptions>) =>
+    timePair(a, b, feeds, { ...DEFAULT_PAIRED, ...limits, signal: run.signal }, labels);
+  const againstFp32 = (c: Conversion) => pair(fp32Bytes, c.bytes, [paths.model, paths.out], { line: 1 });
 
   let { choice, conversion } = chosen;
   let profile = await reprofile(conversion);
@@ -158,7 +166,7 @@ export async function chooseForSpeed(run: Run, model: PreparedModel, data: Calib
       if (!trial) return false;
     }
     run.progress('convert', 0, 1, `speed-aware: timing ${nodes.length} node(s) in float`);
-    const t = await pair(conversion.bytes, trial.bytes, [paths.out, `${paths.out} (trial)`]);
+    const t = await pair(conversion.bytes, trial.bytes, [paths.out, `${paths.out} (trial)`], { ...TRIAL_LIMITS, line: TRIAL_LINE });
     const kept = fasterEnough(t);
     const measured = `measured time ratio ${t.ratio.toFixed(3)} (95% ${t.low.toFixed(3)}–${t.high.toFixed(3)}, ${t.rounds} rounds)`;
     decisions.push({ nodes, action: 'keep-float', beforeMs: t.aMs, afterMs: t.bMs, kept, reason: `${reason}; ${measured}` });
