@@ -107,7 +107,8 @@ export function timeByOpTable(profile: TimeProfile): Table {
 
 /** The speed-aware choice's outcome, as label/text pairs. */
 export function speedFacts(speed: SpeedReport): [string, string][] {
-  const kept = speed.decisions.filter((d) => d.kept && d.action === 'keep-float').reduce((n, d) => n + d.nodes.length, 0);
+  // Nodes a kept decision put in float, less those a later kept decision returned to int8.
+  const kept = speed.decisions.filter((d) => d.kept).reduce((n, d) => n + (d.action === 'keep-float' ? d.nodes.length : -d.nodes.length), 0);
   return [
     ['Mode', speed.mode === 'auto' ? 'auto (regions slower in INT8 kept in float)' : 'off'],
     ['FP32, batch 1, one thread', modelMs(speed.fp32Ms)],

@@ -7,7 +7,7 @@ import type { NodeTiming, TimeProfile } from '../../src/common/report';
 import { Graph, makeNode } from '../../src/onnx/graph';
 import { buildModel, intsAttribute, randomTensor, valueInfo } from '../../src/onnx/build';
 import { rng } from '../../src/common/random';
-import { slowRegions } from '../../src/engine/accuracy/speed-regions';
+import { RegionTrials, SlowRegion, slowRegions, tryRegions } from '../../src/engine/accuracy/speed-regions';
 
 function timing(node: string, opType: string, fp32Ms: number, int8Ms: number, overheadMs = 0): NodeTiming {
   return { node, opType, fp32Ms, int8Ms, overheadMs, fp32Kernels: [opType], int8Kernels: [`QLinear${opType}`] };
@@ -50,4 +50,54 @@ test('a Relu folded into a quantized Add is not kept float on its own, even betw
   ]), graph, quantized, { minLossMs: 0.01 });
   assert.equal(regions.length, 1);
   assert.deepEqual(regions[0].nodes.sort(), ['add2', 'conv'], 'the Relu stays folded into add1');
+});
+
+/**
+ * A layout's time under a cost model: every region in float saves (or, when negative, costs) its share of a 10 ms
+ * model. The trials adopt a layout faster by 1 %, as the speed-aware choice's timing does beyond the noise.
+ */
+function costModel(savings: Record<string, number>) {
+  const float = new Set<string>();
+  const time = (regions: Iterable<string>) => 10 * (1 - [...regions].reduce((s, r) => s + savings[r], 0));
+  const tried: string[] = [];
+  const trials: RegionTrials = {
+    float: async (rs) => {
+      tried.push(`float ${rs.map((r) => r.nodes[0]).join('+')}`);
+      const next = [...float, ...rs.map((r) => r.nodes[0])];
+      if (time(next) >= 0.99 * time(float)) return false;
+      for (const n of next) float.add(n);
+      return true;
+    },
+    int8: async (r) => {
+      tried.push(`int8 ${r.nodes[0]}`);
+      const next = [...float].filter((n) => n !== r.nodes[0]);
+      if (time(next) >= 0.99 * time(float)) return false;
+      float.delete(r.nodes[0]);
+      return true;
+    },
+    overBudget: () => false,
+  };
+  return { float, trials, tried };
+}
+
+const region = (name: string, predictedLossMs: number): SlowRegion => ({ nodes: [name], int8Ms: predictedLossMs, floatMs: 0 });
+
+test('regions kept float together: one that loses time in float goes back to int8, the most promising never', async () => {
+  // The profile ranks a (10 % faster in float) above b, which is 3 % slower in float: together they still pay.
+  const { float, trials, tried } = costModel({ a: 0.1, b: -0.03, c: 0.02 });
+  const changed = await tryRegions([region('a', 0.9), region('c', 0.3), region('b', 0.1)], trials, { singles: 3, jointRejected: false });
+  assert.ok(changed);
+  assert.deepEqual([...float].sort(), ['a', 'c']);
+  assert.deepEqual(tried, ['float a+c+b', 'int8 b', 'int8 c'], 'least promising first, until one does not pay; never a');
+});
+
+test('regions that do not pay together are tried one at a time, most promising first', async () => {
+  const { float, trials, tried } = costModel({ a: 0.03, b: -0.05, c: -0.04, d: 0.02 });
+  const changed = await tryRegions([region('a', 0.9), region('b', 0.5), region('c', 0.3), region('d', 0.2)], trials, { singles: 3, jointRejected: false });
+  assert.ok(changed);
+  assert.deepEqual([...float], ['a']);
+  assert.deepEqual(tried, ['float a+b+c+d', 'float a', 'float b', 'float c'], 'at most `singles` of them');
+  const again = costModel({ a: 0.03, b: 0.03 });
+  assert.ok(await tryRegions([region('a', 0.9), region('b', 0.5)], again.trials, { singles: 3, jointRejected: true }));
+  assert.deepEqual(again.tried, ['float a', 'float b'], 'a set measured not to pay before is not timed again');
 });

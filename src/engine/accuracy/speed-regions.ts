@@ -73,3 +73,37 @@ export function slowRegions(profile: TimeProfile, graph: Graph, quantized: reado
   }
   return regions.sort((a, b) => (b.int8Ms - b.floatMs) - (a.int8Ms - a.floatMs));
 }
+
+/** The trials a round of the speed-aware search can make: each builds a layout, times it against the current one, and
+ *  adopts it when it is faster by the search's margin (true). */
+export interface RegionTrials {
+  /** Keeps `regions` in float together. */
+  float(regions: SlowRegion[]): Promise<boolean>;
+  /** Returns `region`, put in float by the last kept float() of this round, to int8. */
+  int8(region: SlowRegion): Promise<boolean>;
+  overBudget(): boolean;
+}
+
+/**
+ * One round over `regions` (most promising first): all of them in float together (unless `jointRejected`: measured not
+ * to pay before). When that pays, the regions the profile expected least of go back to int8 one at a time — never the
+ * most promising one — until one does not pay: a trial that pays as a whole can carry a region that loses time in
+ * float, its borders misjudged by the profile. When it does not pay, the `singles` most promising ones are tried one at
+ * a time. Returns whether the layout changed.
+ */
+export async function tryRegions(regions: SlowRegion[], trials: RegionTrials, options: { singles: number; jointRejected: boolean }): Promise<boolean> {
+  if (!options.jointRejected && await trials.float(regions)) {
+    for (const r of regions.slice(1).reverse().slice(0, options.singles)) {
+      if (trials.overBudget() || !await trials.int8(r)) break;
+    }
+    return true;
+  }
+  let changed = false;
+  if (regions.length > 1) {
+    for (const r of regions.slice(0, options.singles)) {
+      if (trials.overBudget()) break;
+      if (await trials.float([r])) changed = true;
+    }
+  }
+  return changed;
+}

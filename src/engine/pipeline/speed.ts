@@ -13,7 +13,7 @@ import { encodeModel } from '../../onnx/proto';
 import { computesInInt8, Conversion, ConvertChoice } from '../../quant/convert';
 import { ruleFor, runsInt8Kernel } from '../../quant/registry';
 import { roundTo } from '../../common/numbers';
-import { SlowRegion, slowRegions } from '../accuracy/speed-regions';
+import { SlowRegion, slowRegions, tryRegions } from '../accuracy/speed-regions';
 import { benchFeeds } from '../runtime/bench';
 import { DEFAULT_PAIRED, PairedOptions, PairedTiming, timePair } from '../runtime/paired-timing';
 import { int8KernelNodes, KernelProfile, median, profileKernels, timeProfile } from '../runtime/profile';
@@ -30,7 +30,8 @@ import type { Run } from './run';
 const PROFILE_RUNS = { min: 5, max: 20, warmup: 2, targetMs: 500 };
 /** Rounds of profile → regions → trial. */
 const MAX_ROUNDS = 3;
-/** Regions tried one at a time when keeping them all float together did not pay. */
+/** Regions tried one at a time (speed-regions.ts tryRegions): in float when keeping them all float together did not
+ *  pay, back in int8 when it did. */
 const SINGLE_TRIES = 3;
 /** Time the search may take (s); the final check against FP32 always runs (see CLEARLY_FASTER for how). */
 const SEARCH_BUDGET_S = 40;
@@ -174,6 +175,27 @@ export async function chooseForSpeed(run: Run, model: PreparedModel, data: Calib
     if (kept) { choice = trialChoice; conversion = trial; } else rejected.add(regionKey(regions));
     return kept;
   };
+  /**
+   * Returns `region` to int8 (see tryRegions for when), kept when faster by MIN_SPEED_GAIN. Only nodes this step put in
+   * float go back (not those already excluded in `before`, the choice before the trial that kept them float).
+   */
+  const tryInt8 = async (region: SlowRegion, before: ConvertChoice, reason: string): Promise<boolean> => {
+    const back = new Set(region.nodes.filter((n) => choice.exclude.has(n) && !before.exclude.has(n)));
+    if (back.size === 0) return false;
+    const trialChoice: ConvertChoice = { ...choice, exclude: new Set([...choice.exclude].filter((n) => !back.has(n))),
+      floatReasons: new Map([...(choice.floatReasons ?? [])].filter(([n]) => !back.has(n))) };
+    const trial = await buildTrial(trialChoice);
+    if (!trial) return false;
+    run.progress('convert', 0, 1, `speed-aware: timing ${back.size} node(s) back in int8`);
+    const t = await pair(conversion.bytes, trial.bytes, [paths.out, `${paths.out} (trial)`], { ...TRIAL_LIMITS, line: TRIAL_LINE });
+    const kept = fasterEnough(t);
+    const measured = `measured time ratio ${t.ratio.toFixed(3)} (95% ${t.low.toFixed(3)}–${t.high.toFixed(3)}, ${t.rounds} rounds)`;
+    decisions.push({ nodes: [...back], action: 'int8', beforeMs: t.aMs, afterMs: t.bMs, kept, reason: `${reason}; ${measured}` });
+    run.log(`speed-aware: ${back.size} node(s) back in int8: ${t.aMs.toFixed(3)} → ${t.bMs.toFixed(3)} ms, ${measured}: ${kept ? 'kept' : 'not kept'}`);
+    // Measured to lose in float: not tried again in later rounds.
+    if (kept) { choice = trialChoice; conversion = trial; rejected.add(regionKey([region])); }
+    return kept;
+  };
   // Region sets measured not to pay: not tried again in later rounds.
   const rejected = new Set<string>();
   const regionKey = (regions: SlowRegion[]) => regions.flatMap((r) => r.nodes).sort().join('\n');
@@ -187,13 +209,12 @@ export async function chooseForSpeed(run: Run, model: PreparedModel, data: Calib
       const float = rs.reduce((s, r) => s + r.floatMs, 0);
       return `${rs.length > 1 ? `${rs.length} regions: ` : ''}int8 + Q/DQ ${int8.toFixed(3)} ms vs float ${float.toFixed(3)} ms in the profile`;
     };
-    let changed = !rejected.has(regionKey(regions)) && await tryFloat(regions, describe(regions));
-    if (!changed && regions.length > 1) {
-      for (const r of regions.slice(0, SINGLE_TRIES)) {
-        if (overBudget()) break;
-        if (await tryFloat([r], describe([r]))) changed = true;
-      }
-    }
+    const before = choice;
+    const changed = await tryRegions(regions, {
+      float: (rs) => tryFloat(rs, describe(rs)),
+      int8: (r) => tryInt8(r, before, `one of ${regions.length} regions kept float together, back in int8: ${describe([r])}`),
+      overBudget,
+    }, { singles: SINGLE_TRIES, jointRejected: rejected.has(regionKey(regions)) });
     if (!changed || !computesInInt8(conversion.plan)) break;
     profile = await reprofile(conversion);
     int8Layout = conversion;
