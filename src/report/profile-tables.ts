@@ -131,7 +131,7 @@ export function speedDecisionsTable(speed: SpeedReport): Table | null {
     header: ['#', 'Tried', 'Nodes', 'Why', 'Model before', 'Model after', 'Change', 'Kept'],
     rows: speed.decisions.map((d, i) => {
       const change = d.afterMs - d.beforeMs;
-      return [String(i + 1), d.action === 'keep-float' ? 'keep in float' : 'int8', regionText(d), d.reason, modelMs(d.beforeMs),
+      return [String(i + 1), d.action === 'keep-float' ? 'keep in float' : 'back in int8', regionText(d), d.reason, modelMs(d.beforeMs),
         modelMs(d.afterMs), `${change < 0 ? '−' : change > 0 ? '+' : ''}${modelMs(Math.abs(change))}`, d.kept ? 'yes' : 'no'];
     }),
     numeric: [0, 4, 5, 6],

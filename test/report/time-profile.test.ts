@@ -58,6 +58,15 @@ test('markdown: top nodes, op types and decisions are the report’s, in its ord
   assert.doesNotMatch(section, /not faster/);
 });
 
+test('markdown: a node a later decision returned to int8 is no longer counted as kept in float', () => {
+  const report = profiledReport();
+  report.speed!.decisions.push({ nodes: [KEPT_FLOAT_REGION[0]], action: 'int8', reason: 'one of 2 regions kept float together, back in int8',
+    beforeMs: 20.8, afterMs: 20.1, kept: true });
+  const section = mdSection(reportToMarkdown(report));
+  assert.match(section, /\| Kept in float for speed \| 2 nodes \|/);
+  assert.deepEqual(mdRows(section, '\\#').at(-1)!.slice(1, 3), ['back in int8', KEPT_FLOAT_REGION[0].replace(/_/g, '\\_')]);
+});
+
 test('markdown and html follow the report: a changed number changes the page', () => {
   const report = profiledReport();
   const profile = report.profile!;

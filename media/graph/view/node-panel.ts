@@ -88,7 +88,7 @@ function timeTable(t: NodeTimeOverlay): HTMLElement {
   );
   if (t.decision) {
     const d = t.decision;
-    const what = d.action === 'keep-float' ? 'kept in float' : 'int8';
+    const what = d.action === 'keep-float' ? 'kept in float' : 'back in int8';
     table.append(row('speed choice', `${what} tried: ${d.reason}; model ${formatKernelMs(d.beforeMs)} → ${formatKernelMs(d.afterMs)}, ${d.kept ? 'kept' : 'not kept'}`));
   }
   return table;
