@@ -42,6 +42,8 @@ export interface MomentTarget {
   inputs: number;
   /** Output positions skipped between kept ones (1 = all kept), for convolutions. */
   step: number;
+  /** Output positions kept per sample (convolutions; 0 for Gemm/MatMul). */
+  positions: number;
 }
 
 export interface MomentPlan { targets: MomentTarget[]; skipped: { node: string; reason: string }[] }
@@ -128,7 +130,7 @@ export function planMoments(graph: Graph, nodes: readonly NodeProto[], facts: Re
       const blocks = blockCount(channels, kh * kw, limit);
       if (blocks === null) { skipped.push({ node: name, reason: `its kernel (${kh}×${kw}) has more inputs than a block may (${limit})` }); continue; }
       targets.push({ node: name, layout, groups: attrInt(node, 'group', 1), blocksPerGroup: blocks, size: (channels / blocks) * kh * kw,
-        inputs: channels * kh * kw, step });
+        inputs: channels * kh * kw, step, positions: Math.ceil(out[2] / step) * Math.ceil(out[3] / step) });
     } else {
       const inputs = layout === 'rows' ? dims[1] : dims[0];
       const shape = facts.get(node.input[0])?.dims;
@@ -136,15 +138,15 @@ export function planMoments(graph: Graph, nodes: readonly NodeProto[], facts: Re
       const limit = blockLimit(shape ? shape.slice(0, -1).reduce((a, b) => a * b, 1) : 1);
       const blocks = blockCount(inputs, 1, limit);
       if (blocks === null) { skipped.push({ node: name, reason: `too few input vectors for blocks of its ${inputs} inputs` }); continue; }
-      targets.push({ node: name, layout, groups: 1, blocksPerGroup: blocks, size: inputs / blocks, inputs, step: 1 });
+      targets.push({ node: name, layout, groups: 1, blocksPerGroup: blocks, size: inputs / blocks, inputs, step: 1, positions: 0 });
     }
   }
   return { targets, skipped };
 }
 
-interface Probe { target: MomentTarget; moments: string; sums: string; shape: string }
+interface Probe { target: MomentTarget; moments: string; sums: string; count: string }
 
-/** Adds the nodes that compute one target's Σ x xᵀ blocks, Σ x and the shape of its vector matrix. */
+/** Adds the nodes that compute one target's Σ x xᵀ blocks, Σ x and the number of vectors summed. */
 function addProbe(graph: Graph, node: NodeProto, target: MomentTarget, nodes: NodeProto[], inits: TensorProto[]): Probe {
   const base = `${node.name}_moments`;
   const name = (suffix: string) => graph.uniqueName(`${base}_${suffix}`);
@@ -154,7 +156,21 @@ function addProbe(graph: Graph, node: NodeProto, target: MomentTarget, nodes: No
     return n;
   };
   const blocks = target.groups * target.blocksPerGroup;
-  let columns: string;
+  const moments = name('sum_xxt');
+  const sums = name('sum_x');
+  const count = name('count');
+  /** The count: the product of the dims of `tensor` at `axes`, as a float [1]. */
+  const countOf = (tensor: string, axes: number[]) => {
+    const shape = name('shape');
+    const picked = name('picked');
+    const product = name('product');
+    nodes.push(
+      makeNode('Shape', [tensor], [shape], name('shape_node')),
+      makeNode('Gather', [shape, constant('count_axes', [axes.length], BigInt64Array.from(axes.map(BigInt)))], [picked], name('gather')),
+      makeNode('ReduceProd', [picked], [product], name('prod'), [intAttribute('keepdims', 1)]),
+      makeNode('Cast', [product], [count], name('cast'), [intAttribute('to', 1)]),
+    );
+  };
   if (target.layout === 'conv') {
     const w = graph.initializers.get(node.input[1])!;
     const [, channels, kh, kw] = w.dims.map(Number);
@@ -174,37 +190,53 @@ function addProbe(graph: Graph, node: NodeProto, target: MomentTarget, nodes: No
       patches = name('patches');
       nodes.push(makeNode('Conv', [node.input[0], constant('eye', [target.groups * k, channels, kh, kw], eye)], [patches], name('im2col'), attributes));
     }
-    // [N, G·B, H, W] -> [N, blocks, size, P] -> [blocks, size, N, P] -> [blocks, size, N·P]
+    // [N, G·B, H, W] -> [N, blocks, size, P]
     const split = name('split');
+    nodes.push(makeNode('Reshape', [patches, constant('split_shape', [4], BigInt64Array.of(0n, BigInt(blocks), BigInt(target.size), -1n))], [split], name('split_node')));
+    if (target.size < target.positions) {
+      // Blocks smaller than the positions of a sample (depthwise: 9 inputs): a product per sample, summed over the batch,
+      // reads the patches where they are — moving them behind the batch first copied them all (9× a depthwise input).
+      const perSample = name('per_sample');
+      const transposed = name('transposed');
+      nodes.push(
+        makeNode('Transpose', [split], [transposed], name('transpose'), [intsAttribute('perm', [0, 1, 3, 2])]),
+        makeNode('MatMul', [split, transposed], [perSample], name('matmul')),
+        makeNode('ReduceSum', [perSample, constant('batch_axis', [1], BigInt64Array.of(0n))], [moments], name('reduce_batch'), [intAttribute('keepdims', 0)]),
+        makeNode('ReduceSum', [split, constant('axes', [2], BigInt64Array.of(0n, 3n))], [sums], name('reduce'), [intAttribute('keepdims', 0)]),
+      );
+      countOf(split, [0, 3]);
+      return { target, moments, sums, count };
+    }
+    // -> [blocks, size, N, P] -> [blocks, size, N·P]
     const moved = name('moved');
-    columns = name('columns');
+    const columns = name('columns');
     nodes.push(
-      makeNode('Reshape', [patches, constant('split_shape', [4], BigInt64Array.of(0n, BigInt(blocks), BigInt(target.size), -1n))], [split], name('split_node')),
       makeNode('Transpose', [split], [moved], name('move'), [intsAttribute('perm', [1, 2, 0, 3])]),
       makeNode('Reshape', [moved, constant('columns_shape', [3], BigInt64Array.of(BigInt(blocks), BigInt(target.size), -1n))], [columns], name('columns_node')),
     );
+    addColumnProducts(columns);
   } else {
     // [..., K] -> [M, blocks, size] -> [blocks, size, M]
     const rows = name('rows');
-    columns = name('columns');
+    const columns = name('columns');
     nodes.push(
       makeNode('Reshape', [node.input[0], constant('rows_shape', [3], BigInt64Array.of(-1n, BigInt(blocks), BigInt(target.size)))], [rows], name('rows_node')),
       makeNode('Transpose', [rows], [columns], name('move'), [intsAttribute('perm', [1, 2, 0])]),
     );
+    addColumnProducts(columns);
   }
-  const transposed = name('transposed');
-  const moments = name('sum_xxt');
-  const sums = name('sum_x');
-  const shape = name('shape');
-  const shapeInt = name('shape_int');
-  nodes.push(
-    makeNode('Transpose', [columns], [transposed], name('transpose'), [intsAttribute('perm', [0, 2, 1])]),
-    makeNode('MatMul', [columns, transposed], [moments], name('matmul')),
-    makeNode('ReduceSum', [columns, constant('axes', [1], BigInt64Array.of(2n))], [sums], name('reduce'), [intAttribute('keepdims', 0)]),
-    makeNode('Shape', [columns], [shapeInt], name('shape_node')),
-    makeNode('Cast', [shapeInt], [shape], name('cast'), [intAttribute('to', 1)]),
-  );
-  return { target, moments, sums, shape };
+  return { target, moments, sums, count };
+
+  /** Σ x xᵀ and Σ x of the vectors that are the columns of [blocks, size, M], and M. */
+  function addColumnProducts(columns: string): void {
+    const transposed = name('transposed');
+    nodes.push(
+      makeNode('Transpose', [columns], [transposed], name('transpose'), [intsAttribute('perm', [0, 2, 1])]),
+      makeNode('MatMul', [columns, transposed], [moments], name('matmul')),
+      makeNode('ReduceSum', [columns, constant('axes', [1], BigInt64Array.of(2n))], [sums], name('reduce'), [intAttribute('keepdims', 0)]),
+    );
+    countOf(columns, [2]);
+  }
 }
 
 /** The reference with every target's probe added: the tensors to sum over batches, and how to read the sums. */
@@ -229,17 +261,17 @@ export function momentProbe(reference: ModelProto, targets: readonly MomentTarge
   const g = reference.graph!;
   const model: ModelProto = { ...reference, graph: { ...g, node: [...g.node, ...nodes], initializer: [...g.initializer, ...inits] } };
   const bytes = new Map<string, number>();
-  for (const { target: t, moments, sums, shape } of probes) {
+  for (const { target: t, moments, sums, count } of probes) {
     const blocks = t.groups * t.blocksPerGroup;
-    bytes.set(moments, blocks * t.size * t.size * 4).set(sums, blocks * t.size * 4).set(shape, 12);
+    bytes.set(moments, blocks * t.size * t.size * 4).set(sums, blocks * t.size * 4).set(count, 4);
   }
   return {
-    model, outputs: probes.flatMap((p) => [p.moments, p.sums, p.shape]),
+    model, outputs: probes.flatMap((p) => [p.moments, p.sums, p.count]),
     tensorBytes: (batch, others) => (t) => { const b = bytes.get(t); return b === undefined ? others?.(t) : b / batch; },
     read: (sums) => {
       const result = new Map<string, InputMoments>();
-      for (const { target: t, moments, sums: x, shape } of probes) {
-        const count = sums.get(shape)?.[2] ?? 0;
+      for (const { target: t, moments, sums: x, count: counted } of probes) {
+        const count = sums.get(counted)?.[0] ?? 0;
         const secondMoments = sums.get(moments);
         const vectorSums = sums.get(x);
         if (!secondMoments || !vectorSums || count <= 0) continue;
