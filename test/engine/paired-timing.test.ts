@@ -39,3 +39,17 @@ test('timing stops once the interval is clear of the line the answer is compared
   // The interval is looked at only when the rounds double.
   for (const t of [againstTrialLine, againstOne]) assert.ok(Number.isInteger(Math.log2(t.rounds / options.minRounds)), `${t.rounds} rounds`);
 });
+
+test('a caller that acts only below the line can give up once the median is not below it', async () => {
+  const r = rng(9);
+  // B as fast as A, ±3 % per run: the interval straddles 0.99 for a long time.
+  const runOnce = async (m: 0 | 1) => 10 * (1 + (r() - 0.5) * 0.06);
+  const options = { minRounds: 6, maxRounds: 96, budgetMs: 60_000, line: 0.99 };
+  const patient = await alternateRounds(runOnce, options);
+  const givingUp = await alternateRounds(runOnce, { ...options, giveUpAfter: 24 });
+  assert.ok(givingUp.ratio >= 0.99 && givingUp.rounds === 24, JSON.stringify(givingUp));
+  assert.ok(patient.rounds > givingUp.rounds, JSON.stringify(patient));
+  // B 10 % faster is decided below the line before the rule could apply.
+  const faster = await alternateRounds(async (m) => (m === 0 ? 10 : 9) * (1 + (r() - 0.5) * 0.06), { ...options, giveUpAfter: 24 });
+  assert.ok(faster.high < 0.99, JSON.stringify(faster));
+});
