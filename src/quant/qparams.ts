@@ -140,6 +140,21 @@ export function quantizeWeights(weights: Float32Array, dims: readonly number[], 
   return { values, scales, zeroPoints: new Int8Array(channels) };
 }
 
+/** Largest |code| a quantized bias is given room for: half of int32, leaving headroom for bias-correction shifts. */
+export const BIAS_CODE_LIMIT = 2 ** 30;
+
+/**
+ * Smallest weight scales for which `bias` fits in ±BIAS_CODE_LIMIT codes at input scale `inputScale` (one per bias
+ * value; one for per-tensor weights). The bias scale is inputScale · weightScale: a channel whose weights all but
+ * vanished (a BatchNorm γ near 0 folded into them) would get a bias scale so small that its bias clamps at int32 and
+ * is lost — a conv with one such channel measured 2.8 dB. Its weights then round to ~0 at the larger scale, which
+ * costs at most |bias| · K · 2⁻²³ (K inputs of up to 255 codes each).
+ */
+export function biasFitMinScales(bias: Float32Array, inputScale: number, perTensor: boolean): Float32Array {
+  const floors = bias.map((b) => Math.abs(b) / (inputScale * BIAS_CODE_LIMIT));
+  return perTensor ? Float32Array.of(floors.reduce((a, b) => Math.max(a, b), 0)) : floors;
+}
+
 /**
  * Int32 bias for a quantized Conv/Gemm: scale[c] = inputScale · weightScales[c] (rounded to float32, as the model
  * stores it), code = roundHalfToEven(bias / scale) clamped to int32. weightScales has length 1 (per-tensor weights)

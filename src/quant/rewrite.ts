@@ -6,7 +6,7 @@ import { Graph, intAttribute, makeNode } from '../onnx/graph';
 import { makeTensor, tensorToFloat32 } from '../onnx/tensor';
 import { NodeProto } from '../onnx/proto';
 import { QuantPlan } from './plan';
-import { computeQParams, QParams, quantizeBias, quantizeWeights, QuantType } from './qparams';
+import { biasFitMinScales, computeQParams, QParams, quantizeBias, quantizeWeights, QuantType } from './qparams';
 import { ConversionCache, NearestWeights } from './conversion-cache';
 import { keepsFullRangeWeights, requantizedByOrtWhenFloat, ruleFor } from './registry';
 import { pairSafeMinScales } from './saturation';
@@ -176,16 +176,27 @@ export function applyPlan(graph: Graph, plan: QuantPlan, paramsFor: (tensor: str
       const fullRange = keepsFullRangeWeights(node, w.dims);
       const reduceRange = options.weightRange === '7bit' && !fullRange;
       const pairSafe = options.weightRange === 'pair-safe' && !fullRange;
+      const biasName = spec.bias !== undefined ? node.input[spec.bias] : undefined;
+      const b = biasName ? graph.initializers.get(biasName) : undefined;
+      const biasValues = b ? tensorToFloat32(b) : undefined;
+      const biasFits = biasValues !== undefined && (axis === null || biasValues.length === w.dims.map(Number)[axis < 0 ? axis + w.dims.length : axis]);
+      const input = node.input[rule.activationInputs(node)[0]];
+      const inputScale = biasFits ? (activationParams.get(input) ?? resolveParams(input)).scale : null;
       const quantizeNearest = (): NearestWeights => {
         if (options.placeholderWeights) {
           const channels = axis === null ? 1 : w.dims.map(Number)[axis < 0 ? axis + w.dims.length : axis];
           return { values: new Int8Array(weightValues.length), scales: new Float32Array(channels).fill(1), zeroPoints: new Int8Array(channels), sqnrDb: 0 };
         }
-        const minScales = pairSafe ? pairSafeMinScales(weightValues, w.dims, spec.kOrder(node), axis === null) : undefined;
+        const floors = [
+          pairSafe ? pairSafeMinScales(weightValues, w.dims, spec.kOrder(node), axis === null) : null,
+          inputScale !== null ? biasFitMinScales(biasValues!, inputScale, axis === null) : null,
+        ].filter((f): f is Float32Array => f !== null);
+        const minScales = floors.length === 2 ? floors[0].map((v, c) => Math.max(v, floors[1][c])) : floors[0];
         const codes = quantizeWeights(weightValues, w.dims, axis, { reduceRange, minScales });
         return { ...codes, sqnrDb: weightSqnr(weightValues, codes.values, codes.scales, w.dims, axis) };
       };
-      const nearest = cache.nearestWeights(`${weightName}\n${node.name ?? node.output[0]}\n${axis}\n${reduceRange}\n${pairSafe}`, quantizeNearest);
+      // The input scale is part of the key: it sets the scales a bias needs (biasFitMinScales).
+      const nearest = cache.nearestWeights(`${weightName}\n${node.name ?? node.output[0]}\n${axis}\n${reduceRange}\n${pairSafe}\n${inputScale}`, quantizeNearest);
       const rounded = options.roundWeights?.(node, weightValues, w.dims, nearest, { qmax: reduceRange ? 63 : 127, pairSafe });
       const q = { ...nearest, values: rounded ?? nearest.values };
       const sqnrDb = rounded ? cache.sqnrOf(rounded, () => weightSqnr(weightValues, rounded, q.scales, w.dims, axis)) : nearest.sqnrDb;
@@ -203,13 +214,8 @@ export function applyPlan(graph: Graph, plan: QuantPlan, paramsFor: (tensor: str
       node.input[spec.input] = dqName;
       weights.push({ node: node.name ?? '', tensor: weightName, scales: q.scales, perChannel, sqnrDb });
 
-      const biasName = spec.bias !== undefined ? node.input[spec.bias] : undefined;
-      const b = biasName ? graph.initializers.get(biasName) : undefined;
-      const biasFits = b !== undefined && (!perChannel || tensorToFloat32(b).length === q.scales.length);
-      if (biasName && b && biasFits && spec.bias !== undefined) {
-        const input = node.input[rule.activationInputs(node)[0]];
-        const inputParams = activationParams.get(input) ?? resolveParams(input);
-        const qb = quantizeBias(tensorToFloat32(b), inputParams.scale, q.scales);
+      if (biasName && biasValues && inputScale !== null && spec.bias !== undefined) {
+        const qb = quantizeBias(biasValues, inputScale, q.scales);
         const biasBase = `${biasName}_${node.name || node.output[0]}`;
         const qbName = graph.uniqueName(`${biasBase}_quantized`);
         graph.addInitializer(makeTensor(qbName, [qb.values.length], qb.values));
