@@ -6,7 +6,7 @@
 //   dist/media/*.js    webview front ends
 //   dist/test/*.js     node:test suites (unit + engine tests)
 import * as esbuild from 'esbuild';
-import { existsSync, readdirSync, statSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const watch = process.argv.includes('--watch');
@@ -34,13 +34,31 @@ const reportPagePlugin = {
   },
 };
 
+// `import bytes from './x.wat'`: the WebAssembly text assembled by wabt at build time, embedded as its bytes (the
+// kernels of src/quant/solve-kernels.wat), so that no binary is checked in and none is made at run time.
+const watPlugin = {
+  name: 'octet-wat',
+  setup(build) {
+    build.onLoad({ filter: /\.wat$/ }, async (args) => {
+      const wabt = await (await import('wabt')).default();
+      const module = wabt.parseWat(args.path, readFileSync(args.path, 'utf8'), { simd: true });
+      try {
+        module.validate();
+        return { contents: new Uint8Array(module.toBinary({}).buffer), loader: 'binary' };
+      } finally {
+        module.destroy();
+      }
+    });
+  },
+};
+
 const common = {
   bundle: true,
   sourcemap: !production,
   minify: production,
   logLevel: 'warning',
   loader: { '.proto': 'text', '.wasm': 'binary' },
-  plugins: [reportPagePlugin],
+  plugins: [reportPagePlugin, watPlugin],
 };
 
 function listFiles(dir, pattern) {

@@ -7,6 +7,15 @@
 //   2. Coordinate descent on f itself: move single codes by ±1 while that lowers f (keeps r = H(w − s·q) current,
 //      so each try costs O(1) and each accepted move O(B)).
 // H is dampened (λ·mean(diag H) added to the diagonal) so that few samples or dead inputs cannot make it singular.
+import { SolveKernels, solveKernels } from './solve-kernels';
+
+/** Blocks with fewer inputs run the JavaScript loops: a call into WebAssembly costs more than 9 or 27 products. */
+export const KERNEL_MIN_SIZE = 16;
+
+/** The WebAssembly kernels for blocks of `size` inputs (null: the JavaScript loops; see solve-kernels.ts). */
+function kernelsFor(size: number): SolveKernels | null {
+  return size >= KERNEL_MIN_SIZE ? solveKernels() : null;
+}
 
 /** A block's matrices, prepared once and shared by every weight row that reads the block. */
 export interface BlockSolver {
@@ -141,10 +150,12 @@ export function multiplyTile(h: Float64Array, size: number, x: Float64Array): Fl
  * the dampened H, Σ over inputs of (rounding error / U_ii)² (Optimal Brain Quantization's loss, exact for the codes
  * chosen), or zeros without a factor.
  */
-export function gptqTile(solver: BlockSolver, w: Float64Array, scales: Float64Array, limits: RowLimits, q: Int32Array): Float64Array {
+export function gptqTile(solver: BlockSolver, w: Float64Array, scales: Float64Array, limits: RowLimits, q: Int32Array,
+  kernels: SolveKernels | null = kernelsFor(solver.size)): Float64Array {
   const { size, factor } = solver;
   const rows = scales.length;
-  const work = Float64Array.from(w);
+  const tile = kernels && factor ? kernels.tile(w, size, factor) : null;
+  const work = tile ? tile.view : Float64Array.from(w);
   const errors = new Float64Array(rows);
   const err = new Float64Array(rows);
   for (let i = 0; i < size; i++) {
@@ -157,6 +168,10 @@ export function gptqTile(solver: BlockSolver, w: Float64Array, scales: Float64Ar
       errors[r] += err[r] * err[r];
     }
     if (!factor) continue;
+    if (tile) {
+      tile.spread(i, err);
+      continue;
+    }
     // Spread the errors over the inputs not yet rounded, four rows per load of U's row.
     let r = 0;
     for (; r + 4 <= rows; r += 4) {
@@ -229,7 +244,8 @@ export function quadraticTile(x: Float64Array, hx: Float64Array, size: number): 
  * Per tile row x (R×B): xᵀHx for a symmetric H, from its upper triangle (half the work of H·x), four rows per load of
  * H's row: Σ_i x_i·(H_ii·x_i + 2·Σ_{j>i} H_ij·x_j).
  */
-export function quadraticForms(h: Float64Array, size: number, x: Float64Array): Float64Array {
+export function quadraticForms(h: Float64Array, size: number, x: Float64Array, kernels: SolveKernels | null = kernelsFor(size)): Float64Array {
+  if (kernels) return kernels.quadraticForms(h, size, x);
   const rows = x.length / size;
   const out = new Float64Array(rows);
   let r = 0;

@@ -9,3 +9,9 @@ declare module '*.wasm' {
   const bytes: Uint8Array;
   export default bytes;
 }
+
+// WebAssembly text, assembled at build time and embedded as its bytes (see esbuild.mjs `watPlugin`).
+declare module '*.wat' {
+  const bytes: Uint8Array;
+  export default bytes;
+}
