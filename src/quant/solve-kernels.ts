@@ -1,5 +1,6 @@
 // The rounding solve's innermost loops in WebAssembly, two f64 lanes at a time (solve-kernels.wat, assembled at build
-// time): GPTQ's error spreading (axpy4, the same arithmetic to the bit) and the quadratic forms xᵀHx of tile rows. The
+// time): GPTQ's error spreading (axpy4) and the inversion of a block's Cholesky factor, the same arithmetic to the bit
+// as the JavaScript loops, and the quadratic forms xᵀHx of tile rows. The
 // matrices and tiles they read live in the module's memory: SolveKernels copies a block's matrix in once (kept while
 // the same array is asked for again) and a tile per call. Null where WebAssembly SIMD is missing: the solve then runs
 // its JavaScript loops.
@@ -9,6 +10,7 @@ interface KernelExports {
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
   axpy4(u: number, w0: number, w1: number, w2: number, w3: number, from: number, to: number, e0: number, e1: number, e2: number, e3: number): void;
   quadraticForms4(h: number, size: number, x0: number, x1: number, x2: number, x3: number, out: number): void;
+  invertLower(l: number, m: number, n: number): void;
 }
 
 interface WasmApi {
@@ -83,6 +85,16 @@ export class SolveKernels {
         }
       },
     };
+  }
+
+  /** The inverse of a lower-triangular n×n matrix, as a view on the module's memory valid until the next call. */
+  invertLower(l: Float64Array, n: number): Float64Array {
+    this.fit(n, 1);
+    this.held[0] = this.held[1] = null;
+    const [lAt, mAt] = [this.matrixAt(0), this.matrixAt(1)];
+    this.f64.set(l, lAt / 8);
+    this.k.invertLower(lAt, mAt, n);
+    return this.f64.subarray(mAt / 8, mAt / 8 + n * n);
   }
 
   /** xᵀHx of every row x of `x` (rows × size) for a symmetric H (size × size, in `slot` 1). */

@@ -100,4 +100,60 @@
     (f64.store (local.get $out) (local.get $t0))
     (f64.store offset=8 (local.get $out) (local.get $t1))
     (f64.store offset=16 (local.get $out) (local.get $t2))
-    (f64.store offset=24 (local.get $out) (local.get $t3))))
+    (f64.store offset=24 (local.get $out) (local.get $t3)))
+  ;; m_i[0..=k] −= coef · m_k[0..=k]: one step of invertLower, two elements at a time.
+  (func $subtractRow (param $dst i32) (param $src i32) (param $last i32) (param $coef f64)
+    (local $j i32) (local $o i32) (local $c v128)
+    (local.set $c (f64x2.splat (local.get $coef)))
+    (block $done
+      (loop $pairs
+        (br_if $done (i32.gt_s (i32.add (local.get $j) (i32.const 1)) (local.get $last)))
+        (local.set $o (i32.shl (local.get $j) (i32.const 3)))
+        (v128.store (i32.add (local.get $dst) (local.get $o))
+          (f64x2.sub (v128.load (i32.add (local.get $dst) (local.get $o)))
+            (f64x2.mul (local.get $c) (v128.load (i32.add (local.get $src) (local.get $o))))))
+        (local.set $j (i32.add (local.get $j) (i32.const 2)))
+        (br $pairs)))
+    (if (i32.le_s (local.get $j) (local.get $last))
+      (then
+        (local.set $o (i32.shl (local.get $j) (i32.const 3)))
+        (f64.store (i32.add (local.get $dst) (local.get $o))
+          (f64.sub (f64.load (i32.add (local.get $dst) (local.get $o)))
+            (f64.mul (local.get $coef) (f64.load (i32.add (local.get $src) (local.get $o)))))))))
+
+  ;; The inverse m of a lower-triangular n×n matrix l (row-major, at $l; m written at $m): row i of m is
+  ;; (e_i − Σ_{k<i} l_ik · row k of m) / l_ii. The same operations per element, in the same order, as the JavaScript
+  ;; loop (weight-rounding-solve.ts invertLower).
+  (func (export "invertLower") (param $l i32) (param $m i32) (param $n i32)
+    (local $i i32) (local $k i32) (local $j i32) (local $rowI i32) (local $coef f64) (local $inv f64) (local $at i32)
+    (memory.fill (local.get $m) (i32.const 0) (i32.shl (i32.mul (local.get $n) (local.get $n)) (i32.const 3)))
+    (block $doneI
+      (loop $rowsI
+        (br_if $doneI (i32.ge_s (local.get $i) (local.get $n)))
+        (local.set $rowI (i32.shl (i32.mul (local.get $i) (local.get $n)) (i32.const 3)))
+        (local.set $k (i32.const 0))
+        (block $doneK
+          (loop $rowsK
+            (br_if $doneK (i32.ge_s (local.get $k) (local.get $i)))
+            (local.set $coef (f64.load (i32.add (local.get $l) (i32.add (local.get $rowI) (i32.shl (local.get $k) (i32.const 3))))))
+            (if (f64.ne (local.get $coef) (f64.const 0))
+              (then
+                (call $subtractRow (i32.add (local.get $m) (local.get $rowI))
+                  (i32.add (local.get $m) (i32.shl (i32.mul (local.get $k) (local.get $n)) (i32.const 3)))
+                  (local.get $k) (local.get $coef))))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br $rowsK)))
+        (local.set $inv (f64.div (f64.const 1)
+          (f64.load (i32.add (local.get $l) (i32.add (local.get $rowI) (i32.shl (local.get $i) (i32.const 3)))))))
+        (local.set $j (i32.const 0))
+        (block $doneScale
+          (loop $scale
+            (br_if $doneScale (i32.ge_s (local.get $j) (local.get $i)))
+            (local.set $at (i32.add (local.get $m) (i32.add (local.get $rowI) (i32.shl (local.get $j) (i32.const 3)))))
+            (f64.store (local.get $at) (f64.mul (f64.load (local.get $at)) (local.get $inv)))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $scale)))
+        (f64.store (i32.add (local.get $m) (i32.add (local.get $rowI) (i32.shl (local.get $i) (i32.const 3)))) (local.get $inv))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $rowsI))))
+)

@@ -88,11 +88,11 @@ export function invertLower(l: Float64Array, n: number): Float64Array {
  * Upper U with UᵀU = H⁻¹, from the Cholesky factor of H with its order reversed: if J·H·J = L·Lᵀ (J reverses), then
  * H⁻¹ = (J·L⁻¹·J)ᵀ(J·L⁻¹·J) and J·L⁻¹·J is upper triangular. Null when H is not positive definite.
  */
-export function inverseUpperFactor(h: Float64Array, n: number): Float64Array | null {
+export function inverseUpperFactor(h: Float64Array, n: number, kernels: SolveKernels | null = kernelsFor(n)): Float64Array | null {
   const reversed = new Float64Array(n * n);
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) reversed[i * n + j] = h[(n - 1 - i) * n + (n - 1 - j)];
   if (!choleskyInPlace(reversed, n)) return null;
-  const m = invertLower(reversed, n);
+  const m = kernels ? kernels.invertLower(reversed, n) : invertLower(reversed, n);
   const u = new Float64Array(n * n);
   for (let i = 0; i < n; i++) for (let j = i; j < n; j++) u[i * n + j] = m[(n - 1 - i) * n + (n - 1 - j)];
   return u;

@@ -1,12 +1,13 @@
-// The rounding solve's WebAssembly kernels against its JavaScript loops on the same problems: GPTQ chooses the same
-// codes with the same errors to the bit (the kernel does the same two operations per element), and the quadratic forms
+// The rounding solve's WebAssembly kernels against its JavaScript loops on the same problems: the inverse factor of a
+// block and GPTQ's codes and errors are the same to the bit (the kernels do the same operations per element in the same
+// order), and the quadratic forms
 // agree to 1e-12 relative (their lanes add in another order), for tiles whose row counts are and are not multiples of
 // four, blocks of even and odd sizes, and a kernel object reused across sizes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gaussian, rng } from '../../src/common/random';
 import { solveKernels } from '../../src/quant/solve-kernels';
-import { gptqTile, prepareBlock, quadraticForms } from '../../src/quant/weight-rounding-solve';
+import { gptqTile, inverseUpperFactor, prepareBlock, quadraticForms } from '../../src/quant/weight-rounding-solve';
 
 /** A second moment of `size` correlated inputs from `samples` random vectors, row-major. */
 function moments(size: number, samples: number, r: () => number): Float64Array {
@@ -21,13 +22,14 @@ function moments(size: number, samples: number, r: () => number): Float64Array {
   return h;
 }
 
-test('WebAssembly kernels: GPTQ codes and errors equal the JavaScript loops; quadratic forms to 1e-12', () => {
+test('WebAssembly kernels: the inverse factor, GPTQ codes and errors equal the JavaScript loops; quadratic forms to 1e-12', () => {
   const kernels = solveKernels();
   assert.ok(kernels, 'WebAssembly SIMD runs on Node 20');
   const r = rng(17);
   for (const [size, rows] of [[48, 16], [33, 7], [64, 5], [17, 1], [48, 16]]) {
     const solver = prepareBlock(moments(size, 4 * size, r), size, 0.01);
     assert.ok(solver.factor, `${size}: positive definite`);
+    assert.deepEqual(inverseUpperFactor(solver.damped, size, kernels), inverseUpperFactor(solver.damped, size, null), `${size}: the factor, to the bit`);
     const w = Float64Array.from({ length: rows * size }, () => gaussian(r) * 0.1);
     const scales = Float64Array.from({ length: rows }, () => 0.002 + r() * 0.002);
     const limits = { qmin: -127, qmax: 127 };
