@@ -27,8 +27,10 @@ export type RoundingScope = 'budget' | 'all';
  * resolution (a YOLO-style detector at 640×640: 30 of 56).
  */
 export const ROUNDING_BUDGET_SECONDS = 3;
-/** Multiply-adds per second: the JavaScript solve (MobileNet-V1: 2.7e9 in 1.9 s) and ONNX Runtime gathering the
- *  moments — the slowest seen (a YOLO-style detector at 640×640: 5.5e11 in 29 s) so that large inputs stay bounded. */
+/** Multiply-adds per second: the JavaScript solve (MobileNet-V1: 2.7e9 in 1.9 s; kept at that rate since the inner
+ *  loops became WebAssembly kernels, ~1.7x faster, so that the budget picks the same layers) and ONNX Runtime
+ *  gathering the moments — the slowest seen (a YOLO-style detector at 640×640: 5.5e11 in 29 s) so that large inputs
+ *  stay bounded. */
 export const SOLVE_RATE = 1.4e9;
 export const GATHER_RATE = 2e10;
 
