@@ -167,13 +167,21 @@ export async function chooseForSpeed(run: Run, model: PreparedModel, data: Calib
       trial = await buildTrial(trialChoice);
       if (!trial) return false;
     }
-    run.progress('convert', 0, 1, `speed-aware: timing ${nodes.length} node(s) in float`);
+    const kept = await timeTrial(trialChoice, trial, nodes, 'keep-float', reason);
+    if (!kept) rejected.add(regionKey(regions));
+    return kept;
+  };
+  /** Times `trial` against the current layout, records the decision, and adopts the trial when it is faster enough. */
+  const timeTrial = async (trialChoice: ConvertChoice, trial: Conversion, nodes: string[], action: SpeedDecision['action'],
+    reason: string): Promise<boolean> => {
+    const what = `${nodes.length} node(s) ${action === 'keep-float' ? 'in float' : 'back in int8'}`;
+    run.progress('convert', 0, 1, `speed-aware: timing ${what}`);
     const t = await pair(conversion.bytes, trial.bytes, [paths.out, `${paths.out} (trial)`], { ...TRIAL_LIMITS, line: TRIAL_LINE });
     const kept = fasterEnough(t);
     const measured = `measured time ratio ${t.ratio.toFixed(3)} (95% ${t.low.toFixed(3)}–${t.high.toFixed(3)}, ${t.rounds} rounds)`;
-    decisions.push({ nodes, action: 'keep-float', beforeMs: t.aMs, afterMs: t.bMs, kept, reason: `${reason}; ${measured}` });
-    run.log(`speed-aware: ${nodes.length} node(s) in float: ${t.aMs.toFixed(3)} → ${t.bMs.toFixed(3)} ms, ${measured}: ${kept ? 'kept' : 'not kept'}`);
-    if (kept) { choice = trialChoice; conversion = trial; } else rejected.add(regionKey(regions));
+    decisions.push({ nodes, action, beforeMs: t.aMs, afterMs: t.bMs, kept, reason: `${reason}; ${measured}` });
+    run.log(`speed-aware: ${what}: ${t.aMs.toFixed(3)} → ${t.bMs.toFixed(3)} ms, ${measured}: ${kept ? 'kept' : 'not kept'}`);
+    if (kept) { choice = trialChoice; conversion = trial; }
     return kept;
   };
   /**
@@ -187,14 +195,9 @@ export async function chooseForSpeed(run: Run, model: PreparedModel, data: Calib
       floatReasons: new Map([...(choice.floatReasons ?? [])].filter(([n]) => !back.has(n))) };
     const trial = await buildTrial(trialChoice);
     if (!trial) return false;
-    run.progress('convert', 0, 1, `speed-aware: timing ${back.size} node(s) back in int8`);
-    const t = await pair(conversion.bytes, trial.bytes, [paths.out, `${paths.out} (trial)`], { ...TRIAL_LIMITS, line: TRIAL_LINE });
-    const kept = fasterEnough(t);
-    const measured = `measured time ratio ${t.ratio.toFixed(3)} (95% ${t.low.toFixed(3)}–${t.high.toFixed(3)}, ${t.rounds} rounds)`;
-    decisions.push({ nodes: [...back], action: 'int8', beforeMs: t.aMs, afterMs: t.bMs, kept, reason: `${reason}; ${measured}` });
-    run.log(`speed-aware: ${back.size} node(s) back in int8: ${t.aMs.toFixed(3)} → ${t.bMs.toFixed(3)} ms, ${measured}: ${kept ? 'kept' : 'not kept'}`);
+    const kept = await timeTrial(trialChoice, trial, [...back], 'int8', reason);
     // Measured to lose in float: not tried again in later rounds.
-    if (kept) { choice = trialChoice; conversion = trial; rejected.add(regionKey([region])); }
+    if (kept) rejected.add(regionKey([region]));
     return kept;
   };
   // Region sets measured not to pay: not tried again in later rounds.
