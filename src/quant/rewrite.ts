@@ -179,12 +179,12 @@ export function applyPlan(graph: Graph, plan: QuantPlan, paramsFor: (tensor: str
       const biasName = spec.bias !== undefined ? node.input[spec.bias] : undefined;
       const b = biasName ? graph.initializers.get(biasName) : undefined;
       const biasValues = b ? tensorToFloat32(b) : undefined;
-      const biasFits = biasValues !== undefined && (axis === null || biasValues.length === w.dims.map(Number)[axis < 0 ? axis + w.dims.length : axis]);
+      const channels = axis === null ? 1 : w.dims.map(Number)[axis < 0 ? axis + w.dims.length : axis];
+      const biasFits = biasValues !== undefined && (axis === null || biasValues.length === channels);
       const input = node.input[rule.activationInputs(node)[0]];
       const inputScale = biasFits ? (activationParams.get(input) ?? resolveParams(input)).scale : null;
       const quantizeNearest = (): NearestWeights => {
         if (options.placeholderWeights) {
-          const channels = axis === null ? 1 : w.dims.map(Number)[axis < 0 ? axis + w.dims.length : axis];
           return { values: new Int8Array(weightValues.length), scales: new Float32Array(channels).fill(1), zeroPoints: new Int8Array(channels), sqnrDb: 0 };
         }
         const floors = [

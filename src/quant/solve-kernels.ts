@@ -71,16 +71,15 @@ export class SolveKernels {
     const at = this.tileAt / 8;
     this.f64.set(values, at);
     const view = this.f64.subarray(at, at + values.length);
-    const rowAt = (r: number) => this.tileAt + r * size * 8;
-    const spare = this.spareAt;
+    // Each row's offset, padded to a multiple of four with the spare row (its error is 0, so it stays as it is).
+    const rowAt = Int32Array.from({ length: Math.ceil(rows / 4) * 4 }, (_, r) => (r < rows ? this.tileAt + r * size * 8 : this.spareAt));
     return {
       view,
       /** GPTQ: row r of the tile −= errors[r] · (row i of U), over the inputs after i. */
       spread: (i: number, errors: Float64Array) => {
         const uRow = u + i * size * 8;
         for (let r = 0; r < rows; r += 4) {
-          const [w1, w2, w3] = [1, 2, 3].map((d) => (r + d < rows ? rowAt(r + d) : spare));
-          this.k.axpy4(uRow, rowAt(r), w1, w2, w3, i + 1, size, errors[r], r + 1 < rows ? errors[r + 1] : 0,
+          this.k.axpy4(uRow, rowAt[r], rowAt[r + 1], rowAt[r + 2], rowAt[r + 3], i + 1, size, errors[r], r + 1 < rows ? errors[r + 1] : 0,
             r + 2 < rows ? errors[r + 2] : 0, r + 3 < rows ? errors[r + 3] : 0);
         }
       },
