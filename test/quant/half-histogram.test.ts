@@ -105,11 +105,19 @@ test('every float32 value lies in the rounding interval of the float16 pattern i
   assert.equal(highs[0], 0);
 });
 
-test('the half-histogram reduction equals adding each pattern with its count and interval: striped batches, ReLU zeros, NaN', () => {
+test('the half-histogram reduction equals adding each pattern once with its count over all batches and its interval: striped batches, ReLU zeros, NaN, a growing range', () => {
   const next = rng(11);
   const reduction = newReduction('half-histogram');
-  const expected = new TensorStats();
   const { lows, highs } = halfRoundingIntervals();
+  const addPatterns = (stats: TensorStats, seen: Map<number, number>): void => {
+    const patterns = [...seen.keys()].sort((a, b) => a - b);
+    stats.addCounted(Float32Array.from(patterns, (p) => halfToFloat(p)), Float64Array.from(patterns, (p) => seen.get(p)!), patterns.length,
+      { lows: Float32Array.from(patterns, (p) => lows[p]), highs: Float32Array.from(patterns, (p) => highs[p]) });
+  };
+  const total = new Map<number, number>();
+  // What adding every batch's patterns as they come gives: the same histogram up to rounding (a bin of a smaller R
+  // is merged into a bin of the final one).
+  const batchByBatch = new TensorStats();
   for (const [n, scale] of [[70001, 3], [4096, 0.01], [3, 100], [131071, 6]] as const) {
     const values = new Float32Array(n).map(() => Math.max(0, (next() - 0.3) * scale));
     values[1] = NaN;
@@ -117,16 +125,21 @@ test('the half-histogram reduction equals adding each pattern with its count and
     reduction.update(bits, [n]);
     const seen = new Map<number, number>();
     for (const b of bits) seen.set(b, (seen.get(b) ?? 0) + 1);
-    const patterns = [...seen.keys()].sort((a, b) => a - b);
-    expected.addCounted(Float32Array.from(patterns, (p) => halfToFloat(p)), Float64Array.from(patterns, (p) => seen.get(p)!), patterns.length,
-      { lows: Float32Array.from(patterns, (p) => lows[p]), highs: Float32Array.from(patterns, (p) => highs[p]) });
+    for (const [b, c] of seen) total.set(b, (total.get(b) ?? 0) + c);
+    addPatterns(batchByBatch, seen);
   }
+  const expected = new TensorStats();
+  addPatterns(expected, total);
   const result = reduction.result();
   assert.equal(result.kind, 'half-histogram');
   if (result.kind !== 'half-histogram') return;
   const got = TensorStats.fromState(result.stats);
   assertSameStats(got, expected);
   assert.ok(got.nonFinite === 4, 'the NaN of each batch');
+  assert.equal(batchByBatch.range, got.range);
+  assert.equal(batchByBatch.count, got.count);
+  const [a, b] = [batchByBatch.bins, got.bins];
+  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= 1e-9 * got.count, `bin ${i}: ${a[i]} batch by batch, ${b[i]} at the end`);
   assert.throws(() => reduction.update(new Float32Array(4), [4]), /float16 bit patterns/);
   assert.throws(() => newReduction('histogram').update(new Uint16Array(4), [4]), /float32 values/);
 });
