@@ -23,11 +23,12 @@ import type { PreparedModel } from './prepare-model';
 import type { Run } from './run';
 
 /**
- * Profiled runs per model after warm-up: 20 for fast models, fewer for slow ones (about half a second of profiling
- * each, at least 5 runs: ResNet-50's FP32 profile took 1.3 s of the run at a second's worth, 11 runs, for per-kernel
- * medians the end-to-end trials check anyway).
+ * Profiled runs per model after warm-up: 20 for fast models (up to 15 ms a run), fewer for slow ones (about 0.3 s
+ * of profiling each, at least 5 runs), for per-kernel medians the end-to-end trials check anyway. ResNet-50's FP32
+ * profile took 1.3 s of the run at a second's worth (11 runs); at half a second, 7 runs, its speed step still took
+ * 1.7 s of an 18.5 s run.
  */
-const PROFILE_RUNS = { min: 5, max: 20, warmup: 2, targetMs: 500 };
+const PROFILE_RUNS = { min: 5, max: 20, warmup: 2, targetMs: 300 };
 /** Rounds of profile → regions → trial. */
 const MAX_ROUNDS = 3;
 /** Regions tried one at a time (speed-regions.ts tryRegions): in float when keeping them all float together did not
