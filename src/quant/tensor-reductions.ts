@@ -60,7 +60,8 @@ class HistogramReduction implements TensorReduction {
 /**
  * Values per sample a half histogram counts at least. Counting every value of ResNet-50's 52 large tensors took the
  * reducing thread 54 ms per image, more than ORT's inference (36 ms) on the same two cores; a tensor of twice this
- * many values per sample or more is counted on every p-th value (sampleStride): 100 calibration images still give
+ * many values per sample or more is counted on every p-th value (sampleStride; picked inside ONNX Runtime, see
+ * engine/runtime/half-exposure.ts): 100 calibration images still give
  * each histogram 3.2 million values or more, thousands in every bin a range can end in. Half of 65536 (the first
  * budget): ResNet-50 quantized 0.35 s faster with the same MobileNet-V1 model and 0.3 dB more output SQNR on
  * ResNet-50 (400 other images; within run-to-run noise).
@@ -83,52 +84,43 @@ function isPrime(n: number): boolean {
   return true;
 }
 
-/** Stripes of the pattern table: runs of one value (ReLU zeros) spread over four counters instead of one. */
-const HALF_STRIPES = 4;
-/** One table for every half-histogram of the thread (1 MB; emptied after each batch). */
-let patternTable: Uint32Array | null = null;
+/**
+ * Counters per pattern a half histogram keeps: two, picks alternating between them, so that runs of one value (ReLU
+ * zeros) do not serialize on one memory location.
+ */
+const HALF_STRIPES = 2;
 /** The patterns a histogram saw: their values, counts and rounding intervals (reused from tensor to tensor). */
 let seenPatterns: { values: Float32Array; counts: Float64Array; lows: Float32Array; highs: Float32Array } | null = null;
 
 /**
- * The histogram of float16 values (bit patterns): each batch is counted per pattern — one table increment per value
- * (every sampleStride-th value of a large tensor, the stride running on across batches), in a striped table shared by
- * all tensors, then added to this tensor's own count per pattern — and the patterns seen are added to the tensor's
- * TensorStats with their counts once, at the end, each spread over the interval of values that round to it. (Spreading
- * every batch's ten thousand or so patterns took ResNet-50's reducing thread ~1 s of a two-core pass; bins of the
- * final R hold what the finer bins of a smaller R would have been merged into.) The caller sets the exact extent
+ * The histogram of float16 values (bit patterns): each batch is counted per pattern — one increment per value in this
+ * tensor's own table (512 KB; the probe already picked the values to count, see half-exposure.ts) — and the patterns
+ * seen are added to the tensor's TensorStats with their counts once, at the end, each spread over the interval of
+ * values that round to it. (Spreading every batch's ten thousand or so patterns took ResNet-50's reducing thread ~1 s
+ * of a two-core pass, and then emptying a table shared by all tensors into each one's counts another 0.5 s; bins of
+ * the final R hold what the finer bins of a smaller R would have been merged into.) The caller sets the exact extent
  * (TensorStats.setExactExtent).
  */
 class HalfHistogramReduction implements TensorReduction {
   private readonly stats = new TensorStats();
-  /** Where the stride's next pick falls in the next batch. */
-  private nextPick = 0;
-  /** This tensor's count per pattern since the last fold into `stats` (allocated at the first batch). */
+  /** This tensor's count per pattern since the last fold into `stats`, in HALF_STRIPES stripes (allocated at the first batch). */
   private patternCounts: Uint32Array | null = null;
   /** Values counted into patternCounts: folded before a uint32 count could overflow. */
   private pending = 0;
 
-  update(data: TensorData, dims: readonly number[]): void {
+  update(data: TensorData): void {
     if (!(data instanceof Uint16Array)) throw new TypeError(`a half-histogram reduction takes float16 bit patterns, got ${data.constructor.name}`);
-    const t = patternTable ??= new Uint32Array(HALF_STRIPES * HALF_PATTERNS);
     const n = data.length;
     // A uint32 counter holds any batch one ORT run of calibration returns; a larger one is refused, not miscounted.
     if (n > 0xffffffff) throw new RangeError(`half-histogram: a batch of ${n} values`);
     if (this.pending + n > 0xffffffff) this.fold();
-    const stride = sampleStride(n / Math.max(1, dims[0] ?? 1));
-    const span = HALF_STRIPES * stride;
-    let i = this.nextPick;
-    for (; i + span <= n; i += span) {
+    const t = this.patternCounts ??= new Uint32Array(HALF_STRIPES * HALF_PATTERNS);
+    const pairs = n & ~1;
+    for (let i = 0; i < pairs; i += 2) {
       t[data[i]]++;
-      t[HALF_PATTERNS + data[i + stride]]++;
-      t[2 * HALF_PATTERNS + data[i + 2 * stride]]++;
-      t[3 * HALF_PATTERNS + data[i + 3 * stride]]++;
+      t[HALF_PATTERNS + data[i + 1]]++;
     }
-    for (; i < n; i += stride) t[data[i]]++;
-    this.nextPick = i - n;
-    const counts = this.patternCounts ??= new Uint32Array(HALF_PATTERNS);
-    for (let p = 0; p < HALF_PATTERNS; p++) counts[p] += t[p] + t[HALF_PATTERNS + p] + t[2 * HALF_PATTERNS + p] + t[3 * HALF_PATTERNS + p];
-    t.fill(0);
+    if (pairs < n) t[data[pairs]]++;
     this.pending += n;
   }
 
@@ -142,7 +134,7 @@ class HalfHistogramReduction implements TensorReduction {
     const { lows, highs } = halfRoundingIntervals();
     let kept = 0;
     for (let p = 0; p < HALF_PATTERNS; p++) {
-      const c = counts[p];
+      const c = counts[p] + counts[HALF_PATTERNS + p];
       if (c === 0) continue;
       seen.values[kept] = decoded[p];
       seen.lows[kept] = lows[p];

@@ -9,6 +9,7 @@ import { HALF_MAX, halfRoundingIntervals, halfValues } from '../../src/quant/hal
 import { halfToFloat } from '../../src/onnx/tensor';
 import { TensorStats } from '../../src/quant/histogram';
 import { HALF_SAMPLED_VALUES, newReduction, sampleStride } from '../../src/quant/tensor-reductions';
+import { PickWalks } from '../../src/engine/runtime/half-exposure';
 import { toHalfBits } from '../fixtures/half';
 
 function assertSameStats(actual: TensorStats, expected: TensorStats, label = ''): void {
@@ -162,35 +163,37 @@ test('the counting stride of a large tensor is a prime of at least values / budg
   }
 });
 
-test('a large tensor is counted on every p-th value, the stride running on across batches, and sees every phase of a 2×2 pattern', () => {
+test('the half probe picks every p-th value of a large tensor, the walk running on across the runs that fetch it, and sees every phase of a 2×2 pattern', () => {
   // [2, 8, 128, 128]: 131072 values per sample, stride 5; the value depends on (row, column) mod 2, as after a
-  // stride-2 transposed convolution. Three batches: the picks are global positions 0, 5, 10, … of their concatenation.
-  const dims = [2, 8, 128, 128];
-  const n = dims.reduce((a, b) => a * b, 1);
-  const stride = sampleStride(n / 2);
+  // stride-2 transposed convolution. Three runs (2, 1, 2 samples): the picks are global positions 0, 5, 10, … of their
+  // concatenation; a run that does not fetch the tensor neither counts nor moves its walk.
+  const perSample = 8 * 128 * 128;
+  const stride = sampleStride(perSample);
   assert.equal(stride, 5);
+  const walks = new PickWalks(new Map([['t', { values: 't_half', extent: 't_extent', walk: { start: 't_pick_start', stride, perSample } }]]));
   const phaseValue = [0.5, 1, 2, 4];
-  const batch = new Float32Array(n).map((_, i) => phaseValue[((i >> 7) & 1) * 2 + (i & 1)]);
-  const bits = Uint16Array.from(batch, (v) => toHalfBits(v));
-  const reduction = newReduction('half-histogram');
-  const expected = new Map<number, number>();
-  for (let b = 0; b < 3; b++) {
-    reduction.update(bits, dims);
-    for (let i = 0; i < n; i++) if ((b * n + i) % stride === 0) expected.set(bits[i], (expected.get(bits[i]) ?? 0) + 1);
+  const valueAt = (i: number) => phaseValue[((i >> 7) & 1) * 2 + (i & 1)];
+  const picked: number[] = [];
+  const shares = new Map<number, number>();
+  let offset = 0;
+  for (const [samples, fetched] of [[2, true], [1, false], [1, true], [2, true]] as const) {
+    const feeds = walks.feeds(samples, new Set(fetched ? ['t_half'] : ['other']));
+    const start = Number(feeds.t_pick_start.data[0]);
+    if (!fetched) {
+      assert.equal(start, 0, 'a run that does not fetch the tensor starts at 0');
+      continue;
+    }
+    const length = samples * perSample;
+    for (let i = start; i < length; i += stride) {
+      picked.push(offset + i);
+      const v = valueAt(i % perSample);
+      shares.set(v, (shares.get(v) ?? 0) + 1);
+    }
+    offset += length;
   }
-  const result = reduction.result();
-  if (result.kind !== 'half-histogram') throw new Error(result.kind);
-  const got = TensorStats.fromState(result.stats);
-  assert.equal(got.count, Math.ceil(3 * n / stride));
-  for (const [p, count] of expected) {
-    const v = halfToFloat(p);
-    const share = count / got.count;
-    assert.ok(Math.abs(share - 0.25) < 0.01, `phase value ${v}: ${(share * 100).toFixed(2)} % of the picks`);
-    // The value's bins hold exactly its picks (its rounding interval is within one bin or a few).
-    let inBins = 0;
-    for (let i = 0; i < got.bins.length; i++) if (got.binEdge(i) + got.binWidth > v * (1 - 2 ** -11) && got.binEdge(i) < v * (1 + 2 ** -11)) inBins += got.bins[i];
-    assert.ok(Math.abs(inBins - count) < 1e-6 * count + 1e-9, `phase value ${v}: ${inBins} counted, ${count} picked`);
-  }
+  assert.equal(picked.length, Math.ceil(offset / stride));
+  picked.forEach((g, k) => assert.equal(g, k * stride, `pick ${k} at global position ${k * stride}`));
+  for (const v of phaseValue) assert.ok(Math.abs(shares.get(v)! / picked.length - 0.25) < 0.01, `phase value ${v}: ${shares.get(v)} picks`);
 });
 
 test('the extent reduction keeps the smallest min and the largest max, and NaN when one was NaN', () => {

@@ -9,7 +9,7 @@ import type * as ort from 'onnxruntime-node';
 import { encodeModel, ModelProto, NodeProto, TensorProto } from '../../onnx/proto';
 import { TensorStats } from '../../quant/histogram';
 import type { ReductionKind, ReductionResult } from '../../quant/tensor-reductions';
-import { halfPrecisionProbe, statsFromHalf } from './half-exposure';
+import { halfPrecisionProbe, PickWalks, statsFromHalf } from './half-exposure';
 import type { ModelInput } from '../../data/model-input';
 import { withExtraOutputs } from './prepare';
 import { OptimizationLevel, openSession, runFloat } from './session';
@@ -36,6 +36,8 @@ export interface CalibrationOptions {
   spin?: boolean;
   /** ORT's graph optimization for the pass (default 'disabled': the exposed tensors are the graph's own). */
   level?: OptimizationLevel;
+  /** The probe's other inputs for a run over `samples` samples that fetches `fetched` (the half probe's pick walks). */
+  runInputs?: (samples: number, fetched: ReadonlySet<string>) => Record<string, ort.Tensor>;
 }
 
 export interface CalibrationResult {
@@ -62,6 +64,7 @@ export async function forEachBatch(model: ModelProto, tensors: readonly string[]
     // The first pass also keeps the outputs `capture` asks for (copied before the tensors are handed on).
     const captured = index === 0 && capture ? capture.names.filter((n) => !group.includes(n)) : [];
     const fetched = [...group, ...captured];
+    const fetchedSet = new Set(fetched);
     const session = await openSession(encodeModel(withExtraOutputs(model, fetched)),
       { threads: options.threads, level: options.level ?? 'disabled', lowMemory: true, spin: options.spin }, label);
     seen = 0;
@@ -70,7 +73,7 @@ export async function forEachBatch(model: ModelProto, tensors: readonly string[]
       for await (const batch of samples.batches(options.signal)) {
         for (const run of splitBatch(batch, plan.batch, input)) {
           throwIfCancelled(options.signal);
-          const outputs = await runFloat(session, input.name, run.data, run.shape, fetched);
+          const outputs = await runFloat(session, input.name, run.data, run.shape, fetched, options.runInputs?.(run.shape[0], fetchedSet));
           if (index === 0) capture?.add(offset, run.shape[0], outputs);
           offset += run.shape[0];
           for (const t of captured) outputs[t]?.dispose?.();
@@ -139,8 +142,9 @@ export async function collectStatistics(model: ModelProto, tensors: readonly str
     if (source !== undefined) return (options.tensorBytes?.(source) ?? 0) / 2 || undefined;
     return kinds.get(t) === 'extent' ? 8 : options.tensorBytes?.(t);
   };
+  const walks = new PickWalks(half.exposed);
   const { results, samples: images, passes } = await reduceTensors(half.model, [...kinds.keys()], (t) => kinds.get(t) ?? 'histogram',
-    samples, input, { ...options, tensorBytes }, label, capture);
+    samples, input, { ...options, tensorBytes, runInputs: (n, fetched) => walks.feeds(n, fetched) }, label, capture);
   const stats = new Map<string, TensorStats>();
   const again: string[] = [];
   for (const t of tensors) {

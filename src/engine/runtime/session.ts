@@ -107,8 +107,8 @@ export function ortLoadError(label: string, err: unknown): OctetError {
 export type FloatOutputs = Record<string, ort.Tensor>;
 
 export async function runFloat(session: ort.InferenceSession, inputName: string, data: Float32Array, shape: number[],
-  outputNames?: readonly string[]): Promise<FloatOutputs> {
-  const feeds = { [inputName]: new ort.Tensor('float32', data, shape) };
+  outputNames?: readonly string[], otherInputs: Record<string, ort.Tensor> = {}): Promise<FloatOutputs> {
+  const feeds = { ...otherInputs, [inputName]: new ort.Tensor('float32', data, shape) };
   try {
     return await (outputNames ? session.run(feeds, outputNames) : session.run(feeds));
   } catch (err) {
