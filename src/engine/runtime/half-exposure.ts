@@ -22,8 +22,8 @@ import { makeTensor } from '../../onnx/tensor';
 import { TensorStats, TensorStatsState } from '../../quant/histogram';
 
 /**
- * Tensors with fewer values per sample stay float32: each batch of a half histogram scans its 4 × 65536-counter table,
- * which costs what counting a quarter million values does (ViT-tiny's 236 tensors of 38K values took 4 s longer).
+ * Tensors with fewer values per sample stay float32: the probe's nodes for each tensor cost more than they save there
+ * (ViT-tiny, 236 tensors of 38K values: calibration 6.8 → 9.9 s with 8192 as the threshold).
  */
 export const HALF_MIN_VALUES = 65536;
 /**
