@@ -6,7 +6,7 @@
 // the same order with their ids and labels; the first failure (naming the sample's file) ends every later pass.
 import { assembleBatch, Dataset, readBatch, Sample } from '../../data/dataset';
 import { sampleLength } from '../../data/dataset-common';
-import { decodeWorkers } from '../../data/decode-pool';
+import { decodeWorkers, JOBS_AHEAD } from '../../data/decode-pool';
 import type { ModelInput } from '../../data/model-input';
 import { InternalError } from '../../common/errors';
 import { CancelledError, throwIfCancelled } from '../cancel';
@@ -60,9 +60,10 @@ export function* splitBatch(batch: SampleBatch, size: number, input: ModelInput)
 /** Decoded samples are kept for repeated passes only below this many bytes (float32 inputs). */
 export const SAMPLE_CACHE_BYTES = 384 * 2 ** 20;
 
-/** Samples a kept set reads at once while it fills (their encoded files are in memory meanwhile). */
+/** Samples a kept set reads at once while it fills (their encoded files are in memory meanwhile): every decoding
+ *  thread's queue full, and two more read. */
 function readsAhead(): number {
-  return decodeWorkers() * 4 + 2;
+  return decodeWorkers() * JOBS_AHEAD + 2;
 }
 
 /** Bytes one decoded sample of `input` takes as float32 (at its size: the largest, when samples have their own). */
