@@ -58,33 +58,6 @@ class HistogramReduction implements TensorReduction {
 }
 
 /**
- * Values per sample a half histogram counts at least. Counting every value of ResNet-50's 52 large tensors took the
- * reducing thread 54 ms per image, more than ORT's inference (36 ms) on the same two cores; a tensor of twice this
- * many values per sample or more is counted on every p-th value (sampleStride; picked inside ONNX Runtime, see
- * engine/runtime/half-exposure.ts): 100 calibration images still give
- * each histogram 3.2 million values or more, thousands in every bin a range can end in. Half of 65536 (the first
- * budget): ResNet-50 quantized 0.35 s faster with the same MobileNet-V1 model and 0.3 dB more output SQNR on
- * ResNet-50 (400 other images; within run-to-run noise).
- */
-export const HALF_SAMPLED_VALUES = 32768;
-
-/**
- * The counting stride for a tensor of `values` per sample: 1 below twice `budget`, else the smallest prime of at least
- * values / budget that does not divide `values` — so it divides no row, plane or channel length either, and the picks
- * walk through every phase of each (a stride-2 upsampling's four kernels, for instance) instead of one.
- */
-export function sampleStride(values: number, budget = HALF_SAMPLED_VALUES): number {
-  if (!(values >= 2 * budget)) return 1;
-  for (let p = Math.max(2, Math.floor(values / budget)); ; p++) if (isPrime(p) && values % p !== 0) return p;
-}
-
-function isPrime(n: number): boolean {
-  if (n < 2) return false;
-  for (let d = 2; d * d <= n; d++) if (n % d === 0) return false;
-  return true;
-}
-
-/**
  * Counters per pattern a half histogram keeps: two, picks alternating between them, so that runs of one value (ReLU
  * zeros) do not serialize on one memory location.
  */

@@ -8,8 +8,7 @@ import { rng } from '../../src/common/random';
 import { HALF_MAX, halfRoundingIntervals, halfValues } from '../../src/quant/half-float';
 import { halfToFloat } from '../../src/onnx/tensor';
 import { TensorStats } from '../../src/quant/histogram';
-import { HALF_SAMPLED_VALUES, newReduction, sampleStride } from '../../src/quant/tensor-reductions';
-import { PickWalks } from '../../src/engine/runtime/half-exposure';
+import { newReduction } from '../../src/quant/tensor-reductions';
 import { toHalfBits } from '../fixtures/half';
 
 function assertSameStats(actual: TensorStats, expected: TensorStats, label = ''): void {
@@ -143,57 +142,6 @@ test('the half-histogram reduction equals adding each pattern once with its coun
   for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= 1e-9 * got.count, `bin ${i}: ${a[i]} batch by batch, ${b[i]} at the end`);
   assert.throws(() => reduction.update(new Float32Array(4), [4]), /float16 bit patterns/);
   assert.throws(() => newReduction('histogram').update(new Uint16Array(4), [4]), /float32 values/);
-});
-
-test('the counting stride of a large tensor is a prime of at least values / budget that divides no length of it', () => {
-  assert.equal(sampleStride(2 * HALF_SAMPLED_VALUES - 1), 1, 'below twice the budget: every value');
-  for (const dims of [[64, 112, 112], [256, 56, 56], [1024, 14, 14], [2048, 7, 7], [3, 640, 640], [96, 160, 160], [131072], [1, 2, 3, 5, 7, 11, 13]]) {
-    const values = dims.reduce((a, b) => a * b, 1);
-    const p = sampleStride(values);
-    if (values < 2 * HALF_SAMPLED_VALUES) {
-      assert.equal(p, 1, `[${dims}]`);
-      continue;
-    }
-    assert.ok(p >= Math.floor(values / HALF_SAMPLED_VALUES), `[${dims}]: stride ${p} keeps about the budget`);
-    for (let d = 2; d * d <= p; d++) assert.notEqual(p % d, 0, `[${dims}]: stride ${p} is prime`);
-    for (let k = 1; k <= dims.length; k++) {
-      const inner = dims.slice(dims.length - k).reduce((a, b) => a * b, 1);
-      assert.notEqual(inner % p, 0, `[${dims}]: stride ${p} divides no row, plane or channel length (${inner})`);
-    }
-  }
-});
-
-test('the half probe picks every p-th value of a large tensor, the walk running on across the runs that fetch it, and sees every phase of a 2×2 pattern', () => {
-  // [2, 8, 128, 128]: 131072 values per sample, stride 5; the value depends on (row, column) mod 2, as after a
-  // stride-2 transposed convolution. Three runs (2, 1, 2 samples): the picks are global positions 0, 5, 10, … of their
-  // concatenation; a run that does not fetch the tensor neither counts nor moves its walk.
-  const perSample = 8 * 128 * 128;
-  const stride = sampleStride(perSample);
-  assert.equal(stride, 5);
-  const walks = new PickWalks(new Map([['t', { values: 't_half', extent: 't_extent', walk: { start: 't_pick_start', stride, perSample } }]]));
-  const phaseValue = [0.5, 1, 2, 4];
-  const valueAt = (i: number) => phaseValue[((i >> 7) & 1) * 2 + (i & 1)];
-  const picked: number[] = [];
-  const shares = new Map<number, number>();
-  let offset = 0;
-  for (const [samples, fetched] of [[2, true], [1, false], [1, true], [2, true]] as const) {
-    const feeds = walks.feeds(samples, new Set(fetched ? ['t_half'] : ['other']));
-    const start = Number(feeds.t_pick_start.data[0]);
-    if (!fetched) {
-      assert.equal(start, 0, 'a run that does not fetch the tensor starts at 0');
-      continue;
-    }
-    const length = samples * perSample;
-    for (let i = start; i < length; i += stride) {
-      picked.push(offset + i);
-      const v = valueAt(i % perSample);
-      shares.set(v, (shares.get(v) ?? 0) + 1);
-    }
-    offset += length;
-  }
-  assert.equal(picked.length, Math.ceil(offset / stride));
-  picked.forEach((g, k) => assert.equal(g, k * stride, `pick ${k} at global position ${k * stride}`));
-  for (const v of phaseValue) assert.ok(Math.abs(shares.get(v)! / picked.length - 0.25) < 0.01, `phase value ${v}: ${shares.get(v)} picks`);
 });
 
 test('the extent reduction keeps the smallest min and the largest max, and NaN when one was NaN', () => {
