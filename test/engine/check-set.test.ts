@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { AGREEMENT_MARGIN_SAMPLES, beats } from '../../src/engine/accuracy/auto-choice';
 import { BIAS_SAMPLES, checkSetRange } from '../../src/engine/pipeline/check-set';
 import { roundingCost } from '../../src/engine/accuracy/input-moments';
-import { Graph, intAttribute, makeNode } from '../../src/onnx/graph';
+import { attrInt, Graph, intAttribute, makeNode } from '../../src/onnx/graph';
 import { makeTensor } from '../../src/onnx/tensor';
 import { smallCnn } from '../fixtures/models';
 
@@ -42,14 +42,14 @@ test('beats: agreement decides only past the noise margin; otherwise output SQNR
   assert.ok(beats(score(1, 40), score(58 / 64, 46.5), 0.5), 'agreement still decides past its own margin');
 });
 
-test('rounding cost: the solve (rows × inputs × block, a factorization per block) and the gathering per sample', () => {
+test('rounding cost: the solve (rows × inputs × block, a factorization per block and group) and the gathering per sample and group', () => {
   const graph = new Graph(smallCnn().graph!);
   const facts = new Map<string, { type: string; dims: number[] }>();
   for (const node of graph.nodes.filter((n) => n.op_type === 'Conv' || n.op_type === 'Gemm')) {
     const dims = graph.initializers.get(node.input[1])!.dims.map(Number);
     const inputs = node.op_type === 'Conv' ? dims[1] * dims[2] * dims[3] : dims[1];
     const cost = roundingCost(node, graph, facts)!;
-    assert.equal(cost.solve, dims[0] * inputs * inputs + inputs ** 3, node.name);
+    assert.equal(cost.solve, dims[0] * inputs * inputs + attrInt(node, 'group', 1) * inputs ** 3, node.name);
   }
   assert.ok(graph.nodes.filter((n) => n.op_type === 'Relu').every((n) => roundingCost(n, graph, facts) === null));
   // a convolution's gathering: its output positions up to the kept ones (4·K, at least 64, at most 1024), K·(K + block) each
@@ -65,4 +65,9 @@ test('rounding cost: the solve (rows × inputs × block, a factorization per blo
   const gemm = makeNode('Gemm', ['x', 'w'], ['y'], 'big', [intAttribute('transB', 1)]);
   facts.set('x', { type: 'float', dims: [1, 4096] });
   assert.deepEqual(roundingCost(gemm, big, facts), { solve: 8 * 4096 * 1024 + 4 * 1024 ** 3, gatherPerSample: 4096 * 1024 });
+  // a depthwise 7×7 convolution (ConvNeXt's): a Σ x xᵀ of K = 49 and a factorization for each of its 384 channels
+  big.initializers.set('dw', makeTensor('dw', [384, 1, 7, 7], new Float32Array(384 * 49)));
+  const depthwise = makeNode('Conv', ['x', 'dw'], ['z'], 'dw', [intAttribute('group', 384)]);
+  facts.set('z', { type: 'float', dims: [1, 384, 14, 14] });
+  assert.deepEqual(roundingCost(depthwise, big, facts), { solve: 384 * 49 * 49 + 384 * 49 ** 3, gatherPerSample: 384 * 196 * 49 * 98 });
 });

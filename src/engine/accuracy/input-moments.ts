@@ -80,8 +80,10 @@ export interface RoundingCost { solve: number; gatherPerSample: number }
 
 /**
  * The cost of rounding a weighted node's weight, or null (see weightLayout). Solve: each output row updated over its
- * inputs, one block of at most `maxBlock` inputs at a time, plus a factorization per block (GPTQ). Gathering: the kept
- * input vectors (subsampled output positions of a convolution, im2col'd: K² each) times K·block for Σ x xᵀ.
+ * inputs, one block of at most `maxBlock` inputs at a time, plus a factorization per block (GPTQ) of each group.
+ * Gathering: per group, the kept input vectors (subsampled output positions of a convolution, im2col'd: K² each)
+ * times K·block for Σ x xᵀ. (Without the groups, ConvNeXt-T's 7×7 depthwise layers were costed at 1/384 of what
+ * they took: their moments were half the calibration pass.)
  */
 export function roundingCost(node: NodeProto, graph: Graph, facts: ReadonlyMap<string, TensorFacts>,
   maxBlock = DEFAULT_MOMENT_LIMITS.maxBlock): RoundingCost | null {
@@ -91,14 +93,16 @@ export function roundingCost(node: NodeProto, graph: Graph, facts: ReadonlyMap<s
   const dims = graph.initializers.get(node.input[1])!.dims.map(Number);
   const rows = layout === 'columns' ? dims[1] : dims[0];
   const block = Math.min(inputs, maxBlock);
-  const solve = rows * inputs * block + Math.ceil(inputs / block) * block ** 3;
+  // A grouped convolution has a Σ x xᵀ and a factorization per group (a depthwise one, one per channel).
+  const groups = layout === 'conv' ? attrInt(node, 'group', 1) : 1;
+  const solve = rows * inputs * block + groups * Math.ceil(inputs / block) * block ** 3;
   let vectors: number;
   if (layout === 'conv') {
     const out = facts.get(node.output[0])?.dims ?? [];
     const positions = out.length === 4 ? out[2] * out[3] : 1;
     const keep = positionsFor(inputs);
     vectors = positions > 2 * keep ? keep : positions;
-    return { solve, gatherPerSample: vectors * inputs * (inputs + block) };
+    return { solve, gatherPerSample: groups * vectors * inputs * (inputs + block) };
   }
   const shape = facts.get(node.input[0])?.dims ?? [];
   vectors = shape.slice(0, -1).reduce((a, b) => a * Math.max(1, b), 1);
