@@ -19,6 +19,9 @@ import { quantizeModel } from '../../src/engine/commands/quantize';
 import { openDataset, splitIndices } from '../../src/data/dataset';
 import { openSampleSet } from '../../src/engine/runtime/sample-set';
 import { presetPreprocessing, tempDir, writeNpy } from '../fixtures/models';
+import { momentsOfScaled } from '../../src/engine/accuracy/layer-rounding';
+import type { MomentTarget } from '../../src/engine/accuracy/input-moments';
+import type { InputMoments } from '../../src/quant/weight-rounding';
 
 const T = 16;
 const D = 32;
@@ -109,4 +112,32 @@ test('SmoothQuant keeps the FP32 function, shrinks the outlier channels and rais
   const [plain, smooth] = [await sqnrOf(model, 'plain'), await sqnrOf(smoothed.model, 'smoothed')];
   t.diagnostic(`FP32 change ${worst.toExponential(2)} (|output| ≤ ${scale.toFixed(2)}); INT8 SQNR ${plain.toFixed(2)} → ${smooth.toFixed(2)} dB`);
   assert.ok(smooth > plain + 1, `INT8 output SQNR ${plain.toFixed(2)} dB without, ${smooth.toFixed(2)} dB with SmoothQuant`);
+});
+
+test('a smoothed layer keeps its rounding moments: those of x/s are D⁻¹ Σ x xᵀ D⁻¹ and Σ x / s, block by block', () => {
+  const [vectors, size, blocks] = [50, 3, 2];
+  const inputs = size * blocks;
+  const x = Array.from({ length: vectors }, (_, v) => Array.from({ length: inputs }, (_, i) => Math.sin(7 * v + 3 * i) * (i + 1)));
+  const s = Float64Array.from({ length: inputs }, (_, i) => 0.5 + 0.75 * i);
+  const momentsOf = (rows: number[][]): InputMoments => {
+    const secondMoments = new Float64Array(blocks * size * size);
+    const sums = new Float64Array(inputs);
+    for (const row of rows) {
+      for (let b = 0; b < blocks; b++) {
+        for (let i = 0; i < size; i++) {
+          sums[b * size + i] += row[b * size + i];
+          for (let j = 0; j < size; j++) secondMoments[b * size * size + i * size + j] += row[b * size + i] * row[b * size + j];
+        }
+      }
+    }
+    return { groups: 1, blocksPerGroup: blocks, size, secondMoments, sums, count: rows.length };
+  };
+  const target: MomentTarget = { node: 'fc', layout: 'columns', groups: 1, blocksPerGroup: blocks, size, inputs, step: 1, positions: 0 };
+  const scaled = momentsOfScaled(momentsOf(x), target, s)!;
+  const direct = momentsOf(x.map((row) => row.map((v, i) => v / s[i])));
+  for (let i = 0; i < direct.secondMoments.length; i++) assert.ok(Math.abs(scaled.secondMoments[i] - direct.secondMoments[i]) < 1e-9 * (1 + Math.abs(direct.secondMoments[i])));
+  for (let i = 0; i < inputs; i++) assert.ok(Math.abs(scaled.sums[i] - direct.sums[i]) < 1e-9);
+  assert.equal(scaled.count, vectors);
+  assert.equal(momentsOfScaled(momentsOf(x), { ...target, layout: 'conv' }, s), null, 'a convolution\'s inputs are not the channels');
+  assert.equal(momentsOfScaled(momentsOf(x), target, s.subarray(1)), null, 'another channel count');
 });

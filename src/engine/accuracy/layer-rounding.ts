@@ -118,15 +118,24 @@ export class LayerRounding {
   }
 
   /**
-   * The same rounding for a reference where SmoothQuant scaled `changedTensors` (and the weights of the layers reading
-   * them): moments of the other layers are kept; those layers' are gathered again when needed.
+   * The same rounding for a reference where SmoothQuant divided each channel j of `changedTensors` by s[j] (`factors`)
+   * and multiplied the weights reading it by s[j]: the moments of a Gemm/MatMul reading such a tensor are those of x/s,
+   * Σ (x/s)(x/s)ᵀ = D⁻¹ Σ x xᵀ D⁻¹ with D = diag(s), exact without another pass (ConvNeXt-T: the pass took 4 s of its
+   * SmoothQuant trial); the other layers keep theirs; any other reader of a changed tensor is gathered again when needed.
    */
-  forReference(reference: ModelProto, changedTensors: readonly string[]): LayerRounding {
+  forReference(reference: ModelProto, changedTensors: readonly string[], factors: ReadonlyMap<string, Float64Array> = new Map()): LayerRounding {
     const next = new LayerRounding({ ...this.setup, reference });
     const changed = new Set(changedTensors);
     for (const [name, target] of this.targets) {
       const node = next.graph.nodes.find((n) => n.name === name);
-      if (node && !changed.has(node.input[0])) next.adopt([target], new Map([[name, this.moments.get(name)!]]), 0);
+      if (!node) continue;
+      const moments = this.moments.get(name)!;
+      if (!changed.has(node.input[0])) next.adopt([target], new Map([[name, moments]]), 0);
+      else {
+        const s = factors.get(node.input[0]);
+        const scaled = s ? momentsOfScaled(moments, target, s) : null;
+        if (scaled) next.adopt([target], new Map([[name, scaled]]), 0);
+      }
     }
     return next;
   }
@@ -233,4 +242,24 @@ async function closeRoundingPool(): Promise<void> {
   const closing = pool;
   pool = null;
   await closing?.close();
+}
+
+/**
+ * The moments of x/s given those of x, for a Gemm/MatMul whose inputs are the channels s scales (input i of block b is
+ * channel b·size + i); null for any other layout.
+ */
+export function momentsOfScaled(moments: InputMoments, target: MomentTarget, s: Float64Array): InputMoments | null {
+  const { groups, blocksPerGroup, size } = moments;
+  if (target.layout === 'conv' || groups !== 1 || blocksPerGroup * size !== s.length) return null;
+  const secondMoments = new Float64Array(moments.secondMoments.length);
+  const sums = new Float64Array(moments.sums.length);
+  for (let b = 0; b < blocksPerGroup; b++) {
+    const first = b * size;
+    for (let i = 0; i < size; i++) {
+      sums[first + i] = moments.sums[first + i] / s[first + i];
+      const row = b * size * size + i * size;
+      for (let j = 0; j < size; j++) secondMoments[row + j] = moments.secondMoments[row + j] / (s[first + i] * s[first + j]);
+    }
+  }
+  return { ...moments, secondMoments, sums };
 }

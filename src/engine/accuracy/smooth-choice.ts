@@ -36,10 +36,12 @@ export async function chooseSmoothQuant(builder: ConversionBuilder, current: { c
   if (!smoothed || smoothed.layers.length === 0) return unchanged;
   const started = performance.now();
   const recalibrate = smoothed.changedTensors.filter((t) => setup.stats.has(t));
-  const fresh = recalibrate.length > 0 ? (await collectStatistics(smoothed.model, recalibrate, samples, input, options, ctx.label)).stats : new Map();
+  // Optimized like the main statistics pass: exposed tensors stay graph outputs through ORT's optimizations.
+  const fresh = recalibrate.length > 0
+    ? (await collectStatistics(smoothed.model, recalibrate, samples, input, { ...options, level: 'all' }, ctx.label)).stats : new Map();
   const stats = new Map<string, TensorStats>([...setup.stats, ...fresh]);
   const smoothBuilder = new ConversionBuilder({ ...setup, reference: smoothed.model, stats,
-    rounding: setup.rounding?.forReference(smoothed.model, smoothed.changedTensors) });
+    rounding: setup.rounding?.forReference(smoothed.model, smoothed.changedTensors, smoothed.factors) });
   const conversion = await smoothBuilder.build(current.choice);
   const seconds = roundTo(smoothed.seconds + (performance.now() - started) / 1000);
   if (request === 'on') return { builder: smoothBuilder, conversion, report: { applied: true, layers: smoothed.layers, seconds, outputSqnrDb: null } };
