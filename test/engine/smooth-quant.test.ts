@@ -14,7 +14,8 @@ import { encodeModel, ModelProto } from '../../src/onnx/proto';
 import { gaussian, rng } from '../../src/common/random';
 import { probeTensors } from '../../src/engine/runtime/prepare';
 import { describeInput } from '../../src/data/model-input';
-import { smoothReference } from '../../src/engine/accuracy/smooth-pass';
+import { lastAxisMaxProbe, smoothedTensors, smoothReference } from '../../src/engine/accuracy/smooth-pass';
+import { collectStatistics } from '../../src/engine/runtime/calibrate';
 import { quantizeModel } from '../../src/engine/commands/quantize';
 import { openDataset, splitIndices } from '../../src/data/dataset';
 import { openSampleSet } from '../../src/engine/runtime/sample-set';
@@ -80,7 +81,7 @@ test('SmoothQuant keeps the FP32 function, shrinks the outlier channels and rais
   writeNpy(calibPath, [64, T, D], calibration);
   const set = await openDataset(calibPath, { input, preprocessing: presetPreprocessing('raw', null) });
   const samples = await openSampleSet(set, splitIndices(set.size, 64, 0), input, 64);
-  const smoothed = await smoothReference(model, facts, 13, () => true, samples, input, { threads: 1 }, 'attention');
+  const smoothed = await smoothReference(model, { facts, opset: 13, eligible: () => true }, samples, input, { threads: 1 }, 'attention');
   assert.ok(smoothed, 'the LayerNorm feeding q/k/v is found');
   assert.equal(smoothed.layers.length, 1);
   const layer = smoothed.layers[0];
@@ -88,6 +89,17 @@ test('SmoothQuant keeps the FP32 function, shrinks the outlier channels and rais
   assert.ok(layer.factorMax / layer.factorMin > 3, `factors ${layer.factorMin}..${layer.factorMax}`);
   assert.ok(layer.activationMax.after < layer.activationMax.before / 2, JSON.stringify(layer.activationMax));
   assert.deepEqual(smoothed.changedTensors, ['y']);
+  // The statistics pass measures the same maxima (reduced inside ORT, optimized graph): the trial then needs no pass.
+  const scope = { facts, opset: 13, eligible: () => true };
+  const channels = smoothedTensors(model, scope);
+  assert.deepEqual([...channels], [['y', D]]);
+  const probe = lastAxisMaxProbe(model, [...channels.keys()], (t) => channels.get(t));
+  const [exposed] = [...probe.sourceOf.keys()];
+  const pass = await collectStatistics(probe.model, [], samples, input, { threads: 1, level: 'all' }, 'attention', [], undefined, [exposed]);
+  const fromPass = smoothReference(model, scope, samples.slice(0, 0), input, { threads: 1 }, 'attention',
+    new Map([['y', Float64Array.from(pass.maxima.get(exposed)!)]]));
+  const again = (await fromPass)!;
+  assert.deepEqual(again.factors.get('y'), smoothed.factors.get('y'), 'the same factors, without reading a sample');
 
   const fresh = inputs(8, 2);
   const [before, after] = [await run(model, fresh, 8), await run(smoothed.model, fresh, 8)];

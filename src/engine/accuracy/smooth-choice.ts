@@ -22,17 +22,19 @@ export interface SmoothChoice {
 
 /**
  * Tries SmoothQuant on the builder's reference for the conversion chosen so far (`current`, with its check score when
- * it has one): activation maxima and the changed tensors' statistics come from `samples` (the calibration samples).
+ * it has one): activation maxima come from `measured` (the statistics pass's) or `samples` (the calibration samples),
+ * the changed tensors' statistics from `samples`.
  */
 export async function chooseSmoothQuant(builder: ConversionBuilder, current: { choice: ConvertChoice; conversion: Conversion; score: CheckScore | null },
-  check: () => Promise<CheckSet>, request: TechniqueChoice, samples: SampleSet): Promise<SmoothChoice> {
+  check: () => Promise<CheckSet>, request: TechniqueChoice, samples: SampleSet, measured?: ReadonlyMap<string, Float64Array>): Promise<SmoothChoice> {
   const unchanged = { builder, conversion: current.conversion, report: null };
   if (request === 'off') return unchanged;
   const { setup } = builder;
   const { reference, ctx, input, options } = setup;
   const { plan } = planFor(reference, ctx, current.choice.exclude);
   const quantized = new Set(plan.quantized.map((n) => n.name));
-  const smoothed = await smoothReference(reference, ctx.facts, ctx.opset, (n) => quantized.has(n.name), samples, input, options, ctx.label);
+  const smoothed = await smoothReference(reference, { facts: ctx.facts, opset: ctx.opset, eligible: (n) => quantized.has(n.name) }, samples, input,
+    options, ctx.label, measured);
   if (!smoothed || smoothed.layers.length === 0) return unchanged;
   const started = performance.now();
   const recalibrate = smoothed.changedTensors.filter((t) => setup.stats.has(t));

@@ -22,43 +22,60 @@ export interface SmoothedReference {
   seconds: number;
 }
 
+/** `model` with, for each tensor of known rank ≥ 2, its max |x| per channel of the last axis as a [1, C] output. */
+export interface LastAxisMaxProbe {
+  model: ModelProto;
+  /** Output → the tensor it reduces (a tensor of unknown rank is its own output, exposed whole). */
+  sourceOf: Map<string, string>;
+}
+
 /**
- * Per-channel max |x| over the last axis of each tensor: reduced inside ONNX Runtime (Abs, ReduceMax over every other
- * axis) where the rank is known, so that a run returns C values per tensor and ORT may optimize the graph; whole
- * tensors otherwise. (Exposing ConvNeXt-T's 18 LayerNorm outputs whole, unoptimized, and folding them value by value
- * took most of its SmoothQuant trial.)
+ * Adds the last-axis maxima of `tensors` to `model`, reduced inside ONNX Runtime (Abs, Reshape to [-1, C], ReduceMax
+ * over the rows) so that a run returns C values per tensor (the reducer's 'channel-max' of a [1, C] tensor) and ORT
+ * may optimize the graph. (Exposing ConvNeXt-T's 18 LayerNorm outputs whole, unoptimized, and folding them value by
+ * value took most of its SmoothQuant trial.)
  */
-async function lastAxisMaxima(model: ModelProto, tensors: readonly string[], rankOf: (tensor: string) => number | undefined,
-  samples: SampleSet, input: ModelInput, options: CalibrationOptions, label: string): Promise<Map<string, Float64Array>> {
+export function lastAxisMaxProbe(model: ModelProto, tensors: readonly string[], channelsOf: (tensor: string) => number | undefined): LastAxisMaxProbe {
   const graph = new Graph(model.graph!);
   const opset = opsetVersion(model);
   const nodes: NodeProto[] = [];
   const initializers: TensorProto[] = [];
   const sourceOf = new Map<string, string>();
+  const constant = (base: string, values: bigint[]): string => {
+    const name = graph.uniqueName(base);
+    initializers.push(makeTensor(name, [values.length], BigInt64Array.from(values)));
+    return name;
+  };
+  let firstAxis: string | null = null;
   for (const t of tensors) {
-    const rank = rankOf(t);
-    if (rank === undefined || rank < 2) { sourceOf.set(t, t); continue; }
-    const abs = graph.uniqueName(`${t}_abs`);
-    const out = graph.uniqueName(`${t}_last_axis_max`);
-    const axes = Array.from({ length: rank - 1 }, (_, i) => i);
-    nodes.push(makeNode('Abs', [t], [abs], graph.uniqueName(`${abs}_Abs`)));
+    const channels = channelsOf(t);
+    if (channels === undefined || !(channels > 0)) { sourceOf.set(t, t); continue; }
+    const [abs, rows, out] = [`${t}_abs`, `${t}_rows`, `${t}_last_axis_max`].map((n) => graph.uniqueName(n));
+    nodes.push(makeNode('Abs', [t], [abs], graph.uniqueName(`${abs}_Abs`)),
+      makeNode('Reshape', [abs, constant(`${rows}_shape`, [-1n, BigInt(channels)])], [rows], graph.uniqueName(`${rows}_Reshape`)));
     // ReduceMax takes its axes as an attribute before opset 18, as an input from 18 on.
     if (opset < 18) {
-      nodes.push(makeNode('ReduceMax', [abs], [out], graph.uniqueName(`${out}_ReduceMax`), [intsAttribute('axes', axes), intAttribute('keepdims', 0)]));
+      nodes.push(makeNode('ReduceMax', [rows], [out], graph.uniqueName(`${out}_ReduceMax`), [intsAttribute('axes', [0]), intAttribute('keepdims', 1)]));
     } else {
-      const axesName = graph.uniqueName(`${out}_axes`);
-      initializers.push(makeTensor(axesName, [axes.length], BigInt64Array.from(axes.map(BigInt))));
-      nodes.push(makeNode('ReduceMax', [abs, axesName], [out], graph.uniqueName(`${out}_ReduceMax`), [intAttribute('keepdims', 0)]));
+      firstAxis ??= constant('last_axis_max_rows_axis', [0n]);
+      nodes.push(makeNode('ReduceMax', [rows, firstAxis], [out], graph.uniqueName(`${out}_ReduceMax`), [intAttribute('keepdims', 1)]));
     }
     sourceOf.set(out, t);
   }
   const g = model.graph!;
-  const probe: ModelProto = nodes.length > 0 ? { ...model, graph: { ...g, node: [...g.node, ...nodes], initializer: [...g.initializer, ...initializers] } } : model;
+  return { model: nodes.length > 0 ? { ...model, graph: { ...g, node: [...g.node, ...nodes], initializer: [...g.initializer, ...initializers] } } : model,
+    sourceOf };
+}
+
+/** Per-channel max |x| over the last axis of each tensor, in a pass of its own. */
+async function lastAxisMaxima(model: ModelProto, tensors: readonly string[], channelsOf: (tensor: string) => number | undefined,
+  samples: SampleSet, input: ModelInput, options: CalibrationOptions, label: string): Promise<Map<string, Float64Array>> {
+  const probe = lastAxisMaxProbe(model, tensors, channelsOf);
   // Reduced outputs are new tensors ORT keeps through its optimizations; whole ones need the graph as it is.
-  const level = [...sourceOf].every(([exposed, t]) => exposed !== t) ? 'all' : options.level;
+  const level = [...probe.sourceOf].every(([exposed, t]) => exposed !== t) ? 'all' : options.level;
   const maxima = new Map<string, Float64Array>();
-  await forEachBatch(probe, [...sourceOf.keys()], samples, input, { ...options, level }, label, (exposed, value) => {
-    const tensor = sourceOf.get(exposed)!;
+  await forEachBatch(probe.model, [...probe.sourceOf.keys()], samples, input, { ...options, level }, label, (exposed, value) => {
+    const tensor = probe.sourceOf.get(exposed)!;
     const channels = value.dims[value.dims.length - 1];
     const data = value.data as Float32Array;
     let m = maxima.get(tensor);
@@ -73,24 +90,43 @@ async function lastAxisMaxima(model: ModelProto, tensors: readonly string[], ran
   return maxima;
 }
 
+/** What finding the smoothing targets needs: the tensors' facts, the opset, which nodes will be quantized. */
+export interface SmoothScope {
+  facts: ReadonlyMap<string, TensorFacts>;
+  opset: number;
+  /** Asked about nodes of the graph searched (compare by name). */
+  eligible: (node: NodeProto) => boolean;
+}
+
+function smoothTargets(graph: Graph, scope: SmoothScope) {
+  const dims = (t: string) => scope.facts.get(t)?.dims;
+  return findSmoothTargets(graph, scope.opset, (t) => dims(t)?.[dims(t)!.length - 1], scope.eligible, (t) => dims(t)?.length);
+}
+
+/** The LayerNorm outputs SmoothQuant would smooth in `reference`, with their channels (to measure in another pass). */
+export function smoothedTensors(reference: ModelProto, scope: SmoothScope): Map<string, number> {
+  return new Map(smoothTargets(new Graph(reference.graph!), scope).map((t) => [t.tensor, t.channels] as const));
+}
+
 const round = (v: number) => Math.round(v * 1e4) / 1e4;
 
 /**
- * The smoothed copy of `reference`, or null when no LayerNorm feeds only quantized weighted layers. `eligible` is asked
- * about nodes of the copy (compare by name).
+ * The smoothed copy of `reference`, or null when no LayerNorm feeds only quantized weighted layers. The per-channel
+ * maxima come from `measured` (the statistics pass's, see smoothedTensors) where it has every target's, else from a
+ * pass over `samples`.
  */
-export async function smoothReference(reference: ModelProto, facts: ReadonlyMap<string, TensorFacts>, opset: number,
-  eligible: (node: NodeProto) => boolean, samples: SampleSet, input: ModelInput, options: CalibrationOptions, label: string,
+export async function smoothReference(reference: ModelProto, scope: SmoothScope, samples: SampleSet, input: ModelInput,
+  options: CalibrationOptions, label: string, measured: ReadonlyMap<string, Float64Array> = new Map(),
   alpha = SMOOTH_ALPHA): Promise<SmoothedReference | null> {
   const started = performance.now();
-  const dims = (t: string) => facts.get(t)?.dims;
-  const find = (graph: Graph) => findSmoothTargets(graph, opset, (t) => dims(t)?.[dims(t)!.length - 1], eligible, (t) => dims(t)?.length);
   // Looked for on the reference first: most models have none, and copying a large model costs.
-  if (find(new Graph(reference.graph!)).length === 0) return null;
+  if (smoothTargets(new Graph(reference.graph!), scope).length === 0) return null;
   const model: ModelProto = copyProto(reference);
   const graph = new Graph(model.graph!);
-  const targets = find(graph);
-  const maxima = await lastAxisMaxima(reference, targets.map((t) => t.tensor), (t) => dims(t)?.length, samples, input, options, label);
+  const targets = smoothTargets(graph, scope);
+  const channels = new Map(targets.map((t) => [t.tensor, t.channels] as const));
+  const maxima = targets.every((t) => measured.get(t.tensor)?.length === t.channels) ? measured
+    : await lastAxisMaxima(reference, [...channels.keys()], (t) => channels.get(t), samples, input, options, label);
   const layers: SmoothQuantLayer[] = [];
   const factors = new Map<string, Float64Array>();
   for (const target of targets) {

@@ -1,12 +1,14 @@
 // Step 4: calibration — per-channel ranges steer the activation equalization (which rescales the reference graph's
 // weights), then streaming statistics of every Q/DQ'd tensor, shared-scale ones too (returning a layer to FP32 in
 // tuning can leave a data-movement op's output needing its own range), and in the same pass the input moments weight
-// rounding needs (unless --weight-rounding off). The samples (opened with the data, step 2) are decoded once when the
+// rounding needs (unless --weight-rounding off) and the LayerNorm outputs' per-channel maxima SmoothQuant needs (unless
+// --smooth-quant off). The samples (opened with the data, step 2) are decoded once when the
 // passes that read them fit in memory.
 import type { TensorStats } from '../../quant/histogram';
 import { equalizePairs, findEqualizationPairs } from '../../quant/equalize';
 import { ruleFor } from '../../quant/registry';
 import { momentProbe } from '../accuracy/input-moments';
+import { lastAxisMaxProbe, smoothedTensors } from '../accuracy/smooth-pass';
 import { LayerRounding } from '../accuracy/layer-rounding';
 import { CalibrationOptions, collectChannelMaxima, collectStatistics } from '../runtime/calibrate';
 import { sampleBytes, SampleSet } from '../runtime/sample-set';
@@ -34,6 +36,8 @@ export interface Calibrated {
   rounding: LayerRounding | null;
   /** The check set's FP32 outputs, kept from the statistics pass (null when they could not be). */
   checkOutputs: OutputCapture | null;
+  /** SmoothQuant's per-channel max |x| (last axis) of the LayerNorm outputs it would smooth, from the same pass. */
+  smoothMaxima: Map<string, Float64Array>;
 }
 
 export async function calibrate(run: Run, model: PreparedModel, data: CalibrationData, planned: Planned): Promise<Calibrated> {
@@ -59,17 +63,28 @@ export async function calibrate(run: Run, model: PreparedModel, data: Calibratio
   const targets = rounding?.planMissing(planned.plan.quantized.filter((n) => ruleFor(n)?.kind === 'weighted')) ?? [];
   const probe = targets.length > 0 ? momentProbe(reference, targets) : null;
   const tensorBytes = probe?.tensorBytes(samples.batch, planned.tensorBytes) ?? planned.tensorBytes;
+  // SmoothQuant's per-channel maxima of the LayerNorm outputs it would smooth ride along too (its trial needs no pass
+  // of its own for them).
+  const quantizedNames = new Set(planned.plan.quantized.map((n) => n.name));
+  const smoothed = request.smoothQuant === 'off' ? new Map<string, number>()
+    : smoothedTensors(reference, { facts: planned.ctx.facts, opset: planned.ctx.opset, eligible: (n) => quantizedNames.has(n.name) });
+  const maxProbe = lastAxisMaxProbe(probe?.model ?? reference, [...smoothed.keys()], (t) => smoothed.get(t));
+  const maxed = [...maxProbe.sourceOf].filter(([exposed, t]) => exposed !== t).map(([exposed]) => exposed);
   run.progress('calibrate', 0, samples.size, `calibrating ${planned.plan.calibrationTensors.length} tensors`
     + (targets.length > 0 ? ` and the inputs of ${targets.length} layers to round` : ''));
   const checkOutputs = checkSetCapture(samples.size, sampleBytes(input), input, reference.graph!.output.map((o) => o.name ?? ''));
   // Exposed tensors stay graph outputs through ORT's optimizations, which make the pass faster (fused, blocked layouts).
-  const result = await collectStatistics(probe?.model ?? reference, planned.plan.qdqTensors, samples, input,
+  const result = await collectStatistics(maxed.length > 0 ? maxProbe.model : probe?.model ?? reference, planned.plan.qdqTensors, samples, input,
     { ...options, level: 'all', tensorBytes, onProgress: run.progressOf('calibrate', (d, t) => `${d}/${t} samples`) }, paths.model, probe?.outputs ?? [],
-    checkOutputs ?? undefined);
+    checkOutputs ?? undefined, maxed);
+  const smoothMaxima = new Map(maxed.flatMap((exposed) => {
+    const maxima = result.maxima.get(exposed);
+    return maxima ? [[maxProbe.sourceOf.get(exposed)!, Float64Array.from(maxima)] as const] : [];
+  }));
   if (result.passes > 1) run.log(`calibration read the samples ${result.passes} times to keep exposed tensors within the memory budget`);
   if (probe) rounding!.adopt(targets, probe.read(result.sums), 0);
   return {
     stats: result.stats, samples, images: result.images, seconds: (performance.now() - started) / 1000, passes: result.passes,
-    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024), options, rounding, checkOutputs,
+    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024), options, rounding, checkOutputs, smoothMaxima,
   };
 }

@@ -88,7 +88,7 @@ export async function chooseConversion(run: Run, model: PreparedModel, planned: 
   const techniqueRequest: TechniqueRequest = { weightRounding: request.weightRounding, biasCorrection: request.biasCorrection, floatNorms: request.floatNorms };
   const techniques = await chooseTechniques(builder, base, checkSet, techniqueRequest, (m) => run.log(`techniques: ${m}`));
   const { choice } = techniques;
-  const smooth = await chooseSmoothQuant(builder, techniques, checkSet, request.smoothQuant, samples);
+  const smooth = await chooseSmoothQuant(builder, techniques, checkSet, request.smoothQuant, samples, calibrated.smoothMaxima);
   const { conversion } = smooth;
   builder = smooth.builder;
   const smoothQuant = smooth.report;

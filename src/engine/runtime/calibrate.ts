@@ -121,14 +121,17 @@ export async function reduceTensors(model: ModelProto, tensors: readonly string[
 
 /**
  * Histogram statistics of `tensors`; in the same pass, the element-wise sums over batches of `summed` (outputs of probe
- * nodes that already reduce a run to a fixed size, e.g. weight rounding's input moments).
+ * nodes that already reduce a run to a fixed size, e.g. weight rounding's input moments) and the per-channel maxima of
+ * `maxed` (probe outputs [1, C] of a run's max |x| per channel, e.g. SmoothQuant's).
  */
 export async function collectStatistics(model: ModelProto, tensors: readonly string[], samples: SampleSet,
-  input: ModelInput, options: CalibrationOptions, label: string, summed: readonly string[] = [], capture?: OutputCapture): Promise<CalibrationResult & { sums: Map<string, Float64Array> }> {
+  input: ModelInput, options: CalibrationOptions, label: string, summed: readonly string[] = [], capture?: OutputCapture,
+  maxed: readonly string[] = []): Promise<CalibrationResult & { sums: Map<string, Float64Array>; maxima: Map<string, Float32Array> }> {
   const started = performance.now();
   // Large tensors with known dims leave ORT in half precision beside their exact extent (half-exposure.ts).
   const half = halfPrecisionProbe(model, tensors, options.tensorDims);
-  const kinds = new Map<string, ReductionKind>([...tensors.map((t) => [t, 'histogram'] as const), ...summed.map((t) => [t, 'sum'] as const)]);
+  const kinds = new Map<string, ReductionKind>([...tensors.map((t) => [t, 'histogram'] as const), ...summed.map((t) => [t, 'sum'] as const),
+    ...maxed.map((t) => [t, 'channel-max'] as const)]);
   const sourceOf = new Map<string, string>();
   for (const [t, e] of half.exposed) {
     kinds.delete(t);
@@ -136,11 +139,12 @@ export async function collectStatistics(model: ModelProto, tensors: readonly str
     kinds.set(e.extent, 'extent');
     sourceOf.set(e.values, t);
   }
-  // A float16 copy takes half its source's bytes; an extent, two floats.
+  // A float16 copy takes half its source's bytes; an extent, two floats; a run's maxima, next to nothing.
   const tensorBytes = (t: string): number | undefined => {
     const source = sourceOf.get(t);
     if (source !== undefined) return (options.tensorBytes?.(source) ?? 0) / 2 || undefined;
-    return kinds.get(t) === 'extent' ? 8 : options.tensorBytes?.(t);
+    const kind = kinds.get(t);
+    return kind === 'extent' || kind === 'channel-max' ? 8 : options.tensorBytes?.(t);
   };
   const walks = new PickWalks(half.exposed);
   const { results, samples: images, passes } = await reduceTensors(half.model, [...kinds.keys()], (t) => kinds.get(t) ?? 'histogram',
@@ -168,8 +172,12 @@ export async function collectStatistics(model: ModelProto, tensors: readonly str
     extraPasses = redo.passes;
   }
   const sums = new Map<string, Float64Array>();
-  for (const [t, r] of results) if (r.kind === 'sum') sums.set(t, r.sum);
-  return { stats, sums, images, seconds: (performance.now() - started) / 1000, passes: passes + extraPasses };
+  const maxima = new Map<string, Float32Array>();
+  for (const [t, r] of results) {
+    if (r.kind === 'sum') sums.set(t, r.sum);
+    else if (r.kind === 'channel-max') maxima.set(t, r.maxima);
+  }
+  return { stats, sums, maxima, images, seconds: (performance.now() - started) / 1000, passes: passes + extraPasses };
 }
 
 /**
