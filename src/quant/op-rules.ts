@@ -135,6 +135,8 @@ export interface OpRule {
   affine?: (node: RuleNode) => { a: number; b: number; lo: number; hi: number };
   /** Why this op type stays float when it has no int8 form (shown in the report's kept-float list). */
   floatReason?: string;
+  /** Its output holds exactly its first input's values, rearranged: the same statistics (calibration measures one). */
+  keepsValues?: true;
   ort: OrtFacts;
 }
 
@@ -152,8 +154,9 @@ function constantWeight(index: number) {
 
 /** A data-movement op that runs on uint8 between quantized ops (ORT drops the Q/DQ around it; every output shares the
  *  input's scale). */
-function passthrough(opType: string, blocker?: OpRule['blocker']): OpRule {
-  return { opType, kind: 'passthrough', activationInputs: first, ...(blocker ? { blocker } : {}), ort: { int8: [], float: [opType], movesData: true } };
+function passthrough(opType: string, blocker?: OpRule['blocker'], keepsValues?: true): OpRule {
+  return { opType, kind: 'passthrough', activationInputs: first, ...(blocker ? { blocker } : {}), ...(keepsValues ? { keepsValues } : {}),
+    ort: { int8: [], float: [opType], movesData: true } };
 }
 
 /** The value of the one positive constant a Mul/Div scales its activation by (input `index`), or null. */
@@ -283,11 +286,11 @@ export const OP_RULES: readonly OpRule[] = [
   { opType: 'GlobalAveragePool', kind: 'requantizing', activationInputs: first, ort: { int8: ['QLinearGlobalAveragePool'], float: ['GlobalAveragePool'] } },
   { opType: 'AveragePool', kind: 'requantizing', activationInputs: first, ort: { int8: ['QLinearAveragePool'], float: ['AveragePool'] } },
   passthrough('MaxPool', (node) => (node.output.length > 1 && node.output[1] ? 'its Indices output needs float' : null)),
-  passthrough('Reshape'),
-  passthrough('Flatten'),
-  passthrough('Transpose'),
-  passthrough('Squeeze'),
-  passthrough('Unsqueeze'),
+  passthrough('Reshape', undefined, true),
+  passthrough('Flatten', undefined, true),
+  passthrough('Transpose', undefined, true),
+  passthrough('Squeeze', undefined, true),
+  passthrough('Unsqueeze', undefined, true),
   // Also dropped by ORT between Q/DQ with equal parameters (its DropQDQNodesRules, SplitQDQRules).
   // Not before a model output: dequantizing before an upsampling is cheaper than after it.
   passthrough('Resize', (node, graph) => (isModelOutput(node.output[0] ?? '', graph)

@@ -74,6 +74,11 @@ export function runsInt8Kernel(node: RuleNode, graph?: Graph): boolean {
   return kind === 'weighted' || kind === 'requantizing' || kind === 'clamped-affine';
 }
 
+/** Whether a node's output holds exactly its first input's values, rearranged (see OpRule.keepsValues). */
+export function keepsValues(node: RuleNode): boolean {
+  return ruleFor(node)?.keepsValues === true;
+}
+
 /** The sub-kind of a node (e.g. depthwise Conv), given its constant weight's dims. */
 export function variantOf(node: RuleNode, weightDims: readonly number[]): OpVariant | undefined {
   return ruleFor(node)?.variants?.find((v) => v.matches(node, weightDims));

@@ -6,7 +6,8 @@
 // passes that read them fit in memory.
 import type { TensorStats } from '../../quant/histogram';
 import { equalizePairs, findEqualizationPairs } from '../../quant/equalize';
-import { ruleFor } from '../../quant/registry';
+import { keepsValues, ruleFor } from '../../quant/registry';
+import type { Graph } from '../../onnx/graph';
 import { momentProbe } from '../accuracy/input-moments';
 import { lastAxisMaxProbe, smoothedTensors } from '../accuracy/smooth-pass';
 import { LayerRounding } from '../accuracy/layer-rounding';
@@ -74,17 +75,42 @@ export async function calibrate(run: Run, model: PreparedModel, data: Calibratio
     + (targets.length > 0 ? ` and the inputs of ${targets.length} layers to round` : ''));
   const checkOutputs = checkSetCapture(samples.size, sampleBytes(input), input, reference.graph!.output.map((o) => o.name ?? ''));
   // Exposed tensors stay graph outputs through ORT's optimizations, which make the pass faster (fused, blocked layouts).
-  const result = await collectStatistics(maxed.length > 0 ? maxProbe.model : probe?.model ?? reference, planned.plan.qdqTensors, samples, input,
+  // A Reshape's or Transpose's output holds its input's values: measured once, when both are calibrated.
+  const sameAs = sameValues(planned.graph, planned.plan.qdqTensors);
+  const measured = planned.plan.qdqTensors.filter((t) => !sameAs.has(t));
+  const result = await collectStatistics(maxed.length > 0 ? maxProbe.model : probe?.model ?? reference, measured, samples, input,
     { ...options, level: 'all', tensorBytes, onProgress: run.progressOf('calibrate', (d, t) => `${d}/${t} samples`) }, paths.model, probe?.outputs ?? [],
     checkOutputs ?? undefined, maxed);
   const smoothMaxima = new Map(maxed.flatMap((exposed) => {
     const maxima = result.maxima.get(exposed);
     return maxima ? [[maxProbe.sourceOf.get(exposed)!, Float64Array.from(maxima)] as const] : [];
   }));
+  for (const [t, source] of sameAs) {
+    const stats = result.stats.get(source);
+    if (stats) result.stats.set(t, stats);
+  }
   if (result.passes > 1) run.log(`calibration read the samples ${result.passes} times to keep exposed tensors within the memory budget`);
   if (probe) rounding!.adopt(targets, probe.read(result.sums), 0);
   return {
     stats: result.stats, samples, images: result.images, seconds: (performance.now() - started) / 1000, passes: result.passes,
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024), options, rounding, checkOutputs, smoothMaxima,
   };
+}
+
+/**
+ * Tensors of `tensors` whose values are those of another of them, rearranged (the output of a Reshape, Transpose…
+ * reading it: see keepsValues), each with the one it is measured as (the first of a chain). (Of Swin-T's 491 large
+ * calibrated tensors, 173 are Reshape, Transpose or Squeeze outputs: its pass took 30.6 s for 64 images, now 13.5 s.)
+ */
+export function sameValues(graph: Graph, tensors: readonly string[]): Map<string, string> {
+  const wanted = new Set(tensors);
+  const sourceOf = new Map<string, string>();
+  for (const node of graph.topologicalOrder()) {
+    const [out] = node.output;
+    const [input] = node.input;
+    if (out && input && wanted.has(out) && wanted.has(input) && node.output.length === 1 && keepsValues(node)) {
+      sourceOf.set(out, sourceOf.get(input) ?? input);
+    }
+  }
+  return sourceOf;
 }
