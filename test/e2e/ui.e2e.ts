@@ -2,7 +2,7 @@
 // Explorer → "Quantize to INT8…" → answer the prompts → the report panel shows accuracy and speedup, compared with
 // the Report JSON the engine wrote. Also: the panel comes back after a window reload, a layer click is handled,
 // and a corrupt model shows an error notification with "Show log". Screenshots go to $SHOTS.
-import { FrameLocator, Locator, Page } from 'playwright-core';
+import { Frame, FrameLocator, Locator, Page } from 'playwright-core';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Report } from '../../src/common/report';
@@ -30,6 +30,21 @@ const shot = runner.shot.bind(runner);
  */
 function reportFrame(p: Page): FrameLocator {
   return p.frameLocator('iframe.webview.ready >> visible=true').last().frameLocator('#active-frame');
+}
+
+/**
+ * The webview frame (any depth) in which `selector` is visible, waiting up to `timeout` ms: after hide/show the
+ * workbench may keep another webview's iframe in the DOM after the shown one, so "the last visible" can be the wrong one.
+ */
+async function frameShowing(p: Page, selector: string, timeout: number): Promise<Frame> {
+  const end = Date.now() + timeout;
+  for (;;) {
+    for (const frame of p.frames()) {
+      if (await frame.locator(selector).first().isVisible().catch(() => false)) return frame;
+    }
+    if (Date.now() > end) throw new Error(`no webview showed ${selector} within ${timeout} ms`);
+    await p.waitForTimeout(250);
+  }
 }
 
 async function quickInput(p: Page, titlePart: string): Promise<Locator> {
@@ -203,10 +218,12 @@ async function main(): Promise<void> {
       await Promise.race([unavailable.waitFor({ timeout: 30_000 }), graphTab.waitFor({ timeout: 30_000 })]);
       await p.waitForTimeout(1000);
       await shot('09-layer-click.png');
-      // Back to the report tab (its webview was hidden): it renders again from its saved state, sort order included.
-      await p.locator('.tabs-container .tab', { hasText: 'INT8 report' }).first().click();
-      const shownAgain = reportFrame(p);
-      await shownAgain.locator('#acc-int8-top1').waitFor({ timeout: 30_000 });
+      // Back to the report tab (its webview was hidden, and kept): it shows the report as it was, sort order included.
+      const reportTab = p.locator('.tabs-container .tab', { hasText: 'INT8 report' }).first();
+      await reportTab.click();
+      await p.locator('.tabs-container .tab.active', { hasText: 'INT8 report' }).first().waitFor({ timeout: 10_000 })
+        .catch(async () => { await reportTab.click(); });
+      const shownAgain = await frameShowing(p, '#acc-int8-top1', 30_000);
       const sort = await shownAgain.locator('#layer-table th[data-column="sqnrDb"]').getAttribute('aria-sort');
       if (sort !== 'ascending') throw new Error(`after hide/show the SQNR sort is '${sort}'`);
       return `node ${node}: ${await graphTab.count() > 0 ? 'graph viewer opened' : 'info message shown'}; report restored after hide/show with its sort`;

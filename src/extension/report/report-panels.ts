@@ -82,8 +82,13 @@ export class ReportPanels implements vscode.Disposable, vscode.WebviewPanelSeria
     return destination;
   }
 
+  /**
+   * The panel's webview stays alive while hidden (a report page is a few hundred KB): re-created on every show, it
+   * came back blank for 30 s now and then in code-server (twice in the UI test runs of a day), its page never loaded. Its state is
+   * still saved for window reloads (deserializeWebviewPanel).
+   */
   private options(): vscode.WebviewPanelOptions & vscode.WebviewOptions {
-    return { enableScripts: true, localResourceRoots: [mediaRoot(this.extensionUri)], enableFindWidget: true };
+    return { enableScripts: true, localResourceRoots: [mediaRoot(this.extensionUri)], enableFindWidget: true, retainContextWhenHidden: true };
   }
 
   private titleFor(view: ReportView): string {
