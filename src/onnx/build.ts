@@ -2,6 +2,7 @@
 import { makeTensor } from './tensor';
 import { AttributeProto, AttributeType, ModelProto, NodeProto, TensorProto, ValueInfoProto } from './proto';
 import { gaussian } from '../common/random';
+import { intAttribute, makeNode } from './graph';
 
 export function valueInfo(name: string, dims: (number | string)[], elemType = 1): ValueInfoProto {
   return {
@@ -12,6 +13,18 @@ export function valueInfo(name: string, dims: (number | string)[], elemType = 1)
 
 export function intsAttribute(name: string, values: number[]): AttributeProto {
   return { name, type: AttributeType.INTS, ints: values, floats: [], strings: [], tensors: [], graphs: [] };
+}
+
+/**
+ * A ReduceMean/ReduceMax/ReduceMin node over `axes`: they take the axes as an attribute before opset 18 and as an int64
+ * input from 18 on (ReduceSum already from 13: not for it). `axesInput()` names that input and is called only then,
+ * so that callers can share one initializer between nodes.
+ */
+export function reduceNode(opType: 'ReduceMean' | 'ReduceMax' | 'ReduceMin', input: string, output: string, name: string,
+  axes: number[], keepdims: boolean, opset: number, axesInput: () => string): NodeProto {
+  const keep = intAttribute('keepdims', keepdims ? 1 : 0);
+  return opset < 18 ? makeNode(opType, [input], [output], name, [intsAttribute('axes', axes), keep])
+    : makeNode(opType, [input, axesInput()], [output], name, [keep]);
 }
 
 export function floatAttribute(name: string, value: number): AttributeProto {

@@ -93,7 +93,7 @@ test('SmoothQuant keeps the FP32 function, shrinks the outlier channels and rais
   const scope = { facts, opset: 13, eligible: () => true };
   const channels = smoothedTensors(model, scope);
   assert.deepEqual([...channels], [['y', D]]);
-  const probe = lastAxisMaxProbe(model, [...channels.keys()], (t) => channels.get(t));
+  const probe = lastAxisMaxProbe(model, channels);
   const [exposed] = [...probe.sourceOf.keys()];
   const pass = await collectStatistics(probe.model, [], samples, input, { threads: 1, level: 'all' }, 'attention', [], undefined, [exposed]);
   const fromPass = smoothReference(model, scope, samples.slice(0, 0), input, { threads: 1 }, 'attention',

@@ -2,13 +2,13 @@
 // per-channel range over the last axis on calibration samples, derives the factors and returns a smoothed copy of
 // the reference with what changed, so the caller can recalibrate just those tensors and compare both models.
 import type { SmoothQuantLayer } from '../../common/report';
-import { copyProto, Graph, intAttribute, makeNode, opsetVersion } from '../../onnx/graph';
-import { intsAttribute } from '../../onnx/build';
+import { copyProto, Graph, makeNode, opsetVersion } from '../../onnx/graph';
+import { reduceNode } from '../../onnx/build';
 import { makeTensor } from '../../onnx/tensor';
 import { ModelProto, NodeProto, TensorProto } from '../../onnx/proto';
 import type { TensorFacts } from '../../quant/convert';
 import { applySmoothing, findSmoothTargets, smoothFactors, SMOOTH_ALPHA, weightChannelMax } from '../../quant/smooth-quant';
-import { CalibrationOptions, forEachBatch } from '../runtime/calibrate';
+import { CalibrationOptions, collectStatistics } from '../runtime/calibrate';
 import type { SampleSet } from '../runtime/sample-set';
 import { ModelInput } from '../../data/model-input';
 
@@ -22,20 +22,20 @@ export interface SmoothedReference {
   seconds: number;
 }
 
-/** `model` with, for each tensor of known rank ≥ 2, its max |x| per channel of the last axis as a [1, C] output. */
+/** `model` with, for each tensor, its max |x| per channel of the last axis as a [1, C] output. */
 export interface LastAxisMaxProbe {
   model: ModelProto;
-  /** Output → the tensor it reduces (a tensor of unknown rank is its own output, exposed whole). */
+  /** Output → the tensor it reduces. */
   sourceOf: Map<string, string>;
 }
 
 /**
- * Adds the last-axis maxima of `tensors` to `model`, reduced inside ONNX Runtime (Abs, Reshape to [-1, C], ReduceMax
- * over the rows) so that a run returns C values per tensor (the reducer's 'channel-max' of a [1, C] tensor) and ORT
- * may optimize the graph. (Exposing ConvNeXt-T's 18 LayerNorm outputs whole, unoptimized, and folding them value by
- * value took most of its SmoothQuant trial.)
+ * Adds the last-axis maxima of the tensors of `channels` (tensor → C) to `model`, reduced inside ONNX Runtime (Abs,
+ * Reshape to [-1, C], ReduceMax over the rows) so that a run returns C values per tensor (the reducer's 'channel-max'
+ * of a [1, C] tensor) and ORT may optimize the graph. (Exposing ConvNeXt-T's 18 LayerNorm outputs whole, unoptimized,
+ * and folding them value by value took most of its SmoothQuant trial.)
  */
-export function lastAxisMaxProbe(model: ModelProto, tensors: readonly string[], channelsOf: (tensor: string) => number | undefined): LastAxisMaxProbe {
+export function lastAxisMaxProbe(model: ModelProto, channels: ReadonlyMap<string, number>): LastAxisMaxProbe {
   const graph = new Graph(model.graph!);
   const opset = opsetVersion(model);
   const nodes: NodeProto[] = [];
@@ -47,19 +47,12 @@ export function lastAxisMaxProbe(model: ModelProto, tensors: readonly string[], 
     return name;
   };
   let firstAxis: string | null = null;
-  for (const t of tensors) {
-    const channels = channelsOf(t);
-    if (channels === undefined || !(channels > 0)) { sourceOf.set(t, t); continue; }
+  for (const [t, count] of channels) {
     const [abs, rows, out] = [`${t}_abs`, `${t}_rows`, `${t}_last_axis_max`].map((n) => graph.uniqueName(n));
     nodes.push(makeNode('Abs', [t], [abs], graph.uniqueName(`${abs}_Abs`)),
-      makeNode('Reshape', [abs, constant(`${rows}_shape`, [-1n, BigInt(channels)])], [rows], graph.uniqueName(`${rows}_Reshape`)));
-    // ReduceMax takes its axes as an attribute before opset 18, as an input from 18 on.
-    if (opset < 18) {
-      nodes.push(makeNode('ReduceMax', [rows], [out], graph.uniqueName(`${out}_ReduceMax`), [intsAttribute('axes', [0]), intAttribute('keepdims', 1)]));
-    } else {
-      firstAxis ??= constant('last_axis_max_rows_axis', [0n]);
-      nodes.push(makeNode('ReduceMax', [rows, firstAxis], [out], graph.uniqueName(`${out}_ReduceMax`), [intAttribute('keepdims', 1)]));
-    }
+      makeNode('Reshape', [abs, constant(`${rows}_shape`, [-1n, BigInt(count)])], [rows], graph.uniqueName(`${rows}_Reshape`)),
+      reduceNode('ReduceMax', rows, out, graph.uniqueName(`${out}_ReduceMax`), [0], true, opset,
+        () => (firstAxis ??= constant('last_axis_max_rows_axis', [0n]))));
     sourceOf.set(out, t);
   }
   const g = model.graph!;
@@ -67,27 +60,21 @@ export function lastAxisMaxProbe(model: ModelProto, tensors: readonly string[], 
     sourceOf };
 }
 
-/** Per-channel max |x| over the last axis of each tensor, in a pass of its own. */
-async function lastAxisMaxima(model: ModelProto, tensors: readonly string[], channelsOf: (tensor: string) => number | undefined,
-  samples: SampleSet, input: ModelInput, options: CalibrationOptions, label: string): Promise<Map<string, Float64Array>> {
-  const probe = lastAxisMaxProbe(model, tensors, channelsOf);
-  // Reduced outputs are new tensors ORT keeps through its optimizations; whole ones need the graph as it is.
-  const level = [...probe.sourceOf].every(([exposed, t]) => exposed !== t) ? 'all' : options.level;
-  const maxima = new Map<string, Float64Array>();
-  await forEachBatch(probe.model, [...probe.sourceOf.keys()], samples, input, { ...options, level }, label, (exposed, value) => {
-    const tensor = probe.sourceOf.get(exposed)!;
-    const channels = value.dims[value.dims.length - 1];
-    const data = value.data as Float32Array;
-    let m = maxima.get(tensor);
-    if (!m) { m = new Float64Array(channels); maxima.set(tensor, m); }
-    for (let start = 0; start < data.length; start += channels) {
-      for (let j = 0; j < channels; j++) {
-        const a = Math.abs(data[start + j]);
-        if (a > m[j]) m[j] = a;
-      }
-    }
-  });
-  return maxima;
+/** Each reduced tensor's maxima, from the channel maxima a pass over `probe`'s model gave its outputs. */
+export function lastAxisMaximaOf(probe: LastAxisMaxProbe, results: ReadonlyMap<string, Float32Array>): Map<string, Float64Array> {
+  return new Map([...probe.sourceOf].flatMap(([exposed, t]) => {
+    const maxima = results.get(exposed);
+    return maxima ? [[t, Float64Array.from(maxima)] as const] : [];
+  }));
+}
+
+/** Per-channel max |x| over the last axis of each tensor of `channels`, in a pass of its own. */
+async function lastAxisMaxima(model: ModelProto, channels: ReadonlyMap<string, number>, samples: SampleSet, input: ModelInput,
+  options: CalibrationOptions, label: string): Promise<Map<string, Float64Array>> {
+  const probe = lastAxisMaxProbe(model, channels);
+  // Reduced outputs are new tensors ORT keeps through its optimizations.
+  const { maxima } = await collectStatistics(probe.model, [], samples, input, { ...options, level: 'all' }, label, [], undefined, [...probe.sourceOf.keys()]);
+  return lastAxisMaximaOf(probe, maxima);
 }
 
 /** What finding the smoothing targets needs: the tensors' facts, the opset, which nodes will be quantized. */
@@ -124,9 +111,8 @@ export async function smoothReference(reference: ModelProto, scope: SmoothScope,
   const model: ModelProto = copyProto(reference);
   const graph = new Graph(model.graph!);
   const targets = smoothTargets(graph, scope);
-  const channels = new Map(targets.map((t) => [t.tensor, t.channels] as const));
   const maxima = targets.every((t) => measured.get(t.tensor)?.length === t.channels) ? measured
-    : await lastAxisMaxima(reference, [...channels.keys()], (t) => channels.get(t), samples, input, options, label);
+    : await lastAxisMaxima(reference, new Map(targets.map((t) => [t.tensor, t.channels] as const)), samples, input, options, label);
   const layers: SmoothQuantLayer[] = [];
   const factors = new Map<string, Float64Array>();
   for (const target of targets) {

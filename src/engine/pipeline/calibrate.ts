@@ -9,7 +9,7 @@ import { equalizePairs, findEqualizationPairs } from '../../quant/equalize';
 import { keepsValues, ruleFor } from '../../quant/registry';
 import type { Graph } from '../../onnx/graph';
 import { momentProbe } from '../accuracy/input-moments';
-import { lastAxisMaxProbe, smoothedTensors } from '../accuracy/smooth-pass';
+import { lastAxisMaximaOf, lastAxisMaxProbe, smoothedTensors } from '../accuracy/smooth-pass';
 import { LayerRounding } from '../accuracy/layer-rounding';
 import { CalibrationOptions, collectChannelMaxima, collectStatistics } from '../runtime/calibrate';
 import { sampleBytes, SampleSet } from '../runtime/sample-set';
@@ -69,8 +69,8 @@ export async function calibrate(run: Run, model: PreparedModel, data: Calibratio
   const quantizedNames = new Set(planned.plan.quantized.map((n) => n.name));
   const smoothed = request.smoothQuant === 'off' ? new Map<string, number>()
     : smoothedTensors(reference, { facts: planned.ctx.facts, opset: planned.ctx.opset, eligible: (n) => quantizedNames.has(n.name) });
-  const maxProbe = lastAxisMaxProbe(probe?.model ?? reference, [...smoothed.keys()], (t) => smoothed.get(t));
-  const maxed = [...maxProbe.sourceOf].filter(([exposed, t]) => exposed !== t).map(([exposed]) => exposed);
+  const maxProbe = lastAxisMaxProbe(probe?.model ?? reference, smoothed);
+  const maxed = [...maxProbe.sourceOf.keys()];
   run.progress('calibrate', 0, samples.size, `calibrating ${planned.plan.calibrationTensors.length} tensors`
     + (targets.length > 0 ? ` and the inputs of ${targets.length} layers to round` : ''));
   const checkOutputs = checkSetCapture(samples.size, sampleBytes(input), input, reference.graph!.output.map((o) => o.name ?? ''));
@@ -78,13 +78,10 @@ export async function calibrate(run: Run, model: PreparedModel, data: Calibratio
   // A Reshape's or Transpose's output holds its input's values: measured once, when both are calibrated.
   const sameAs = sameValues(planned.graph, planned.plan.qdqTensors);
   const measured = planned.plan.qdqTensors.filter((t) => !sameAs.has(t));
-  const result = await collectStatistics(maxed.length > 0 ? maxProbe.model : probe?.model ?? reference, measured, samples, input,
+  const result = await collectStatistics(maxProbe.model, measured, samples, input,
     { ...options, level: 'all', tensorBytes, onProgress: run.progressOf('calibrate', (d, t) => `${d}/${t} samples`) }, paths.model, probe?.outputs ?? [],
     checkOutputs ?? undefined, maxed);
-  const smoothMaxima = new Map(maxed.flatMap((exposed) => {
-    const maxima = result.maxima.get(exposed);
-    return maxima ? [[maxProbe.sourceOf.get(exposed)!, Float64Array.from(maxima)] as const] : [];
-  }));
+  const smoothMaxima = lastAxisMaximaOf(maxProbe, result.maxima);
   for (const [t, source] of sameAs) {
     const stats = result.stats.get(source);
     if (stats) result.stats.set(t, stats);

@@ -13,8 +13,8 @@ import { halfPrecisionProbe, PickWalks, statsFromHalf } from './half-exposure';
 import type { ModelInput } from '../../data/model-input';
 import { withExtraOutputs } from './prepare';
 import { OptimizationLevel, openSession, runFloat } from './session';
-import { Graph, intAttribute, makeNode, opsetVersion } from '../../onnx/graph';
-import { intsAttribute } from '../../onnx/build';
+import { Graph, makeNode, opsetVersion } from '../../onnx/graph';
+import { reduceNode } from '../../onnx/build';
 import { makeTensor } from '../../onnx/tensor';
 import { throwIfCancelled } from '../cancel';
 import { EXPOSURE_BUDGET_BYTES, planExposure } from './exposure';
@@ -204,17 +204,13 @@ export function reducedPerChannel(model: ModelProto, tensors: readonly string[],
     }
     const out = graph.uniqueName(`${t}_per_channel_${reduce}`);
     if (reduce === 'mean') {
-      // ReduceMean takes its axes as an attribute before opset 18, as an input from 18 on.
-      const keepdims = intAttribute('keepdims', 0);
-      if (opset < 18) {
-        nodes.push(makeNode('ReduceMean', [t], [out], graph.uniqueName(`${out}_ReduceMean`), [intsAttribute('axes', [-1]), keepdims]));
-      } else {
+      nodes.push(reduceNode('ReduceMean', t, out, graph.uniqueName(`${out}_ReduceMean`), [-1], false, opset, () => {
         if (!lastAxis) {
           lastAxis = graph.uniqueName('per_channel_last_axis');
           initializers.push(makeTensor(lastAxis, [1], BigInt64Array.of(-1n)));
         }
-        nodes.push(makeNode('ReduceMean', [t, lastAxis], [out], graph.uniqueName(`${out}_ReduceMean`), [keepdims]));
-      }
+        return lastAxis;
+      }));
     } else {
       const abs = graph.uniqueName(`${t}_abs`);
       nodes.push(makeNode('Abs', [t], [abs], graph.uniqueName(`${abs}_Abs`)),
