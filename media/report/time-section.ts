@@ -6,7 +6,7 @@ import { int8CostMs, nodeGain } from '../../src/graphmodel/time-profile';
 import type { TimeSortColumn } from '../../src/protocol/report';
 import { timeChartRows } from '../../src/report/chart-data';
 import {
-  kernelsText, NO_SPEED_DECISIONS, notFasterSentence, profileSummary, readTimeSection, SPEED_DECISIONS_CAPTION, speedDecisionsTable,
+  kernelsText, NO_SPEED_DECISIONS, notFasterSentence, paddedInputsSentence, profileSummary, readTimeSection, SPEED_DECISIONS_CAPTION, speedDecisionsTable,
   speedFacts, TIME_BY_OP_CAPTION, TIME_NODE_COLUMNS, timeByOpTable, timeNodeCells,
 } from '../../src/report/tables';
 import { dataTable, definitionTable } from './details';
@@ -46,6 +46,8 @@ export function timeSection(report: Report, options: TimeSectionOptions): HTMLEl
   const section = el('section', { id: 'time' }, el('h2', {}, 'Where the time goes'));
   const notFaster = notFasterSentence(report);
   if (notFaster) section.append(el('p', { class: 'notice warn', id: 'not-faster', role: 'note' }, notFaster));
+  const padded = paddedInputsSentence(report);
+  if (padded) section.append(el('p', { class: 'notice', id: 'padded-inputs' }, padded));
   const { profile, speed } = time;
   if (profile) {
     const canvas = el('canvas', { id: 'time-chart', 'aria-label': 'Nodes taking the most time, FP32 vs INT8', role: 'img' });

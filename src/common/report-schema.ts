@@ -178,4 +178,5 @@ export const reportSchema: Schema<Report> = object({
   tuning: nullable(tuningReport), warnings: array(string()), machine: machineInfo,
   run: optional(object({ seconds: number(), peakRssMb: number() })),
   profile: optional(nullable(timeProfile)), speed: optional(nullable(speedReport)),
+  paddedInputs: optional(array(object({ node: string(), channels: number(), paddedTo: number() }))),
 });

@@ -305,6 +305,13 @@ export interface SpeedDecision {
   kept: boolean;
 }
 
+export interface PaddedInput {
+  node: string;
+  /** The input channels the layer reads, and what they were padded to. */
+  channels: number;
+  paddedTo: number;
+}
+
 export interface SpeedReport {
   /** As requested: 'auto' (default) or 'off'. */
   mode: 'auto' | 'off';
@@ -384,6 +391,9 @@ export interface Report {
   profile?: TimeProfile | null;
   /** Speed-aware choice (regions kept in float because int8 was slower there); absent/null when it did not run. */
   speed?: SpeedReport | null;
+  /** Convolutions whose input channels the written model pads for ONNX Runtime's fast int8 kernel (exact: zero
+   *  channels read by zero weights); absent when none. */
+  paddedInputs?: PaddedInput[];
   warnings: string[];
   machine: MachineInfo;
 }

@@ -117,22 +117,34 @@ export function buildViewGraph(source: ScopeSource, links: Map<NodeProto, Subgra
       constantOutputs.add(node.output[0]);
       foldedInto.set(node.output[0], [...(foldedInto.get(stored) ?? []), labels[i]]);
     });
-    // Activations: x -> QuantizeLinear -> DequantizeLinear (one per reader, or shared) -> ops.
+    // Activations: x -> QuantizeLinear -> DequantizeLinear (one per reader, or shared) -> ops; a reader may reach its
+    // DequantizeLinear through a constant Pad of the codes (Octet pads a convolution's input channels for ORT's fast
+    // int8 kernel: kernel-alignment.ts), folded with them.
+    const paddedDq = (r: number): number | null => {
+      const pad = nodes[r];
+      if (pad.op_type !== 'Pad' || feedsGraphOutput(pad) || !pad.output[0] || !pad.input.slice(1).every((t) => !t || isConstant(t))) return null;
+      const next = consumersOf.get(pad.output[0]) ?? [];
+      return next.length === 1 && isDequantizeOp(nodes[next[0]].op_type ?? '') ? next[0] : null;
+    };
     nodes.forEach((q, qi) => {
       if (!isQuantizeOp(q.op_type ?? '') || feedsGraphOutput(q) || !q.output[0] || !q.input[0]) return;
-      const readers = consumersOf.get(q.output[0]) ?? [];
+      const readers = (consumersOf.get(q.output[0]) ?? []).map((r) => {
+        const dq = isDequantizeOp(nodes[r].op_type ?? '') ? r : paddedDq(r);
+        return { dq, via: dq === r ? [] : [r] };
+      });
       if (readers.length === 0) return;
-      const allDq = readers.every((r) => isDequantizeOp(nodes[r].op_type ?? '') && !feedsGraphOutput(nodes[r]) && !hidden.has(r));
+      const allDq = readers.every(({ dq }) => dq !== null && !feedsGraphOutput(nodes[dq]) && !hidden.has(dq));
       if (!allDq) return;
       hidden.add(qi);
       const storage = q.attribute.find((a) => a.name === 'output_dtype')?.i || (q.input[2] ? constants.get(q.input[2])?.data_type : undefined);
       outputQuant.set(q.input[0], quantAnnotation(q, constants, [labels[qi]], storage));
-      for (const r of readers) {
-        hidden.add(r);
-        const dq = nodes[r];
-        alias.set(dq.output[0], { source: q.input[0], quant: quantAnnotation(dq, constants, [labels[qi], labels[r]], storage) });
+      for (const { dq: r, via } of readers) {
+        const folded = [labels[qi], ...via.map((v) => labels[v]), labels[r!]];
+        for (const i of [...via, r!]) hidden.add(i);
+        const dq = nodes[r!];
+        alias.set(dq.output[0], { source: q.input[0], quant: quantAnnotation(dq, constants, folded, storage) });
         if (isConstant(q.input[0])) constantOutputs.add(dq.output[0]);
-        foldedInto.set(dq.output[0], [...(foldedInto.get(q.input[0]) ?? []), labels[qi], labels[r]]);
+        foldedInto.set(dq.output[0], [...(foldedInto.get(q.input[0]) ?? []), ...folded]);
       }
     });
   }

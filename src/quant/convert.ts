@@ -2,7 +2,7 @@
 // excluded nodes -> an INT8 QDQ model. Pure apart from cloning; cheap enough to repeat for every tuning trial
 // (calibration statistics are reused, never recollected).
 import { InternalError } from '../common/errors';
-import type { ActivationType, BiasCorrectionMode, CalibrationMethod, CalibrationTensorStats, KeptFloatOp, WeightRoundingLayer } from '../common/report';
+import type { ActivationType, BiasCorrectionMode, CalibrationMethod, CalibrationTensorStats, KeptFloatOp, PaddedInput, WeightRoundingLayer } from '../common/report';
 import { copySharingInitializers, Graph } from '../onnx/graph';
 import { encodeModel, ModelProto } from '../onnx/proto';
 import { chooseRange } from './calibrators';
@@ -67,6 +67,8 @@ export interface Conversion {
   weights: WeightRecord[];
   /** Layers whose weights were rounded from calibration data (with ConvertChoice.weightRounding). */
   roundedWeights?: WeightRoundingLayer[];
+  /** Convolutions whose input channels were padded for ORT's fast int8 kernel (kernel-alignment.ts). */
+  paddedInputs?: PaddedInput[];
 }
 
 /** Plans on `reference` without changing it (to learn which tensors need calibration and which nodes are quantized). */

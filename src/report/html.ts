@@ -9,7 +9,7 @@ import { CHART_IDS, chartPayload, PAYLOAD_ID } from './chart-data';
 import {
   accuracyTable, agreementTable, outputsTable, headlineFacts, keptFloatTable, latencyTable, layersTable, machineTable, modelTable, NO_PROFILE,
   NO_SPEED_DECISIONS, notFasterSentence, profileSummary, readTimeSection, readTuning, reportTitle, runtimeOpsTable, sensitivityTable,
-  settingsTable, SPEED_DECISIONS_CAPTION, speedDecisionsTable, speedFacts, Table, TIME_BY_OP_CAPTION, timeByOpTable, timeNodesCaption,
+  settingsTable, paddedInputsSentence, SPEED_DECISIONS_CAPTION, speedDecisionsTable, speedFacts, Table, TIME_BY_OP_CAPTION, timeByOpTable, timeNodesCaption,
   timeNodesTable, tuningTable,
 } from './tables';
 
@@ -108,6 +108,8 @@ function timeSection(report: Report, payloadRows: number, chartCss: string[]): s
   const parts: string[] = [];
   const notFaster = notFasterSentence(report);
   if (notFaster) parts.push(`<p class="alert" role="note">${htmlEscape(notFaster)}</p>`);
+  const padded = paddedInputsSentence(report);
+  if (padded) parts.push(note(padded));
   if (time.profile) {
     const nodes = timeNodesTable(time.profile);
     parts.push(note(profileSummary(time.profile)),

@@ -8,7 +8,7 @@ import {
 import {
   accuracyTable, agreementTable, outputsTable, benchLabel, benchResults, keptFloatTable, latencyTable, layersTable, machineTable, modelTable,
   NO_PROFILE, NO_SPEED_DECISIONS, notFasterSentence, profileSummary, readTimeSection, readTuning, reportTitle, runtimeOpsTable,
-  sensitivityTable, settingsTable, SPEED_DECISIONS_CAPTION, speedDecisionsTable, speedFacts, Table, TIME_BY_OP_CAPTION, timeByOpTable,
+  sensitivityTable, settingsTable, paddedInputsSentence, SPEED_DECISIONS_CAPTION, speedDecisionsTable, speedFacts, Table, TIME_BY_OP_CAPTION, timeByOpTable,
   timeNodesCaption, timeNodesTable, tuningTable,
 } from './tables';
 
@@ -44,6 +44,8 @@ function timeSection(report: Report): string[] {
   const out = ['## Where the time goes', ''];
   const notFaster = notFasterSentence(report);
   if (notFaster) out.push(`**${mdEscape(notFaster)}**`, '');
+  const padded = paddedInputsSentence(report);
+  if (padded) out.push(mdEscape(padded), '');
   if (time.profile) {
     const nodes = timeNodesTable(time.profile);
     out.push(mdEscape(profileSummary(time.profile)), '', mdEscape(timeNodesCaption(nodes.rows.length, time.profile)), '', table(nodes), '',

@@ -47,6 +47,14 @@ export function notFasterSentence(report: Report): string | null {
     + 'at batch 1 with one thread.' + (slower.length > 0 ? ` Slower in INT8 here: ${slower.join(', ')}.` : '');
 }
 
+/** Which layers the written model feeds through a channel pad for ORT's fast int8 kernel; null when none. */
+export function paddedInputsSentence(report: Report): string | null {
+  const padded = Array.isArray(report.paddedInputs) ? report.paddedInputs : [];
+  if (padded.length === 0) return null;
+  return `Input channels padded with zeros for ONNX Runtime's fast int8 convolution (the outputs are unchanged): `
+    + `${padded.map((p) => `${p.node} ${p.channels} → ${p.paddedTo}`).join(', ')}.`;
+}
+
 /** The per-node table's columns, with the keys the panel sorts by. */
 export const TIME_NODE_COLUMNS = [
   { key: 'node', title: 'Node', numeric: false },

@@ -5,7 +5,7 @@
 // rounded layers apart), so trials that only exclude layers or reuse a method measure nothing new, and a comparison
 // can have the shifts of all its candidates measured in one pass (measureShifts). The last conversion is kept, so
 // building it again with or without correction converts nothing new.
-import { copyProto, Graph } from '../../onnx/graph';
+import { copyProto, Graph, opsetVersion } from '../../onnx/graph';
 import { encodeModel, ModelProto } from '../../onnx/proto';
 import { TensorStats } from '../../quant/histogram';
 import { applyBiasShifts, BiasTarget, findBiasTargets, measureBiasShifts } from './bias-correction';
@@ -18,6 +18,7 @@ import { ruleFor } from '../../quant/registry';
 import { normFloatNodes } from '../../quant/smooth-norms';
 import { LayerRounding, RoundedWeights, RoundingJobs } from './layer-rounding';
 import { correctSequentially } from './sequential-bias';
+import { alignInputChannels } from '../../quant/kernel-alignment';
 
 export interface ConversionBuilderSetup {
   reference: ModelProto;
@@ -29,6 +30,8 @@ export interface ConversionBuilderSetup {
   options: CalibrationOptions;
   /** Layer-wise weight rounding (absent: weights are rounded to nearest). */
   rounding?: LayerRounding;
+  /** Pad convolutions' input channels for ORT's fast int8 kernel (kernel-alignment.ts) in the models built. */
+  alignKernels?: boolean;
 }
 
 export type BuildConversion = (choice: ConvertChoice) => Promise<Conversion>;
@@ -79,7 +82,7 @@ export class ConversionBuilder {
    * The last conversion before bias correction, by its choice without biasCorrection: --bias-correction auto builds
    * the same choice with and without, and converting (ranges, weights) costs more than copying the result.
    */
-  private plain: { key: string; conversion: Omit<Conversion, 'bytes'>; rounded: Map<string, RoundedWeights>; bytes?: Uint8Array } | null = null;
+  private plain: { key: string; conversion: Omit<Conversion, 'bytes'>; rounded: Map<string, RoundedWeights>; built?: Conversion } | null = null;
 
   private async convertPlain(choice: ConvertChoice): Promise<NonNullable<ConversionBuilder['plain']>> {
     const { reference, stats } = this.setup;
@@ -140,8 +143,8 @@ export class ConversionBuilder {
     if (choice.biasCorrection) await this.measureShifts([choice]);
     const plain = await this.plainOf(choice);
     if (!choice.biasCorrection) {
-      plain.bytes ??= encodeModel(plain.conversion.model);
-      return { ...plain.conversion, bytes: plain.bytes };
+      plain.built ??= this.aligned(plain.conversion);
+      return plain.built;
     }
     // Corrected on a copy: the cached conversion stays as converted.
     const conversion = { ...plain.conversion, model: copyProto(plain.conversion.model) };
@@ -161,8 +164,18 @@ export class ConversionBuilder {
         options: this.setup.options, label: ctx.label, fp32Means: this.fp32Means });
       this.biasSeconds += (performance.now() - started) / 1000;
     }
-    return { ...conversion, bytes: encodeModel(conversion.model), biasCorrected: corrected };
+    return this.aligned({ ...conversion, biasCorrected: corrected });
   };
+
+  /**
+   * The conversion as written: its convolutions' inputs padded for ORT's fast int8 kernel when the setup asks for it
+   * (last: bias shifts are measured and applied on the unpadded layers), encoded.
+   */
+  private aligned(conversion: Omit<Conversion, 'bytes'>): Conversion {
+    const { model, padded } = this.setup.alignKernels ? alignInputChannels(conversion.model, opsetVersion(conversion.model))
+      : { model: conversion.model, padded: [] };
+    return { ...conversion, model, bytes: encodeModel(model), ...(padded.length > 0 ? { paddedInputs: padded } : {}) };
+  }
 }
 
 /** What the conversion before bias correction depends on in a choice. */

@@ -11,6 +11,7 @@ import { ConversionBuilder } from '../accuracy/conversion-builder';
 import { chooseSmoothQuant } from '../accuracy/smooth-choice';
 import { chooseTechniques, TechniqueOutcome, TechniqueRequest } from '../accuracy/techniques';
 import { chooseTensorMethods } from '../accuracy/tensor-methods';
+import { alignmentPays } from '../../quant/kernel-alignment';
 import { Reference } from '../runtime/evaluate';
 import { materialize, sampleBytes } from '../runtime/sample-set';
 import type { Calibrated } from './calibrate';
@@ -43,7 +44,7 @@ export async function chooseConversion(run: Run, model: PreparedModel, planned: 
   let builder = new ConversionBuilder({
     reference, stats: calibrated.stats, ctx: planned.ctx, biasSamples: samples.slice(0, BIAS_SAMPLES), input,
     options: { ...calibrated.options, onProgress: run.progressOf('convert', (d, t) => `bias shifts ${d}/${t}`) },
-    rounding: calibrated.rounding ?? undefined,
+    rounding: calibrated.rounding ?? undefined, alignKernels: alignmentPays(model.machine),
   });
   let check: CheckSet | null = null;
   const checkSet = async (): Promise<CheckSet> => {

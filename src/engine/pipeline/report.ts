@@ -68,6 +68,7 @@ export function buildReport(run: Run, results: RunResults): Report {
     tuning: evaluated.tuning,
     profile: results.timing.profile,
     speed: results.timing.speed,
+    ...(conversion.paddedInputs ? { paddedInputs: conversion.paddedInputs } : {}),
     warnings: run.allWarnings(),
     machine: model.machine,
     run: { seconds: roundTo((performance.now() - run.startedAt) / 1000), peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) },

@@ -117,9 +117,11 @@ export function median(values: readonly number[]): number {
 }
 
 /** Kernels that only convert or move data between the kernels that compute (ORT inserts them, or Octet's Q/DQ). */
-const BORDER_OPS = new Set(['QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear', 'ReorderInput', 'ReorderOutput', 'Transpose', 'Cast']);
+const BORDER_OPS = new Set(['QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear', 'ReorderInput', 'ReorderOutput', 'Transpose', 'Cast', 'Pad']);
+/** Border ops that are border kernels only when no FP32 node is theirs (a Pad of kernel-alignment.ts, not a model's). */
+const BORDER_UNLESS_NAMED = new Set(['Transpose', 'Cast', 'Pad']);
 /** Border kernels that lead into the kernel after them (charged downstream first). */
-const LEADS_IN = new Set(['QuantizeLinear', 'DynamicQuantizeLinear', 'ReorderInput', 'Cast']);
+const LEADS_IN = new Set(['QuantizeLinear', 'DynamicQuantizeLinear', 'ReorderInput', 'Cast', 'Pad']);
 
 /** ORT's suffixes on names of nodes it re-created (layout transformation, fusions). */
 function sourceName(name: string): string {
@@ -157,7 +159,7 @@ export function attributeKernels(fp32: Graph, optimized: ModelProto, source?: So
     const tensor = (k.name ?? '').endsWith('_nchwc') ? direct(sourceName(k.name ?? '')) : null;
     return tensor ? fp32.producers.get(tensor) : undefined;
   };
-  const isBorder = (k: NodeProto): boolean => BORDER_OPS.has(k.op_type ?? '') && (k.op_type !== 'Transpose' && k.op_type !== 'Cast' || !byName(k));
+  const isBorder = (k: NodeProto): boolean => BORDER_OPS.has(k.op_type ?? '') && (!BORDER_UNLESS_NAMED.has(k.op_type ?? '') || !byName(k));
   // FP32 tensor a kernel output becomes: itself, an alias, or through the border kernels that read it.
   const resolveOut = (t: string, depth = 0): string | null => {
     const d = direct(t);
@@ -284,10 +286,13 @@ export function qdqAliases(qdq: ModelProto, fp32: Graph): Map<string, string> {
   const isFp32Tensor = (t: string) => fp32.producers.has(t) || fp32.graphInputs.has(t);
   for (const dq of g.nodes) {
     if (dq.op_type !== 'DequantizeLinear') continue;
-    const quantized = dq.input[0] ?? '';
+    // Q -> DQ, or Q -> Pad -> DQ (an input padded for ORT's fast int8 kernel: kernel-alignment.ts).
+    const read = dq.input[0] ?? '';
+    const pad = g.producers.get(read);
+    const quantized = pad?.op_type === 'Pad' ? pad.input[0] ?? '' : read;
     const q = g.producers.get(quantized);
     if (q?.op_type !== 'QuantizeLinear') continue;
-    const group = [q.input[0] ?? '', quantized, dq.output[0] ?? ''];
+    const group = [q.input[0] ?? '', quantized, ...(read !== quantized ? [read] : []), dq.output[0] ?? ''];
     const fp32Name = group.find(isFp32Tensor);
     if (fp32Name) for (const t of group) if (t !== fp32Name) aliases.set(t, fp32Name);
   }
