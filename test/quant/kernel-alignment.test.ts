@@ -14,13 +14,15 @@ import { buildModel, intsAttribute, randomTensor, valueInfo } from '../../src/on
 import { encodeModel, ModelProto, NodeProto, TensorProto } from '../../src/onnx/proto';
 import { makeTensor, tensorToArray } from '../../src/onnx/tensor';
 import { rng } from '../../src/common/random';
-import { alignInputChannels, alignmentPays } from '../../src/quant/kernel-alignment';
+import { alignForKernels, alignmentPays } from '../../src/quant/kernel-alignment';
 import { quantizeModel } from '../../src/engine/commands/quantize';
 import type { QuantizeRequest } from '../../src/engine/request';
 import { readModel } from '../../src/onnx/model-io';
 import { reportToMarkdown } from '../../src/report/markdown';
 import { ModelView } from '../../src/graphmodel/model-view';
 import { tempDir, writeImageNpy } from '../fixtures/models';
+import { conversionHarness } from '../fixtures/conversion-harness';
+import { measureLayerErrors } from '../../src/engine/runtime/layer-error';
 
 /** An int8 QDQ convolution of the input: `outputs` channels, symmetric per-channel weights (or `weightZeroPoint`). */
 function qdqConv(name: string, outputs: number, r: () => number, inits: TensorProto[], options: { group?: number; weightZeroPoint?: number } = {}): NodeProto[] {
@@ -73,7 +75,7 @@ async function outputs(model: ModelProto, x: Float32Array): Promise<Record<strin
 
 test('a 3-channel input is padded to 4 on the uint8 codes, and the outputs stay bit for bit the same', async () => {
   const model = qdqModel();
-  const { model: aligned, padded } = alignInputChannels(model, 13);
+  const { model: aligned, padded } = alignForKernels(model, 13);
   assert.deepEqual(padded, [{ node: 'wide', channels: 3, paddedTo: 4 }], 'only the dense, symmetric, 32-output layer qualifies');
   const graph = new Graph(aligned.graph!);
   const pad = graph.nodes.find((n) => n.op_type === 'Pad')!;
@@ -82,7 +84,7 @@ test('a 3-channel input is padded to 4 on the uint8 codes, and the outputs stay 
   assert.deepEqual(tensorToArray(graph.initializers.get(pad.input[1])!), BigInt64Array.of(0n, 0n, 0n, 0n, 0n, 1n, 0n, 0n));
   assert.equal(graph.producers.get('wide_x')!.input[0], pad.output[0], "the layer's own DQ reads the padded codes");
   assert.equal(graph.producers.get('narrow_x')!.input[0], 'image_q', 'the other layers still read the unpadded codes');
-  const weight = graph.initializers.get('wide_w')!;
+  const weight = graph.initializers.get(graph.producers.get('wide_wd')!.input[0])!;
   assert.deepEqual(weight.dims.map(Number), [32, 4, 3, 3]);
   const codes = tensorToArray(weight) as Int8Array;
   const before = tensorToArray(new Graph(model.graph!).initializers.get('wide_w')!) as Int8Array;
@@ -90,7 +92,6 @@ test('a 3-channel input is padded to 4 on the uint8 codes, and the outputs stay 
     assert.deepEqual([...codes.subarray(o * 36, o * 36 + 27)], [...before.subarray(o * 27, o * 27 + 27)], `channel ${o} keeps its weights`);
     assert.ok(codes.subarray(o * 36 + 27, o * 36 + 36).every((v) => v === 0), `channel ${o} reads the new input channel with zeros`);
   }
-  assert.equal(new Graph(model.graph!).initializers.get('wide_w')!.dims.length, 4);
   assert.deepEqual(new Graph(model.graph!).initializers.get('wide_w')!.dims.map(Number), [32, 3, 3, 3], 'the source model is not changed');
 
   const r = rng(9);
@@ -101,8 +102,8 @@ test('a 3-channel input is padded to 4 on the uint8 codes, and the outputs stay 
 
 test('no padding before opset 11 (Pad takes no uint8), nor where no layer qualifies; only x64 with AVX2 has the kernel', () => {
   const old = qdqModel(10);
-  assert.equal(alignInputChannels(old, 10).model, old);
-  assert.deepEqual(alignInputChannels(old, 10).padded, []);
+  assert.equal(alignForKernels(old, 10).model, old);
+  assert.deepEqual(alignForKernels(old, 10).padded, []);
   assert.equal(alignmentPays({ avx2: true }, 'x64'), true);
   assert.equal(alignmentPays({ avx2: false }, 'x64'), false);
   assert.equal(alignmentPays({ avx2: true }, 'arm64'), false);
@@ -153,4 +154,65 @@ test('quantize pads the written model, reports the layer and charges the Pad to 
   assert.ok(stemView.inputs[0].quant?.via.some((v) => v.endsWith('_Pad')), `the Pad is listed with the folded Q/DQ (${stemView.inputs[0].quant?.via})`);
   assert.ok(stemView.folded.some((v) => v.endsWith('_Pad')), 'and among the nodes folded into the stem');
   assert.match(reportToMarkdown(report), /Input channels padded with zeros for ONNX Runtime's fast int8 convolution .*: stem 3 → 4\./);
+});
+
+/** 8 channels in -> 1x1 conv to 24 -> Clip -> 3x3 depthwise (24) -> Relu -> 1x1 conv to 16 -> pooled logits. */
+function depthwiseChainModel(): ModelProto {
+  const r = rng(21);
+  return buildModel([
+    makeNode('Conv', ['image', 'w1', 'b1'], ['c1'], 'expand', [intsAttribute('kernel_shape', [1, 1])]),
+    makeNode('Clip', ['c1', 'lo', 'hi'], ['r1'], 'expand_relu6'),
+    makeNode('Conv', ['r1', 'w2', 'b2'], ['c2'], 'dw', [intsAttribute('kernel_shape', [3, 3]), intsAttribute('pads', [1, 1, 1, 1]), intAttribute('group', 24)]),
+    makeNode('Relu', ['c2'], ['r2'], 'dw_relu'),
+    makeNode('Conv', ['r2', 'w3', 'b3'], ['c3'], 'project', [intsAttribute('kernel_shape', [1, 1])]),
+    makeNode('GlobalAveragePool', ['c3'], ['gap'], 'gap'),
+    makeNode('Flatten', ['gap'], ['flat'], 'flatten'),
+    makeNode('Gemm', ['flat', 'wfc', 'bfc'], ['logits'], 'fc', [intAttribute('transB', 1)]),
+  ], [randomTensor('w1', [24, 8, 1, 1], r, 0.4), randomTensor('b1', [24], r, 0.1), makeTensor('lo', [], Float32Array.of(0)),
+    makeTensor('hi', [], Float32Array.of(6)), randomTensor('w2', [24, 1, 3, 3], r, 0.4), randomTensor('b2', [24], r, 0.1),
+    randomTensor('w3', [16, 24, 1, 1], r, 0.3), randomTensor('b3', [16], r, 0.1), randomTensor('wfc', [10, 16], r, 0.3),
+    randomTensor('bfc', [10], r, 0.1)],
+  [valueInfo('image', ['N', 8, 12, 12])], [valueInfo('logits', ['N', 10])], 13);
+}
+
+test('a 24-channel depthwise layer between two dense ones is padded to 32 along the chain: same outputs, same per-layer error', async () => {
+  const dir = tempDir();
+  const modelPath = join(dir, 'dw.onnx');
+  writeFileSync(modelPath, encodeModel(depthwiseChainModel()));
+  const h = await conversionHarness(modelPath, writeImageNpy(dir, 24, [8, 12, 12]), { preprocess: 'raw', calibCount: 16, checkCount: 8 });
+  const plain = await h.builder.build({ method: 'minmax', exclude: new Set(), biasCorrection: false });
+  const { model: aligned, padded } = alignForKernels(plain.model, 13);
+  assert.deepEqual(padded, [{ node: 'dw', channels: 24, paddedTo: 32 }]);
+  const graph = new Graph(aligned.graph!);
+  const weightOf = (name: string) => {
+    const conv = graph.nodes.find((n) => n.name === name)!;
+    const dq = graph.producers.get(conv.input[1])!;
+    return { dims: graph.initializers.get(dq.input[0])!.dims.map(Number), codes: tensorToArray(graph.initializers.get(dq.input[0])!) as Int8Array,
+      scales: tensorToArray(graph.initializers.get(dq.input[1])!) as Float32Array, conv };
+  };
+  const [expand, dw, project] = [weightOf('expand'), weightOf('dw'), weightOf('project')];
+  assert.deepEqual([expand.dims, dw.dims, project.dims], [[32, 8, 1, 1], [32, 1, 3, 3], [16, 32, 1, 1]]);
+  assert.ok(expand.codes.subarray(24 * 8).every((v) => v === 0) && dw.codes.subarray(24 * 9).every((v) => v === 0), 'new channels computed from zero weights');
+  for (let o = 0; o < 16; o++) assert.ok(project.codes.subarray(o * 32 + 24, o * 32 + 32).every((v) => v === 0), `project row ${o} reads them with zeros`);
+  assert.equal(expand.scales.length, 32);
+  assert.ok(expand.scales.subarray(24).every((s) => s === expand.scales[23]), 'their scales repeat the last real one');
+  assert.equal(dw.conv.attribute.find((a) => a.name === 'group')!.i, 32);
+
+  const r = rng(4);
+  const x = Float32Array.from({ length: 2 * 8 * 12 * 12 }, () => r() * 3 - 1);
+  const run = async (m: ModelProto) => {
+    const s = await ort.InferenceSession.create(encodeModel(m));
+    try { return [...((await s.run({ image: new ort.Tensor('float32', x, [2, 8, 12, 12]) })).logits.data as Float32Array)]; } finally { await s.release(); }
+  };
+  assert.deepEqual(await run(aligned), await run(plain.model), 'bit for bit the same logits');
+
+  const layerOptions = {
+    params: plain.activationParams, samples: 8, methodOf: () => 'minmax' as const,
+    activationRange: (p: { scale: number; zeroPoint: number }) => ({ lo: (0 - p.zeroPoint) * p.scale, hi: (255 - p.zeroPoint) * p.scale }),
+    shapes: new Map([...h.ctx.facts].map(([name, f]) => [name, f.dims])),
+  };
+  const errors = async (m: ModelProto) => measureLayerErrors(h.reference, m, h.samples, h.input, layerOptions, ['fp32', 'int8']);
+  const [before, after] = [await errors(plain.model), await errors(aligned)];
+  assert.ok(before.some((l) => l.node === 'expand') && before.some((l) => l.node === 'dw'), 'the padded tensors are measured');
+  assert.deepEqual(after, before, 'the per-layer error reads the padded tensors\' real channels');
 });

@@ -18,7 +18,7 @@ import { ruleFor } from '../../quant/registry';
 import { normFloatNodes } from '../../quant/smooth-norms';
 import { LayerRounding, RoundedWeights, RoundingJobs } from './layer-rounding';
 import { correctSequentially } from './sequential-bias';
-import { alignInputChannels } from '../../quant/kernel-alignment';
+import { alignForKernels } from '../../quant/kernel-alignment';
 
 export interface ConversionBuilderSetup {
   reference: ModelProto;
@@ -172,7 +172,7 @@ export class ConversionBuilder {
    * (last: bias shifts are measured and applied on the unpadded layers), encoded.
    */
   private aligned(conversion: Omit<Conversion, 'bytes'>): Conversion {
-    const { model, padded } = this.setup.alignKernels ? alignInputChannels(conversion.model, opsetVersion(conversion.model))
+    const { model, padded } = this.setup.alignKernels ? alignForKernels(conversion.model, opsetVersion(conversion.model))
       : { model: conversion.model, padded: [] };
     return { ...conversion, model, bytes: encodeModel(model), ...(padded.length > 0 ? { paddedInputs: padded } : {}) };
   }

@@ -74,12 +74,18 @@ export async function measureLayerErrors(fp32: ModelProto, int8: ModelProto, set
       const p = options.params.get(t)!;
       const { lo, hi } = options.activationRange(p);
       const [codeLo, codeHi] = [Math.round(lo / p.scale), Math.round(hi / p.scale)];
+      // A tensor the INT8 model pads with channels for ORT's kernels (kernel-alignment.ts) holds more values per
+      // sample: its first channels are FP32's.
+      const dims = options.shapes.get(t) ?? [];
+      const perSample = dims.length > 1 ? dims.slice(1).reduce((n, d) => n * d, 1) : 0;
+      const padded = q.length > f.length && perSample > 0 && f.length % perSample === 0 ? q.length / (f.length / perSample) : perSample;
       for (let i = 0; i < f.length; i++) {
         const code = Math.round(f[i] / p.scale);
         const local = f[i] - (code < codeLo ? codeLo : code > codeHi ? codeHi : code) * p.scale;
         a.localNoise += local * local;
-        const d = f[i] - q[i];
-        a.signal += f[i] * f[i]; a.noise += d * d; a.dot += f[i] * q[i]; a.normF += f[i] * f[i]; a.normQ += q[i] * q[i];
+        const at = padded === perSample ? i : Math.floor(i / perSample) * padded + (i % perSample);
+        const d = f[i] - q[at];
+        a.signal += f[i] * f[i]; a.noise += d * d; a.dot += f[i] * q[at]; a.normF += f[i] * f[i]; a.normQ += q[at] * q[at];
         const ad = Math.abs(d);
         if (ad > a.maxAbs) a.maxAbs = ad;
         if (f[i] < lo || f[i] > hi) a.clipped++;
