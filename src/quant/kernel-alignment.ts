@@ -11,10 +11,11 @@
 // Only convolutions reading a graph input are padded so: an inner tensor would need a copy per run.
 // Depthwise layers have the same rule (ORT's direct depthwise kernel wants channels a multiple of 16): a depthwise
 // layer with, say, 24 channels between two dense convolutions (producer Conv -> Q/DQ -> depthwise -> Q/DQ -> consumer
-// Conv, elementwise activations allowed between, no other readers) gets 8 more: the producer computes them from zero
-// weights, the depthwise layer from zero weights, the consumer reads them with zero weights — the outputs are bit for
-// bit the same, no copy is added. MobileNet-V1 0.75's 24-channel dw_1: 0.39 → 0.22 ms, the model (all int8, stem
-// padded too) 2.93 → 2.82 ms. The per-layer error compares those tensors' first channels with FP32's.
+// Conv; per-element activations, x · sigmoid(x) and x · hard-sigmoid(x) included, allowed between; no other readers)
+// gets 8 more: the producer computes them from zero weights, the depthwise layer from zero weights, the consumer reads
+// them with zero weights — the outputs are bit for bit the same, no copy is added. MobileNet-V1 0.75's 24-channel
+// dw_1: 0.39 → 0.22 ms, the model (all int8, stem padded too) 2.93 → 2.82 ms. The per-layer error compares those
+// tensors' first channels with FP32's.
 import { attrInt, Graph, makeNode, copySharingInitializers } from '../onnx/graph';
 import type { PaddedInput } from '../common/report';
 import type { ModelProto, NodeProto, TensorProto } from '../onnx/proto';
@@ -25,8 +26,11 @@ const INPUT_CHANNEL_ALIGNMENT = 4;
 const OUTPUT_CHANNEL_ALIGNMENT = 8;
 const MIN_OUTPUT_CHANNELS = 16;
 const DEPTHWISE_ALIGNMENT = 16;
-/** Per-element ops a padded channel may pass through (whatever they make of it, only zero weights read it). */
-const ELEMENTWISE = new Set(['Relu', 'Clip', 'LeakyRelu', 'HardSigmoid', 'HardSwish', 'Sigmoid', 'QuantizeLinear', 'DequantizeLinear']);
+/** Ops that map their first input value by value when their other inputs are constants of one value (Q/DQ scales,
+ *  Clip bounds): a padded channel passes through them, whatever they make of it (only zero weights read it). */
+const PER_ELEMENT = new Set(['Relu', 'Clip', 'LeakyRelu', 'HardSigmoid', 'HardSwish', 'Sigmoid', 'QuantizeLinear', 'DequantizeLinear']);
+/** Arithmetic that is per element when one operand is a constant of one value (hard-sigmoid as Octet writes it). */
+const SCALAR_ARITHMETIC = new Set(['Add', 'Sub', 'Mul', 'Div']);
 
 /** TensorProto.DataType INT8, UINT8. */
 const INT8 = 3;
@@ -58,26 +62,75 @@ function layerOf(graph: Graph, conv: NodeProto | undefined): Layer | null {
 /** The only reader of `tensor` (null when it has several or is a graph output). */
 function soleReader(graph: Graph, tensor: string): NodeProto | null {
   const readers = graph.consumersOf(tensor);
-  return readers.length === 1 && !graph.graphOutputs.has(tensor) && readers[0].input[0] === tensor ? readers[0] : null;
+  return readers.length === 1 && !graph.graphOutputs.has(tensor) ? readers[0] : null;
 }
 
-/** From `node`'s output through per-element ops (Q/DQ, activations) to the next other node, with the tensors passed. */
+/** The input `node` maps value by value into its output (see PER_ELEMENT, SCALAR_ARITHMETIC); undefined otherwise. */
+function perElementInput(graph: Graph, node: NodeProto): string | undefined {
+  const op = node.op_type ?? '';
+  // A constant of one value: an initializer, or one dequantized (an Add's offset as Octet writes it).
+  const scalar = (t: string | undefined): boolean => {
+    const c = t ? graph.initializers.get(t) : undefined;
+    if (c) return c.dims.reduce((n, d) => n * Number(d), 1) === 1;
+    const dq = t ? graph.producers.get(t) : undefined;
+    return dq?.op_type === 'DequantizeLinear' && dq.input.every((i) => !i || graph.initializers.has(i)) && scalar(dq.input[0]);
+  };
+  if (PER_ELEMENT.has(op)) return node.input.slice(1).every((t) => !t || scalar(t)) ? node.input[0] : undefined;
+  if (!SCALAR_ARITHMETIC.has(op)) return undefined;
+  const [a, b] = node.input;
+  return scalar(b) ? a : scalar(a) && op !== 'Sub' && op !== 'Div' ? b : undefined;
+}
+
+/** When `t` is read only by the gate and the Mul of t · gate(t) (SiLU; hard-swish, however split — the gate's way a
+ *  chain of per-element ops): that Mul, and the tensors on the gate's way. */
+function gatedProduct(graph: Graph, t: string): { mul: NodeProto; tensors: string[] } | null {
+  const readers = graph.consumersOf(t);
+  if (readers.length !== 2 || graph.graphOutputs.has(t)) return null;
+  const mul = readers.find((r) => r.op_type === 'Mul' && perElementInput(graph, r) === undefined);
+  const gate = readers.find((r) => r !== mul && perElementInput(graph, r) === t);
+  if (!gate || !mul) return null;
+  const tensors: string[] = [];
+  let g = gate.output[0] ?? '';
+  for (;;) {
+    tensors.push(g);
+    const next = soleReader(graph, g);
+    if (next === mul) break;
+    if (!next || perElementInput(graph, next) !== g) return null;
+    g = next.output[0] ?? '';
+  }
+  const other = mul.input[0] === g ? mul.input[1] : mul.input[1] === g ? mul.input[0] : undefined;
+  return other === t ? { mul, tensors } : null;
+}
+
+/** From `node`'s output through per-element ops (Q/DQ, activations, x · gate(x)) to the next other node, with the
+ *  tensors passed (the last one is what that node reads). */
 function downstream(graph: Graph, node: NodeProto): { reader: NodeProto; tensors: string[] } | null {
   const tensors: string[] = [];
   for (let t = node.output[0] ?? ''; ;) {
     tensors.push(t);
+    const product = gatedProduct(graph, t);
+    if (product) {
+      tensors.push(...product.tensors);
+      t = product.mul.output[0] ?? '';
+      continue;
+    }
     const reader = soleReader(graph, t);
     if (!reader) return null;
-    if (!ELEMENTWISE.has(reader.op_type ?? '')) return { reader, tensors };
+    if (perElementInput(graph, reader) !== t) return reader.input[0] === t ? { reader, tensors } : null;
     t = reader.output[0] ?? '';
   }
 }
 
-/** The input's nearest producer that is not a per-element op. */
+/** The input's nearest producer that is not a per-element op (nor the Mul of x · gate(x)). */
 function upstream(graph: Graph, node: NodeProto): NodeProto | undefined {
-  let p = graph.producers.get(node.input[0] ?? '');
-  while (p && ELEMENTWISE.has(p.op_type ?? '')) p = graph.producers.get(p.input[0] ?? '');
-  return p;
+  for (let t = node.input[0] ?? ''; ;) {
+    const p = graph.producers.get(t);
+    if (!p) return undefined;
+    const next = p.op_type === 'Mul' ? p.input.find((i) => gatedProduct(graph, i)?.mul === p) ?? perElementInput(graph, p)
+      : perElementInput(graph, p);
+    if (next === undefined) return p;
+    t = next;
+  }
 }
 
 /** A weight, scale, zero point or bias initializer behind a DQ input, replaced (under a new name) by `values`. */

@@ -156,14 +156,19 @@ test('quantize pads the written model, reports the layer and charges the Pad to 
   assert.match(reportToMarkdown(report), /Input channels padded with zeros for ONNX Runtime's fast int8 convolution .*: stem 3 → 4\./);
 });
 
-/** 8 channels in -> 1x1 conv to 24 -> Clip -> 3x3 depthwise (24) -> Relu -> 1x1 conv to 16 -> pooled logits. */
-function depthwiseChainModel(): ModelProto {
+/**
+ * 8 channels in -> 1x1 conv to 24 -> Clip (or hard-swish: x · HardSigmoid(x)) -> 3x3 depthwise (24) -> Relu (or SiLU:
+ * x · Sigmoid(x)) -> 1x1 conv to 16 -> pooled logits.
+ */
+function depthwiseChainModel(activations: 'relu' | 'swish'): ModelProto {
   const r = rng(21);
+  const act = (input: string, output: string, name: string, gate: 'HardSigmoid' | 'Sigmoid', plain: NodeProto): NodeProto[] => (activations === 'relu'
+    ? [plain] : [makeNode(gate, [input], [`${name}_gate`], `${name}_gate`), makeNode('Mul', [input, `${name}_gate`], [output], name)]);
   return buildModel([
     makeNode('Conv', ['image', 'w1', 'b1'], ['c1'], 'expand', [intsAttribute('kernel_shape', [1, 1])]),
-    makeNode('Clip', ['c1', 'lo', 'hi'], ['r1'], 'expand_relu6'),
+    ...act('c1', 'r1', 'expand_act', 'HardSigmoid', makeNode('Clip', ['c1', 'lo', 'hi'], ['r1'], 'expand_act')),
     makeNode('Conv', ['r1', 'w2', 'b2'], ['c2'], 'dw', [intsAttribute('kernel_shape', [3, 3]), intsAttribute('pads', [1, 1, 1, 1]), intAttribute('group', 24)]),
-    makeNode('Relu', ['c2'], ['r2'], 'dw_relu'),
+    ...act('c2', 'r2', 'dw_act', 'Sigmoid', makeNode('Relu', ['c2'], ['r2'], 'dw_act')),
     makeNode('Conv', ['r2', 'w3', 'b3'], ['c3'], 'project', [intsAttribute('kernel_shape', [1, 1])]),
     makeNode('GlobalAveragePool', ['c3'], ['gap'], 'gap'),
     makeNode('Flatten', ['gap'], ['flat'], 'flatten'),
@@ -175,10 +180,11 @@ function depthwiseChainModel(): ModelProto {
   [valueInfo('image', ['N', 8, 12, 12])], [valueInfo('logits', ['N', 10])], 13);
 }
 
-test('a 24-channel depthwise layer between two dense ones is padded to 32 along the chain: same outputs, same per-layer error', async () => {
+for (const activations of ['relu', 'swish'] as const) {
+  test(`a 24-channel depthwise layer between two dense ones (${activations} activations) is padded to 32 along the chain: same outputs, same per-layer error`, async () => {
   const dir = tempDir();
   const modelPath = join(dir, 'dw.onnx');
-  writeFileSync(modelPath, encodeModel(depthwiseChainModel()));
+  writeFileSync(modelPath, encodeModel(depthwiseChainModel(activations)));
   const h = await conversionHarness(modelPath, writeImageNpy(dir, 24, [8, 12, 12]), { preprocess: 'raw', calibCount: 16, checkCount: 8 });
   const plain = await h.builder.build({ method: 'minmax', exclude: new Set(), biasCorrection: false });
   const { model: aligned, padded } = alignForKernels(plain.model, 13);
@@ -216,3 +222,4 @@ test('a 24-channel depthwise layer between two dense ones is padded to 32 along 
   assert.ok(before.some((l) => l.node === 'expand') && before.some((l) => l.node === 'dw'), 'the padded tensors are measured');
   assert.deepEqual(after, before, 'the per-layer error reads the padded tensors\' real channels');
 });
+}
