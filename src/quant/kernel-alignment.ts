@@ -1,4 +1,4 @@
-// Input channels padded for ONNX Runtime's fast int8 convolution. On x64, ORT's QLinearConv runs a dense convolution
+// Channels padded for ONNX Runtime's fast int8 convolutions. On x64, ORT's QLinearConv runs a dense convolution
 // with its direct (indirect-buffer) u8s8 kernel only when the input channels are a multiple of 4 and the output
 // channels at least 16 and a multiple of 8 (MLAS ConvSym: KernelInputChannelAlignment 4; 8 on AVX2, 4 on AVX-512;
 // FilterOutputChannelPackCount 16), and the weights symmetric; otherwise it falls back to im2col and a GEMM. The
@@ -18,7 +18,7 @@
 // tensors' first channels with FP32's.
 import { attrInt, Graph, makeNode, copySharingInitializers } from '../onnx/graph';
 import type { PaddedInput } from '../common/report';
-import type { ModelProto, NodeProto, TensorProto } from '../onnx/proto';
+import type { ModelProto, NodeProto } from '../onnx/proto';
 import { makeTensor, NumericArray, tensorToArray } from '../onnx/tensor';
 
 /** MLAS ConvSym's alignments on x64 (the strictest of its AVX2, AVX-VNNI and AVX-512 kernels). */
