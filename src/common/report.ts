@@ -307,7 +307,7 @@ export interface SpeedDecision {
 
 export interface PaddedInput {
   node: string;
-  /** The input channels the layer reads, and what they were padded to. */
+  /** The input channels the layer reads (a depthwise layer's channels), and what they were padded to. */
   channels: number;
   paddedTo: number;
 }
@@ -391,8 +391,8 @@ export interface Report {
   profile?: TimeProfile | null;
   /** Speed-aware choice (regions kept in float because int8 was slower there); absent/null when it did not run. */
   speed?: SpeedReport | null;
-  /** Convolutions whose input channels the written model pads for ONNX Runtime's fast int8 kernel (exact: zero
-   *  channels read by zero weights); absent when none. */
+  /** Layers whose channels the written model pads for ONNX Runtime's fast int8 kernels (an RGB stem's input, a depthwise
+   *  chain; exact: zero channels read by zero weights); absent when none. */
   paddedInputs?: PaddedInput[];
   warnings: string[];
   machine: MachineInfo;

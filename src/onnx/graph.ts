@@ -121,6 +121,12 @@ export class Graph {
 
   consumersOf(tensor: string): NodeProto[] { return this.consumers.get(tensor) ?? []; }
 
+  /** The only node reading `tensor`; null when several do, none does, or it is also a graph output. */
+  soleConsumer(tensor: string): NodeProto | null {
+    const consumers = this.consumersOf(tensor);
+    return consumers.length === 1 && !this.graphOutputs.has(tensor) ? consumers[0] : null;
+  }
+
   isConstant(tensor: string): boolean { return this.initializers.has(tensor); }
 
   /** A name not used by any node, tensor or initializer in this graph; reserves it. */

@@ -67,7 +67,7 @@ export interface Conversion {
   weights: WeightRecord[];
   /** Layers whose weights were rounded from calibration data (with ConvertChoice.weightRounding). */
   roundedWeights?: WeightRoundingLayer[];
-  /** Convolutions whose input channels were padded for ORT's fast int8 kernel (kernel-alignment.ts). */
+  /** Layers whose channels were padded for ORT's fast int8 kernels (kernel-alignment.ts). */
   paddedInputs?: PaddedInput[];
 }
 

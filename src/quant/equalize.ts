@@ -34,11 +34,6 @@ function equalizable(graph: Graph, node: NodeProto) {
   return weight && dims && role ? { weight, dims, role } : null;
 }
 
-function soleConsumer(graph: Graph, tensor: string): NodeProto | null {
-  const consumers = graph.consumersOf(tensor);
-  return consumers.length === 1 && !graph.graphOutputs.has(tensor) ? consumers[0] : null;
-}
-
 /**
  * Layer pairs that can be equalized (the registry says which ops may be producer or consumer, e.g. Conv, depthwise
  * Conv as consumer); `eligible(node)` says whether a node may be changed (e.g. it will be quantized).
@@ -55,14 +50,14 @@ export function findEqualizationPairs(graph: Graph, opset: number, eligible: (no
     const bias = first.weight.bias === undefined ? undefined : producer.input[first.weight.bias];
     if (bias && !graph.isConstant(bias)) continue;
     let tensor = producer.output[0];
-    let next = soleConsumer(graph, tensor);
+    let next = graph.soleConsumer(tensor);
     let activation: NodeProto | null = null;
     if (next && ruleFor(next)?.kind === 'foldable-activation') {
       const bounds = activationBounds(next, graph, opset);
       if (!bounds || bounds.lo !== 0) continue;
       activation = next;
       tensor = next.output[0];
-      next = soleConsumer(graph, tensor);
+      next = graph.soleConsumer(tensor);
     }
     const second = next ? equalizable(graph, next) : null;
     if (!next || !second || second.role.consumerAxis === null) continue;

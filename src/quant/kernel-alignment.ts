@@ -19,7 +19,7 @@
 import { attrInt, Graph, makeNode, copySharingInitializers } from '../onnx/graph';
 import type { PaddedInput } from '../common/report';
 import type { ModelProto, NodeProto } from '../onnx/proto';
-import { makeTensor, NumericArray, tensorToArray } from '../onnx/tensor';
+import { elementCount, makeTensor, NumericArray, tensorToArray } from '../onnx/tensor';
 
 /** MLAS ConvSym's alignments on x64 (the strictest of its AVX2, AVX-VNNI and AVX-512 kernels). */
 const INPUT_CHANNEL_ALIGNMENT = 4;
@@ -59,19 +59,13 @@ function layerOf(graph: Graph, conv: NodeProto | undefined): Layer | null {
   return { conv, weightDq, biasDq, dims: weight.dims.map(Number) };
 }
 
-/** The only reader of `tensor` (null when it has several or is a graph output). */
-function soleReader(graph: Graph, tensor: string): NodeProto | null {
-  const readers = graph.consumersOf(tensor);
-  return readers.length === 1 && !graph.graphOutputs.has(tensor) ? readers[0] : null;
-}
-
 /** The input `node` maps value by value into its output (see PER_ELEMENT, SCALAR_ARITHMETIC); undefined otherwise. */
 function perElementInput(graph: Graph, node: NodeProto): string | undefined {
   const op = node.op_type ?? '';
   // A constant of one value: an initializer, or one dequantized (an Add's offset as Octet writes it).
   const scalar = (t: string | undefined): boolean => {
     const c = t ? graph.initializers.get(t) : undefined;
-    if (c) return c.dims.reduce((n, d) => n * Number(d), 1) === 1;
+    if (c) return elementCount(c.dims) === 1;
     const dq = t ? graph.producers.get(t) : undefined;
     return dq?.op_type === 'DequantizeLinear' && dq.input.every((i) => !i || graph.initializers.has(i)) && scalar(dq.input[0]);
   };
@@ -93,7 +87,7 @@ function gatedProduct(graph: Graph, t: string): { mul: NodeProto; tensors: strin
   let g = gate.output[0] ?? '';
   for (;;) {
     tensors.push(g);
-    const next = soleReader(graph, g);
+    const next = graph.soleConsumer(g);
     if (next === mul) break;
     if (!next || perElementInput(graph, next) !== g) return null;
     g = next.output[0] ?? '';
@@ -114,7 +108,7 @@ function downstream(graph: Graph, node: NodeProto): { reader: NodeProto; tensors
       t = product.mul.output[0] ?? '';
       continue;
     }
-    const reader = soleReader(graph, t);
+    const reader = graph.soleConsumer(t);
     if (!reader) return null;
     if (perElementInput(graph, reader) !== t) return reader.input[0] === t ? { reader, tensors } : null;
     t = reader.output[0] ?? '';
@@ -177,7 +171,7 @@ function inputCandidate(graph: Graph, conv: NodeProto): { layer: Layer; q: NodeP
   const q = graph.producers.get(dq?.input[0] ?? '');
   if (dq?.op_type !== 'DequantizeLinear' || q?.op_type !== 'QuantizeLinear' || !graph.graphInputs.has(q.input[0] ?? '')) return null;
   // The DQ is this layer's own: its output changes shape.
-  if (soleReader(graph, dq.output[0] ?? '') !== conv) return null;
+  if (graph.soleConsumer(dq.output[0] ?? '') !== conv) return null;
   const zeroPoint = graph.initializers.get(q.input[2] ?? '');
   if (zeroPoint?.data_type !== UINT8 || tensorToArray(zeroPoint).length !== 1 || graph.initializers.get(dq.input[2] ?? '') !== zeroPoint) return null;
   return { layer, q, dq };

@@ -23,11 +23,6 @@ export interface LayerNorm {
   output: string;
 }
 
-function single(graph: Graph, tensor: string): NodeProto | null {
-  const consumers = graph.consumersOf(tensor);
-  return consumers.length === 1 && !graph.graphOutputs.has(tensor) ? consumers[0] : null;
-}
-
 /** The constant operand of a binary node whose other operand is `tensor`, as a vector of the last axis. */
 function constantOperand(graph: Graph, node: NodeProto, tensor: string): string | null {
   if (node.input.length !== 2) return null;
@@ -50,12 +45,12 @@ function withAffine(graph: Graph, norm: Omit<LayerNorm, 'gamma' | 'beta'>): Laye
   const nodes = [...norm.nodes];
   let gamma: string | null = null;
   let beta: string | null = null;
-  const mul = single(graph, output);
+  const mul = graph.soleConsumer(output);
   if (mul?.op_type === 'Mul' && (gamma = constantOperand(graph, mul, output))) {
     nodes.push(mul);
     output = mul.output[0];
   }
-  const add = single(graph, output);
+  const add = graph.soleConsumer(output);
   if (add?.op_type === 'Add' && (beta = constantOperand(graph, add, output))) {
     nodes.push(add);
     output = add.output[0];

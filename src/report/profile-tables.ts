@@ -47,7 +47,7 @@ export function notFasterSentence(report: Report): string | null {
     + 'at batch 1 with one thread.' + (slower.length > 0 ? ` Slower in INT8 here: ${slower.join(', ')}.` : '');
 }
 
-/** Which layers the written model feeds through a channel pad for ORT's fast int8 kernel; null when none. */
+/** Which layers the written model pads channels of for ORT's fast int8 kernels; null when none. */
 export function paddedInputsSentence(report: Report): string | null {
   const padded = Array.isArray(report.paddedInputs) ? report.paddedInputs : [];
   if (padded.length === 0) return null;

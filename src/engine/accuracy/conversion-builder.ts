@@ -30,7 +30,7 @@ export interface ConversionBuilderSetup {
   options: CalibrationOptions;
   /** Layer-wise weight rounding (absent: weights are rounded to nearest). */
   rounding?: LayerRounding;
-  /** Pad convolutions' input channels for ORT's fast int8 kernel (kernel-alignment.ts) in the models built. */
+  /** Pad channels for ORT's fast int8 kernels (kernel-alignment.ts) in the models built. */
   alignKernels?: boolean;
 }
 
@@ -168,7 +168,7 @@ export class ConversionBuilder {
   };
 
   /**
-   * The conversion as written: its convolutions' inputs padded for ORT's fast int8 kernel when the setup asks for it
+   * The conversion as written: channels padded for ORT's fast int8 kernels when the setup asks for it
    * (last: bias shifts are measured and applied on the unpadded layers), encoded.
    */
   private aligned(conversion: Omit<Conversion, 'bytes'>): Conversion {

@@ -12,6 +12,7 @@ import { withExtraOutputs } from './prepare';
 import { SampleSet, splitBatch } from './sample-set';
 import { openSession, runFloat } from './session';
 import { roundTo, sqnrDbOf } from '../../common/numbers';
+import { elementCount } from '../../onnx/tensor';
 
 interface Accumulator { signal: number; noise: number; localNoise: number; dot: number; normF: number; normQ: number; maxAbs: number; clipped: number; count: number }
 
@@ -77,13 +78,13 @@ export async function measureLayerErrors(fp32: ModelProto, int8: ModelProto, set
       // A tensor the INT8 model pads with channels for ORT's kernels (kernel-alignment.ts) holds more values per
       // sample: its first channels are FP32's.
       const dims = options.shapes.get(t) ?? [];
-      const perSample = dims.length > 1 ? dims.slice(1).reduce((n, d) => n * d, 1) : 0;
-      const padded = q.length > f.length && perSample > 0 && f.length % perSample === 0 ? q.length / (f.length / perSample) : perSample;
+      const perSample = dims.length > 1 ? elementCount(dims.slice(1)) : 0;
+      const int8PerSample = q.length > f.length && perSample > 0 && f.length % perSample === 0 ? q.length / (f.length / perSample) : perSample;
       for (let i = 0; i < f.length; i++) {
         const code = Math.round(f[i] / p.scale);
         const local = f[i] - (code < codeLo ? codeLo : code > codeHi ? codeHi : code) * p.scale;
         a.localNoise += local * local;
-        const at = padded === perSample ? i : Math.floor(i / perSample) * padded + (i % perSample);
+        const at = int8PerSample === perSample ? i : Math.floor(i / perSample) * int8PerSample + (i % perSample);
         const d = f[i] - q[at];
         a.signal += f[i] * f[i]; a.noise += d * d; a.dot += f[i] * q[at]; a.normF += f[i] * f[i]; a.normQ += q[at] * q[at];
         const ad = Math.abs(d);
