@@ -87,7 +87,7 @@ test('the check set\'s FP32 outputs kept from the statistics pass equal a run of
   const { plan } = planFor(h.reference, h.ctx, new Set());
   const outputs = h.reference.graph!.output.map((o) => o.name!);
   const capture = new OutputCapture(outputs, 8, 12);
-  await collectStatistics(h.reference, plan.qdqTensors, h.samples, h.input, { threads: 1 }, h.modelPath, [], capture);
+  await collectStatistics(h.reference, plan.qdqTensors, h.samples, h.input, { threads: 1 }, h.modelPath, { capture });
   const set = await materialize(h.samples.slice(8, 12));
   const kept = await capture.reference(() => encodeModel(h.reference), set, h.input, h.modelPath);
   assert.ok(kept, 'every check sample was kept');
@@ -98,11 +98,11 @@ test('the check set\'s FP32 outputs kept from the statistics pass equal a run of
   assert.ok(Math.abs(a.outputSqnrDb - b.outputSqnrDb) < 0.01, `${a.outputSqnrDb} vs ${b.outputSqnrDb} dB`);
 
   const partial = new OutputCapture(outputs, 20, 10);
-  await collectStatistics(h.reference, plan.qdqTensors, h.samples.slice(0, 24), h.input, { threads: 1 }, h.modelPath, [], partial);
+  await collectStatistics(h.reference, plan.qdqTensors, h.samples.slice(0, 24), h.input, { threads: 1 }, h.modelPath, { capture: partial });
   assert.equal(await partial.reference(() => encodeModel(h.reference), h.samples.slice(20, 10), h.input, h.modelPath), null,
     'samples past the pass were not seen: no reference');
   const tiny = new OutputCapture(outputs, 0, 8, 16);
-  await collectStatistics(h.reference, plan.qdqTensors, h.samples, h.input, { threads: 1 }, h.modelPath, [], tiny);
+  await collectStatistics(h.reference, plan.qdqTensors, h.samples, h.input, { threads: 1 }, h.modelPath, { capture: tiny });
   assert.equal(await tiny.reference(() => encodeModel(h.reference), h.samples.slice(0, 8), h.input, h.modelPath), null, 'over its byte budget: gives up');
 });
 

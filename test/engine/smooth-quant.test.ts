@@ -20,7 +20,7 @@ import { quantizeModel } from '../../src/engine/commands/quantize';
 import { openDataset, splitIndices } from '../../src/data/dataset';
 import { openSampleSet } from '../../src/engine/runtime/sample-set';
 import { presetPreprocessing, tempDir, writeNpy } from '../fixtures/models';
-import { momentsOfScaled } from '../../src/engine/accuracy/layer-rounding';
+import { momentsOfScaled } from '../../src/engine/accuracy/input-moments';
 import type { MomentTarget } from '../../src/engine/accuracy/input-moments';
 import type { InputMoments } from '../../src/quant/weight-rounding';
 
@@ -95,7 +95,7 @@ test('SmoothQuant keeps the FP32 function, shrinks the outlier channels and rais
   assert.deepEqual([...channels], [['y', D]]);
   const probe = lastAxisMaxProbe(model, channels);
   const [exposed] = [...probe.sourceOf.keys()];
-  const pass = await collectStatistics(probe.model, [], samples, input, { threads: 1, level: 'all' }, 'attention', [], undefined, [exposed]);
+  const pass = await collectStatistics(probe.model, [], samples, input, { threads: 1, level: 'all' }, 'attention', { maxed: [exposed] });
   const fromPass = smoothReference(model, scope, samples.slice(0, 0), input, { threads: 1 }, 'attention',
     new Map([['y', Float64Array.from(pass.maxima.get(exposed)!)]]));
   const again = (await fromPass)!;

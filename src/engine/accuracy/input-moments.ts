@@ -14,6 +14,7 @@ import { AttributeProto, ModelProto, NodeProto, TensorProto } from '../../onnx/p
 import type { TensorFacts } from '../../quant/convert';
 import type { InputMoments, WeightLayout } from '../../quant/weight-rounding';
 import { CalibrationOptions, collectStatistics } from '../runtime/calibrate';
+import { InternalError } from '../../common/errors';
 import type { SampleSet } from '../runtime/sample-set';
 import type { ModelInput } from '../../data/model-input';
 
@@ -292,6 +293,78 @@ export async function collectInputMoments(reference: ModelProto, targets: readon
   if (targets.length === 0) return new Map();
   const probe = momentProbe(reference, targets);
   const { sums } = await collectStatistics(probe.model, [], samples, input, { ...options, tensorBytes: probe.tensorBytes(samples.batch) }, label,
-    probe.outputs);
+    { summed: probe.outputs });
   return probe.read(sums);
+}
+
+/**
+ * The moments of x/s given those of x, for a Gemm/MatMul whose inputs are the channels s scales (input i of block b is
+ * channel b·size + i); null for any other layout.
+ */
+export function momentsOfScaled(moments: InputMoments, target: MomentTarget, s: Float64Array): InputMoments | null {
+  const { groups, blocksPerGroup, size } = moments;
+  if (target.layout === 'conv' || groups !== 1 || blocksPerGroup * size !== s.length) return null;
+  return dividedBy(moments, (b, i) => s[b * size + i]);
+}
+
+/**
+ * The moments of a convolution's input whose channels (dim 1) were divided by s, given those before: input i of block b
+ * of group g reads channel g·(channels per group) + ⌊(b mod blocksPerGroup)·size + i) / kernel size⌋ (blocks hold whole
+ * channels, see input-moments.ts); null for any other layout or a channel count that does not fit.
+ */
+export function momentsOfChannelScaled(moments: InputMoments, target: MomentTarget, s: Float64Array): InputMoments | null {
+  const { groups, blocksPerGroup, size } = moments;
+  const perGroup = blocksPerGroup * size;
+  if (target.layout !== 'conv' || s.length % groups !== 0) return null;
+  const channelsPerGroup = s.length / groups;
+  if (perGroup % channelsPerGroup !== 0) return null;
+  const kernel = perGroup / channelsPerGroup;
+  return dividedBy(moments, (b, i) => s[Math.floor(b / blocksPerGroup) * channelsPerGroup + Math.floor(((b % blocksPerGroup) * size + i) / kernel)]);
+}
+
+/** Σ (x/f)(x/f)ᵀ and Σ x/f for the factor f = factorOf(block, input) of each input. */
+function dividedBy(moments: InputMoments, factorOf: (block: number, input: number) => number): InputMoments {
+  const { groups, blocksPerGroup, size } = moments;
+  const secondMoments = new Float64Array(moments.secondMoments.length);
+  const sums = new Float64Array(moments.sums.length);
+  const f = new Float64Array(size);
+  for (let b = 0; b < groups * blocksPerGroup; b++) {
+    for (let i = 0; i < size; i++) f[i] = factorOf(b, i);
+    const first = b * size;
+    for (let i = 0; i < size; i++) {
+      sums[first + i] = moments.sums[first + i] / f[i];
+      const row = b * size * size + i * size;
+      for (let j = 0; j < size; j++) secondMoments[row + j] = moments.secondMoments[row + j] / (f[i] * f[j]);
+    }
+  }
+  return { ...moments, secondMoments, sums };
+}
+
+/** The moments of two sets of input vectors together. */
+export function addMoments(a: InputMoments, b: InputMoments): InputMoments {
+  if (a.secondMoments.length !== b.secondMoments.length || a.sums.length !== b.sums.length) throw new RangeError('moments of different layouts');
+  return { ...a, secondMoments: a.secondMoments.map((v, i) => v + b.secondMoments[i]), sums: a.sums.map((v, i) => v + b.sums[i]), count: a.count + b.count };
+}
+
+/**
+ * Each target's input moments from the statistics pass: with the equalization folded in, those of the samples before
+ * it, rescaled where the layer reads a rescaled tensor (`scaled`: tensor → the factors its channels were divided by),
+ * plus those after.
+ */
+export function momentsOfPass(probe: MomentProbe, targets: readonly MomentTarget[], graph: Graph,
+  result: { sums: Map<string, Float64Array>; sumsBeforeRescaling: Map<string, Float64Array> | null }, scaled: ReadonlyMap<string, Float32Array>): Map<string, InputMoments> {
+  const after = probe.read(result.sums);
+  if (!result.sumsBeforeRescaling) return after;
+  const before = probe.read(result.sumsBeforeRescaling);
+  const inputOf = new Map(graph.nodes.map((n) => [n.name ?? n.output[0], n.input[0]] as const));
+  const moments = new Map<string, InputMoments>();
+  for (const target of targets) {
+    const [b, a] = [before.get(target.node), after.get(target.node)];
+    const s = scaled.get(inputOf.get(target.node) ?? '');
+    const rescaled = b && s ? momentsOfChannelScaled(b, target, Float64Array.from(s)) : b;
+    if (b && !rescaled) throw new InternalError(`the input moments of '${target.node}' cannot follow its input's rescaled channels`);
+    const total = rescaled && a ? addMoments(rescaled, a) : rescaled ?? a;
+    if (total) moments.set(target.node, total);
+  }
+  return moments;
 }

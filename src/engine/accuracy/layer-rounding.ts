@@ -14,7 +14,7 @@ import type { TensorFacts } from '../../quant/convert';
 import { CalibrationOptions } from '../runtime/calibrate';
 import type { SampleSet } from '../runtime/sample-set';
 import { ModelInput } from '../../data/model-input';
-import { collectInputMoments, DEFAULT_MOMENT_LIMITS, MomentLimits, MomentTarget, planMoments, RoundingCost, roundingCost } from './input-moments';
+import { collectInputMoments, DEFAULT_MOMENT_LIMITS, MomentLimits, momentsOfScaled, MomentTarget, planMoments, RoundingCost, roundingCost } from './input-moments';
 
 /** Which layers are rounded: the cheapest ones within ROUNDING_BUDGET_SECONDS ('budget', --weight-rounding auto), or
  *  every one it can ('all', --weight-rounding on). */
@@ -242,24 +242,4 @@ async function closeRoundingPool(): Promise<void> {
   const closing = pool;
   pool = null;
   await closing?.close();
-}
-
-/**
- * The moments of x/s given those of x, for a Gemm/MatMul whose inputs are the channels s scales (input i of block b is
- * channel b·size + i); null for any other layout.
- */
-export function momentsOfScaled(moments: InputMoments, target: MomentTarget, s: Float64Array): InputMoments | null {
-  const { groups, blocksPerGroup, size } = moments;
-  if (target.layout === 'conv' || groups !== 1 || blocksPerGroup * size !== s.length) return null;
-  const secondMoments = new Float64Array(moments.secondMoments.length);
-  const sums = new Float64Array(moments.sums.length);
-  for (let b = 0; b < blocksPerGroup; b++) {
-    const first = b * size;
-    for (let i = 0; i < size; i++) {
-      sums[first + i] = moments.sums[first + i] / s[first + i];
-      const row = b * size * size + i * size;
-      for (let j = 0; j < size; j++) secondMoments[row + j] = moments.secondMoments[row + j] / (s[first + i] * s[first + j]);
-    }
-  }
-  return { ...moments, secondMoments, sums };
 }

@@ -73,7 +73,7 @@ async function lastAxisMaxima(model: ModelProto, channels: ReadonlyMap<string, n
   options: CalibrationOptions, label: string): Promise<Map<string, Float64Array>> {
   const probe = lastAxisMaxProbe(model, channels);
   // Reduced outputs are new tensors ORT keeps through its optimizations.
-  const { maxima } = await collectStatistics(probe.model, [], samples, input, { ...options, level: 'all' }, label, [], undefined, [...probe.sourceOf.keys()]);
+  const { maxima } = await collectStatistics(probe.model, [], samples, input, { ...options, level: 'all' }, label, { maxed: [...probe.sourceOf.keys()] });
   return lastAxisMaximaOf(probe, maxima);
 }
 

@@ -1,14 +1,16 @@
-// Step 4: calibration — per-channel ranges steer the activation equalization (which rescales the reference graph's
-// weights), then streaming statistics of every Q/DQ'd tensor, shared-scale ones too (returning a layer to FP32 in
-// tuning can leave a data-movement op's output needing its own range), and in the same pass the input moments weight
+// Step 4: calibration — streaming statistics of every Q/DQ'd tensor, shared-scale ones too (returning a layer to FP32
+// in tuning can leave a data-movement op's output needing its own range), and in the same pass the input moments weight
 // rounding needs (unless --weight-rounding off) and the LayerNorm outputs' per-channel maxima SmoothQuant needs (unless
-// --smooth-quant off). The samples (opened with the data, step 2) are decoded once when the
-// passes that read them fit in memory.
+// --smooth-quant off). The activation equalization (which rescales the reference graph's weights) is steered by the
+// channel ranges of the pass's first samples and applied there, the statistics of those samples rescaled with it
+// (runtime/rescaled-tensors.ts); when what that keeps would not fit, a pass of its own measures the ranges first. The
+// samples (opened with the data, step 2) are decoded once when the passes that read them fit in memory.
 import type { TensorStats } from '../../quant/histogram';
-import { equalizePairs, findEqualizationPairs } from '../../quant/equalize';
+import { EqualizationPair, equalizePairs, findEqualizationPairs } from '../../quant/equalize';
+import { keptBytes, Rescaling } from '../runtime/rescaled-tensors';
 import { keepsValues, ruleFor } from '../../quant/registry';
 import type { Graph } from '../../onnx/graph';
-import { momentProbe } from '../accuracy/input-moments';
+import { momentProbe, momentsOfPass } from '../accuracy/input-moments';
 import { lastAxisMaximaOf, lastAxisMaxProbe, smoothedTensors } from '../accuracy/smooth-pass';
 import { LayerRounding } from '../accuracy/layer-rounding';
 import { CalibrationOptions, collectChannelMaxima, collectStatistics } from '../runtime/calibrate';
@@ -49,49 +51,95 @@ export async function calibrate(run: Run, model: PreparedModel, data: Calibratio
   const pairs = request.equalize && model.perChannel ? findEqualizationPairs(planned.graph, model.opset.to, (n) => quantizedNodes.has(n)) : [];
   const { samples } = data;
   const started = performance.now();
-  if (pairs.length > 0) {
-    // Channel ranges only steer the equalization; a few dozen samples are enough.
-    run.progress('calibrate', 0, samples.size, `measuring channel ranges of ${pairs.length} conv pairs`);
-    const maxima = await collectChannelMaxima(reference, pairs.map((p) => p.tensor), samples.slice(0, EQUALIZATION_SAMPLES), input,
-      { ...options, onProgress: run.progressOf('calibrate', (d, t) => `channel ranges ${d}/${t}`, 2) }, paths.model);
-    const equalized = equalizePairs(planned.graph, pairs, maxima, { strength: request.equalizeStrength, deadRatio: 1e-3 }).size;
-    run.log(`equalized channel ranges of ${equalized} tensors`);
-  }
   // Weight rounding's moments ride along the statistics pass: their probes reduce each run to a few small matrices.
+  // (Planning them reads only the layers' shapes, which the equalization keeps.)
   const rounding = request.weightRounding === 'off' ? null : new LayerRounding({
     reference, facts: planned.ctx.facts, samples, input, options, label: paths.model, scope: request.weightRounding === 'on' ? 'all' : 'budget',
   });
   const targets = rounding?.planMissing(planned.plan.quantized.filter((n) => ruleFor(n)?.kind === 'weighted')) ?? [];
-  const probe = targets.length > 0 ? momentProbe(reference, targets) : null;
-  const tensorBytes = probe?.tensorBytes(samples.batch, planned.tensorBytes) ?? planned.tensorBytes;
   // SmoothQuant's per-channel maxima of the LayerNorm outputs it would smooth ride along too (its trial needs no pass
   // of its own for them).
   const quantizedNames = new Set(planned.plan.quantized.map((n) => n.name));
   const smoothed = request.smoothQuant === 'off' ? new Map<string, number>()
     : smoothedTensors(reference, { facts: planned.ctx.facts, opset: planned.ctx.opset, eligible: (n) => quantizedNames.has(n.name) });
-  const maxProbe = lastAxisMaxProbe(probe?.model ?? reference, smoothed);
-  const maxed = [...maxProbe.sourceOf.keys()];
-  run.progress('calibrate', 0, samples.size, `calibrating ${planned.plan.calibrationTensors.length} tensors`
-    + (targets.length > 0 ? ` and the inputs of ${targets.length} layers to round` : ''));
-  const checkOutputs = checkSetCapture(samples.size, sampleBytes(input), input, reference.graph!.output.map((o) => o.name ?? ''));
-  // Exposed tensors stay graph outputs through ORT's optimizations, which make the pass faster (fused, blocked layouts).
+  /** The statistics probe of the reference as its weights are now (a probe holds the weights it was built with). */
+  const probeOf = () => {
+    const moments = targets.length > 0 ? momentProbe(reference, targets) : null;
+    return { moments, maxima: lastAxisMaxProbe(moments?.model ?? reference, smoothed) };
+  };
   // A Reshape's or Transpose's output holds its input's values: measured once, when both are calibrated.
   const sameAs = sameValues(planned.graph, planned.plan.qdqTensors);
   const measured = planned.plan.qdqTensors.filter((t) => !sameAs.has(t));
-  const result = await collectStatistics(maxProbe.model, measured, samples, input,
-    { ...options, level: 'all', tensorBytes, onProgress: run.progressOf('calibrate', (d, t) => `${d}/${t} samples`) }, paths.model, probe?.outputs ?? [],
-    checkOutputs ?? undefined, maxed);
-  const smoothMaxima = lastAxisMaximaOf(maxProbe, result.maxima);
+  const equalize = (maxima: ReadonlyMap<string, Float32Array>) => {
+    const applied = equalizePairs(planned.graph, pairs, new Map(maxima), { strength: request.equalizeStrength, deadRatio: 1e-3 });
+    run.log(`equalized channel ranges of ${applied.size} tensors`);
+    return applied;
+  };
+  const folded = pairs.length > 0 ? foldableEqualization(pairs, measured, planned.tensorDims) : null;
+  if (pairs.length > 0 && !folded) {
+    // Channel ranges only steer the equalization; a few dozen samples are enough.
+    run.progress('calibrate', 0, samples.size, `measuring channel ranges of ${pairs.length} conv pairs`);
+    equalize(await collectChannelMaxima(reference, pairs.map((p) => p.tensor), samples.slice(0, EQUALIZATION_SAMPLES), input,
+      { ...options, onProgress: run.progressOf('calibrate', (d, t) => `channel ranges ${d}/${t}`, 2) }, paths.model));
+  }
+  // Folded: the statistics pass measures the channel ranges on its first samples and equalizes there (rescaled-tensors.ts).
+  let scaled = new Map<string, Float32Array>();
+  const rescaling: Rescaling | undefined = folded ? {
+    samples: EQUALIZATION_SAMPLES, tensors: new Set(folded.keys()),
+    rescale: (maxima) => {
+      const applied = equalize(new Map(pairs.flatMap((p) => (maxima.has(p.tensor) ? [[p.tensor, maxima.get(p.tensor)!] as const] : []))));
+      scaled = new Map([...folded].flatMap(([t, pair]) => (applied.has(pair) ? [[t, applied.get(pair)!] as const] : [])));
+      return { model: probeOf().maxima.model, scales: scaled };
+    },
+  } : undefined;
+  const probe = probeOf();
+  const maxed = [...probe.maxima.sourceOf.keys()];
+  run.progress('calibrate', 0, samples.size, `calibrating ${planned.plan.calibrationTensors.length} tensors`
+    + (targets.length > 0 ? ` and the inputs of ${targets.length} layers to round` : '')
+    + (folded ? `, equalizing ${pairs.length} conv pairs after ${EQUALIZATION_SAMPLES} samples` : ''));
+  const checkOutputs = checkSetCapture(samples.size, sampleBytes(input), input, reference.graph!.output.map((o) => o.name ?? ''));
+  const tensorBytes = probe.moments?.tensorBytes(samples.batch, planned.tensorBytes) ?? planned.tensorBytes;
+  // Exposed tensors stay graph outputs through ORT's optimizations, which make the pass faster (fused, blocked layouts).
+  const result = await collectStatistics(probe.maxima.model, measured, samples, input,
+    { ...options, level: 'all', tensorBytes, onProgress: run.progressOf('calibrate', (d, t) => `${d}/${t} samples`) }, paths.model,
+    { summed: probe.moments?.outputs ?? [], capture: checkOutputs ?? undefined, maxed, rescaling });
+  const smoothMaxima = lastAxisMaximaOf(probe.maxima, result.maxima);
   for (const [t, source] of sameAs) {
     const stats = result.stats.get(source);
     if (stats) result.stats.set(t, stats);
   }
   if (result.passes > 1) run.log(`calibration read the samples ${result.passes} times to keep exposed tensors within the memory budget`);
-  if (probe) rounding!.adopt(targets, probe.read(result.sums), 0);
+  if (probe.moments) rounding!.adopt(targets, momentsOfPass(probe.moments, targets, planned.graph, result, scaled), 0);
   return {
     stats: result.stats, samples, images: result.images, seconds: (performance.now() - started) / 1000, passes: result.passes,
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024), options, rounding, checkOutputs, smoothMaxima,
   };
+}
+
+/** Bytes of the first samples' values the statistics pass may keep to fold the equalization into it. */
+const FOLD_KEPT_BYTES = 192 * 2 ** 20;
+
+/**
+ * The measured tensors the equalization of `pairs` rescales (each pair's tensor, and its producer's output when an
+ * activation sits between), each with its pair's tensor — when the statistics pass can equalize after its first
+ * samples: every pair's tensor is measured, the dims of each are known, and what the pass keeps of them fits
+ * FOLD_KEPT_BYTES. Else null (a pass of its own measures the channel ranges first).
+ */
+function foldableEqualization(pairs: readonly EqualizationPair[], measured: readonly string[],
+  dimsOf: (tensor: string) => readonly number[] | undefined): Map<string, string> | null {
+  const calibrated = new Set(measured);
+  const rescaled = new Map<string, string>();
+  for (const pair of pairs) {
+    if (!calibrated.has(pair.tensor)) return null;
+    for (const t of [pair.tensor, ...(pair.activation ? [pair.producer.output[0]] : [])]) if (calibrated.has(t)) rescaled.set(t, pair.tensor);
+  }
+  let bytes = 0;
+  for (const t of rescaled.keys()) {
+    const dims = dimsOf(t);
+    if (!dims || dims.length < 2 || dims.some((d) => !(d > 0))) return null;
+    bytes += keptBytes(dims, EQUALIZATION_SAMPLES);
+  }
+  return bytes <= FOLD_KEPT_BYTES ? rescaled : null;
 }
 
 /**

@@ -9,7 +9,9 @@ import type * as ort from 'onnxruntime-node';
 import { encodeModel, ModelProto, NodeProto, TensorProto } from '../../onnx/proto';
 import { TensorStats } from '../../quant/histogram';
 import type { ReductionKind, ReductionResult } from '../../quant/tensor-reductions';
-import { halfPrecisionProbe, PickWalks, statsFromHalf } from './half-exposure';
+import { HalfExposure, halfPrecisionProbe, PickWalks, statsFromHalf } from './half-exposure';
+import { RescaledTensors, Rescaling } from './rescaled-tensors';
+import { InternalError } from '../../common/errors';
 import type { ModelInput } from '../../data/model-input';
 import { withExtraOutputs } from './prepare';
 import { OptimizationLevel, openSession, runFloat } from './session';
@@ -55,7 +57,7 @@ export interface CalibrationResult {
  */
 export async function forEachBatch(model: ModelProto, tensors: readonly string[], samples: SampleSet,
   input: ModelInput, options: CalibrationOptions, label: string, visit: (tensor: string, value: ort.Tensor) => void,
-  afterRun?: () => Promise<void>, capture?: OutputCapture): Promise<{ samples: number; passes: number }> {
+  afterRun?: () => Promise<void>, capture?: Capture): Promise<{ samples: number; passes: number }> {
   const plan = planExposure(tensors, options.tensorBytes ?? (() => undefined), samples.batch, options.exposureBudget ?? EXPOSURE_BUDGET_BYTES);
   const total = samples.size * plan.groups.length;
   let done = 0;
@@ -96,40 +98,71 @@ export async function forEachBatch(model: ModelProto, tensors: readonly string[]
 }
 
 /**
- * Folds every exposed tensor into a reduction of `kind` on the reducing thread, overlapping the next run. One run's
- * tensors may wait there while the next is computed, so the runs are planned within 2/3 of the exposure budget: the
- * peak stays what one run within the whole budget costs when folded here.
+ * Runs `model` over `samples`, folding every exposed tensor into `pass` (under the name `route` gives it; null: the
+ * tensor was taken elsewhere) on the reducing thread, overlapping the next run. One run's tensors may wait there while
+ * the next is computed, so the runs are planned within 2/3 of the exposure budget: the peak stays what one run within
+ * the whole budget costs when folded here.
  */
+async function foldBatches(pass: ReducePass, model: ModelProto, tensors: readonly string[], samples: SampleSet, input: ModelInput,
+  options: CalibrationOptions, label: string, capture?: Capture, route: (tensor: string, value: ort.Tensor) => string | null = (t) => t):
+  Promise<{ samples: number; passes: number }> {
+  let posted = 0;
+  const budget = Math.floor(((options.exposureBudget ?? EXPOSURE_BUDGET_BYTES) * 2) / 3);
+  // ORT's threads share the cores with the folding (and any decoding still going on): they must not spin.
+  return forEachBatch(model, tensors, samples, input, { ...options, exposureBudget: budget, spin: false }, label,
+    (t, value) => {
+      const name = route(t, value);
+      if (name !== null) posted += pass.add(name, value);
+    },
+    async () => {
+      await pass.settle(posted);
+      posted = 0;
+    }, capture);
+}
+
+/** Folds every exposed tensor into a reduction of `kind` on the reducing thread (see foldBatches). */
 export async function reduceTensors(model: ModelProto, tensors: readonly string[], kind: ReductionKind | ((tensor: string) => ReductionKind), samples: SampleSet,
   input: ModelInput, options: CalibrationOptions, label: string, capture?: OutputCapture): Promise<{ results: Map<string, ReductionResult>; samples: number; passes: number }> {
   const pass = new ReducePass(kind);
   try {
-    let posted = 0;
-    const budget = Math.floor(((options.exposureBudget ?? EXPOSURE_BUDGET_BYTES) * 2) / 3);
-    // ORT's threads share the cores with the folding (and any decoding still going on): they must not spin.
-    const counted = await forEachBatch(model, tensors, samples, input, { ...options, exposureBudget: budget, spin: false }, label,
-      (t, value) => { posted += pass.add(t, value); },
-      async () => {
-        await pass.settle(posted);
-        posted = 0;
-      }, capture);
+    const counted = await foldBatches(pass, model, tensors, samples, input, options, label, capture);
     return { results: await pass.finish(), ...counted };
   } finally {
     pass.drop();
   }
 }
 
+/** What a statistics pass gathers besides the histograms of its tensors. */
+export interface StatisticsExtras {
+  /** Outputs of probe nodes that already reduce a run to a fixed size (e.g. weight rounding's input moments): summed element-wise over runs. */
+  summed?: readonly string[];
+  /** Probe outputs [1, C] of a run's max |x| per channel (e.g. SmoothQuant's): their maxima over runs. */
+  maxed?: readonly string[];
+  /** Keeps the model outputs of some of the samples (the check set's FP32 outputs). */
+  capture?: OutputCapture;
+  /** Channels the pass rescales after its first samples (activation equalization; see rescaled-tensors.ts). */
+  rescaling?: Rescaling;
+}
+
+export interface StatisticsResult extends CalibrationResult {
+  /** The element-wise sums of `summed` (over the samples after the rescaling, when there was one). */
+  sums: Map<string, Float64Array>;
+  /** The sums of `summed` over the samples before the rescaling (null without one): of the tensors as they were. */
+  sumsBeforeRescaling: Map<string, Float64Array> | null;
+  maxima: Map<string, Float32Array>;
+}
+
 /**
- * Histogram statistics of `tensors`; in the same pass, the element-wise sums over batches of `summed` (outputs of probe
- * nodes that already reduce a run to a fixed size, e.g. weight rounding's input moments) and the per-channel maxima of
- * `maxed` (probe outputs [1, C] of a run's max |x| per channel, e.g. SmoothQuant's).
+ * Histogram statistics of `tensors` over `samples`, with what `extras` asks for in the same pass. With a rescaling,
+ * the statistics are those of the rescaled model over every sample.
  */
 export async function collectStatistics(model: ModelProto, tensors: readonly string[], samples: SampleSet,
-  input: ModelInput, options: CalibrationOptions, label: string, summed: readonly string[] = [], capture?: OutputCapture,
-  maxed: readonly string[] = []): Promise<CalibrationResult & { sums: Map<string, Float64Array>; maxima: Map<string, Float32Array> }> {
+  input: ModelInput, options: CalibrationOptions, label: string, extras: StatisticsExtras = {}): Promise<StatisticsResult> {
   const started = performance.now();
-  // Large tensors with known dims leave ORT in half precision beside their exact extent (half-exposure.ts).
-  const half = halfPrecisionProbe(model, tensors, options.tensorDims);
+  const { summed = [], maxed = [], capture, rescaling } = extras;
+  // Large tensors with known dims leave ORT in half precision beside their exact extent (half-exposure.ts); those to be
+  // rescaled leave it in float32 until they are.
+  const half = halfPrecisionProbe(model, tensors, options.tensorDims, rescaling?.tensors);
   const kinds = new Map<string, ReductionKind>([...tensors.map((t) => [t, 'histogram'] as const), ...summed.map((t) => [t, 'sum'] as const),
     ...maxed.map((t) => [t, 'channel-max'] as const)]);
   const sourceOf = new Map<string, string>();
@@ -139,16 +172,54 @@ export async function collectStatistics(model: ModelProto, tensors: readonly str
     kinds.set(e.extent, 'extent');
     sourceOf.set(e.values, t);
   }
+  // Before a rescaling, the summed outputs are folded under names of their own (the caller rescales those sums).
+  const before = new Map<string, string>(rescaling ? summed.map((t) => [t, `${t} (before rescaling)`]) : []);
+  const beforeNames = new Set<string>(before.values());
+  /** Outputs of a few values per channel (a rescaling's channel extents). */
+  const perChannel = new Set<string>();
   // A float16 copy takes half its source's bytes; an extent, two floats; a run's maxima, next to nothing.
   const tensorBytes = (t: string): number | undefined => {
     const source = sourceOf.get(t);
     if (source !== undefined) return (options.tensorBytes?.(source) ?? 0) / 2 || undefined;
     const kind = kinds.get(t);
-    return kind === 'extent' || kind === 'channel-max' ? 8 : options.tensorBytes?.(t);
+    return kind === 'extent' || kind === 'channel-max' || perChannel.has(t) ? 8 : options.tensorBytes?.(t);
   };
   const walks = new PickWalks(half.exposed);
-  const { results, samples: images, passes } = await reduceTensors(half.model, [...kinds.keys()], (t) => kinds.get(t) ?? 'histogram',
-    samples, input, { ...options, tensorBytes, runInputs: (n, fetched) => walks.feeds(n, fetched) }, label, capture);
+  const passOptions = { ...options, tensorBytes, runInputs: (n: number, fetched: ReadonlySet<string>) => walks.feeds(n, fetched) };
+  const pass = new ReducePass((t) => kinds.get(t) ?? (beforeNames.has(t) ? 'sum' : 'histogram'));
+  let results: Map<string, ReductionResult>;
+  let images: number;
+  let passes: number;
+  /** The model the statistics describe (the rescaled one after a rescaling). */
+  let described = model;
+  try {
+    if (!rescaling) {
+      ({ samples: images, passes } = await foldBatches(pass, half.model, [...kinds.keys()], samples, input, passOptions, label, capture));
+    } else {
+      const first = Math.min(rescaling.samples, samples.size);
+      const kept = new RescaledTensors(rescaling.tensors, options.tensorDims ?? (() => undefined), half.exposed);
+      const probe = kept.probe(half.model);
+      for (const t of probe.outputs) perChannel.add(t);
+      // Progress over the whole pass: the samples before the rescaling, then the others.
+      const progressOf = (from: number, count: number) => (done: number, total: number) => options.onProgress?.(from + Math.round((done / total) * count), samples.size);
+      const unexposed = kept.unexposed;
+      const measured = await foldBatches(pass, probe.model, [...[...kinds.keys()].filter((t) => !unexposed.has(t)), ...probe.outputs],
+        samples.slice(0, first), input, { ...passOptions, onProgress: progressOf(0, first) }, label, capture,
+        (t, value) => (kept.take(t, value, (x) => walks.startOf(x)) ? null : before.get(t) ?? t));
+      const { model: rescaled, scales } = rescaling.rescale(kept.maxima());
+      for (const u of kept.updates(scales)) pass.addData(u.tensor, u.data, u.dims);
+      described = rescaled;
+      const next = halfPrecisionProbe(rescaled, tensors, options.tensorDims);
+      requireSameExposure(half.exposed, next.exposed);
+      const rest = samples.size > first ? await foldBatches(pass, next.model, [...kinds.keys()], samples.slice(first, samples.size - first), input,
+        { ...passOptions, onProgress: progressOf(first, samples.size - first) }, label, capture && shiftedCapture(capture, first)) : { samples: 0, passes: 0 };
+      images = measured.samples + rest.samples;
+      passes = Math.max(measured.passes, rest.passes);
+    }
+    results = await pass.finish();
+  } finally {
+    pass.drop();
+  }
   const stats = new Map<string, TensorStats>();
   const again: string[] = [];
   for (const t of tensors) {
@@ -167,17 +238,36 @@ export async function collectStatistics(model: ModelProto, tensors: readonly str
   let extraPasses = 0;
   if (again.length > 0) {
     // Ranges a half cannot hold (rare: beyond ±65504, or tiny): those tensors once more, in float32.
-    const redo = await collectStatistics(model, again, samples, input, { ...options, tensorDims: undefined }, label);
+    const redo = await collectStatistics(described, again, samples, input, { ...options, tensorDims: undefined }, label);
     for (const [t, s] of redo.stats) stats.set(t, s);
     extraPasses = redo.passes;
   }
   const sums = new Map<string, Float64Array>();
   const maxima = new Map<string, Float32Array>();
   for (const [t, r] of results) {
-    if (r.kind === 'sum') sums.set(t, r.sum);
+    if (r.kind === 'sum' && !beforeNames.has(t)) sums.set(t, r.sum);
     else if (r.kind === 'channel-max') maxima.set(t, r.maxima);
   }
-  return { stats, sums, maxima, images, seconds: (performance.now() - started) / 1000, passes: passes + extraPasses };
+  const sumsBeforeRescaling = rescaling ? new Map(summed.flatMap((t) => {
+    const r = results.get(before.get(t)!);
+    return r?.kind === 'sum' ? [[t, r.sum] as const] : [];
+  })) : null;
+  return { stats, sums, sumsBeforeRescaling, maxima, images, seconds: (performance.now() - started) / 1000, passes: passes + extraPasses };
+}
+
+/** The outputs a pass keeps: its own, or those of a pass whose samples start further on. */
+type Capture = Pick<OutputCapture, 'names' | 'add'>;
+
+/** `capture` for a pass over the samples from `first` on (its runs count their samples from 0). */
+function shiftedCapture(capture: Capture, first: number): Capture {
+  return { names: capture.names, add: (offset, samples, outputs) => capture.add(offset + first, samples, outputs) };
+}
+
+/** The rescaled model's probe must expose each tensor as the first one did: the picks walk on across both. */
+function requireSameExposure(first: ReadonlyMap<string, HalfExposure>, next: ReadonlyMap<string, HalfExposure>): void {
+  const key = (e: HalfExposure) => `${e.values}|${e.extent}|${e.walk.start}|${e.walk.stride}|${e.walk.perSample}`;
+  const same = first.size === next.size && [...first].every(([t, e]) => next.has(t) && key(next.get(t)!) === key(e));
+  if (!same) throw new InternalError('the rescaled model\'s statistics probe exposes its tensors differently from the first one');
 }
 
 /**

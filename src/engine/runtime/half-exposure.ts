@@ -72,10 +72,11 @@ export interface HalfExposure {
 /**
  * A copy of `model` with every tensor of at least HALF_MIN_VALUES values per sample (rank ≥ 1, dims known) exposed as
  * float16 plus its [min, max]. Tensors of unknown dims (all of them without `dimsOf`) or fewer values are not in the
- * map (expose them as they are).
+ * map (expose them as they are). The tensors of `floatPicks` have their picks exposed in float32 instead, without
+ * their extent (the same picks under the same names: rescaled-tensors.ts rescales them before they are counted).
  */
-export function halfPrecisionProbe(model: ModelProto, tensors: readonly string[], dimsOf: ((tensor: string) => readonly number[] | undefined) | undefined):
-  { model: ModelProto; exposed: Map<string, HalfExposure> } {
+export function halfPrecisionProbe(model: ModelProto, tensors: readonly string[], dimsOf: ((tensor: string) => readonly number[] | undefined) | undefined,
+  floatPicks: ReadonlySet<string> = new Set()): { model: ModelProto; exposed: Map<string, HalfExposure> } {
   const exposed = new Map<string, HalfExposure>();
   if (!dimsOf) return { model, exposed };
   const graph = new Graph(model.graph!);
@@ -109,13 +110,19 @@ export function halfPrecisionProbe(model: ModelProto, tensors: readonly string[]
       makeNode('Reshape', [t, int64([1], -1)], [flat], graph.uniqueName(`${flat}_Reshape`)),
       makeNode('Size', [t], [size], graph.uniqueName(`${size}_Size`)),
       makeNode('Range', [start, size, int64([], stride)], [picks], graph.uniqueName(`${picks}_Range`)),
-      makeNode('Gather', [flat, picks], [picked], graph.uniqueName(`${picked}_Gather`), [intAttribute('axis', 0)]),
-      makeNode('Cast', [picked], [values], graph.uniqueName(`${values}_Cast`), [intAttribute('to', FLOAT16)]),
-      makeNode('ReduceMin', [t], [low], graph.uniqueName(`${low}_ReduceMin`), [keepdims]),
-      makeNode('ReduceMax', [t], [high], graph.uniqueName(`${high}_ReduceMax`), [keepdims]),
-      makeNode('Concat', [low, high], [extent], graph.uniqueName(`${extent}_Concat`), [intAttribute('axis', 0)]));
+      makeNode('Gather', [flat, picks], [floatPicks.has(t) ? values : picked], graph.uniqueName(`${picked}_Gather`), [intAttribute('axis', 0)]));
     inputs.push({ name: start, type: { tensor_type: { elem_type: INT64, shape: { dim: [] } } } });
-    outputs.push({ name: values, type: { tensor_type: { elem_type: FLOAT16 } } }, { name: extent, type: { tensor_type: { elem_type: FLOAT } } });
+    if (floatPicks.has(t)) {
+      // The picks as they are, and no extent (the rescaled tensor's follows from its channels': rescaled-tensors.ts).
+      outputs.push({ name: values, type: { tensor_type: { elem_type: FLOAT } } });
+    } else {
+      nodes.push(
+        makeNode('Cast', [picked], [values], graph.uniqueName(`${values}_Cast`), [intAttribute('to', FLOAT16)]),
+        makeNode('ReduceMin', [t], [low], graph.uniqueName(`${low}_ReduceMin`), [keepdims]),
+        makeNode('ReduceMax', [t], [high], graph.uniqueName(`${high}_ReduceMax`), [keepdims]),
+        makeNode('Concat', [low, high], [extent], graph.uniqueName(`${extent}_Concat`), [intAttribute('axis', 0)]));
+      outputs.push({ name: values, type: { tensor_type: { elem_type: FLOAT16 } } }, { name: extent, type: { tensor_type: { elem_type: FLOAT } } });
+    }
     exposed.set(t, { values, extent, walk: { start, stride, perSample } });
   }
   const g = model.graph!;
@@ -133,6 +140,8 @@ export function halfPrecisionProbe(model: ModelProto, tensors: readonly string[]
 export class PickWalks {
   /** Per exposed tensor, where the next run's first pick falls. */
   private readonly next = new Map<string, number>();
+  /** Per exposed tensor, where the first pick of the run feeds() was last asked for falls. */
+  private readonly last = new Map<string, number>();
 
   constructor(private readonly exposed: ReadonlyMap<string, HalfExposure>) {}
 
@@ -146,12 +155,18 @@ export class PickWalks {
       const counted = fetched.has(values);
       const start = counted ? this.next.get(t) ?? 0 : 0;
       feeds[walk.start] = new ort.Tensor('int64', BigInt64Array.of(BigInt(start)), []);
+      this.last.set(t, start);
       if (!counted) continue;
       const length = samples * walk.perSample;
       const end = start >= length ? start : start + Math.ceil((length - start) / walk.stride) * walk.stride;
       this.next.set(t, end - length);
     }
     return feeds;
+  }
+
+  /** Where the first pick of `tensor` falls in the run feeds() was last asked for (its position in the run's values). */
+  startOf(tensor: string): number {
+    return this.last.get(tensor) ?? 0;
   }
 }
 

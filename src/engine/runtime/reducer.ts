@@ -125,11 +125,15 @@ export class ReducePass {
 
   /** Hands `value` (float32, or float16 bit patterns) over; its data is unusable afterwards. Returns the bytes handed over. */
   add(tensor: string, value: ort.Tensor): number {
-    const given = value.data as TensorData;
+    return this.addData(tensor, value.data as TensorData, value.dims);
+  }
+
+  /** Hands over `given` as a tensor of `dims` (see add). */
+  addData(tensor: string, given: TensorData, dims: readonly number[]): number {
     // Move the buffer when the tensor owns it whole, else a copy.
     const data = given.byteOffset === 0 && given.byteLength === given.buffer.byteLength ? given : given.slice();
     const bytes = data.byteLength; // 0 once the buffer has moved
-    this.thread.post({ type: 'update', pass: this.pass, kind: typeof this.kind === 'string' ? this.kind : this.kind(tensor), tensor, data, dims: [...value.dims] }, [data.buffer as ArrayBuffer]);
+    this.thread.post({ type: 'update', pass: this.pass, kind: typeof this.kind === 'string' ? this.kind : this.kind(tensor), tensor, data, dims: [...dims] }, [data.buffer as ArrayBuffer]);
     return bytes;
   }
 
