@@ -76,7 +76,6 @@ test('equalizing after the first samples of the statistics pass gives the statis
   const foldedGraph = new Graph(folded.graph!);
   const foldedPairs = findEqualizationPairs(foldedGraph, 13, () => true);
   const pairOf = new Map([['c1', 'r1'], ['r1', 'r1'], ['r2', 'r2']]);
-  let scaled = new Map<string, Float32Array>();
   let foldedScales = new Map<string, Float32Array>();
   const foldedProbe = momentProbe(folded, targets);
   const got = await collectStatistics(foldedProbe.model, TENSORS, samples, input, options, modelPath, {
@@ -85,8 +84,7 @@ test('equalizing after the first samples of the statistics pass gives the statis
       samples: BEFORE, tensors: new Set(pairOf.keys()),
       rescale: (measured) => {
         foldedScales = equalizePairs(foldedGraph, foldedPairs, new Map([...measured].filter(([t]) => t === 'r1' || t === 'r2')), EQUALIZE);
-        scaled = new Map([...pairOf].map(([t, pair]) => [t, foldedScales.get(pair)!]));
-        return { model: momentProbe(folded, targets).model, scales: scaled };
+        return { model: momentProbe(folded, targets).model, scales: new Map([...pairOf].map(([t, pair]) => [t, foldedScales.get(pair)!])) };
       },
     },
   });
@@ -113,7 +111,8 @@ test('equalizing after the first samples of the statistics pass gives the statis
     assert.ok(worst < 1e-3, `${t}: cumulative shares within 0.1 % (${worst})`);
   }
   const wantMoments = separateProbe.read(want.sums);
-  const gotMoments = momentsOfPass(foldedProbe, targets, foldedGraph, got, scaled);
+  assert.deepEqual([...got.rescaledBy.keys()].sort(), ['c1', 'r1', 'r2'], 'the result says which tensors were rescaled');
+  const gotMoments = momentsOfPass(foldedProbe, targets, foldedGraph, got);
   for (const target of targets) {
     const [g, w] = [gotMoments.get(target.node)!, wantMoments.get(target.node)!];
     assert.equal(g.count, w.count, `${target.node}: vectors`);

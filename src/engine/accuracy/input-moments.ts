@@ -13,7 +13,7 @@ import { makeTensor } from '../../onnx/tensor';
 import { AttributeProto, ModelProto, NodeProto, TensorProto } from '../../onnx/proto';
 import type { TensorFacts } from '../../quant/convert';
 import type { InputMoments, WeightLayout } from '../../quant/weight-rounding';
-import { CalibrationOptions, collectStatistics } from '../runtime/calibrate';
+import { CalibrationOptions, collectStatistics, StatisticsResult } from '../runtime/calibrate';
 import { InternalError } from '../../common/errors';
 import type { SampleSet } from '../runtime/sample-set';
 import type { ModelInput } from '../../data/model-input';
@@ -347,12 +347,11 @@ export function addMoments(a: InputMoments, b: InputMoments): InputMoments {
 }
 
 /**
- * Each target's input moments from the statistics pass: with the equalization folded in, those of the samples before
- * it, rescaled where the layer reads a rescaled tensor (`scaled`: tensor → the factors its channels were divided by),
- * plus those after.
+ * Each target's input moments from the statistics pass: after a rescaling of channels in the pass (the equalization),
+ * those of the samples before it, rescaled where the layer reads a rescaled tensor, plus those after.
  */
-export function momentsOfPass(probe: MomentProbe, targets: readonly MomentTarget[], graph: Graph,
-  result: { sums: Map<string, Float64Array>; sumsBeforeRescaling: Map<string, Float64Array> | null }, scaled: ReadonlyMap<string, Float32Array>): Map<string, InputMoments> {
+export function momentsOfPass(probe: MomentProbe, targets: readonly MomentTarget[], graph: Graph, result: Pick<StatisticsResult,
+  'sums' | 'sumsBeforeRescaling' | 'rescaledBy'>): Map<string, InputMoments> {
   const after = probe.read(result.sums);
   if (!result.sumsBeforeRescaling) return after;
   const before = probe.read(result.sumsBeforeRescaling);
@@ -360,7 +359,7 @@ export function momentsOfPass(probe: MomentProbe, targets: readonly MomentTarget
   const moments = new Map<string, InputMoments>();
   for (const target of targets) {
     const [b, a] = [before.get(target.node), after.get(target.node)];
-    const s = scaled.get(inputOf.get(target.node) ?? '');
+    const s = result.rescaledBy.get(inputOf.get(target.node) ?? '');
     const rescaled = b && s ? momentsOfChannelScaled(b, target, Float64Array.from(s)) : b;
     if (b && !rescaled) throw new InternalError(`the input moments of '${target.node}' cannot follow its input's rescaled channels`);
     const total = rescaled && a ? addMoments(rescaled, a) : rescaled ?? a;

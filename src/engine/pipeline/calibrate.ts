@@ -83,13 +83,12 @@ export async function calibrate(run: Run, model: PreparedModel, data: Calibratio
       { ...options, onProgress: run.progressOf('calibrate', (d, t) => `channel ranges ${d}/${t}`, 2) }, paths.model));
   }
   // Folded: the statistics pass measures the channel ranges on its first samples and equalizes there (rescaled-tensors.ts).
-  let scaled = new Map<string, Float32Array>();
   const rescaling: Rescaling | undefined = folded ? {
     samples: EQUALIZATION_SAMPLES, tensors: new Set(folded.keys()),
     rescale: (maxima) => {
       const applied = equalize(new Map(pairs.flatMap((p) => (maxima.has(p.tensor) ? [[p.tensor, maxima.get(p.tensor)!] as const] : []))));
-      scaled = new Map([...folded].flatMap(([t, pair]) => (applied.has(pair) ? [[t, applied.get(pair)!] as const] : [])));
-      return { model: probeOf().maxima.model, scales: scaled };
+      const scales = new Map([...folded].flatMap(([t, pair]) => (applied.has(pair) ? [[t, applied.get(pair)!] as const] : [])));
+      return { model: probeOf().maxima.model, scales };
     },
   } : undefined;
   const probe = probeOf();
@@ -109,7 +108,7 @@ export async function calibrate(run: Run, model: PreparedModel, data: Calibratio
     if (stats) result.stats.set(t, stats);
   }
   if (result.passes > 1) run.log(`calibration read the samples ${result.passes} times to keep exposed tensors within the memory budget`);
-  if (probe.moments) rounding!.adopt(targets, momentsOfPass(probe.moments, targets, planned.graph, result, scaled), 0);
+  if (probe.moments) rounding!.adopt(targets, momentsOfPass(probe.moments, targets, planned.graph, result), 0);
   return {
     stats: result.stats, samples, images: result.images, seconds: (performance.now() - started) / 1000, passes: result.passes,
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024), options, rounding, checkOutputs, smoothMaxima,

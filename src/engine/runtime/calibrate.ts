@@ -149,6 +149,8 @@ export interface StatisticsResult extends CalibrationResult {
   sums: Map<string, Float64Array>;
   /** The sums of `summed` over the samples before the rescaling (null without one): of the tensors as they were. */
   sumsBeforeRescaling: Map<string, Float64Array> | null;
+  /** The factors the rescaling divided each rescaled tensor's channels by (empty without one). */
+  rescaledBy: ReadonlyMap<string, Float32Array>;
   maxima: Map<string, Float32Array>;
 }
 
@@ -192,6 +194,7 @@ export async function collectStatistics(model: ModelProto, tensors: readonly str
   let passes: number;
   /** The model the statistics describe (the rescaled one after a rescaling). */
   let described = model;
+  let rescaledBy: ReadonlyMap<string, Float32Array> = new Map();
   try {
     if (!rescaling) {
       ({ samples: images, passes } = await foldBatches(pass, half.model, [...kinds.keys()], samples, input, passOptions, label, capture));
@@ -209,6 +212,7 @@ export async function collectStatistics(model: ModelProto, tensors: readonly str
       const { model: rescaled, scales } = rescaling.rescale(kept.maxima());
       for (const u of kept.updates(scales)) pass.addData(u.tensor, u.data, u.dims);
       described = rescaled;
+      rescaledBy = scales;
       const next = halfPrecisionProbe(rescaled, tensors, options.tensorDims);
       requireSameExposure(half.exposed, next.exposed);
       const rest = samples.size > first ? await foldBatches(pass, next.model, [...kinds.keys()], samples.slice(first, samples.size - first), input,
@@ -252,7 +256,7 @@ export async function collectStatistics(model: ModelProto, tensors: readonly str
     const r = results.get(before.get(t)!);
     return r?.kind === 'sum' ? [[t, r.sum] as const] : [];
   })) : null;
-  return { stats, sums, sumsBeforeRescaling, maxima, images, seconds: (performance.now() - started) / 1000, passes: passes + extraPasses };
+  return { stats, sums, sumsBeforeRescaling, rescaledBy, maxima, images, seconds: (performance.now() - started) / 1000, passes: passes + extraPasses };
 }
 
 /** The outputs a pass keeps: its own, or those of a pass whose samples start further on. */
