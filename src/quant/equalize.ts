@@ -81,7 +81,7 @@ export interface EqualizeOptions {
  * Rescales each pair given per-channel maxima of |tensor| measured on calibration data. Returns the scale factors
  * applied per tensor (values of tensor channel c are divided by s[c]).
  */
-export function equalizePairs(graph: Graph, pairs: readonly EqualizationPair[], channelMax: Map<string, Float32Array>, options: EqualizeOptions): Map<string, Float32Array> {
+export function equalizePairs(graph: Graph, pairs: readonly EqualizationPair[], channelMax: ReadonlyMap<string, Float32Array>, options: EqualizeOptions): Map<string, Float32Array> {
   const applied = new Map<string, Float32Array>();
   for (const pair of pairs) {
     const maxima = channelMax.get(pair.tensor);

@@ -3,6 +3,7 @@
 // producer's output, its ReLU's output (exposed in half precision) and a smaller one exposed whole — the same extent,
 // count and histogram, and for the layers reading them the same Σ x xᵀ and Σ x, to float rounding. A tensor the
 // equalization leaves alone (the model input) is unchanged. Its channels span 2^-4..2^3, so the scales are far from 1.
+// At opset 13 and 18 (where the per-channel reductions take their axes as an input).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -29,7 +30,7 @@ const TENSORS = ['x', 'c1', 'r1', 'r2'];
 const EQUALIZE = { strength: 0.5, deadRatio: 1e-3 };
 
 /** x → Conv 3×3 (output channel c scaled by 2^(c-4)) → Relu → Conv 3×3 stride 4 → Relu → Conv 1×1. */
-function pairsModel(): ModelProto {
+function pairsModel(opset: number): ModelProto {
   const r = rng(9);
   const w1 = randomTensor('w1', [8, 4, 3, 3], r, 0.3);
   const values = tensorToFloat32(w1);
@@ -42,16 +43,16 @@ function pairsModel(): ModelProto {
     conv('3', 'r2', 'out', 1, 1),
   ], [makeTensor('w1', [8, 4, 3, 3], values), randomTensor('b1', [8], r, 0.1), randomTensor('w2', [8, 8, 3, 3], r, 0.2), randomTensor('b2', [8], r, 0.1),
     randomTensor('w3', [4, 8, 1, 1], r, 0.3), randomTensor('b3', [4], r, 0.1)],
-  [valueInfo('x', ['N', 4, SIZE, SIZE])], [valueInfo('out', ['N', 4, SIZE / 4, SIZE / 4])], 13, 'octet-test-fixture');
+  [valueInfo('x', ['N', 4, SIZE, SIZE])], [valueInfo('out', ['N', 4, SIZE / 4, SIZE / 4])], opset, 'octet-test-fixture');
 }
 
 const close = (a: number, b: number, what: string, tolerance = 1e-5) =>
   assert.ok(Math.abs(a - b) <= tolerance * Math.max(Math.abs(a), Math.abs(b), 1e-12), `${what}: ${a} vs ${b}`);
 
-test('equalizing after the first samples of the statistics pass gives the statistics and moments of a pass over the equalized model', async () => {
+for (const opset of [13, 18]) test(`equalizing after the first samples of the statistics pass gives the statistics and moments of a pass over the equalized model (opset ${opset})`, async () => {
   const dir = tempDir();
   const modelPath = join(dir, 'pairs.onnx');
-  const model = pairsModel();
+  const model = pairsModel(opset);
   const input = describeInput(model, modelPath);
   const data = await openDataset(writeImageNpy(dir, SAMPLES, [4, SIZE, SIZE], 5), { input, preprocessing: presetPreprocessing('raw', null) });
   const samples = await openSampleSet(data, splitIndices(data.size, SAMPLES, 0), input, 4, { passes: 4 });
@@ -62,7 +63,7 @@ test('equalizing after the first samples of the statistics pass gives the statis
   // As before: the channel maxima of a pass of their own over the first samples, equalize, then the statistics pass.
   const separate = copyProto(model);
   const separateGraph = new Graph(separate.graph!);
-  const separatePairs = findEqualizationPairs(separateGraph, 13, () => true);
+  const separatePairs = findEqualizationPairs(separateGraph, opset, () => true);
   assert.deepEqual(separatePairs.map((p) => p.tensor), ['r1', 'r2']);
   const maxima = await collectChannelMaxima(separate, separatePairs.map((p) => p.tensor), samples.slice(0, BEFORE), input, options, modelPath);
   const separateScales = equalizePairs(separateGraph, separatePairs, maxima, EQUALIZE);
@@ -74,7 +75,7 @@ test('equalizing after the first samples of the statistics pass gives the statis
   // Folded: the same pass measures the channel ranges on its first samples and equalizes there.
   const folded = copyProto(model);
   const foldedGraph = new Graph(folded.graph!);
-  const foldedPairs = findEqualizationPairs(foldedGraph, 13, () => true);
+  const foldedPairs = findEqualizationPairs(foldedGraph, opset, () => true);
   const pairOf = new Map([['c1', 'r1'], ['r1', 'r1'], ['r2', 'r2']]);
   let foldedScales = new Map<string, Float32Array>();
   const foldedProbe = momentProbe(folded, targets);

@@ -71,7 +71,7 @@ export async function calibrate(run: Run, model: PreparedModel, data: Calibratio
   const sameAs = sameValues(planned.graph, planned.plan.qdqTensors);
   const measured = planned.plan.qdqTensors.filter((t) => !sameAs.has(t));
   const equalize = (maxima: ReadonlyMap<string, Float32Array>) => {
-    const applied = equalizePairs(planned.graph, pairs, new Map(maxima), { strength: request.equalizeStrength, deadRatio: 1e-3 });
+    const applied = equalizePairs(planned.graph, pairs, maxima, { strength: request.equalizeStrength, deadRatio: 1e-3 });
     run.log(`equalized channel ranges of ${applied.size} tensors`);
     return applied;
   };
@@ -86,7 +86,8 @@ export async function calibrate(run: Run, model: PreparedModel, data: Calibratio
   const rescaling: Rescaling | undefined = folded ? {
     samples: EQUALIZATION_SAMPLES, tensors: new Set(folded.keys()),
     rescale: (maxima) => {
-      const applied = equalize(new Map(pairs.flatMap((p) => (maxima.has(p.tensor) ? [[p.tensor, maxima.get(p.tensor)!] as const] : []))));
+      // The maxima of producers' outputs come along; the equalization reads its pairs' tensors'.
+      const applied = equalize(maxima);
       const scales = new Map([...folded].flatMap(([t, pair]) => (applied.has(pair) ? [[t, applied.get(pair)!] as const] : [])));
       return { model: probeOf().maxima.model, scales };
     },

@@ -50,6 +50,14 @@ export function sampleStride(values: number, budget = HALF_SAMPLED_VALUES): numb
   for (let p = Math.max(2, Math.floor(values / budget)); ; p++) if (isPrime(p) && values % p !== 0) return p;
 }
 
+/**
+ * The stride of the picks of a tensor of `values` per sample that leaves ORT in half precision (at least
+ * HALF_MIN_VALUES values: see sampleStride), or null for one exposed whole, in float32.
+ */
+export function halfExposureStride(values: number): number | null {
+  return values >= HALF_MIN_VALUES ? sampleStride(values) : null;
+}
+
 function isPrime(n: number): boolean {
   if (n < 2) return false;
   for (let d = 2; d * d <= n; d++) if (n % d === 0) return false;
@@ -100,8 +108,8 @@ export function halfPrecisionProbe(model: ModelProto, tensors: readonly string[]
   for (const t of new Set(tensors)) {
     const dims = dimsOf(t);
     const perSample = dims?.reduce((a, b) => a * b, 1) ?? 0;
-    if (!dims || dims.length === 0 || perSample < HALF_MIN_VALUES) continue;
-    const stride = sampleStride(perSample);
+    const stride = dims && dims.length > 0 ? halfExposureStride(perSample) : null;
+    if (stride === null) continue;
     const [values, low, high, extent, start, flat, size, picks, picked] = ['half', 'min', 'max', 'extent', 'pick_start', 'flat', 'size', 'picks', 'picked']
       .map((suffix) => graph.uniqueName(`${t}_${suffix}`));
     // No axes: every axis is reduced, in every opset; keepdims makes [1, …] so that the two concatenate.

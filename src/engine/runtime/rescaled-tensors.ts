@@ -15,7 +15,7 @@ import { reduceNode } from '../../onnx/build';
 import { makeTensor } from '../../onnx/tensor';
 import { floatsToHalfBits } from '../../quant/half-float';
 import type { TensorData } from '../../quant/tensor-reductions';
-import { HALF_MIN_VALUES, HalfExposure, sampleStride } from './half-exposure';
+import { HalfExposure, halfExposureStride } from './half-exposure';
 
 /** A rescaling of channels the statistics pass applies after its first samples. */
 export interface Rescaling {
@@ -52,7 +52,8 @@ interface KeptTensor {
 /** Bytes the kept values of a tensor of `dims` (one probe run) take over `samples` runs (see halfPrecisionProbe). */
 export function keptBytes(dims: readonly number[], samples: number): number {
   const values = dims.reduce((a, b) => a * b, 1);
-  return 4 * samples * (values >= HALF_MIN_VALUES ? Math.ceil(values / sampleStride(values)) + 1 : values);
+  const stride = halfExposureStride(values);
+  return 4 * samples * (stride === null ? values : Math.ceil(values / stride) + 1);
 }
 
 export class RescaledTensors {
@@ -87,10 +88,14 @@ export class RescaledTensors {
     const initializers: TensorProto[] = [];
     for (const [t, kept] of this.kept) {
       const axes = [0, ...Array.from({ length: kept.rank - 2 }, (_, i) => i + 2)];
+      // From opset 18 on the axes are an input: one initializer serves the tensor's ReduceMin and ReduceMax.
+      let axesName: string | null = null;
       const axesInput = () => {
-        const name = graph.uniqueName(`${t}_channel_axes`);
-        initializers.push(makeTensor(name, [axes.length], BigInt64Array.from(axes.map(BigInt))));
-        return name;
+        if (!axesName) {
+          axesName = graph.uniqueName(`${t}_channel_axes`);
+          initializers.push(makeTensor(axesName, [axes.length], BigInt64Array.from(axes.map(BigInt))));
+        }
+        return axesName;
       };
       kept.low = graph.uniqueName(`${t}_channel_min`);
       kept.high = graph.uniqueName(`${t}_channel_max`);
