@@ -128,6 +128,25 @@ test('a corrupt image fails every pass of a kept set, naming the file; cancellin
   assert.ok(samples.decoded < 40, `decoding stopped early (${samples.decoded} of 40 read)`);
 });
 
+test('a kept set\'s first sample is its own: data when a later sample fails first, its own error when it fails', async () => {
+  const real = await openDataset(writeImageNpy(tempDir(), 8), { input, preprocessing: presetPreprocessing('raw', null) });
+  // Sample `slow` is read only after sample `bad` has failed, as when decoding threads finish out of order.
+  const outOfOrder = (bad: number, slow: number): typeof real => {
+    let failedBad!: () => void;
+    const badFailed = new Promise<void>((done) => { failedBad = done; });
+    return { ...real, read: async (index, signal) => {
+      if (index === bad) { setImmediate(failedBad); throw new OctetError(`sample ${bad}`, 'cannot decode'); }
+      if (index === slow) await badFailed;
+      return real.read(index, signal);
+    } };
+  };
+  const later = await openSampleSet(outOfOrder(5, 0), splitIndices(8, 8, 0), input, 4, { passes: 2 });
+  assert.deepEqual((await later.first()).data, (await real.read(0)).data);
+  await assert.rejects(async () => { for await (const b of later.batches()) assert.ok(b); }, /sample 5: cannot decode/);
+  const own = await openSampleSet(outOfOrder(0, 3), splitIndices(8, 8, 0), input, 4, { passes: 2 });
+  await assert.rejects(own.first(), /sample 0: cannot decode/);
+});
+
 test('quantize: the same INT8 model with one decoding thread or two; the Report says how samples were decoded', async () => {
   const dir = tempDir();
   const modelPath = join(dir, 'cnn.onnx');

@@ -137,8 +137,8 @@ export type ShapedSample = Pick<Sample, 'data' | 'shape'>;
 
 /**
  * Starts decoding `indices` in order, readsAhead() samples at a time, into batches of `batch`. Each batch resolves
- * when its last sample is in (`first` as soon as the first sample is); the first failure rejects every batch not
- * complete yet and stops reading.
+ * when its last sample is in (`first` as soon as the first sample is, whatever the others do); the first failure
+ * rejects every batch not complete yet and stops reading.
  */
 function fill(source: Source, indices: readonly number[], batch: number, signal?: AbortSignal): { batches: StoredBatch[]; first: Promise<ShapedSample> } {
   const batches = Array.from({ length: Math.ceil(indices.length / batch) }, (_, b) => {
@@ -156,7 +156,9 @@ function fill(source: Source, indices: readonly number[], batch: number, signal?
   const fail = (err: unknown): void => {
     if (failed) return;
     failed = true;
-    rejectFirst(err);
+    // The first sample answers for itself once it is being read (its own failure, or its data even when a later sample
+    // failed first: samples decode out of order); it takes the set's failure only when it was never started.
+    if (next === 0) rejectFirst(err);
     for (const b of batches) if (b.missing > 0) b.reject(err);
   };
   const readNext = (): void => {
@@ -165,16 +167,19 @@ function fill(source: Source, indices: readonly number[], batch: number, signal?
     const position = next++;
     const b = batches[Math.floor(position / batch)];
     readSample(source, indices[position], signal).then((sample) => {
+      if (position === 0) resolveFirst(sample);
       if (failed) return;
       b.samples[position % batch] = sample;
-      if (position === 0) resolveFirst(sample);
       if (--b.missing === 0) {
         const { data, shape, labels, ids } = assembleBatch(source.dataset, b.samples, source.input);
         b.samples.length = 0;
         b.resolve({ data, count: b.count, shape: [b.count, ...shape], labels, ids });
       }
       readNext();
-    }).catch(fail);
+    }).catch((err: unknown) => {
+      if (position === 0) rejectFirst(err);
+      fail(err);
+    });
   };
   for (let i = 0; i < readsAhead(); i++) readNext();
   return { batches: batches.map(({ count, batch: promise }) => ({ count, batch: promise })), first };
