@@ -1,7 +1,8 @@
 // encodeModel copies large initializers' raw_data straight into its output instead of through protobufjs' writer: the
 // bytes must equal protobufjs' own encoding of the same model, whatever else the model holds (small and typed-field
 // initializers, doc strings, metadata, a subgraph with its own initializers, fields after the graph), and decode back
-// to the same model; a model read from a real file encodes to the file's bytes.
+// to the same model; a model read from a real file encodes to the file's bytes. encodeSplit leaves the large top-level
+// initializers' bytes out, as in-memory external data its encoding names.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -10,7 +11,7 @@ import * as protobuf from 'protobufjs';
 import onnxProtoText from '../../src/onnx/onnx.proto';
 import { intsAttribute, randomTensor } from '../../src/onnx/build';
 import { makeNode } from '../../src/onnx/graph';
-import { decodeModel, encodeModel, ModelProto, TensorProto } from '../../src/onnx/proto';
+import { decodeModel, encodeModel, encodeSplit, ModelProto, TensorProto } from '../../src/onnx/proto';
 import { makeTensor } from '../../src/onnx/tensor';
 import { rng } from '../../src/common/random';
 import { buildModel, valueInfo } from '../fixtures/models';
@@ -69,4 +70,28 @@ test('a real model file encodes back to its own bytes', (t) => {
   const bytes = Buffer.from(encodeModel(model));
   assert.deepEqual(bytes, Buffer.from(protobufjsBytes(model)));
   assert.deepEqual(bytes, file, 'the file\'s own bytes');
+});
+
+test('encodeSplit: the large top-level initializers go apart, unread; put back, the model encodes as before', () => {
+  const model = richModel();
+  const split = encodeSplit(model);
+  const large = model.graph!.initializer.filter((t) => (t.raw_data?.length ?? 0) >= 4096);
+  assert.equal(split.external.length, large.length);
+  split.external.forEach((file, i) => assert.equal(file.data, large[i].raw_data, 'the initializer\'s own bytes, not a copy'));
+  const back = decodeModel(split.graph);
+  const files = new Map(split.external.map((f) => [f.path, f.data]));
+  for (const tensor of back.graph!.initializer) {
+    if (tensor.data_location !== 1) continue;
+    const entries = Object.fromEntries(tensor.external_data.map((e) => [e.key, e.value]));
+    const data = files.get(entries.location);
+    assert.ok(data, `${tensor.name} names one of the files`);
+    assert.deepEqual([entries.offset, entries.length], ['0', String(data.length)]);
+    assert.equal(tensor.raw_data, undefined);
+    Object.assign(tensor, { raw_data: data, data_location: undefined, external_data: [] });
+  }
+  assert.deepEqual(Buffer.from(encodeModel(back)), Buffer.from(encodeModel(model)));
+  // Subgraph initializers stay where they are; the model itself is not changed.
+  assert.ok(model.graph!.initializer.every((t) => t.data_location === undefined));
+  const apart = split.external.reduce((n, f) => n + f.data.length, 0);
+  assert.ok(split.graph.length < encodeModel(model).length - apart + 1024, `${split.graph.length} bytes without ${apart} bytes of weights`);
 });

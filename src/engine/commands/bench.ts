@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { BenchResult, TimeProfile } from '../../common/report';
 import { copyProto, Graph } from '../../onnx/graph';
 import { readModel } from '../../onnx/model-io';
-import { encodeModel } from '../../onnx/proto';
+import { encodeModel, encodeSplit } from '../../onnx/proto';
 import { benchFeeds, benchmarkPair } from '../runtime/bench';
 import { profileKernels, timeProfile } from '../runtime/profile';
 import { describeInput } from '../../data/model-input';
@@ -46,9 +46,9 @@ export async function benchPair(request: BenchRequest): Promise<{ bench: BenchRe
     const options = { runs: Math.max(5, Math.min(request.runs, 20)), warmup: 2, threads: request.threads, signal: request.signal };
     const dir = mkdtempSync(join(tmpdir(), 'octet-profile-'));
     try {
-      const fp32Profile = await profileKernels(encodeModel(named), feeds, options, dir, request.fp32);
+      const fp32Profile = await profileKernels(encodeSplit(named), feeds, options, dir, request.fp32);
       const int8Model = readModel(request.int8).model;
-      const int8Profile = await profileKernels(encodeModel(int8Model), feeds, options, dir, request.int8);
+      const int8Profile = await profileKernels(encodeSplit(int8Model), feeds, options, dir, request.int8);
       profile = timeProfile(new Graph(named.graph!), fp32Profile, int8Model, int8Profile, request.threads, batch);
     } finally {
       rmSync(dir, { recursive: true, force: true });

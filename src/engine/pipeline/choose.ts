@@ -4,7 +4,7 @@
 // techniques (techniques.ts: float norms, bias correction, weight rounding), then SmoothQuant (models with a LayerNorm
 // feeding a MatMul/Gemm only).
 import type { CalibrationMethod, Report } from '../../common/report';
-import { encodeModel } from '../../onnx/proto';
+import { encodeModel, encodeSplit } from '../../onnx/proto';
 import type { Conversion, ConvertChoice } from '../../quant/convert';
 import { AUTO_METHODS, CheckSet, outputSqnr, pickMethod } from '../accuracy/auto-choice';
 import { ConversionBuilder } from '../accuracy/conversion-builder';
@@ -50,7 +50,7 @@ export async function chooseConversion(run: Run, model: PreparedModel, planned: 
   const checkSet = async (): Promise<CheckSet> => {
     if (check) return check;
     const set = await materialize(samples.slice(checkRange.from, checkRange.count), run.signal);
-    const fp32 = () => encodeModel(reference);
+    const fp32 = () => encodeSplit(reference);
     const kept = await calibrated.checkOutputs?.reference(fp32, set, input, paths.model, run.signal);
     check = { reference: kept ?? await Reference.run(fp32, set, input, paths.model, { signal: run.signal }), label: paths.out, signal: run.signal };
     return check;

@@ -9,12 +9,13 @@
 import { OctetError } from '../../common/errors';
 import type { SpeedDecision, SpeedReport, TimeProfile } from '../../common/report';
 import { Graph } from '../../onnx/graph';
-import { encodeModel } from '../../onnx/proto';
+import { encodeModel, encodeSplit } from '../../onnx/proto';
 import { computesInInt8, Conversion, ConvertChoice } from '../../quant/convert';
 import { ruleFor, runsInt8Kernel } from '../../quant/registry';
 import { roundTo } from '../../common/numbers';
 import { SlowRegion, slowRegions, tryRegions } from '../accuracy/speed-regions';
 import { benchFeeds } from '../runtime/bench';
+import type { SessionModel } from '../runtime/session';
 import { DEFAULT_PAIRED, PairedOptions, PairedTiming, timePair } from '../runtime/paired-timing';
 import { int8KernelNodes, KernelProfile, median, profileKernels, timeProfile } from '../runtime/profile';
 import type { CalibrationData } from './calibration-data';
@@ -102,14 +103,14 @@ export async function chooseForSpeed(run: Run, model: PreparedModel, data: Calib
   if (!auto && !request.benchmark) return { chosen, timing: null, reprofile: null, againstFp32: null, profiled: null };
   const started = performance.now();
   const graph = new Graph(model.reference.graph!);
-  const fp32Bytes = encodeModel(model.reference);
+  const fp32Model = encodeSplit(model.reference);
   const feeds = benchFeeds(model.input.name, model.input.shape, model.input.fixedBatch ?? 1, data.firstSample);
   const batch = model.input.fixedBatch ?? 1;
-  const profileOptions = (bytes: Uint8Array, label: string): Promise<KernelProfile> => profileKernels(bytes, feeds,
+  const profileOptions = (runnable: SessionModel, label: string): Promise<KernelProfile> => profileKernels(runnable, feeds,
     { runs: PROFILE_RUNS.min, maxRuns: PROFILE_RUNS.max, targetMs: PROFILE_RUNS.targetMs, warmup: PROFILE_RUNS.warmup, threads: 1, signal: run.signal },
     run.workDir, label);
   run.progress('convert', 0, 1, 'timing every layer of the FP32 model');
-  const fp32Profile = await profileOptions(fp32Bytes, paths.model);
+  const fp32Profile = await profileOptions(fp32Model, paths.model);
   /** The last profiled conversion and its profiled run times. */
   let lastProfiled: { conversion: Conversion; runMs: readonly number[] } | null = null;
   const reprofile = async (c: Conversion): Promise<TimeProfile> => {
@@ -120,9 +121,9 @@ export async function chooseForSpeed(run: Run, model: PreparedModel, data: Calib
   };
   const clearlyFaster = (c: Conversion): PairedTiming | null =>
     (lastProfiled?.conversion === c ? profiledTiming(fp32Profile.runMs, lastProfiled.runMs) : null);
-  const pair = (a: Uint8Array, b: Uint8Array, labels: [string, string], limits: Partial<PairedOptions>) =>
+  const pair = (a: SessionModel, b: SessionModel, labels: [string, string], limits: Partial<PairedOptions>) =>
     timePair(a, b, feeds, { ...DEFAULT_PAIRED, ...limits, signal: run.signal }, labels);
-  const againstFp32 = (c: Conversion) => pair(fp32Bytes, c.bytes, [paths.model, paths.out], { line: 1 });
+  const againstFp32 = (c: Conversion) => pair(fp32Model, c.bytes, [paths.model, paths.out], { line: 1 });
 
   let { choice, conversion } = chosen;
   let profile = await reprofile(conversion);

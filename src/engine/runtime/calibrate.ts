@@ -6,7 +6,7 @@
 // per-channel maxima or means (equalization, bias shifts), folded on the reducing thread (reducer.ts) while the next
 // batch runs.
 import type * as ort from 'onnxruntime-node';
-import { encodeModel, ModelProto, NodeProto, TensorProto } from '../../onnx/proto';
+import { encodeModel, encodeSplit, ModelProto, NodeProto, TensorProto } from '../../onnx/proto';
 import { TensorStats } from '../../quant/histogram';
 import type { ReductionKind, ReductionResult } from '../../quant/tensor-reductions';
 import { HalfExposure, halfPrecisionProbe, PickWalks, statsFromHalf } from './half-exposure';
@@ -67,7 +67,7 @@ export async function forEachBatch(model: ModelProto, tensors: readonly string[]
     const captured = index === 0 && capture ? capture.names.filter((n) => !group.includes(n)) : [];
     const fetched = [...group, ...captured];
     const fetchedSet = new Set(fetched);
-    const session = await openSession(encodeModel(withExtraOutputs(model, fetched)),
+    const session = await openSession(encodeSplit(withExtraOutputs(model, fetched)),
       { threads: options.threads, level: options.level ?? 'disabled', lowMemory: true, spin: options.spin }, label);
     seen = 0;
     let offset = 0;

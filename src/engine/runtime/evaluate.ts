@@ -8,7 +8,7 @@ import type { ModelInput } from '../../data/model-input';
 import { throwIfCancelled } from '../cancel';
 import { OutputArray, OutputScorer } from './output-scores';
 import type { SampleSet } from './sample-set';
-import { openSession, runFloat } from './session';
+import { openSession, runFloat, SessionModel } from './session';
 
 /** FP32 outputs are kept for reuse below this many bytes. */
 export const REFERENCE_CACHE_BYTES = 256 * 2 ** 20;
@@ -32,9 +32,9 @@ function copyOutputs(result: Record<string, ort.Tensor>, names: readonly string[
 }
 
 /** A model as ORT takes it, or made when first needed (a Reference whose outputs are all kept never runs it). */
-export type ModelSource = Uint8Array | string | (() => Uint8Array);
+export type ModelSource = SessionModel | (() => SessionModel);
 
-function modelOf(source: ModelSource): Uint8Array | string {
+function modelOf(source: ModelSource): SessionModel {
   return typeof source === 'function' ? source() : source;
 }
 

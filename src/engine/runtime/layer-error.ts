@@ -4,7 +4,7 @@
 // the SQNR each node loses between its inputs and its output (the error it adds itself). Ranked by SQNR, worst first.
 import type { CalibrationMethod, LayerError } from '../../common/report';
 import { Graph } from '../../onnx/graph';
-import { encodeModel, ModelProto } from '../../onnx/proto';
+import { encodeModel, encodeSplit, ModelProto } from '../../onnx/proto';
 import type { QParams } from '../../quant/qparams';
 import type { ModelInput } from '../../data/model-input';
 import { planExposure } from './exposure';
@@ -53,8 +53,8 @@ export async function measureLayerErrors(fp32: ModelProto, int8: ModelProto, set
   for (const group of plan.groups) await compareGroup(group);
   async function compareGroup(group: string[]): Promise<void> {
     const sessions = [
-      await openSession(encodeModel(withExtraOutputs(fp32, group)), { threads: 0, level: 'basic', lowMemory: true }, labels[0]),
-      await openSession(encodeModel(withExtraOutputs(int8, group)), { threads: 0, level: 'basic', lowMemory: true }, labels[1]),
+      await openSession(encodeSplit(withExtraOutputs(fp32, group)), { threads: 0, level: 'basic', lowMemory: true }, labels[0]),
+      await openSession(encodeSplit(withExtraOutputs(int8, group)), { threads: 0, level: 'basic', lowMemory: true }, labels[1]),
     ];
     try {
       for await (const b of subset.batches()) {

@@ -7,7 +7,7 @@
 import * as ort from 'onnxruntime-node';
 import { throwIfCancelled } from '../cancel';
 import { median } from './profile';
-import { openSession } from './session';
+import { openSession, SessionModel } from './session';
 import { roundTo } from '../../common/numbers';
 
 export interface PairedOptions {
@@ -68,7 +68,7 @@ export function pairedSummary(aMs: readonly number[], bMs: readonly number[]): P
 
 /** Times models A and B in alternating rounds until it is clear on which side of `options.line` B/A is (or the
  *  budget is spent). */
-export async function timePair(a: Uint8Array | string, b: Uint8Array | string, feeds: Record<string, ort.Tensor>, options: PairedOptions,
+export async function timePair(a: SessionModel, b: SessionModel, feeds: Record<string, ort.Tensor>, options: PairedOptions,
   labels: [string, string]): Promise<PairedTiming> {
   const sessions = [
     await openSession(a, { threads: options.threads, level: 'all' }, labels[0]),

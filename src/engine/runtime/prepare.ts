@@ -5,13 +5,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OctetError } from '../../common/errors';
 import { parseModel } from '../../onnx/model-io';
-import { encodeModel, ModelProto, ValueInfoProto } from '../../onnx/proto';
+import { encodeModel, encodeSplit, ModelProto, ValueInfoProto } from '../../onnx/proto';
 import type { TensorFacts } from '../../quant/convert';
 import { openSession, runFloat } from './session';
 
 export async function optimizeFp32(model: ModelProto, label: string, workDir: string): Promise<ModelProto> {
   const optimizedPath = join(workDir, 'fp32-optimized.onnx');
-  const session = await openSession(encodeModel(model), { threads: 1, level: 'basic', optimizedPath }, label);
+  const session = await openSession(encodeSplit(model), { threads: 1, level: 'basic', optimizedPath }, label);
   await session.release();
   return parseModel(readFileSync(optimizedPath), optimizedPath);
 }
@@ -37,7 +37,7 @@ export async function probeTensors(model: ModelProto, inputName: string, sample:
   const probe = { ...model, graph: { ...graph, output: [...graph.output, ...names.filter((n) => !graph.output.some((o) => o.name === n)).map((name) => ({ name }))] } };
   let session;
   try {
-    session = await openSession(encodeModel(probe), { threads: 0, level: 'disabled', lowMemory: true }, label);
+    session = await openSession(encodeSplit(probe), { threads: 0, level: 'disabled', lowMemory: true }, label);
   } catch (err) {
     if (err instanceof OctetError) throw err;
     throw new OctetError(label, `could not probe intermediate tensors: ${String(err)}`);

@@ -15,7 +15,7 @@ import type { ModelProto, NodeProto } from '../../onnx/proto';
 import { ruleFor } from '../../quant/registry';
 import { runtimeOpRole } from '../../quant/runtime-ops';
 import { throwIfCancelled } from '../cancel';
-import { openSession } from './session';
+import { openSession, SessionModel } from './session';
 import { roundTo } from '../../common/numbers';
 
 /** One kernel of the graph ORT ran: its time per profiled run (µs). */
@@ -46,7 +46,7 @@ interface TraceEvent { cat?: string; name?: string; ts?: number; dur?: number; a
 const KERNEL_SUFFIX = '_kernel_time';
 
 /** Runs `model` under ORT's profiler and returns each kernel's time per run, without the warm-up runs. */
-export async function profileKernels(model: Uint8Array, feeds: Record<string, ort.Tensor>, options: ProfileOptions, workDir: string,
+export async function profileKernels(model: SessionModel, feeds: Record<string, ort.Tensor>, options: ProfileOptions, workDir: string,
   label: string): Promise<KernelProfile> {
   const tag = `profile-${Date.now()}-${Math.random().toString(36).slice(2)}`;
   const optimizedPath = join(workDir, `${tag}.onnx`);

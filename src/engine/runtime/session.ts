@@ -5,6 +5,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { OctetError } from '../../common/errors';
 import { parseModel, readModelBytes } from '../../onnx/model-io';
+import type { SplitModel } from '../../onnx/proto';
 
 export type OptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
 
@@ -32,7 +33,10 @@ export function ortVersion(): string {
   return ort.env.versions?.common ?? 'unknown';
 }
 
-export async function openSession(model: Uint8Array | string, settings: SessionSettings, label: string): Promise<ort.InferenceSession> {
+/** What a session opens: a model file, a model's bytes, or a model split from its large initializers (encodeSplit). */
+export type SessionModel = Uint8Array | string | SplitModel;
+
+export async function openSession(model: SessionModel, settings: SessionSettings, label: string): Promise<ort.InferenceSession> {
   const options: ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: settings.level,
     executionMode: 'sequential',
@@ -52,9 +56,9 @@ export async function openSession(model: Uint8Array | string, settings: SessionS
   if (settings.spin === false) options.extra = { session: { intra_op: { allow_spinning: '0' } } };
   let session: ort.InferenceSession;
   try {
-    session = typeof model === 'string'
-      ? await ort.InferenceSession.create(model, options)
-      : await ort.InferenceSession.create(model, options);
+    if (typeof model === 'string') session = await ort.InferenceSession.create(model, options);
+    else if (model instanceof Uint8Array) session = await ort.InferenceSession.create(model, options);
+    else session = await ort.InferenceSession.create(model.graph, { ...options, externalData: model.external });
   } catch (err) {
     throw ortLoadError(label, err);
   }
