@@ -15,7 +15,7 @@ import type { ModelProto, NodeProto } from '../../onnx/proto';
 import { ruleFor } from '../../quant/registry';
 import { runtimeOpRole } from '../../quant/runtime-ops';
 import { throwIfCancelled } from '../cancel';
-import { openSession, SessionModel } from './session';
+import { openSession, removeOptimized, SessionModel } from './session';
 import { roundTo } from '../../common/numbers';
 
 /** One kernel of the graph ORT ran: its time per profiled run (µs). */
@@ -50,7 +50,7 @@ export async function profileKernels(model: SessionModel, feeds: Record<string, 
   label: string): Promise<KernelProfile> {
   const tag = `profile-${Date.now()}-${Math.random().toString(36).slice(2)}`;
   const optimizedPath = join(workDir, `${tag}.onnx`);
-  const session = await openSession(model, { threads: options.threads, level: 'all', optimizedPath, profilePrefix: join(workDir, tag) }, label);
+  const session = await openSession(model, { threads: options.threads, level: 'all', optimizedPath, structureOnly: true, profilePrefix: join(workDir, tag) }, label);
   try {
     for (let r = 0; r < options.warmup; r++) await session.run(feeds);
     let runs = options.runs;
@@ -75,20 +75,20 @@ export async function profileKernels(model: SessionModel, feeds: Record<string, 
     return { ...kernelTimes(events, options.warmup), optimized };
   } finally {
     if (traceFile) rmSync(join(workDir, traceFile), { force: true });
-    rmSync(optimizedPath, { force: true });
+    removeOptimized(optimizedPath);
   }
 }
 
 /** Names of the source model's nodes that ORT runs as int8 kernels (its QDQ fusion keeps the fused node's name). */
 export async function int8KernelNodes(model: Uint8Array, workDir: string, label: string): Promise<Set<string>> {
   const optimizedPath = join(workDir, `int8-kernels-${Date.now()}-${Math.random().toString(36).slice(2)}.onnx`);
-  const session = await openSession(model, { threads: 1, level: 'all', optimizedPath }, label);
+  const session = await openSession(model, { threads: 1, level: 'all', optimizedPath, structureOnly: true }, label);
   await session.release();
   try {
     const optimized = parseModel(readFileSync(optimizedPath), optimizedPath);
     return new Set((optimized.graph?.node ?? []).filter((n) => runtimeOpRole(n.op_type ?? '') === 'int8').map((n) => sourceName(n.name ?? '')));
   } finally {
-    rmSync(optimizedPath, { force: true });
+    removeOptimized(optimizedPath);
   }
 }
 

@@ -2,7 +2,7 @@
 // histogram of what ORT actually executes (its optimized graph), and the library version.
 import * as ort from 'onnxruntime-node';
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { OctetError } from '../../common/errors';
 import { parseModel, readModelBytes } from '../../onnx/model-io';
 import type { SplitModel } from '../../onnx/proto';
@@ -15,6 +15,11 @@ export interface SessionSettings {
   level: OptimizationLevel;
   /** Where ORT writes the graph it optimized (to read back what runs). */
   optimizedPath?: string;
+  /**
+   * ORT writes the optimized graph's initializers of OPTIMIZED_APART_BYTES or more to optimizedWeightsPath(optimizedPath)
+   * instead of into the graph: for readers of what runs, who need not read ResNet-50's 100 MB of weights back.
+   */
+  structureOnly?: boolean;
   /**
    * Calibration-style sessions expose every intermediate tensor as an output; without ORT's arena those buffers are
    * freed after each run instead of being kept as the arena's high-water mark.
@@ -31,6 +36,20 @@ export interface SessionSettings {
 
 export function ortVersion(): string {
   return ort.env.versions?.common ?? 'unknown';
+}
+
+/** Initializers of at least this many bytes that a structureOnly session's optimized graph keeps in a file apart. */
+const OPTIMIZED_APART_BYTES = 1024;
+
+/** The file of the weights a structureOnly session writes beside its optimized graph (the caller removes it too). */
+export function optimizedWeightsPath(optimizedPath: string): string {
+  return `${optimizedPath}.weights`;
+}
+
+/** Removes what a session wrote with `optimizedPath`: the graph, and its weights apart when it was structureOnly. */
+export function removeOptimized(optimizedPath: string): void {
+  rmSync(optimizedPath, { force: true });
+  rmSync(optimizedWeightsPath(optimizedPath), { force: true });
 }
 
 /** What a session opens: a model file, a model's bytes, or a model split from its large initializers (encodeSplit). */
@@ -53,7 +72,13 @@ export async function openSession(model: SessionModel, settings: SessionSettings
     options.enableCpuMemArena = false;
     options.enableMemPattern = false;
   }
-  if (settings.spin === false) options.extra = { session: { intra_op: { allow_spinning: '0' } } };
+  const config: Record<string, unknown> = {};
+  if (settings.spin === false) config.intra_op = { allow_spinning: '0' };
+  if (settings.optimizedPath && settings.structureOnly) {
+    config.optimized_model_external_initializers_file_name = basename(optimizedWeightsPath(settings.optimizedPath));
+    config.optimized_model_external_initializers_min_size_in_bytes = String(OPTIMIZED_APART_BYTES);
+  }
+  if (Object.keys(config).length > 0) options.extra = { session: config };
   let session: ort.InferenceSession;
   try {
     if (typeof model === 'string') session = await ort.InferenceSession.create(model, options);
@@ -134,7 +159,7 @@ function ortRunError(label: string, err: unknown, shape: readonly number[]): Oct
 /** Op-type histogram of the graph ORT executes for `model` at level `all` (QLinearConv, QGemm, ...). */
 export async function runtimeOpHistogram(model: Uint8Array | string, workDir: string, label: string): Promise<Record<string, number>> {
   const optimizedPath = join(workDir, `runtime-${Date.now()}-${Math.random().toString(36).slice(2)}.onnx`);
-  const session = await openSession(model, { threads: 1, level: 'all', optimizedPath }, label);
+  const session = await openSession(model, { threads: 1, level: 'all', optimizedPath, structureOnly: true }, label);
   await session.release();
   try {
     const optimized = parseModel(readModelBytes(optimizedPath), optimizedPath);
@@ -145,6 +170,6 @@ export async function runtimeOpHistogram(model: Uint8Array | string, workDir: st
     }
     return histogram;
   } finally {
-    rmSync(optimizedPath, { force: true });
+    removeOptimized(optimizedPath);
   }
 }
