@@ -2,9 +2,9 @@
 // (flags over a spec file over a preset over the guess; checked against the model's dims), and the spec file format.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from '../fixtures/models';
 import { OctetError } from '../../src/common/errors';
 import { describeModel, type ModelDescription, requireInput, sizeAdvice } from '../../src/data/model-description';
 import { formatPreprocessFile, parsePreprocessFile, preprocessFileSource } from '../../src/data/preprocess-file';
@@ -145,7 +145,7 @@ test('resolvePreprocessing refuses what cannot work, naming the flag or file', (
 });
 
 test('the spec file: written for an input, read back field for field; bad files are errors naming them', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'octet-spec-'));
+  const dir = tempDir('octet-spec-');
   const fields: PreprocessingFields = { preset: 'tf', channelOrder: 'bgr', mean: [1, 2, 3], std: [4, 5, 6], size: [48, 192], fit: 'pad-right', padValue: 127.5 };
   const path = join(dir, 'm.int8.preprocess.json');
   writeFileSync(path, formatPreprocessFile('x', fields));

@@ -2,8 +2,7 @@
 // same as summarizeModel on the decoded model; refuses files that are not models, naming them; reads real models.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OctetError } from '../../src/common/errors';
 import { rng } from '../../src/common/random';
@@ -11,10 +10,10 @@ import { randomTensor } from '../../src/onnx/build';
 import { summarizeModel } from '../../src/onnx/model-summary';
 import { decodeModel, encodeModel } from '../../src/onnx/proto';
 import { readModelSummary } from '../../src/onnx/skim';
-import { smallCnn, valueInfo } from '../fixtures/models';
+import { smallCnn, tempDir, valueInfo } from '../fixtures/models';
 
 const SHARED_MODELS = join(__dirname, '..', '..', '..', '..', 'shared', 'assets', 'models');
-const dir = mkdtempSync(join(tmpdir(), 'octet-summary-'));
+const dir = tempDir('octet-summary-');
 
 function write(name: string, bytes: Uint8Array): string {
   const path = join(dir, name);
