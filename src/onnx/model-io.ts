@@ -5,7 +5,7 @@ import { InternalError, OctetError } from '../common/errors';
 import { StagedFiles } from '../common/atomic-write';
 import { readRegularFileSync } from '../common/safe-read';
 import { loadExternalTensors } from './external-data';
-import { decodeModel, encodeModel, ModelProto, TensorProto } from './proto';
+import { decodeModel, encodeModel, GraphProto, ModelProto, TensorProto } from './proto';
 
 /** Protobuf messages cannot exceed 2 GiB; past this many bytes of weights a model must use external data. */
 export const PROTOBUF_LIMIT = 2 ** 31 - 1;
@@ -47,10 +47,24 @@ export function parseModel(bytes: Uint8Array, label: string): ModelProto {
   return model;
 }
 
-/** Tensors that may hold external data: initializers and tensor attributes of the main graph. */
+/**
+ * Tensors that may hold external data: initializers and tensor attributes of the main graph and of every subgraph (If,
+ * Loop and Scan bodies). A subgraph's external tensor left to ONNX Runtime would be looked up from the process's
+ * working folder, not the model's, past Octet's checks.
+ */
 function storedTensors(model: ModelProto): TensorProto[] {
-  if (!model.graph) return [];
-  return [...model.graph.initializer, ...model.graph.node.flatMap((node) => node.attribute.flatMap((a) => (a.t ? [a.t] : [])))];
+  const tensors: TensorProto[] = [];
+  const graphs: GraphProto[] = model.graph ? [model.graph] : [];
+  for (let graph = graphs.pop(); graph; graph = graphs.pop()) {
+    tensors.push(...graph.initializer);
+    for (const attribute of graph.node.flatMap((node) => node.attribute)) {
+      if (attribute.t) tensors.push(attribute.t);
+      tensors.push(...attribute.tensors);
+      if (attribute.g) graphs.push(attribute.g);
+      graphs.push(...attribute.graphs);
+    }
+  }
+  return tensors;
 }
 
 export function readModel(path: string): LoadedModel {

@@ -8,7 +8,8 @@ import { linkSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, wr
 import { join, resolve } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { makeNode } from '../../src/onnx/graph';
-import { encodeModel, ModelProto } from '../../src/onnx/proto';
+import { valueInfo } from '../../src/onnx/build';
+import { AttributeProto, encodeModel, GraphProto, ModelProto, NodeProto, TensorProto } from '../../src/onnx/proto';
 import { makeTensor } from '../../src/onnx/tensor';
 import { smallCnn, tempDir, workspace } from '../fixtures/models';
 import { realisticReport } from '../report/fixture';
@@ -90,6 +91,51 @@ test('external data in a sibling folder whose name starts with the model folder\
   writeFileSync(path, encodeModel(model));
   expectRefusal(['quantize', path, '--calib', data, '--no-eval', '--no-bench'], path, /tensor 'w1' keeps its data in '\.\.\/ext-secret\/secret\.bin', outside the model's folder/);
   assert.deepEqual(readdirSync(ext), ['m.onnx'], 'no INT8 model made of the outside bytes');
+});
+
+/**
+ * smallCnn whose logits also add the output of an If: its then-branch reads a 10-value initializer kept as external
+ * data at `location` (its bytes returned), its else-branch zeros.
+ */
+function subgraphExternalModel(location: string): { model: ModelProto; bytes: Buffer } {
+  const model = smallCnn();
+  const graph = model.graph!;
+  graph.node.find((n) => n.op_type === 'Gemm')!.output[0] = 'gemm_out';
+  const bytes = Buffer.from(new Float32Array(10).fill(0.5).buffer);
+  const shift: TensorProto = { ...makeTensor('shift', [10], new Float32Array(10)), raw_data: undefined, data_location: 1,
+    external_data: [{ key: 'location', value: location }, { key: 'offset', value: '0' }, { key: 'length', value: String(bytes.length) }] };
+  const branch = (name: string, nodes: NodeProto[], initializer: TensorProto[]): GraphProto => ({ name, node: nodes, initializer,
+    sparse_initializer: [], input: [], output: [valueInfo(`${name}_out`, [10])], value_info: [], quantization_annotation: [] });
+  const graphAttribute = (name: string, g: GraphProto): AttributeProto => ({ name, type: 5, g, floats: [], ints: [], strings: [], tensors: [], graphs: [] });
+  graph.initializer.push({ ...makeTensor('always', [], Uint8Array.of(1)), data_type: 9 }); // bool
+  graph.node.push(
+    makeNode('If', ['always'], ['if_out'], 'if', [
+      graphAttribute('then_branch', branch('then', [makeNode('Identity', ['shift'], ['then_out'], 'then_id')], [shift])),
+      graphAttribute('else_branch', branch('else', [makeNode('Identity', ['zeros10'], ['else_out'], 'else_id')], [makeTensor('zeros10', [10], new Float32Array(10))])),
+    ]),
+    makeNode('Add', ['gemm_out', 'if_out'], ['logits'], 'add_shift'));
+  return { model, bytes };
+}
+
+test('a subgraph\'s external data is read as safely as the main graph\'s: outside the folder refused, inside loaded', () => {
+  const { dir, data } = workspace();
+  const ext = join(dir, 'ext');
+  mkdirSync(ext);
+  const outside = subgraphExternalModel('../secret.bin');
+  writeFileSync(join(dir, 'secret.bin'), outside.bytes);
+  const path = join(ext, 'm.onnx');
+  writeFileSync(path, encodeModel(outside.model));
+  expectRefusal(['quantize', path, '--calib', data, '--no-eval', '--no-bench'], path, /tensor 'shift' keeps its data in '\.\.\/secret\.bin', outside the model's folder/);
+  assert.deepEqual(readdirSync(ext), ['m.onnx']);
+  const inside = subgraphExternalModel('shift.bin');
+  writeFileSync(join(ext, 'shift.bin'), inside.bytes);
+  const good = join(ext, 'good.onnx');
+  writeFileSync(good, encodeModel(inside.model));
+  const r = octet(['quantize', good, '--calib', data, '--no-bench', '--out', join(ext, 'good.int8.onnx')]);
+  assert.equal(r.code, 0, r.stderr);
+  // Run from another working folder, the branch's bytes still come from the model's folder.
+  const other = spawnSync(process.execPath, [engine, 'eval', good, join(ext, 'good.int8.onnx'), '--data', data, '--json'], { encoding: 'utf8', cwd: dir });
+  assert.equal(other.status, 0, other.stderr);
 });
 
 test('a symlink inside the model folder pointing outside it: refused (symlinks followed)', () => {
