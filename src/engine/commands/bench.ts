@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { BenchResult, TimeProfile } from '../../common/report';
 import { copyProto, Graph } from '../../onnx/graph';
 import { readModel } from '../../onnx/model-io';
-import { encodeModel, encodeSplit } from '../../onnx/proto';
+import { encodeSplit } from '../../onnx/proto';
 import { benchFeeds, benchmarkPair } from '../runtime/bench';
 import { profileKernels, timeProfile } from '../runtime/profile';
 import { describeInput } from '../../data/model-input';

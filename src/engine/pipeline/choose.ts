@@ -4,7 +4,7 @@
 // techniques (techniques.ts: float norms, bias correction, weight rounding), then SmoothQuant (models with a LayerNorm
 // feeding a MatMul/Gemm only).
 import type { CalibrationMethod, Report } from '../../common/report';
-import { encodeModel, encodeSplit } from '../../onnx/proto';
+import { encodeSplit } from '../../onnx/proto';
 import type { Conversion, ConvertChoice } from '../../quant/convert';
 import { AUTO_METHODS, CheckSet, outputSqnr, pickMethod } from '../accuracy/auto-choice';
 import { ConversionBuilder } from '../accuracy/conversion-builder';

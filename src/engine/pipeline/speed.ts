@@ -9,7 +9,7 @@
 import { OctetError } from '../../common/errors';
 import type { SpeedDecision, SpeedReport, TimeProfile } from '../../common/report';
 import { Graph } from '../../onnx/graph';
-import { encodeModel, encodeSplit } from '../../onnx/proto';
+import { encodeSplit } from '../../onnx/proto';
 import { computesInInt8, Conversion, ConvertChoice } from '../../quant/convert';
 import { ruleFor, runsInt8Kernel } from '../../quant/registry';
 import { roundTo } from '../../common/numbers';

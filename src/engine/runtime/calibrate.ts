@@ -6,7 +6,7 @@
 // per-channel maxima or means (equalization, bias shifts), folded on the reducing thread (reducer.ts) while the next
 // batch runs.
 import type * as ort from 'onnxruntime-node';
-import { encodeModel, encodeSplit, ModelProto, NodeProto, TensorProto } from '../../onnx/proto';
+import { encodeSplit, ModelProto, NodeProto, TensorProto } from '../../onnx/proto';
 import { TensorStats } from '../../quant/histogram';
 import type { ReductionKind, ReductionResult } from '../../quant/tensor-reductions';
 import { HalfExposure, halfPrecisionProbe, PickWalks, statsFromHalf } from './half-exposure';

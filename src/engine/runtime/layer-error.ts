@@ -4,7 +4,7 @@
 // the SQNR each node loses between its inputs and its output (the error it adds itself). Ranked by SQNR, worst first.
 import type { CalibrationMethod, LayerError } from '../../common/report';
 import { Graph } from '../../onnx/graph';
-import { encodeModel, encodeSplit, ModelProto } from '../../onnx/proto';
+import { encodeSplit, ModelProto } from '../../onnx/proto';
 import type { QParams } from '../../quant/qparams';
 import type { ModelInput } from '../../data/model-input';
 import { planExposure } from './exposure';

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OctetError } from '../../common/errors';
 import { parseModel } from '../../onnx/model-io';
-import { encodeModel, encodeSplit, ModelProto, ValueInfoProto } from '../../onnx/proto';
+import { encodeSplit, ModelProto, ValueInfoProto } from '../../onnx/proto';
 import type { TensorFacts } from '../../quant/convert';
 import { openSession, runFloat } from './session';
 
