@@ -15,7 +15,7 @@ import type { ModelProto, NodeProto } from '../../onnx/proto';
 import { ruleFor } from '../../quant/registry';
 import { runtimeOpRole } from '../../quant/runtime-ops';
 import { throwIfCancelled } from '../cancel';
-import { openSession, removeOptimized, SessionModel } from './session';
+import { executedGraph, openSession, removeOptimized, SessionModel } from './session';
 import { roundTo } from '../../common/numbers';
 
 /** One kernel of the graph ORT ran: its time per profiled run (µs). */
@@ -81,15 +81,8 @@ export async function profileKernels(model: SessionModel, feeds: Record<string, 
 
 /** Names of the source model's nodes that ORT runs as int8 kernels (its QDQ fusion keeps the fused node's name). */
 export async function int8KernelNodes(model: Uint8Array, workDir: string, label: string): Promise<Set<string>> {
-  const optimizedPath = join(workDir, `int8-kernels-${Date.now()}-${Math.random().toString(36).slice(2)}.onnx`);
-  const session = await openSession(model, { threads: 1, level: 'all', optimizedPath, structureOnly: true }, label);
-  await session.release();
-  try {
-    const optimized = parseModel(readFileSync(optimizedPath), optimizedPath);
-    return new Set((optimized.graph?.node ?? []).filter((n) => runtimeOpRole(n.op_type ?? '') === 'int8').map((n) => sourceName(n.name ?? '')));
-  } finally {
-    removeOptimized(optimizedPath);
-  }
+  const executed = await executedGraph(model, workDir, label);
+  return new Set((executed.graph?.node ?? []).filter((n) => runtimeOpRole(n.op_type ?? '') === 'int8').map((n) => sourceName(n.name ?? '')));
 }
 
 /** Kernel events grouped by run (the `model_run` windows), warm-up runs dropped. */

@@ -5,7 +5,7 @@ import { rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { OctetError } from '../../common/errors';
 import { parseModel, readModelBytes } from '../../onnx/model-io';
-import type { SplitModel } from '../../onnx/proto';
+import type { ModelProto, SplitModel } from '../../onnx/proto';
 
 export type OptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
 
@@ -156,20 +156,27 @@ function ortRunError(label: string, err: unknown, shape: readonly number[]): Oct
   return new OctetError(label, `ONNX Runtime fails running ${where} on input shape [${shape.join(',')}]${batchHint}. ONNX Runtime says: ${text}`);
 }
 
-/** Op-type histogram of the graph ORT executes for `model` at level `all` (QLinearConv, QGemm, ...). */
-export async function runtimeOpHistogram(model: Uint8Array | string, workDir: string, label: string): Promise<Record<string, number>> {
-  const optimizedPath = join(workDir, `runtime-${Date.now()}-${Math.random().toString(36).slice(2)}.onnx`);
+/**
+ * The graph ORT executes for `model` at level `all` (its fused and int8 kernels by node), read back structure only:
+ * ORT writes it in `workDir` with its weights apart, both files removed once read.
+ */
+export async function executedGraph(model: Uint8Array | string, workDir: string, label: string): Promise<ModelProto> {
+  const optimizedPath = join(workDir, `executed-${Date.now()}-${Math.random().toString(36).slice(2)}.onnx`);
   const session = await openSession(model, { threads: 1, level: 'all', optimizedPath, structureOnly: true }, label);
   await session.release();
   try {
-    const optimized = parseModel(readModelBytes(optimizedPath), optimizedPath);
-    const histogram: Record<string, number> = {};
-    for (const node of optimized.graph?.node ?? []) {
-      const op = node.op_type ?? '?';
-      histogram[op] = (histogram[op] ?? 0) + 1;
-    }
-    return histogram;
+    return parseModel(readModelBytes(optimizedPath), optimizedPath);
   } finally {
     removeOptimized(optimizedPath);
   }
+}
+
+/** Op-type histogram of the graph ORT executes for `model` at level `all` (QLinearConv, QGemm, ...). */
+export async function runtimeOpHistogram(model: Uint8Array | string, workDir: string, label: string): Promise<Record<string, number>> {
+  const histogram: Record<string, number> = {};
+  for (const node of (await executedGraph(model, workDir, label)).graph?.node ?? []) {
+    const op = node.op_type ?? '?';
+    histogram[op] = (histogram[op] ?? 0) + 1;
+  }
+  return histogram;
 }
