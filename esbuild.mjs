@@ -79,6 +79,8 @@ const builds = [
     target: 'node20', external: nativeExternals },
   { ...common, entryPoints: { 'decode-worker': 'src/data/decode-worker.ts', 'reduce-worker': 'src/quant/reduce-worker.ts', 'round-worker': 'src/quant/round-worker.ts' },
     outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20' },
+  { ...common, entryPoints: { 'profile-worker': 'src/engine/runtime/profile-worker.ts' }, outdir: 'dist', platform: 'node', format: 'cjs',
+    target: 'node20', external: nativeExternals },
 ];
 if (existsSync('src/extension/extension.ts')) {
   builds.push({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', platform: 'node',

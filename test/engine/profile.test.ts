@@ -1,13 +1,19 @@
 // The per-node time profile: ONNX Runtime's profiler on a real FP32 model and its QDQ model (every Conv becomes a
 // QLinearConv), each executed kernel mapped back to the FP32 node it computes — fused, renamed and NHWC kernels
-// included — with Q/DQ charged to the int8 kernel they border; and the trace reader on its own.
+// included — with Q/DQ charged to the int8 kernel they border; the trace reader on its own; and a profile taken on a
+// thread of its own (profile-aside.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { benchFeeds } from '../../src/engine/runtime/bench';
 import { kernelTimes, profileKernels, timeProfile } from '../../src/engine/runtime/profile';
 import { Graph } from '../../src/onnx/graph';
 import { valueInfo } from '../../src/onnx/build';
-import { encodeModel } from '../../src/onnx/proto';
+import { encodeModel, encodeSplit } from '../../src/onnx/proto';
+import { profileAside } from '../../src/engine/runtime/profile-aside';
+import { openSession } from '../../src/engine/runtime/session';
+import { readdirSync } from 'node:fs';
+import { makeTensor } from '../../src/onnx/tensor';
+import { parseModel } from '../../src/onnx/model-io';
 import { planQuantization } from '../../src/quant/plan';
 import { applyPlan } from '../../src/quant/rewrite';
 import { smallCnn, tempDir } from '../fixtures/models';
@@ -72,4 +78,51 @@ test('trace reader: kernel events grouped by model run, warm-up runs dropped, ti
   assert.deepEqual(times.kernels.get('a')?.perRunUs, [15, 12]);
   assert.deepEqual(times.kernels.get('b'), { name: 'b', opType: 'Relu', perRunUs: [4, 6] });
   assert.deepEqual(times.runMs, [0.05, 0.05]);
+});
+
+test('a profile taken aside (on a thread of its own) times the same kernels as one taken here, leaves no files, and sessions opened here meanwhile wait for it', async () => {
+  const model = smallCnn();
+  model.graph!.input[0] = valueInfo('image', [1, 3, 64, 64]);
+  const dir = tempDir();
+  const feeds = benchFeeds('image', [1, 3, 64, 64], 1, null);
+  const options = { runs: 6, warmup: 1, threads: 1 };
+  // Weights large enough to go apart in the split model, read back from bytes as a model read from a file is (its
+  // tensors' raw data views into one buffer).
+  model.graph!.initializer.push(makeTensor('unused_large', [4096], new Float32Array(4096).fill(0.5)));
+  const here = await profileKernels(encodeModel(model), feeds, options, dir, 'here');
+  const split = encodeSplit(parseModel(Buffer.from(encodeModel(model)), 'model.onnx'));
+  assert.ok(split.external.length > 0, 'the split model has weights apart');
+  const aside = profileAside(split, feeds, options, dir, 'aside');
+  // A session opened here while the profile runs aside opens only after it is done.
+  let profiled = false;
+  void aside.then(() => { profiled = true; });
+  const session = await openSession(encodeModel(model), { threads: 1, level: 'all' }, 'meanwhile');
+  assert.ok(profiled, 'the session opened before the profile aside was done');
+  await session.release();
+  const asideProfile = await aside;
+  assert.equal(asideProfile.runs, 6);
+  assert.equal(asideProfile.runMs.length, 6);
+  assert.deepEqual([...asideProfile.kernels.keys()].sort(), [...here.kernels.keys()].sort(), 'the same kernels ran');
+  assert.ok([...asideProfile.kernels.values()].every((k) => k.perRunUs.length === 6 && k.perRunUs.every((us) => us >= 0)));
+  assert.deepEqual(asideProfile.optimized.graph!.node.map((n) => n.op_type), here.optimized.graph!.node.map((n) => n.op_type),
+    'the graph ORT ran is read back');
+  // The caller's model and feeds are its own still (the thread got copies): the split model opens and runs again.
+  assert.equal(feeds.image.data.length, 3 * 64 * 64);
+  assert.ok(split.graph.byteLength > 0 && split.external.every((e) => e.data.byteLength > 0), 'the split model still holds its bytes');
+  const again = await openSession(split, { threads: 1, level: 'all' }, 'again');
+  assert.equal((await again.run(feeds)).logits.dims.join(','), '1,10');
+  await again.release();
+  assert.deepEqual(readdirSync(dir), [], 'the trace and the optimized graph are removed');
+});
+
+test('a profile aside fails like one taken here (the model names itself), and a session opened after it does not wait for ever', async () => {
+  const dir = tempDir();
+  const feeds = benchFeeds('image', [1, 3, 64, 64], 1, null);
+  const broken = { graph: Uint8Array.of(1, 2, 3, 4), external: [] };
+  await assert.rejects(profileAside(broken, feeds, { runs: 2, warmup: 1, threads: 1 }, dir, 'broken.onnx'), /broken\.onnx/);
+  const model = smallCnn();
+  model.graph!.input[0] = valueInfo('image', [1, 3, 64, 64]);
+  const session = await openSession(encodeModel(model), { threads: 1, level: 'all' }, 'after');
+  await session.release();
+  assert.deepEqual(readdirSync(dir), []);
 });

@@ -17,7 +17,7 @@ import { prepareModel } from '../pipeline/prepare-model';
 import { buildReport } from '../pipeline/report';
 import { Run, RunPaths } from '../pipeline/run';
 import { checkRunFiles, runFiles } from '../pipeline/run-files';
-import { chooseForSpeed, finalTiming, keptFloatOnPurpose } from '../pipeline/speed';
+import { chooseForSpeed, finalTiming, keptFloatOnPurpose, startFp32Timing } from '../pipeline/speed';
 import { writeOutputs } from '../pipeline/write';
 import { diagnoseRuntime } from '../runtime/diagnose';
 import { runtimeOpHistogram } from '../runtime/session';
@@ -49,7 +49,8 @@ export async function quantizeModel(given: QuantizeRequest): Promise<QuantizeOut
     const model = { ...ready, input: data.input };
     const planned = await planRun(run, model, data);
     const calibrated = await calibrate(run, model, data, planned);
-    const timed = await chooseForSpeed(run, model, data, await chooseConversion(run, model, planned, calibrated));
+    const fp32Timing = startFp32Timing(run, model, data);
+    const timed = await chooseForSpeed(run, model, fp32Timing, await chooseConversion(run, model, planned, calibrated));
     const evaluated = await evaluateRun(run, model, data, planned, timed.chosen);
     const timing = await finalTiming(run, timed, evaluated.conversion);
     const int8RuntimeOps = await runtimeOpHistogram(evaluated.conversion.bytes, workDir, paths.out);

@@ -9,15 +9,16 @@
 import { OctetError } from '../../common/errors';
 import type { SpeedDecision, SpeedReport, TimeProfile } from '../../common/report';
 import { Graph } from '../../onnx/graph';
-import { encodeSplit } from '../../onnx/proto';
+import { encodeSplit, SplitModel } from '../../onnx/proto';
 import { computesInInt8, Conversion, ConvertChoice } from '../../quant/convert';
 import { ruleFor, runsInt8Kernel } from '../../quant/registry';
 import { roundTo } from '../../common/numbers';
 import { SlowRegion, slowRegions, tryRegions } from '../accuracy/speed-regions';
-import { benchFeeds } from '../runtime/bench';
+import { benchFeeds, Feeds } from '../runtime/bench';
 import type { SessionModel } from '../runtime/session';
 import { DEFAULT_PAIRED, PairedOptions, PairedTiming, timePair } from '../runtime/paired-timing';
-import { int8KernelNodes, KernelProfile, median, profileKernels, timeProfile } from '../runtime/profile';
+import { int8KernelNodes, KernelProfile, median, profileKernels, ProfileOptions, timeProfile } from '../runtime/profile';
+import { profileAside } from '../runtime/profile-aside';
 import type { CalibrationData } from './calibration-data';
 import type { Chosen } from './choose';
 import type { PreparedModel } from './prepare-model';
@@ -97,25 +98,59 @@ export interface Timed {
   profiled: Conversion | null;
 }
 
-export async function chooseForSpeed(run: Run, model: PreparedModel, data: CalibrationData, chosen: Chosen): Promise<Timed> {
-  const { request, paths } = run;
-  const auto = request.speedAware === 'auto';
-  if (!auto && !request.benchmark) return { chosen, timing: null, reprofile: null, againstFp32: null, profiled: null };
-  const started = performance.now();
-  const graph = new Graph(model.reference.graph!);
+/**
+ * Models whose FP32 weights are at most this many bytes are profiled on a thread of their own while the first
+ * conversion is built (profile-aside.ts); larger ones after it, on this thread (the thread holds a copy of the model
+ * and a session of its own while the conversion holds its own memory).
+ */
+const PROFILE_ASIDE_MAX_BYTES = 256 * 2 ** 20;
+
+/** What the speed step times the INT8 layouts against: the FP32 model, the feeds, and the FP32 per-kernel profile. */
+export interface Fp32Timing {
+  model: SplitModel;
+  feeds: Feeds;
+  /** The profile (started when the timing was: see startFp32Timing). */
+  profile: () => Promise<KernelProfile>;
+}
+
+function profileOptions(run: Run): ProfileOptions {
+  return { runs: PROFILE_RUNS.min, maxRuns: PROFILE_RUNS.max, targetMs: PROFILE_RUNS.targetMs, warmup: PROFILE_RUNS.warmup, threads: 1, signal: run.signal };
+}
+
+/**
+ * The FP32 side of the speed step (null when the run has no speed step), its profile started at once on a thread of its
+ * own when the model is small enough — call it after calibration, before the conversions are built.
+ */
+export function startFp32Timing(run: Run, model: PreparedModel, data: CalibrationData): Fp32Timing | null {
+  if (run.request.speedAware !== 'auto' && !run.request.benchmark) return null;
   const fp32Model = encodeSplit(model.reference);
   const feeds = benchFeeds(model.input.name, model.input.shape, model.input.fixedBatch ?? 1, data.firstSample);
+  const weightBytes = fp32Model.external.reduce((n, e) => n + e.data.byteLength, 0);
+  if (weightBytes > PROFILE_ASIDE_MAX_BYTES) {
+    return { model: fp32Model, feeds, profile: () => profileKernels(fp32Model, feeds, profileOptions(run), run.workDir, run.paths.model) };
+  }
+  const started = profileAside(fp32Model, feeds, profileOptions(run), run.workDir, run.paths.model);
+  // Awaited by the speed step; a run that fails before it must not see the rejection reported as unhandled.
+  started.catch(() => undefined);
+  return { model: fp32Model, feeds, profile: () => started };
+}
+
+export async function chooseForSpeed(run: Run, model: PreparedModel, fp32: Fp32Timing | null, chosen: Chosen): Promise<Timed> {
+  const { request, paths } = run;
+  const auto = request.speedAware === 'auto';
+  if (!fp32) return { chosen, timing: null, reprofile: null, againstFp32: null, profiled: null };
+  const started = performance.now();
+  const graph = new Graph(model.reference.graph!);
+  const { model: fp32Model, feeds } = fp32;
   const batch = model.input.fixedBatch ?? 1;
-  const profileOptions = (runnable: SessionModel, label: string): Promise<KernelProfile> => profileKernels(runnable, feeds,
-    { runs: PROFILE_RUNS.min, maxRuns: PROFILE_RUNS.max, targetMs: PROFILE_RUNS.targetMs, warmup: PROFILE_RUNS.warmup, threads: 1, signal: run.signal },
-    run.workDir, label);
+  const profileOf = (runnable: SessionModel, label: string): Promise<KernelProfile> => profileKernels(runnable, feeds, profileOptions(run), run.workDir, label);
   run.progress('convert', 0, 1, 'timing every layer of the FP32 model');
-  const fp32Profile = await profileOptions(fp32Model, paths.model);
+  const fp32Profile = await fp32.profile();
   /** The last profiled conversion and its profiled run times. */
   let lastProfiled: { conversion: Conversion; runMs: readonly number[] } | null = null;
   const reprofile = async (c: Conversion): Promise<TimeProfile> => {
     run.progress('convert', 0, 1, 'timing every layer of the INT8 model');
-    const int8Profile = await profileOptions(c.bytes, paths.out);
+    const int8Profile = await profileOf(c.bytes, paths.out);
     lastProfiled = { conversion: c, runMs: int8Profile.runMs };
     return timeProfile(graph, fp32Profile, c.model, int8Profile, 1, batch);
   };

@@ -50,7 +50,10 @@ export function benchResult(threads: number, batch: number, fp32Ms: number[], in
 }
 
 /** The input timed runs feed: `batch` copies of a real sample (or a fixed pattern without one). */
-export function benchFeeds(inputName: string, sampleShape: number[], batch: number, sample: Float32Array | null): Record<string, ort.Tensor> {
+/** A session's inputs by name. */
+export type Feeds = Record<string, ort.Tensor>;
+
+export function benchFeeds(inputName: string, sampleShape: number[], batch: number, sample: Float32Array | null): Feeds {
   const shape = [batch, ...sampleShape.slice(1)];
   const size = shape.reduce((a, b) => a * b, 1);
   const data = new Float32Array(size);

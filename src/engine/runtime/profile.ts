@@ -45,38 +45,68 @@ interface TraceEvent { cat?: string; name?: string; ts?: number; dur?: number; a
 
 const KERNEL_SUFFIX = '_kernel_time';
 
+/** What a profiled session leaves in the work folder: ORT's trace and the graph it ran (structure only). */
+export interface ProfileFiles {
+  trace: string;
+  optimized: string;
+}
+
+/**
+ * Runs `model` under ORT's profiler (warm-up runs, then `runs`, or as many as take about `targetMs`) and returns the
+ * files it wrote, for readProfile. On whichever thread calls it: profileAside runs it on a thread of its own.
+ */
+export async function recordProfile(model: SessionModel, feeds: Record<string, ort.Tensor>, options: ProfileOptions, workDir: string,
+  label: string): Promise<ProfileFiles> {
+  const tag = `profile-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  const optimized = join(workDir, `${tag}.onnx`);
+  try {
+    const session = await openSession(model, { threads: options.threads, level: 'all', optimizedPath: optimized, structureOnly: true, profilePrefix: join(workDir, tag) }, label);
+    try {
+      for (let r = 0; r < options.warmup; r++) await session.run(feeds);
+      let runs = options.runs;
+      for (let r = 0; r < runs; r++) {
+        throwIfCancelled(options.signal);
+        const t0 = performance.now();
+        await session.run(feeds);
+        if (r === 0 && options.targetMs) {
+          const ms = Math.max(0.05, performance.now() - t0);
+          runs = Math.max(options.runs, Math.min(options.maxRuns ?? options.runs, Math.round(options.targetMs / ms)));
+        }
+      }
+    } finally {
+      session.endProfiling();
+      await session.release();
+    }
+    const trace = readdirSync(workDir).find((f) => f.startsWith(`${tag}_`) && f.endsWith('.json'));
+    if (!trace) throw new Error(`ONNX Runtime wrote no profile for ${label}`);
+    return { trace: join(workDir, trace), optimized };
+  } catch (err) {
+    removeProfileFiles(workDir, tag, optimized);
+    throw err;
+  }
+}
+
+function removeProfileFiles(workDir: string, tag: string, optimized: string): void {
+  for (const f of readdirSync(workDir)) if (f.startsWith(`${tag}_`) && f.endsWith('.json')) rmSync(join(workDir, f), { force: true });
+  removeOptimized(optimized);
+}
+
+/** Each kernel's time per run from the files recordProfile wrote (warm-up runs left out); removes the files. */
+export function readProfile(files: ProfileFiles, warmup: number): KernelProfile {
+  try {
+    const events = JSON.parse(readFileSync(files.trace, 'utf8')) as TraceEvent[];
+    const optimized = parseModel(readFileSync(files.optimized), files.optimized);
+    return { ...kernelTimes(events, warmup), optimized };
+  } finally {
+    rmSync(files.trace, { force: true });
+    removeOptimized(files.optimized);
+  }
+}
+
 /** Runs `model` under ORT's profiler and returns each kernel's time per run, without the warm-up runs. */
 export async function profileKernels(model: SessionModel, feeds: Record<string, ort.Tensor>, options: ProfileOptions, workDir: string,
   label: string): Promise<KernelProfile> {
-  const tag = `profile-${Date.now()}-${Math.random().toString(36).slice(2)}`;
-  const optimizedPath = join(workDir, `${tag}.onnx`);
-  const session = await openSession(model, { threads: options.threads, level: 'all', optimizedPath, structureOnly: true, profilePrefix: join(workDir, tag) }, label);
-  try {
-    for (let r = 0; r < options.warmup; r++) await session.run(feeds);
-    let runs = options.runs;
-    for (let r = 0; r < runs; r++) {
-      throwIfCancelled(options.signal);
-      const t0 = performance.now();
-      await session.run(feeds);
-      if (r === 0 && options.targetMs) {
-        const ms = Math.max(0.05, performance.now() - t0);
-        runs = Math.max(options.runs, Math.min(options.maxRuns ?? options.runs, Math.round(options.targetMs / ms)));
-      }
-    }
-  } finally {
-    session.endProfiling();
-    await session.release();
-  }
-  const traceFile = readdirSync(workDir).find((f) => f.startsWith(`${tag}_`) && f.endsWith('.json'));
-  try {
-    if (!traceFile) throw new Error(`ONNX Runtime wrote no profile for ${label}`);
-    const events = JSON.parse(readFileSync(join(workDir, traceFile), 'utf8')) as TraceEvent[];
-    const optimized = parseModel(readFileSync(optimizedPath), optimizedPath);
-    return { ...kernelTimes(events, options.warmup), optimized };
-  } finally {
-    if (traceFile) rmSync(join(workDir, traceFile), { force: true });
-    removeOptimized(optimizedPath);
-  }
+  return readProfile(await recordProfile(model, feeds, options, workDir, label), options.warmup);
 }
 
 /** Names of the source model's nodes that ORT runs as int8 kernels (its QDQ fusion keeps the fused node's name). */

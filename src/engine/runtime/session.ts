@@ -55,7 +55,22 @@ export function removeOptimized(optimizedPath: string): void {
 /** What a session opens: a model file, a model's bytes, or a model split from its large initializers (encodeSplit). */
 export type SessionModel = Uint8Array | string | SplitModel;
 
+/**
+ * Work on other threads that times ONNX Runtime (profile-aside.ts) while this thread does JavaScript. A session this
+ * thread opens meanwhile waits for it: its runs would share the cores the timing runs on.
+ */
+const timedAside = new Set<Promise<unknown>>();
+
+/** Registers `work` as timed aside until it settles; returns it. */
+export function timeAside<T>(work: Promise<T>): Promise<T> {
+  const settled = work.then(() => undefined, () => undefined);
+  timedAside.add(settled);
+  void settled.then(() => timedAside.delete(settled));
+  return work;
+}
+
 export async function openSession(model: SessionModel, settings: SessionSettings, label: string): Promise<ort.InferenceSession> {
+  while (timedAside.size > 0) await Promise.all(timedAside);
   const options: ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: settings.level,
     executionMode: 'sequential',
