@@ -26,8 +26,8 @@ export interface BiasTarget {
   fp32Output: string;
   inputScale: TensorProto;
   inputZeroPoint: TensorProto;
-  /** The INT8 model's weights, dequantized (computed when asked: only measuring a shift needs them). */
-  weights: () => TensorProto;
+  /** The INT8 model's weights, dequantized (computed when asked: only measuring a shift needs them), and their dims. */
+  weights: () => { values: Float32Array; dims: number[] };
   /** Per output channel: the bias the INT8 model adds (dequantized; zeros when it has none) and its int32 scale. */
   bias: Float32Array;
   biasScales: Float32Array;
@@ -104,10 +104,7 @@ export function findBiasTargets(int8: Graph, fp32: Graph): BiasTarget[] {
     const zp = Number(tensorToArray(inputZeroPoint!)[0]);
     targets.push({
       node, key: `${node.name}|${s}|${zp}`, fp32Input: original.input[activationInput], fp32Output: original.output[0],
-      inputScale: inputScale!, inputZeroPoint: inputZeroPoint!, weights: () => {
-        const values = dequantize(weightDq, int8)!;
-        return makeTensor('w', values.dims, values.values);
-      },
+      inputScale: inputScale!, inputZeroPoint: inputZeroPoint!, weights: () => dequantize(weightDq, int8)!,
       bias, biasScales, biasCodes, inputs: { activation: activationInput, weight: spec.input, bias: spec.bias },
     });
   }
@@ -157,7 +154,8 @@ export async function measureBiasShifts(reference: ModelProto, targets: readonly
       means.push(probe);
       continue;
     }
-    const weights = renamed(target.weights(), `${base}_weights`);
+    const layerWeights = target.weights();
+    const weights = renamed(makeTensor('w', layerWeights.dims, layerWeights.values), `${base}_weights`);
     // A zero bias: the INT8 bias is added when comparing, and some op versions require one (Gemm before opset 11).
     const zeroBias = renamed(makeTensor('b', [target.bias.length], new Float32Array(target.bias.length)), `${base}_zero_bias`);
     const copyOutput = names.uniqueName(`${base}_output`);

@@ -94,7 +94,7 @@ export function addInputMeanProbe(target: BiasTarget, graph: Graph, dimsOf: (t: 
   return {
     target, fp32Sums, errorSums,
     shift: (fp32, error) => {
-      const dequantized = tensorToFloat32(target.weights());
+      const dequantized = target.weights().values;
       const k = perGroup * kh * kw;
       const out = new Float64Array(rows);
       for (let c = 0; c < rows; c++) {
