@@ -7,12 +7,16 @@ import assert from 'node:assert/strict';
 import { benchFeeds } from '../../src/engine/runtime/bench';
 import { kernelTimes, profileKernels, timeProfile } from '../../src/engine/runtime/profile';
 import { Graph } from '../../src/onnx/graph';
-import { valueInfo } from '../../src/onnx/build';
 import { encodeModel, encodeSplit } from '../../src/onnx/proto';
 import { profileAside } from '../../src/engine/runtime/profile-aside';
 import { openSession } from '../../src/engine/runtime/session';
 import { readdirSync } from 'node:fs';
 import { makeTensor } from '../../src/onnx/tensor';
+import { buildModel, intsAttribute, randomTensor, valueInfo } from '../../src/onnx/build';
+import { makeNode } from '../../src/onnx/graph';
+import { rng } from '../../src/common/random';
+import { CancelledError } from '../../src/engine/cancel';
+import type { ModelProto, NodeProto } from '../../src/onnx/proto';
 import { parseModel } from '../../src/onnx/model-io';
 import { planQuantization } from '../../src/quant/plan';
 import { applyPlan } from '../../src/quant/rewrite';
@@ -125,4 +129,43 @@ test('a profile aside fails like one taken here (the model names itself), and a 
   const session = await openSession(encodeModel(model), { threads: 1, level: 'all' }, 'after');
   await session.release();
   assert.deepEqual(readdirSync(dir), []);
+});
+
+/** Convolutions heavy enough that a profile spends most of its time inside ONNX Runtime (~10 ms a run, one thread). */
+function convStack(): ModelProto {
+  const r = rng(7);
+  const nodes: NodeProto[] = [];
+  const inits = [];
+  let x = 'image';
+  for (let i = 0; i < 6; i++) {
+    inits.push(randomTensor(`w${i}`, [64, i === 0 ? 3 : 64, 3, 3], r, 0.05));
+    nodes.push(makeNode('Conv', [x, `w${i}`], [`c${i}`], `conv${i}`, [intsAttribute('kernel_shape', [3, 3]), intsAttribute('pads', [1, 1, 1, 1])]));
+    nodes.push(makeNode('Relu', [`c${i}`], [`r${i}`], `relu${i}`));
+    x = `r${i}`;
+  }
+  return buildModel(nodes, inits, [valueInfo('image', [1, 3, 96, 96])], [valueInfo(x, [1, 64, 96, 96])]);
+}
+
+test('a profile aside stopped at any moment rejects with CancelledError, leaves no file, and never takes the process down', async () => {
+  // The thread is not ended while ONNX Runtime runs on it (that aborts the process): it stops between runs.
+  const model = encodeSplit(convStack());
+  const feeds = benchFeeds('image', [1, 3, 96, 96], 1, null);
+  let cancelled = 0;
+  for (const delayMs of [0, 5, 15, 30, 60, 100, 150]) {
+    const dir = tempDir();
+    const controller = new AbortController();
+    const aside = profileAside(model, feeds, { runs: 20, warmup: 2, threads: 1, signal: controller.signal }, dir, 'stack.onnx');
+    setTimeout(() => controller.abort(), delayMs);
+    try {
+      await aside;
+    } catch (err) {
+      assert.ok(err instanceof CancelledError, `delay ${delayMs} ms: ${String(err)}`);
+      cancelled++;
+    }
+    assert.deepEqual(readdirSync(dir), [], `delay ${delayMs} ms: the trace and the optimized graph are removed`);
+  }
+  assert.ok(cancelled >= 4, `${cancelled} of 7 profiles were stopped`);
+  // Sessions open here again.
+  const session = await openSession(model, { threads: 1, level: 'all' }, 'after');
+  await session.release();
 });

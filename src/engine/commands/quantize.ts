@@ -20,7 +20,7 @@ import { checkRunFiles, runFiles } from '../pipeline/run-files';
 import { chooseForSpeed, finalTiming, keptFloatOnPurpose, startFp32Timing } from '../pipeline/speed';
 import { writeOutputs } from '../pipeline/write';
 import { diagnoseRuntime } from '../runtime/diagnose';
-import { runtimeOpHistogram } from '../runtime/session';
+import { asideSettled, runtimeOpHistogram } from '../runtime/session';
 
 export { OCTET_VERSION } from '../../common/version';
 
@@ -62,6 +62,8 @@ export async function quantizeModel(given: QuantizeRequest): Promise<QuantizeOut
     return { modelPath: paths.out, reportPath: paths.report, report };
   } finally {
     run.end();
+    // Work on other threads (the FP32 profile) stops once the run has ended; it writes into the run's folder.
+    await asideSettled();
     rmSync(workDir, { recursive: true, force: true });
   }
 }

@@ -129,7 +129,8 @@ export function startFp32Timing(run: Run, model: PreparedModel, data: Calibratio
   if (weightBytes > PROFILE_ASIDE_MAX_BYTES) {
     return { model: fp32Model, feeds, profile: () => profileKernels(fp32Model, feeds, profileOptions(run), run.workDir, run.paths.model) };
   }
-  const started = profileAside(fp32Model, feeds, profileOptions(run), run.workDir, run.paths.model);
+  // Stopped when the run ends, however it ends (the run's folder goes once the thread has stopped).
+  const started = profileAside(fp32Model, feeds, { ...profileOptions(run), signal: run.lifetime }, run.workDir, run.paths.model);
   // Awaited by the speed step; a run that fails before it must not see the rejection reported as unhandled.
   started.catch(() => undefined);
   return { model: fp32Model, feeds, profile: () => started };

@@ -11,6 +11,7 @@ import { WorkerPool, workerScript } from '../../common/workers';
 import type { SplitModel } from '../../onnx/proto';
 import { KernelProfile, ProfileFiles, ProfileOptions, readProfile } from './profile';
 import { timeAside } from './session';
+import { CancelledError } from '../cancel';
 
 /** The script esbuild.mjs bundles from src/engine/runtime/profile-worker.ts. */
 export const PROFILE_WORKER = 'profile-worker';
@@ -18,18 +19,23 @@ export const PROFILE_WORKER = 'profile-worker';
 /** A feed as plain data (an ort.Tensor does not cross threads). */
 export interface PlainFeed { name: string; type: 'float32'; data: Float32Array; dims: number[] }
 
-/** What the profiling thread gets: recordProfile's arguments as plain data (no cancel signal: the thread is ended instead). */
+/** What the profiling thread gets: recordProfile's arguments as plain data, and the flag that stops it. */
 export interface ProfileJob {
   model: SplitModel;
   feeds: PlainFeed[];
   options: Omit<ProfileOptions, 'signal'>;
   workDir: string;
   label: string;
+  /** An Int32Array's buffer: set to 1 to stop the profile at its next run (see profileAside). */
+  stop: SharedArrayBuffer;
 }
 
 /**
  * profileKernels on a profiling thread: the model and feeds are copied to it (the caller keeps its own). Sessions
- * this thread opens until it ends wait for it. Cancelled with `options.signal` (the thread is ended).
+ * this thread opens until it settles wait for it. When `options.signal` aborts, the profile stops before its next run
+ * and rejects with CancelledError. The thread is never ended while ONNX Runtime runs on it: a worker terminated inside
+ * a native call aborts the whole process ("terminate called after throwing an instance of 'Napi::Error'"), so the stop
+ * is a flag the thread reads between runs, and the process stays up (the job holds the worker) until it has.
  */
 export function profileAside(model: SplitModel, feeds: Record<string, ort.Tensor>, options: ProfileOptions, workDir: string,
   label: string): Promise<KernelProfile> {
@@ -42,17 +48,32 @@ export function profileAside(model: SplitModel, feeds: Record<string, ort.Tensor
   });
   const transfer = [copy.graph, ...copy.external.map((e) => e.data), ...plainFeeds.map((f) => f.data)].map((a) => a.buffer as ArrayBuffer);
   const { signal, ...rest } = options;
+  const stop = new SharedArrayBuffer(4);
+  const requestStop = () => Atomics.store(new Int32Array(stop), 0, 1);
+  if (signal?.aborted) requestStop();
+  signal?.addEventListener('abort', requestStop, { once: true });
   const pool = new WorkerPool<ProfileJob, ProfileFiles>({
     script: workerScript(PROFILE_WORKER), size: 1,
     crashError: (job, cause) => new OctetError(job.label, `the profiling thread died (${cause})`),
   });
-  const stop = () => void pool.close();
-  signal?.addEventListener('abort', stop, { once: true });
-  const work = pool.run({ model: copy, feeds: plainFeeds, options: rest, workDir, label }, transfer)
-    .then((files) => readProfile(files, options.warmup))
+  const work = pool.run({ model: copy, feeds: plainFeeds, options: rest, workDir, label, stop }, transfer)
+    .then((files) => readProfile(files, options.warmup), (err: unknown) => {
+      throw signal?.aborted ? new CancelledError() : err;
+    })
     .finally(() => {
-      signal?.removeEventListener('abort', stop);
+      signal?.removeEventListener('abort', requestStop);
+      // The job has settled: the thread is idle, ending it is safe.
       return pool.close();
     });
   return timeAside(work);
 }
+
+/** Reads the stop flag of a ProfileJob every few milliseconds between runs into `controller` (the thread's side). */
+export function watchStop(stop: SharedArrayBuffer, controller: AbortController): () => void {
+  const flag = new Int32Array(stop);
+  const timer = setInterval(() => { if (Atomics.load(flag, 0) !== 0) controller.abort(); }, STOP_POLL_MS);
+  return () => clearInterval(timer);
+}
+
+/** How often the profiling thread reads its stop flag (its runs yield to the event loop between them). */
+const STOP_POLL_MS = 5;

@@ -62,7 +62,10 @@ export async function recordProfile(model: SessionModel, feeds: Record<string, o
   try {
     const session = await openSession(model, { threads: options.threads, level: 'all', optimizedPath: optimized, structureOnly: true, profilePrefix: join(workDir, tag) }, label);
     try {
-      for (let r = 0; r < options.warmup; r++) await session.run(feeds);
+      for (let r = 0; r < options.warmup; r++) {
+        throwIfCancelled(options.signal);
+        await session.run(feeds);
+      }
       let runs = options.runs;
       for (let r = 0; r < runs; r++) {
         throwIfCancelled(options.signal);

@@ -69,8 +69,13 @@ export function timeAside<T>(work: Promise<T>): Promise<T> {
   return work;
 }
 
-export async function openSession(model: SessionModel, settings: SessionSettings, label: string): Promise<ort.InferenceSession> {
+/** Resolves once no work is timed aside (whether it succeeded or not). */
+export async function asideSettled(): Promise<void> {
   while (timedAside.size > 0) await Promise.all(timedAside);
+}
+
+export async function openSession(model: SessionModel, settings: SessionSettings, label: string): Promise<ort.InferenceSession> {
+  await asideSettled();
   const options: ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: settings.level,
     executionMode: 'sequential',
