@@ -36,6 +36,13 @@ export interface EngineExit {
 
 const STDERR_TAIL_LINES = 20;
 
+/**
+ * How long a cancelled engine gets to stop at its next check and remove its temp folder before SIGKILL. ResNet-50
+ * took 0.2–1.1 s after SIGTERM (its first conversion is 0.85 s of JavaScript with no check of its own); killed before
+ * that, an engine leaves its folder — a copy of the model among others — in the system's temp folder.
+ */
+const DEFAULT_KILL_GRACE_MS = 5000;
+
 export class EngineProcess {
   readonly finished: Promise<EngineExit>;
   private readonly child: ChildProcess;
@@ -44,7 +51,7 @@ export class EngineProcess {
   private readonly killGraceMs: number;
 
   constructor(launch: EngineLaunch) {
-    this.killGraceMs = launch.killGraceMs ?? 500;
+    this.killGraceMs = launch.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
     const started = Date.now();
     this.child = spawn(launch.nodeExecutable, [launch.engineScript, ...launch.args], {
       cwd: launch.cwd,
