@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import { OctetError } from '../common/errors';
 import { resolveInsideFolder } from '../common/paths';
 import { formatBytes, OpenedFile, openRegularFileSync, readRangeSync } from '../common/safe-read';
-import { DataType, TensorProto } from './proto';
+import { DATA_LOCATION, DataType, TensorProto } from './proto';
 import { bytesPerElement, dataTypeName, elementCount } from './tensor';
 
 function entry(t: TensorProto, key: string): string | undefined {
@@ -112,9 +112,9 @@ export function loadExternalTensors(tensors: Iterable<TensorProto>, modelPath: s
   const reader = new ExternalDataReader(modelPath);
   try {
     for (const t of tensors) {
-      if (t.data_location !== 1) continue;
+      if (t.data_location !== DATA_LOCATION.EXTERNAL) continue;
       t.raw_data = reader.read(t);
-      t.data_location = 0;
+      t.data_location = DATA_LOCATION.DEFAULT;
       t.external_data = [];
     }
     return reader.paths;

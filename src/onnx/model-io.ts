@@ -5,7 +5,7 @@ import { InternalError, OctetError } from '../common/errors';
 import { StagedFiles } from '../common/atomic-write';
 import { readRegularFileSync } from '../common/safe-read';
 import { loadExternalTensors } from './external-data';
-import { decodeModel, encodeModel, GraphProto, ModelProto, TensorProto } from './proto';
+import { DATA_LOCATION, decodeModel, encodeModel, GraphProto, ModelProto, TensorProto } from './proto';
 
 /** Protobuf messages cannot exceed 2 GiB; past this many bytes of weights a model must use external data. */
 export const PROTOBUF_LIMIT = 2 ** 31 - 1;
@@ -71,7 +71,7 @@ export function readModel(path: string): LoadedModel {
   const bytes = readModelBytes(path);
   const model = parseModel(bytes, path);
   const tensors = storedTensors(model);
-  const hadExternalData = tensors.some((t) => t.data_location === 1);
+  const hadExternalData = tensors.some((t) => t.data_location === DATA_LOCATION.EXTERNAL);
   const externalFiles = loadExternalTensors(tensors, path);
   return { path, model, fileBytes: bytes.byteLength, hadExternalData, externalFiles };
 }
@@ -123,7 +123,7 @@ export function stageModel(files: StagedFiles, path: string, model: ModelProto, 
     t.external_data = [
       { key: 'location', value: dataName }, { key: 'offset', value: String(offset) }, { key: 'length', value: String(raw.byteLength) },
     ];
-    t.data_location = 1;
+    t.data_location = DATA_LOCATION.EXTERNAL;
     t.raw_data = undefined;
     offset += raw.byteLength;
   }
@@ -135,7 +135,7 @@ export function stageModel(files: StagedFiles, path: string, model: ModelProto, 
   } finally {
     for (const { tensor, raw } of moved) {
       tensor.raw_data = raw;
-      tensor.data_location = 0;
+      tensor.data_location = DATA_LOCATION.DEFAULT;
       tensor.external_data = [];
     }
   }

@@ -157,6 +157,9 @@ export function encodeModel(model: ModelProto): Uint8Array {
     encodePart(t.model, modelRest, 'graph', 'after')]);
 }
 
+/** TensorProto.DataLocation: the tensor's bytes are in the proto (DEFAULT) or in a file it names (EXTERNAL). */
+export const DATA_LOCATION = { DEFAULT: 0, EXTERNAL: 1 } as const;
+
 /**
  * A model as ONNX Runtime opens it without one buffer of all its bytes: its encoding with each large initializer's
  * raw_data left out, and those bytes as in-memory external-data files the encoding names (ORT copies them while the
@@ -177,13 +180,10 @@ export function encodeSplit(model: ModelProto): SplitModel {
     const path = `octet-initializer-${external.length}`;
     external.push({ path, data: raw });
     const { raw_data: _raw, ...rest } = tensor;
-    return { ...rest, data_location: EXTERNAL_LOCATION, external_data: [{ key: 'location', value: path }, { key: 'offset', value: '0' }, { key: 'length', value: String(raw.length) }] };
+    return { ...rest, data_location: DATA_LOCATION.EXTERNAL, external_data: [{ key: 'location', value: path }, { key: 'offset', value: '0' }, { key: 'length', value: String(raw.length) }] };
   });
   return { graph: encodeWhole(types().model, { ...model, graph: { ...model.graph, initializer } }), external };
 }
-
-/** TensorProto.DataLocation EXTERNAL. */
-const EXTERNAL_LOCATION = 1;
 
 function encodeWhole(type: protobuf.Type, value: object): Uint8Array {
   return type.encode(type.fromObject(value as Record<string, unknown>)).finish();

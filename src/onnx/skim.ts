@@ -12,7 +12,7 @@ import { openRegularFileSync, readRangeSync } from '../common/safe-read';
 import { loadExternalTensors } from './external-data';
 import { parseModel, PROTOBUF_LIMIT } from './model-io';
 import { checkSummaryParts, ModelSummary, summaryFromParts, SummaryParts } from './model-summary';
-import { decodePart, encodeVarint, ModelProto, TensorProto } from './proto';
+import { DATA_LOCATION, decodePart, encodeVarint, ModelProto, TensorProto } from './proto';
 
 const MODEL_FILE = { what: 'an ONNX model file', maxBytes: PROTOBUF_LIMIT };
 
@@ -251,7 +251,7 @@ class FileTensorData implements LazyTensorData {
       t.raw_data = readRange(this.path, entry.offset, entry.length);
       return true;
     }
-    if (t.data_location === 1) {
+    if (t.data_location === DATA_LOCATION.EXTERNAL) {
       loadExternalTensors([t], this.path);
       return true;
     }

@@ -1,7 +1,7 @@
 // TensorProto <-> typed arrays. Reads every storage form ONNX allows (raw_data little-endian, typed fields);
 // writes raw_data, which is what every modern exporter and ONNX Runtime produce.
 import { InternalError, OctetError } from '../common/errors';
-import { DataType, TensorProto } from './proto';
+import { DATA_LOCATION, DataType, TensorProto } from './proto';
 
 export type NumericArray = Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array
   | Uint32Array | BigInt64Array | BigUint64Array;
@@ -48,7 +48,7 @@ export function tensorToArray(t: TensorProto): NumericArray {
   const dataType = t.data_type ?? DataType.UNDEFINED;
   const count = elementCount(t.dims);
   const raw = t.raw_data && t.raw_data.byteLength > 0 ? t.raw_data : undefined;
-  if (t.data_location === 1) throw new InternalError(`tensor '${t.name}' still references external data; load it first`);
+  if (t.data_location === DATA_LOCATION.EXTERNAL) throw new InternalError(`tensor '${t.name}' still references external data; load it first`);
   switch (dataType) {
     case DataType.FLOAT: return raw ? new Float32Array(aligned(raw)) : Float32Array.from(t.float_data);
     case DataType.DOUBLE: return raw ? new Float64Array(aligned(raw)) : Float64Array.from(t.double_data);
