@@ -49,10 +49,10 @@ export function benchResult(threads: number, batch: number, fp32Ms: number[], in
   return result;
 }
 
-/** The input timed runs feed: `batch` copies of a real sample (or a fixed pattern without one). */
 /** A session's inputs by name. */
 export type Feeds = Record<string, ort.Tensor>;
 
+/** The input timed runs feed: `batch` copies of a real sample (or a fixed pattern without one). */
 export function benchFeeds(inputName: string, sampleShape: number[], batch: number, sample: Float32Array | null): Feeds {
   const shape = [batch, ...sampleShape.slice(1)];
   const size = shape.reduce((a, b) => a * b, 1);

@@ -15,7 +15,7 @@ import type { ModelProto, NodeProto } from '../../onnx/proto';
 import { ruleFor } from '../../quant/registry';
 import { runtimeOpRole } from '../../quant/runtime-ops';
 import { throwIfCancelled } from '../cancel';
-import { executedGraph, openSession, removeOptimized, SessionModel } from './session';
+import { executedGraph, openSession, removeOptimized, SessionModel, workFileTag } from './session';
 import { roundTo } from '../../common/numbers';
 
 /** One kernel of the graph ORT ran: its time per profiled run (µs). */
@@ -57,7 +57,7 @@ export interface ProfileFiles {
  */
 export async function recordProfile(model: SessionModel, feeds: Record<string, ort.Tensor>, options: ProfileOptions, workDir: string,
   label: string): Promise<ProfileFiles> {
-  const tag = `profile-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  const tag = workFileTag('profile');
   const optimized = join(workDir, `${tag}.onnx`);
   try {
     const session = await openSession(model, { threads: options.threads, level: 'all', optimizedPath: optimized, structureOnly: true, profilePrefix: join(workDir, tag) }, label);
@@ -80,18 +80,19 @@ export async function recordProfile(model: SessionModel, feeds: Record<string, o
       session.endProfiling();
       await session.release();
     }
-    const trace = readdirSync(workDir).find((f) => f.startsWith(`${tag}_`) && f.endsWith('.json'));
+    const [trace] = traceFiles(workDir, tag);
     if (!trace) throw new Error(`ONNX Runtime wrote no profile for ${label}`);
-    return { trace: join(workDir, trace), optimized };
+    return { trace, optimized };
   } catch (err) {
-    removeProfileFiles(workDir, tag, optimized);
+    for (const f of traceFiles(workDir, tag)) rmSync(f, { force: true });
+    removeOptimized(optimized);
     throw err;
   }
 }
 
-function removeProfileFiles(workDir: string, tag: string, optimized: string): void {
-  for (const f of readdirSync(workDir)) if (f.startsWith(`${tag}_`) && f.endsWith('.json')) rmSync(join(workDir, f), { force: true });
-  removeOptimized(optimized);
+/** The traces ORT's profiler wrote in `workDir` for the prefix `tag` (it adds `_<date>.json`). */
+function traceFiles(workDir: string, tag: string): string[] {
+  return readdirSync(workDir).filter((f) => f.startsWith(`${tag}_`) && f.endsWith('.json')).map((f) => join(workDir, f));
 }
 
 /** Each kernel's time per run from the files recordProfile wrote (warm-up runs left out); removes the files. */

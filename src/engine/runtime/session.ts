@@ -176,12 +176,17 @@ function ortRunError(label: string, err: unknown, shape: readonly number[]): Oct
   return new OctetError(label, `ONNX Runtime fails running ${where} on input shape [${shape.join(',')}]${batchHint}. ONNX Runtime says: ${text}`);
 }
 
+/** A name for files a session writes in a work folder, unique to one call: `kind-time-random`. */
+export function workFileTag(kind: string): string {
+  return `${kind}-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+}
+
 /**
  * The graph ORT executes for `model` at level `all` (its fused and int8 kernels by node), read back structure only:
  * ORT writes it in `workDir` with its weights apart, both files removed once read.
  */
 export async function executedGraph(model: Uint8Array | string, workDir: string, label: string): Promise<ModelProto> {
-  const optimizedPath = join(workDir, `executed-${Date.now()}-${Math.random().toString(36).slice(2)}.onnx`);
+  const optimizedPath = join(workDir, `${workFileTag('executed')}.onnx`);
   const session = await openSession(model, { threads: 1, level: 'all', optimizedPath, structureOnly: true }, label);
   await session.release();
   try {
