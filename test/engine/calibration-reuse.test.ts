@@ -9,7 +9,7 @@ import { encodeModel, ModelProto } from '../../src/onnx/proto';
 import { collectChannelMaxima, collectChannelMeans, collectStatistics, forEachBatch } from '../../src/engine/runtime/calibrate';
 import { OutputCapture, Reference } from '../../src/engine/runtime/evaluate';
 import { materialize } from '../../src/engine/runtime/sample-set';
-import { convertModel, planFor } from '../../src/quant/convert';
+import { Conversion, convertModel, planFor } from '../../src/quant/convert';
 import { ConversionCache } from '../../src/quant/conversion-cache';
 import { conversionHarness } from '../fixtures/conversion-harness';
 import { findBiasTargets, measureBiasShifts } from '../../src/engine/accuracy/bias-correction';
@@ -17,6 +17,8 @@ import { buildModel, smallCnn, tempDir, valueInfo, writeImageNpy } from '../fixt
 import { Graph, intAttribute, makeNode } from '../../src/onnx/graph';
 import { intsAttribute, randomTensor } from '../../src/onnx/build';
 import { rng } from '../../src/common/random';
+import { ConversionBuilder } from '../../src/engine/accuracy/conversion-builder';
+import { sameStructure } from '../../src/onnx/structure';
 
 /** Convolutions with what the patch sums must get right: strides ≠ dilations, asymmetric pads, groups, a strided 1×1. */
 function oddConvs(): ModelProto {
@@ -140,3 +142,25 @@ for (const [name, model, expected] of [['small CNN', smallCnn(3), ['dwconv', 'fc
   }
   });
 }
+
+test('a bias pass hands the conversion it corrects, as built without shifts, on once its runs are done: corrected, it has the same structure', async () => {
+  const h = await harness();
+  const seen: { conversion: unknown; progress: [number, number] | null }[] = [];
+  let progress: [number, number] | null = null;
+  const setup = { ...h.builder.setup, options: { ...h.builder.setup.options, onProgress: (d: number, t: number) => { progress = [d, t]; } },
+    afterBiasRuns: (c: Conversion) => seen.push({ conversion: c, progress }) };
+  const base = { method: 'minmax' as const, exclude: new Set<string>(), biasCorrection: false };
+  // Nothing built without shifts yet: nothing to hand on.
+  await new ConversionBuilder(setup).build({ ...base, biasCorrection: true });
+  assert.equal(seen.length, 0);
+  const builder = new ConversionBuilder(setup);
+  const uncorrected = await builder.build(base);
+  progress = null;
+  const corrected = await builder.build({ ...base, biasCorrection: true });
+  assert.equal(seen.length, 1, 'the hook is called once, for the one pass');
+  assert.equal(seen[0].conversion, uncorrected, 'it gets the conversion built without shifts');
+  assert.deepEqual(seen[0].progress, [h.samples.size, h.samples.size], 'after the pass\'s last run');
+  assert.ok(corrected.biasCorrected > 0, 'the shifts changed biases');
+  assert.notDeepEqual(corrected.bytes, uncorrected.bytes);
+  assert.ok(sameStructure(corrected.model, uncorrected.model), 'shifts to existing biases change values, not the graph');
+});

@@ -20,24 +20,29 @@ const SIZE = 256;
 const SLOW = ['slow0', 'slow1', 'slow2', 'slow3'];
 const DENSE = ['dense0', 'dense1', 'dense2'];
 
-/** With `dense` false, the model is only the slow region and a stride-4 conv: nothing in it pays in int8. */
-function islandsModel(dense = true) {
+/**
+ * With `dense` false, the model is only the slow region and a stride-4 conv: nothing in it pays in int8. With `biased`,
+ * every conv has a bias (bias correction then changes values only, not the graph).
+ */
+function islandsModel(dense = true, biased = false) {
   const r = rng(5);
   const nodes: NodeProto[] = [];
   const inits: TensorProto[] = [];
   let t = 'image';
   SLOW.forEach((name, i) => {
     nodes.push(makeNode('Tanh', [t], [`t${i}`], `tanh${i}`));
-    inits.push(randomTensor(`ws${i}`, [3, 1, 1, 1], r, 0.2, 1));
-    nodes.push(makeNode('Conv', [`t${i}`, `ws${i}`], [`s${i}`], name, [intsAttribute('kernel_shape', [1, 1]), intAttribute('group', 3)]));
+    inits.push(randomTensor(`ws${i}`, [3, 1, 1, 1], r, 0.2, 1), ...(biased ? [randomTensor(`bs${i}`, [3], r, 0.1)] : []));
+    nodes.push(makeNode('Conv', [`t${i}`, `ws${i}`, ...(biased ? [`bs${i}`] : [])], [`s${i}`], name,
+      [intsAttribute('kernel_shape', [1, 1]), intAttribute('group', 3)]));
     t = `s${i}`;
   });
-  inits.push(randomTensor('wd', [32, 3, 4, 4], r, 0.3));
-  nodes.push(makeNode('Conv', [t, 'wd'], ['d'], 'down', [intsAttribute('kernel_shape', [4, 4]), intsAttribute('strides', [4, 4])]));
+  inits.push(randomTensor('wd', [32, 3, 4, 4], r, 0.3), ...(biased ? [randomTensor('bd', [32], r, 0.1)] : []));
+  nodes.push(makeNode('Conv', [t, 'wd', ...(biased ? ['bd'] : [])], ['d'], 'down', [intsAttribute('kernel_shape', [4, 4]), intsAttribute('strides', [4, 4])]));
   t = 'd';
   (dense ? DENSE : []).forEach((name, i) => {
-    inits.push(randomTensor(`wc${i}`, [32, 32, 3, 3], r, 0.1));
-    nodes.push(makeNode('Conv', [t, `wc${i}`], [`c${i}`], name, [intsAttribute('kernel_shape', [3, 3]), intsAttribute('pads', [1, 1, 1, 1])]));
+    inits.push(randomTensor(`wc${i}`, [32, 32, 3, 3], r, 0.1), ...(biased ? [randomTensor(`bc${i}`, [32], r, 0.1)] : []));
+    nodes.push(makeNode('Conv', [t, `wc${i}`, ...(biased ? [`bc${i}`] : [])], [`c${i}`], name,
+      [intsAttribute('kernel_shape', [3, 3]), intsAttribute('pads', [1, 1, 1, 1])]));
     nodes.push(makeNode('Relu', [`c${i}`], [`r${i}`], `relu${i}`));
     t = `r${i}`;
   });
@@ -45,11 +50,11 @@ function islandsModel(dense = true) {
   return buildModel(nodes, inits, [valueInfo('image', ['N', 3, SIZE, SIZE])], [valueInfo('y', ['N', 32, 1, 1])], 13, 'octet-test-fixture');
 }
 
-function setup(dense = true): { modelPath: string; calib: string; dir: string } {
+function setup(dense = true, biased = false, images = 8): { modelPath: string; calib: string; dir: string } {
   const dir = tempDir();
   const modelPath = join(dir, 'islands.onnx');
-  writeFileSync(modelPath, encodeModel(islandsModel(dense)));
-  return { dir, modelPath, calib: writeImageNpy(dir, 8, [3, SIZE, SIZE]) };
+  writeFileSync(modelPath, encodeModel(islandsModel(dense, biased)));
+  return { dir, modelPath, calib: writeImageNpy(dir, images, [3, SIZE, SIZE]) };
 }
 
 function request(modelPath: string, calib: string, overrides: Partial<QuantizeRequest>): QuantizeRequest {
@@ -81,6 +86,22 @@ test('speed-aware: the region slower in int8 stays float, the dense convs stay i
   assert.ok(!report.warnings.some((w) => /still runs float Conv/.test(w)), `convs kept float on purpose are no warning: ${report.warnings}`);
   assert.ok(!/not faster than FP32/.test(formatQuantizeSummary(report, 'm', 'r')));
 });
+
+for (const biased of [true, false]) {
+  test(`with bias correction, the INT8 profile is ${biased ? 'taken while the shifts are computed (they change values only)' : 'taken again when the shifts add bias nodes'}, and describes the written model`, async () => {
+    const { dir, modelPath, calib } = setup(true, biased, 24);
+    const logs: string[] = [];
+    const { report } = await quantizeModel(request(modelPath, calib, { out: join(dir, 'bias.onnx'), calibCount: 24, biasCorrection: 'on',
+      weightRounding: 'auto', onEvent: (e) => { if (e.type === 'log') logs.push(e.message); } }));
+    assert.ok(report.calibration.biasCorrection && report.calibration.biasCorrection.layers > 0, 'biases were corrected');
+    assert.ok(report.calibration.techniques, 'techniques were compared (the uncorrected conversion was built first)');
+    assert.equal(logs.some((m) => /profiled while its bias shifts were computed/.test(m)), biased, logs.join('\n'));
+    const quantized = new Set(report.quantizedNodes.map((q) => q.node));
+    for (const name of DENSE) assert.ok(quantized.has(name), name);
+    for (const name of DENSE) assert.deepEqual(report.profile?.nodes.find((n) => n.node === name)?.int8Kernels, ['QLinearConv'], name);
+    assert.ok(report.speed?.fasterThanFp32, JSON.stringify(report.speed));
+  });
+}
 
 test('--speed-aware off quantizes every conv, whatever it costs; without a benchmark nothing is timed', async () => {
   const { dir, modelPath, calib } = setup();

@@ -32,6 +32,12 @@ export interface ConversionBuilderSetup {
   rounding?: LayerRounding;
   /** Pad channels for ORT's fast int8 kernels (kernel-alignment.ts) in the models built. */
   alignKernels?: boolean;
+  /**
+   * Called when a bias pass's runs are done, with the conversion its shifts are for as built without them (when it
+   * was): computing and applying the shifts is single-threaded work that leaves a core free for a while (the speed step
+   * times that conversion there).
+   */
+  afterBiasRuns?: (uncorrected: Conversion) => void;
 }
 
 export type BuildConversion = (choice: ConvertChoice) => Promise<Conversion>;
@@ -133,7 +139,9 @@ export class ConversionBuilder {
     if (missing.size === 0) return;
     const started = performance.now();
     const { reference, biasSamples, input, options, ctx } = this.setup;
-    const measured = await measureBiasShifts(reference, [...missing.values()], biasSamples, input, options, ctx.label);
+    const uncorrected = this.plain?.built;
+    const afterRuns = uncorrected && this.setup.afterBiasRuns ? () => this.setup.afterBiasRuns!(uncorrected) : undefined;
+    const measured = await measureBiasShifts(reference, [...missing.values()], biasSamples, input, { ...options, afterRuns }, ctx.label);
     for (const [key, shift] of measured) this.shifts.set(key, shift);
     this.biasSeconds += (performance.now() - started) / 1000;
   }

@@ -13,6 +13,7 @@ import { roundTo, sqnrDbOf } from '../../common/numbers';
 import type { TensorFacts } from '../../quant/convert';
 import { CalibrationOptions } from '../runtime/calibrate';
 import type { SampleSet } from '../runtime/sample-set';
+import { asideSettled } from '../runtime/session';
 import { ModelInput } from '../../data/model-input';
 import { collectInputMoments, DEFAULT_MOMENT_LIMITS, MomentLimits, momentsOfScaled, MomentTarget, planMoments, RoundingCost, roundingCost } from './input-moments';
 
@@ -188,6 +189,8 @@ export class LayerRounding {
   /** Solves the collected layers on rounding threads, one per core, largest first; each result is kept for `rounder`. */
   async solveAll(jobs: RoundingJobs): Promise<void> {
     if (jobs.size === 0) return;
+    // The solve takes every core: a profile timed on another thread finishes first (as ORT sessions wait for it).
+    await asideSettled();
     const started = performance.now();
     const size = (j: RoundLayerJob) => j.weights.length * j.moments.size;
     const ordered = [...jobs].sort(([, a], [, b]) => size(b.job) - size(a.job));

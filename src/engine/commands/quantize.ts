@@ -50,7 +50,7 @@ export async function quantizeModel(given: QuantizeRequest): Promise<QuantizeOut
     const planned = await planRun(run, model, data);
     const calibrated = await calibrate(run, model, data, planned);
     const fp32Timing = startFp32Timing(run, model, data);
-    const timed = await chooseForSpeed(run, model, fp32Timing, await chooseConversion(run, model, planned, calibrated));
+    const timed = await chooseForSpeed(run, model, fp32Timing, await chooseConversion(run, model, planned, calibrated, fp32Timing));
     const evaluated = await evaluateRun(run, model, data, planned, timed.chosen);
     const timing = await finalTiming(run, timed, evaluated.conversion);
     const int8RuntimeOps = await runtimeOpHistogram(evaluated.conversion.bytes, workDir, paths.out);

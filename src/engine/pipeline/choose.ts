@@ -19,6 +19,7 @@ import { BIAS_SAMPLES, checkSetRange } from './check-set';
 import type { Planned } from './plan';
 import type { PreparedModel } from './prepare-model';
 import type { Run } from './run';
+import type { Fp32Timing } from './speed';
 
 /** Calibration samples on which per-tensor methods are scored (--method auto). */
 const TENSOR_METHOD_SAMPLES = 16;
@@ -36,7 +37,9 @@ export interface Chosen {
   checkSamples: number;
 }
 
-export async function chooseConversion(run: Run, model: PreparedModel, planned: Planned, calibrated: Calibrated): Promise<Chosen> {
+/** `fp32Timing`: the speed step's FP32 side (null without one), which may time a conversion ahead of the step. */
+export async function chooseConversion(run: Run, model: PreparedModel, planned: Planned, calibrated: Calibrated,
+  fp32Timing: Fp32Timing | null): Promise<Chosen> {
   const { request, paths } = run;
   const { input, reference } = model;
   const { samples } = calibrated;
@@ -45,6 +48,7 @@ export async function chooseConversion(run: Run, model: PreparedModel, planned: 
     reference, stats: calibrated.stats, ctx: planned.ctx, biasSamples: samples.slice(0, BIAS_SAMPLES), input,
     options: { ...calibrated.options, onProgress: run.progressOf('convert', (d, t) => `bias shifts ${d}/${t}`) },
     rounding: calibrated.rounding ?? undefined, alignKernels: alignmentPays(model.machine),
+    ...(fp32Timing ? { afterBiasRuns: (c: Conversion) => fp32Timing.profileAhead(c) } : {}),
   });
   let check: CheckSet | null = null;
   const checkSet = async (): Promise<CheckSet> => {

@@ -10,6 +10,7 @@ import { OctetError } from '../../common/errors';
 import type { SpeedDecision, SpeedReport, TimeProfile } from '../../common/report';
 import { Graph } from '../../onnx/graph';
 import { encodeSplit, SplitModel } from '../../onnx/proto';
+import { sameStructure } from '../../onnx/structure';
 import { computesInInt8, Conversion, ConvertChoice } from '../../quant/convert';
 import { ruleFor, runsInt8Kernel } from '../../quant/registry';
 import { roundTo } from '../../common/numbers';
@@ -111,6 +112,13 @@ export interface Fp32Timing {
   feeds: Feeds;
   /** The profile (started when the timing was: see startFp32Timing). */
   profile: () => Promise<KernelProfile>;
+  /**
+   * Starts the INT8 profile of `conversion` on the profiling thread ahead of the step — once per run, when the FP32
+   * profile was taken there and is done (else nothing): see profileAhead.
+   */
+  profileAhead(conversion: Conversion): void;
+  /** The profile taken ahead, when its conversion has the same structure as `conversion` (once), else null. */
+  takeAhead(conversion: Conversion): Promise<KernelProfile> | null;
 }
 
 function profileOptions(run: Run): ProfileOptions {
@@ -127,13 +135,38 @@ export function startFp32Timing(run: Run, model: PreparedModel, data: Calibratio
   const feeds = benchFeeds(model.input.name, model.input.shape, model.input.fixedBatch ?? 1, data.firstSample);
   const weightBytes = fp32Model.external.reduce((n, e) => n + e.data.byteLength, 0);
   if (weightBytes > PROFILE_ASIDE_MAX_BYTES) {
-    return { model: fp32Model, feeds, profile: () => profileKernels(fp32Model, feeds, profileOptions(run), run.workDir, run.paths.model) };
+    return { model: fp32Model, feeds, profile: () => profileKernels(fp32Model, feeds, profileOptions(run), run.workDir, run.paths.model),
+      profileAhead: () => undefined, takeAhead: () => null };
   }
   // Stopped when the run ends, however it ends (the run's folder goes once the thread has stopped).
-  const started = profileAside(fp32Model, feeds, { ...profileOptions(run), signal: run.lifetime }, run.workDir, run.paths.model);
-  // Awaited by the speed step; a run that fails before it must not see the rejection reported as unhandled.
-  started.catch(() => undefined);
-  return { model: fp32Model, feeds, profile: () => started };
+  const aside = (model: SplitModel, label: string): Promise<KernelProfile> => {
+    const profile = profileAside(model, feeds, { ...profileOptions(run), signal: run.lifetime }, run.workDir, label);
+    // Awaited by the speed step; a run that fails before it must not see the rejection reported as unhandled.
+    profile.catch(() => undefined);
+    return profile;
+  };
+  const started = aside(fp32Model, run.paths.model);
+  let fp32Done = false;
+  void started.then(() => { fp32Done = true; }, () => undefined);
+  // The INT8 profile taken ahead: of a conversion before its bias shifts, while they are computed and applied on this
+  // thread (they change values, not the graph, so it stands for the corrected one: the speed step's first profile is
+  // then ready, or nearly).
+  let ahead: { conversion: Conversion; profile: Promise<KernelProfile> } | null = null;
+  let aheadStarted = false;
+  return {
+    model: fp32Model, feeds, profile: () => started,
+    profileAhead: (conversion) => {
+      // Never beside the FP32 profile: two profiles on one free core would time each other.
+      if (aheadStarted || !fp32Done) return;
+      aheadStarted = true;
+      ahead = { conversion, profile: aside({ graph: conversion.bytes, external: [] }, run.paths.out) };
+    },
+    takeAhead: (conversion) => {
+      const taken = ahead;
+      ahead = null;
+      return taken && sameStructure(taken.conversion.model, conversion.model) ? taken.profile : null;
+    },
+  };
 }
 
 export async function chooseForSpeed(run: Run, model: PreparedModel, fp32: Fp32Timing | null, chosen: Chosen): Promise<Timed> {
@@ -151,7 +184,9 @@ export async function chooseForSpeed(run: Run, model: PreparedModel, fp32: Fp32T
   let lastProfiled: { conversion: Conversion; runMs: readonly number[] } | null = null;
   const reprofile = async (c: Conversion): Promise<TimeProfile> => {
     run.progress('convert', 0, 1, 'timing every layer of the INT8 model');
-    const int8Profile = await profileOf(c.bytes, paths.out);
+    const ahead = fp32.takeAhead(c);
+    if (ahead) run.log('speed-aware: the INT8 model was profiled while its bias shifts were computed (the same graph)');
+    const int8Profile = await (ahead ?? profileOf(c.bytes, paths.out));
     lastProfiled = { conversion: c, runMs: int8Profile.runMs };
     return timeProfile(graph, fp32Profile, c.model, int8Profile, 1, batch);
   };

@@ -40,6 +40,8 @@ export interface CalibrationOptions {
   level?: OptimizationLevel;
   /** The probe's other inputs for a run over `samples` samples that fetches `fetched` (the half probe's pick walks). */
   runInputs?: (samples: number, fetched: ReadonlySet<string>) => Record<string, ort.Tensor>;
+  /** Called once the pass's last ONNX Runtime run is done (what follows is this thread's work and the reducing thread's). */
+  afterRuns?: () => void;
 }
 
 export interface CalibrationResult {
@@ -94,6 +96,7 @@ export async function forEachBatch(model: ModelProto, tensors: readonly string[]
       await session.release();
     }
   }
+  options.afterRuns?.();
   return { samples: seen, passes: plan.groups.length };
 }
 
