@@ -213,7 +213,8 @@ export async function collectStatistics(model: ModelProto, tensors: readonly str
         samples.slice(0, first), input, { ...passOptions, onProgress: progressOf(0, first) }, label, capture,
         (t, value) => (kept.take(t, value, (x) => walks.startOf(x)) ? null : before.get(t) ?? t));
       const { model: rescaled, scales } = rescaling.rescale(kept.maxima());
-      for (const u of kept.updates(scales)) pass.addData(u.tensor, u.data, u.dims);
+      // Divided on the reducing thread, before it folds the next runs, while this thread opens the rescaled model's session.
+      for (const u of kept.updates(scales)) pass.addData(u.tensor, u.data, u.dims, u.divide);
       described = rescaled;
       rescaledBy = scales;
       const next = halfPrecisionProbe(rescaled, tensors, options.tensorDims);

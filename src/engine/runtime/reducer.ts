@@ -9,6 +9,7 @@ import { InternalError } from '../../common/errors';
 import { reviveError, workerScript } from '../../common/workers';
 import type { ReduceReply, ReduceRequest } from '../../quant/reduce-worker';
 import type { ReductionKind, ReductionResult, TensorData } from '../../quant/tensor-reductions';
+import type { ChannelDivision } from '../../quant/channel-division';
 
 /** The script esbuild.mjs bundles from src/quant/reduce-worker.ts. */
 export const REDUCE_WORKER = 'reduce-worker';
@@ -128,12 +129,13 @@ export class ReducePass {
     return this.addData(tensor, value.data as TensorData, value.dims);
   }
 
-  /** Hands over `given` as a tensor of `dims` (see add). */
-  addData(tensor: string, given: TensorData, dims: readonly number[]): number {
+  /** Hands over `given` as a tensor of `dims` (see add), divided per channel there first when `divide` says so. */
+  addData(tensor: string, given: TensorData, dims: readonly number[], divide?: ChannelDivision): number {
     // Move the buffer when the tensor owns it whole, else a copy.
     const data = given.byteOffset === 0 && given.byteLength === given.buffer.byteLength ? given : given.slice();
     const bytes = data.byteLength; // 0 once the buffer has moved
-    this.thread.post({ type: 'update', pass: this.pass, kind: typeof this.kind === 'string' ? this.kind : this.kind(tensor), tensor, data, dims: [...dims] }, [data.buffer as ArrayBuffer]);
+    this.thread.post({ type: 'update', pass: this.pass, kind: typeof this.kind === 'string' ? this.kind : this.kind(tensor), tensor, data, dims: [...dims],
+      ...(divide ? { divide } : {}) }, [data.buffer as ArrayBuffer]);
     return bytes;
   }
 
