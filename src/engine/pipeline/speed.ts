@@ -1,11 +1,13 @@
 // Step 5b: the speed-aware choice (--speed-aware auto) and the per-node time profile. ORT's profiler times every
-// kernel of the FP32 and the INT8 model (batch 1, one thread); regions where int8 plus the Q/DQ at their borders lose
-// time (speed-regions.ts) go back to float, the model is rebuilt and timed end to end against the current one
-// (alternating runs, median ratio with its confidence interval), and kept only when it is faster beyond the noise
-// and by at least 1 %; repeated on the new model's profile while it pays. The result is never slower than FP32 (the
-// final layout timed against it, interleaved unless the profiles already show a wide margin): when no INT8 layout
-// beats it, the written model keeps every layer in float and the Report says so (the profile of the INT8 layout
-// before the choice shows why). Every decision and its measured effect goes into the Report's `speed`.
+// kernel of the FP32 and the INT8 model (batch 1, one thread; the FP32 one, and the first INT8 one when the bias
+// shifts leave the graph as it was, on the profiling thread during single-threaded work before the step: see
+// startFp32Timing); regions where int8 plus the Q/DQ at their borders lose time (speed-regions.ts) go back to float,
+// the model is rebuilt and timed end to end against the current one (alternating runs, median ratio with its
+// confidence interval), and kept only when it is faster beyond the noise and by at least 1 %; repeated on the new
+// model's profile while it pays. The result is never slower than FP32 (the final layout timed against it, interleaved
+// unless the profiles already show a wide margin): when no INT8 layout beats it, the written model keeps every layer
+// in float and the Report says so (the profile of the INT8 layout before the choice shows why). Every decision and its
+// measured effect goes into the Report's `speed`.
 import { OctetError } from '../../common/errors';
 import type { SpeedDecision, SpeedReport, TimeProfile } from '../../common/report';
 import { Graph } from '../../onnx/graph';
