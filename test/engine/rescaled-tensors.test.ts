@@ -79,7 +79,11 @@ for (const opset of [13, 18]) test(`equalizing after the first samples of the st
   const pairOf = new Map([['c1', 'r1'], ['r1', 'r1'], ['r2', 'r2']]);
   let foldedScales = new Map<string, Float32Array>();
   const foldedProbe = momentProbe(folded, targets);
-  const got = await collectStatistics(foldedProbe.model, TENSORS, samples, input, options, modelPath, {
+  // afterRuns: once, after the last run over every sample (not after the samples before the rescaling).
+  let progress = 0;
+  const afterRuns: number[] = [];
+  const got = await collectStatistics(foldedProbe.model, TENSORS, samples, input,
+    { ...options, onProgress: (done) => { progress = done; }, afterRuns: () => afterRuns.push(progress) }, modelPath, {
     summed: foldedProbe.outputs,
     rescaling: {
       samples: BEFORE, tensors: new Set(pairOf.keys()),
@@ -90,6 +94,7 @@ for (const opset of [13, 18]) test(`equalizing after the first samples of the st
     },
   });
   assert.equal(got.images, SAMPLES);
+  assert.deepEqual(afterRuns, [SAMPLES], 'called once, after the last sample\'s run');
   assert.ok(got.sumsBeforeRescaling && got.sumsBeforeRescaling.size > 0, 'the moments of the samples before the rescaling are kept apart');
 
   for (const t of ['r1', 'r2']) {

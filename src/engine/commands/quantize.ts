@@ -17,7 +17,7 @@ import { prepareModel } from '../pipeline/prepare-model';
 import { buildReport } from '../pipeline/report';
 import { Run, RunPaths } from '../pipeline/run';
 import { checkRunFiles, runFiles } from '../pipeline/run-files';
-import { chooseForSpeed, finalTiming, keptFloatOnPurpose, startFp32Timing } from '../pipeline/speed';
+import { chooseForSpeed, finalTiming, Fp32Timing, keptFloatOnPurpose, startFp32Timing } from '../pipeline/speed';
 import { writeOutputs } from '../pipeline/write';
 import { diagnoseRuntime } from '../runtime/diagnose';
 import { asideSettled, runtimeOpHistogram } from '../runtime/session';
@@ -48,8 +48,10 @@ export async function quantizeModel(given: QuantizeRequest): Promise<QuantizeOut
     const data = await openCalibrationData(run, ready);
     const model = { ...ready, input: data.input };
     const planned = await planRun(run, model, data);
-    const calibrated = await calibrate(run, model, data, planned);
-    const fp32Timing = startFp32Timing(run, model, data);
+    // The speed step's FP32 profile starts as soon as the statistics pass's runs are done (on a thread of its own).
+    let fp32Timing: Fp32Timing | null | undefined;
+    const calibrated = await calibrate(run, model, data, planned, () => { fp32Timing = startFp32Timing(run, model, data); });
+    fp32Timing ??= startFp32Timing(run, model, data);
     const timed = await chooseForSpeed(run, model, fp32Timing, await chooseConversion(run, model, planned, calibrated, fp32Timing));
     const evaluated = await evaluateRun(run, model, data, planned, timed.chosen);
     const timing = await finalTiming(run, timed, evaluated.conversion);

@@ -43,7 +43,8 @@ export interface Calibrated {
   smoothMaxima: Map<string, Float64Array>;
 }
 
-export async function calibrate(run: Run, model: PreparedModel, data: CalibrationData, planned: Planned): Promise<Calibrated> {
+/** `afterRuns`: called once the statistics pass's last run is done (the reference's weights are final from then on). */
+export async function calibrate(run: Run, model: PreparedModel, data: CalibrationData, planned: Planned, afterRuns?: () => void): Promise<Calibrated> {
   const { request, paths } = run;
   const { input, reference } = model;
   const options: CalibrationOptions = { threads: request.threads, signal: run.signal, tensorBytes: planned.tensorBytes, tensorDims: planned.tensorDims };
@@ -101,7 +102,7 @@ export async function calibrate(run: Run, model: PreparedModel, data: Calibratio
   const tensorBytes = probe.moments?.tensorBytes(samples.batch, planned.tensorBytes) ?? planned.tensorBytes;
   // Exposed tensors stay graph outputs through ORT's optimizations, which make the pass faster (fused, blocked layouts).
   const result = await collectStatistics(probe.maxima.model, measured, samples, input,
-    { ...options, level: 'all', tensorBytes, onProgress: run.progressOf('calibrate', (d, t) => `${d}/${t} samples`) }, paths.model,
+    { ...options, level: 'all', tensorBytes, afterRuns, onProgress: run.progressOf('calibrate', (d, t) => `${d}/${t} samples`) }, paths.model,
     { summed: probe.moments?.outputs ?? [], capture: checkOutputs ?? undefined, maxed, rescaling });
   const smoothMaxima = lastAxisMaximaOf(probe.maxima, result.maxima);
   for (const [t, source] of sameAs) {

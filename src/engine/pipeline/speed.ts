@@ -129,7 +129,8 @@ function profileOptions(run: Run): ProfileOptions {
 
 /**
  * The FP32 side of the speed step (null when the run has no speed step), its profile started at once on a thread of its
- * own when the model is small enough — call it after calibration, before the conversions are built.
+ * own when the model is small enough — call it once the reference's weights are final (the statistics pass's runs are
+ * done: the equalization has rescaled them), before the conversions are built.
  */
 export function startFp32Timing(run: Run, model: PreparedModel, data: CalibrationData): Fp32Timing | null {
   if (run.request.speedAware !== 'auto' && !run.request.benchmark) return null;

@@ -40,7 +40,10 @@ export interface CalibrationOptions {
   level?: OptimizationLevel;
   /** The probe's other inputs for a run over `samples` samples that fetches `fetched` (the half probe's pick walks). */
   runInputs?: (samples: number, fetched: ReadonlySet<string>) => Record<string, ort.Tensor>;
-  /** Called once the pass's last ONNX Runtime run is done (what follows is this thread's work and the reducing thread's). */
+  /**
+   * Called once the pass's last ONNX Runtime run is done (what follows is this thread's work and the reducing
+   * thread's); collectStatistics: after its last run over the samples (a re-measurement in float32 may follow).
+   */
   afterRuns?: () => void;
 }
 
@@ -190,7 +193,9 @@ export async function collectStatistics(model: ModelProto, tensors: readonly str
     return kind === 'extent' || kind === 'channel-max' || perChannel.has(t) ? 8 : options.tensorBytes?.(t);
   };
   const walks = new PickWalks(half.exposed);
-  const passOptions = { ...options, tensorBytes, runInputs: (n: number, fetched: ReadonlySet<string>) => walks.feeds(n, fetched) };
+  // afterRuns: once, after the last run over the samples (not after the first samples of a rescaled pass).
+  const { afterRuns, ...given } = options;
+  const passOptions = { ...given, tensorBytes, runInputs: (n: number, fetched: ReadonlySet<string>) => walks.feeds(n, fetched) };
   const pass = new ReducePass((t) => kinds.get(t) ?? (beforeNames.has(t) ? 'sum' : 'histogram'));
   let results: Map<string, ReductionResult>;
   let images: number;
@@ -200,7 +205,7 @@ export async function collectStatistics(model: ModelProto, tensors: readonly str
   let rescaledBy: ReadonlyMap<string, Float32Array> = new Map();
   try {
     if (!rescaling) {
-      ({ samples: images, passes } = await foldBatches(pass, half.model, [...kinds.keys()], samples, input, passOptions, label, capture));
+      ({ samples: images, passes } = await foldBatches(pass, half.model, [...kinds.keys()], samples, input, { ...passOptions, afterRuns }, label, capture));
     } else {
       const first = Math.min(rescaling.samples, samples.size);
       const kept = new RescaledTensors(rescaling.tensors, options.tensorDims ?? (() => undefined), half.exposed);
@@ -210,7 +215,7 @@ export async function collectStatistics(model: ModelProto, tensors: readonly str
       const progressOf = (from: number, count: number) => (done: number, total: number) => options.onProgress?.(from + Math.round((done / total) * count), samples.size);
       const unexposed = kept.unexposed;
       const measured = await foldBatches(pass, probe.model, [...[...kinds.keys()].filter((t) => !unexposed.has(t)), ...probe.outputs],
-        samples.slice(0, first), input, { ...passOptions, onProgress: progressOf(0, first) }, label, capture,
+        samples.slice(0, first), input, { ...passOptions, onProgress: progressOf(0, first), ...(samples.size > first ? {} : { afterRuns }) }, label, capture,
         (t, value) => (kept.take(t, value, (x) => walks.startOf(x)) ? null : before.get(t) ?? t));
       const { model: rescaled, scales } = rescaling.rescale(kept.maxima());
       // Divided on the reducing thread, before it folds the next runs, while this thread opens the rescaled model's session.
@@ -220,7 +225,7 @@ export async function collectStatistics(model: ModelProto, tensors: readonly str
       const next = halfPrecisionProbe(rescaled, tensors, options.tensorDims);
       requireSameExposure(half.exposed, next.exposed);
       const rest = samples.size > first ? await foldBatches(pass, next.model, [...kinds.keys()], samples.slice(first, samples.size - first), input,
-        { ...passOptions, onProgress: progressOf(first, samples.size - first) }, label, capture && shiftedCapture(capture, first)) : { samples: 0, passes: 0 };
+        { ...passOptions, onProgress: progressOf(first, samples.size - first), afterRuns }, label, capture && shiftedCapture(capture, first)) : { samples: 0, passes: 0 };
       images = measured.samples + rest.samples;
       passes = Math.max(measured.passes, rest.passes);
     }
@@ -246,7 +251,7 @@ export async function collectStatistics(model: ModelProto, tensors: readonly str
   let extraPasses = 0;
   if (again.length > 0) {
     // Ranges a half cannot hold (rare: beyond ±65504, or tiny): those tensors once more, in float32.
-    const redo = await collectStatistics(described, again, samples, input, { ...options, tensorDims: undefined }, label);
+    const redo = await collectStatistics(described, again, samples, input, { ...given, tensorDims: undefined }, label);
     for (const [t, s] of redo.stats) stats.set(t, s);
     extraPasses = redo.passes;
   }
