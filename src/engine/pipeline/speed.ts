@@ -116,7 +116,7 @@ export interface Fp32Timing {
   profile: () => Promise<KernelProfile>;
   /**
    * Starts the INT8 profile of `conversion` on the profiling thread ahead of the step — once per run, when the FP32
-   * profile was taken there and is done (else nothing): see profileAhead.
+   * profile was taken there and is done (else nothing).
    */
   profileAhead(conversion: Conversion): void;
   /** The profile taken ahead, when its conversion has the same structure as `conversion` (once), else null. */

@@ -1,11 +1,11 @@
-// A per-kernel profile (recordProfile) run on a thread of its own while this thread goes on with JavaScript — the
-// speed step's FP32 profile while the first INT8 conversion is built (ResNet-50: 0.8 s of single-threaded conversion
-// with the second core idle, and a one-thread FP32 profile of about as long), its first INT8 profile while bias shifts
-// are computed. onnxruntime-node runs a session on the
-// thread that calls it, so a profile on this thread would wait for the conversion, and the conversion for it. The
-// profile stays what it would be here: the thread it runs on has a core to itself (sessions this thread opens meanwhile
-// wait for it: session.ts timeAside), and JavaScript on the other core leaves ORT's kernel times as they are (ResNet-50
-// at one thread: 71.0 ms per run alone and beside a thread quantizing 25 M floats over and over).
+// A per-kernel profile (recordProfile) run on a thread of its own while this thread goes on with JavaScript — the speed
+// step's FP32 profile while the first INT8 conversion is built (ResNet-50: 0.8 s of single-threaded conversion with the
+// second core idle, and a one-thread FP32 profile of about as long), its first INT8 profile while bias shifts are
+// computed. onnxruntime-node runs a session on the thread that calls it, so a profile on this thread would wait for the
+// conversion, and the conversion for it. The profile stays what it would be here: the thread it runs on has a core to
+// itself (sessions this thread opens meanwhile wait for it: session.ts timeAside), and JavaScript on the other core
+// leaves ORT's kernel times as they are (ResNet-50 at one thread: 71.0 ms per run alone and beside a thread quantizing
+// 25 M floats over and over).
 import type * as ort from 'onnxruntime-node';
 import { OctetError } from '../../common/errors';
 import { WorkerPool, workerScript } from '../../common/workers';

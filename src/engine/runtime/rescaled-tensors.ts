@@ -1,13 +1,13 @@
 // Statistics of tensors whose channels are rescaled part-way through the statistics pass. Activation equalization
 // (quant/equalize.ts) needs the channel ranges of the tensors between convolution pairs before it rescales them.
-// Instead of a pass of its own over the first samples, the statistics pass measures those ranges there, on the model
-// as it is, and keeps what the statistics of the tensors to rescale need from those samples: each channel's extent
-// (min, max), and the values their histograms count — the half probe's picks in float32 (a pick's channel follows
-// from its position), or the whole tensor for one exposed whole. Once the scales are known, the kept values are
-// handed to the reductions to be divided by their channel's scale, as the rescaled model would have given them (picks
-// as float16, rounded as the probe's Cast rounds them) — on the reducing thread, while this one opens the rescaled
-// model's session (ResNet-50: 0.14 s of dividing off the critical path) — and the pass goes on over the other samples
-// with the rescaled model. The statistics equal those of a pass over the rescaled model up to float rounding (x / s here, the rescaled
+// Instead of a pass of its own over the first samples, the statistics pass measures those ranges there, on the model as
+// it is, and keeps what the statistics of the tensors to rescale need from those samples: each channel's extent (min,
+// max), and the values their histograms count — the half probe's picks in float32 (a pick's channel follows from its
+// position), or the whole tensor for one exposed whole. Once the scales are known, the kept values are handed to the
+// reductions to be divided by their channel's scale, as the rescaled model would have given them (picks as float16,
+// rounded as the probe's Cast rounds them) — on the reducing thread, while this one opens the rescaled model's session
+// (ResNet-50: 0.14 s of dividing off the critical path) — and the pass goes on over the other samples with the rescaled
+// model. The statistics equal those of a pass over the rescaled model up to float rounding (x / s here, the rescaled
 // weights there). ResNet-50 no longer runs its 32 samples twice.
 import type * as ort from 'onnxruntime-node';
 import { Graph, opsetVersion } from '../../onnx/graph';
