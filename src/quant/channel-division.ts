@@ -2,7 +2,7 @@
 // tensors that activation equalization rescales part-way through (engine/runtime/rescaled-tensors.ts) on the model as
 // it was, and the reducing thread divides those values as the rescaled model would have given them.
 import { floatsToHalfBits } from './half-float';
-import type { ReductionKind, TensorData } from './tensor-reductions';
+import { float32Values, ReductionKind, TensorData } from './tensor-reductions';
 
 /** How a tensor's values, or picks of them, are divided per channel. */
 export interface ChannelDivision {
@@ -20,7 +20,8 @@ export interface ChannelDivision {
  * `values` divided per channel in place — as float16 bit patterns (rounded as ONNX Runtime's Cast rounds) for a
  * half-histogram, which folds those.
  */
-export function dividedForReduction(values: Float32Array, division: ChannelDivision, kind: ReductionKind): TensorData {
+export function dividedForReduction(data: TensorData, division: ChannelDivision, kind: ReductionKind): TensorData {
+  const values = float32Values(data, 'a division per channel');
   const { factors, channels, inner, picks } = division;
   if (picks) dividePicks(values, factors, picks.offset, picks.stride, inner, channels);
   else divideChannels(values, factors, inner, channels);

@@ -7,11 +7,6 @@ import { serializeError } from '../common/workers';
 import { newReduction, ReductionKind, ReductionResult, TensorData, TensorReduction } from './tensor-reductions';
 import { ChannelDivision, dividedForReduction } from './channel-division';
 
-function requireFloats(data: TensorData): Float32Array {
-  if (!(data instanceof Float32Array)) throw new TypeError(`values divided per channel must be float32, got ${data.constructor.name}`);
-  return data;
-}
-
 export type ReduceRequest =
   | { type: 'update'; pass: number; kind: ReductionKind; tensor: string; data: TensorData; dims: number[]; divide?: ChannelDivision }
   | { type: 'finish'; pass: number }
@@ -66,7 +61,7 @@ port.on('message', (request: ReduceRequest) => {
   try {
     let reduction = reductions.get(request.tensor);
     if (!reduction) reductions.set(request.tensor, reduction = newReduction(request.kind));
-    const data = request.divide ? dividedForReduction(requireFloats(request.data), request.divide, request.kind) : request.data;
+    const data = request.divide ? dividedForReduction(request.data, request.divide, request.kind) : request.data;
     reduction.update(data, request.dims);
   } catch (err) {
     passes.delete(request.pass);

@@ -34,9 +34,14 @@ export interface TensorReduction {
 }
 
 /** `data` as float32 values, for the reductions that take no other. */
-function floats(data: TensorData, kind: ReductionKind): Float32Array {
-  if (!(data instanceof Float32Array)) throw new TypeError(`a ${kind} reduction takes float32 values, got ${data.constructor.name}`);
+/** `data` as float32 values, or a TypeError saying that `what` takes float32 values. */
+export function float32Values(data: TensorData, what: string): Float32Array {
+  if (!(data instanceof Float32Array)) throw new TypeError(`${what} takes float32 values, got ${data.constructor.name}`);
   return data;
+}
+
+function floats(data: TensorData, kind: ReductionKind): Float32Array {
+  return float32Values(data, `a ${kind} reduction`);
 }
 
 /** For a [N, C, ...] tensor: calls visit(channel, start, end) for every sample's run of one channel's values. */

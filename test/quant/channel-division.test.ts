@@ -32,3 +32,8 @@ test('picks: each divided by the channel of its position, the walk crossing chan
   assert.ok(halves instanceof Uint16Array);
   assert.deepEqual([...halves], [...patterns]);
 });
+
+test('values to divide must be float32 (float16 patterns are what a division makes, not what it takes)', () => {
+  assert.throws(() => dividedForReduction(new Uint16Array(15), { factors: FACTORS, channels: CHANNELS, inner: INNER }, 'half-histogram'),
+    /a division per channel takes float32 values, got Uint16Array/);
+});
